@@ -1,0 +1,42 @@
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import viewsets
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from ..acting import acting_for
+from ..filtersets import OrganisationFilterSet
+from ..selectors import organisation_list, user_memberships
+from .serializers import MeSerializer, OrganisationSerializer
+
+ACTING_HEADER = OpenApiParameter(
+    "X-Acting-Organisation",
+    OpenApiTypes.INT,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="Id of the organisation to act for (one of your memberships). Defaults to your first.",
+)
+
+
+@extend_schema(tags=["organisations"])
+class OrganisationViewSet(viewsets.ReadOnlyModelViewSet):
+    """The organisation directory: every region, municipality, hospital unit and department and
+    GP clinic, with the SOR and GLN identifiers used to address messages."""
+
+    serializer_class = OrganisationSerializer
+    filterset_class = OrganisationFilterSet
+
+    def get_queryset(self):
+        return organisation_list()
+
+
+@extend_schema(tags=["me"], parameters=[ACTING_HEADER], responses=MeSerializer)
+class MeView(APIView):
+    """The signed-in user, their memberships and the organisation they act for."""
+
+    def get(self, request):
+        context = {
+            "memberships": user_memberships(user=request.user, active_only=False),
+            "acting": acting_for(request._request),
+        }
+        return Response(MeSerializer(request.user, context=context).data)

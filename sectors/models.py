@@ -1,0 +1,260 @@
+from __future__ import annotations
+
+import datetime
+
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .choices import ROLES_ANYWHERE, ROLES_BY_KIND, SECTOR_OF_KIND, MembershipRole, OrganisationKind, Sector
+from .validators import validate_gln, validate_municipality_code, validate_sor, validate_ydernummer
+
+
+class OrganisationQuerySet(models.QuerySet):
+    def active(self) -> OrganisationQuerySet:
+        return self.filter(is_active=True)
+
+    def of_kind(self, *kinds: str) -> OrganisationQuerySet:
+        return self.filter(kind__in=kinds)
+
+
+class Organisation(models.Model):
+    """An organisation in one of the sectors; the unit that owns data, work and messages."""
+
+    kind = models.CharField(_("kind"), max_length=32, choices=OrganisationKind.choices, db_index=True)
+    name = models.CharField(_("name"), max_length=200)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent organisation"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        help_text=_("A hospital department belongs to its hospital unit; units and municipalities to the region."),
+    )
+    municipality = models.ForeignKey(
+        "self",
+        verbose_name=_("located in municipality"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="located_organisations",
+        limit_choices_to={"kind": OrganisationKind.MUNICIPALITY},
+    )
+    sor_code = models.CharField(_("SOR code"), max_length=18, unique=True, validators=[validate_sor])
+    gln = models.CharField(
+        _("GLN/EAN location number"),
+        max_length=13,
+        unique=True,
+        validators=[validate_gln],
+        help_text=_("13 digits with a GS1 check digit; used to route messages."),
+    )
+    municipality_code = models.CharField(
+        _("municipality code"), max_length=4, blank=True, validators=[validate_municipality_code]
+    )
+    ydernummer = models.CharField(_("ydernummer"), max_length=7, blank=True, validators=[validate_ydernummer])
+    street = models.CharField(_("street address"), max_length=200, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=4, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = OrganisationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                name="organisation_municipality_code_only_for_municipalities",
+                condition=Q(kind=OrganisationKind.MUNICIPALITY, municipality_code__regex=r"^[0-9]{4}$")
+                | (~Q(kind=OrganisationKind.MUNICIPALITY) & Q(municipality_code="")),
+                violation_error_message=_(
+                    "A municipality needs a 4-digit municipality code; other organisations have none."
+                ),
+            ),
+            models.CheckConstraint(
+                name="organisation_ydernummer_only_for_gp_clinics",
+                condition=Q(kind=OrganisationKind.GP_CLINIC) | Q(ydernummer=""),
+                violation_error_message=_("Only GP clinics have a ydernummer."),
+            ),
+            models.CheckConstraint(
+                name="organisation_department_has_parent",
+                condition=~Q(kind=OrganisationKind.HOSPITAL_DEPARTMENT) | Q(parent__isnull=False),
+                violation_error_message=_("A hospital department must belong to a hospital unit."),
+            ),
+            models.UniqueConstraint(
+                fields=["municipality_code"],
+                condition=~Q(municipality_code=""),
+                name="organisation_unique_municipality_code",
+                violation_error_message=_("Another municipality already has this municipality code."),
+            ),
+            models.UniqueConstraint(
+                fields=["ydernummer"],
+                condition=~Q(ydernummer=""),
+                name="organisation_unique_ydernummer",
+                violation_error_message=_("Another GP clinic already has this ydernummer."),
+            ),
+        ]
+        indexes = [models.Index(Lower("name"), name="organisation_lower_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def sector(self) -> Sector:
+        return SECTOR_OF_KIND[OrganisationKind(self.kind)]
+
+    def clean(self) -> None:
+        errors: dict[str, list] = {}
+        if self.kind == OrganisationKind.MUNICIPALITY and not self.municipality_code:
+            errors.setdefault("municipality_code", []).append(_("A municipality needs its 4-digit municipality code."))
+        if self.kind != OrganisationKind.MUNICIPALITY and self.municipality_code:
+            errors.setdefault("municipality_code", []).append(_("Only municipalities have a municipality code."))
+        if self.kind != OrganisationKind.GP_CLINIC and self.ydernummer:
+            errors.setdefault("ydernummer", []).append(_("Only GP clinics have a ydernummer."))
+        if self.kind == OrganisationKind.GP_CLINIC and not self.ydernummer:
+            errors.setdefault("ydernummer", []).append(_("A GP clinic needs its ydernummer."))
+        if self.kind == OrganisationKind.HOSPITAL_DEPARTMENT:
+            if self.parent_id is None:
+                errors.setdefault("parent", []).append(_("A hospital department must belong to a hospital unit."))
+            elif self.parent.kind != OrganisationKind.HOSPITAL_UNIT:
+                errors.setdefault("parent", []).append(
+                    _("The parent of a hospital department must be a hospital unit.")
+                )
+        if self.parent_id is not None and self.pk is not None and self.parent_id == self.pk:
+            errors.setdefault("parent", []).append(_("An organisation cannot be its own parent."))
+        if self.municipality_id is not None and self.municipality.kind != OrganisationKind.MUNICIPALITY:
+            errors.setdefault("municipality", []).append(_("Choose a municipality."))
+        if errors:
+            raise ValidationError(errors)
+
+
+class UserManager(BaseUserManager):
+    """Users sign in with their e-mail address; there is no username."""
+
+    use_in_migrations = True
+
+    def _create_user(self, email: str, password: str | None, **extra):
+        if not email:
+            raise ValueError("An e-mail address is required")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra):
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra):
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        return self._create_user(email, password, **extra)
+
+
+class User(AbstractUser):
+    username = None
+    email = models.EmailField(_("e-mail address"), unique=True)
+    title = models.CharField(_("professional title"), max_length=100, blank=True)
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    objects = UserManager()
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        ordering = ["first_name", "last_name", "email"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("email"),
+                name="user_unique_email_ci",
+                violation_error_message=_("A user with this e-mail address already exists."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.email
+
+    def clean(self) -> None:
+        super().clean()
+        self.email = (self.email or "").strip().lower()
+
+
+class MembershipQuerySet(models.QuerySet):
+    def active(self, on: datetime.date | None = None) -> MembershipQuerySet:
+        on = on or timezone.localdate()
+        return self.filter(Q(start_date__lte=on), Q(end_date__isnull=True) | Q(end_date__gte=on)).filter(
+            organisation__is_active=True, user__is_active=True
+        )
+
+
+class Membership(models.Model):
+    """A user's professional role in an organisation over a period; the basis of all access."""
+
+    user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="memberships")
+    organisation = models.ForeignKey(
+        Organisation, verbose_name=_("organisation"), on_delete=models.PROTECT, related_name="memberships"
+    )
+    role = models.CharField(_("role"), max_length=32, choices=MembershipRole.choices)
+    start_date = models.DateField(_("start date"), default=timezone.localdate)
+    end_date = models.DateField(_("end date"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    objects = MembershipQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        ordering = ["organisation__name", "user__email"]
+        constraints = [
+            models.CheckConstraint(
+                name="membership_end_not_before_start",
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=models.F("start_date")),
+                violation_error_message=_("The end date cannot be before the start date."),
+            ),
+            models.UniqueConstraint(
+                fields=["user", "organisation", "role", "start_date"],
+                name="membership_unique_user_org_role_start",
+                violation_error_message=_("This person already has this role here from that date."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} – {self.get_role_display()}, {self.organisation}"
+
+    def is_active_on(self, day: datetime.date | None = None) -> bool:
+        day = day or timezone.localdate()
+        return self.start_date <= day and (self.end_date is None or self.end_date >= day)
+
+    @property
+    def is_active(self) -> bool:
+        return self.is_active_on()
+
+    def clean(self) -> None:
+        if self.end_date and self.start_date and self.end_date < self.start_date:
+            raise ValidationError({"end_date": _("The end date cannot be before the start date.")})
+        if self.organisation_id and self.role:
+            allowed = ROLES_BY_KIND.get(OrganisationKind(self.organisation.kind), set()) | ROLES_ANYWHERE
+            if self.role not in allowed:
+                raise ValidationError(
+                    {
+                        "role": _("The role “%(role)s” does not exist in a %(kind)s.")
+                        % {
+                            "role": MembershipRole(self.role).label,
+                            "kind": OrganisationKind(self.organisation.kind).label.lower(),
+                        }
+                    }
+                )

@@ -1,0 +1,59 @@
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from . import acting as acting_module
+from .filtersets import OrganisationFilterSet
+from .forms import ActingOrganisationForm
+from .models import Organisation
+from .selectors import organisation_get, organisation_list, organisation_members
+
+DIRECTORY_PAGE_SIZE = 25
+
+
+@login_required
+@require_GET
+def dashboard(request):
+    acting = request.acting
+    members = organisation_members(organisation=acting.organisation) if acting else []
+    return render(request, "sectors/dashboard.html", {"members": members})
+
+
+@login_required
+@require_GET
+def organisation_directory(request):
+    filterset = OrganisationFilterSet(request.GET or None, queryset=organisation_list())
+    page = Paginator(filterset.qs, DIRECTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"filterset": filterset, "page": page, "query": query.urlencode()}
+    template = "sectors/_organisation_results.html" if request.htmx else "sectors/organisation_list.html"
+    return render(request, template, context)
+
+
+@login_required
+@require_GET
+def organisation_detail(request, pk: int):
+    try:
+        organisation = organisation_get(pk=pk)
+    except Organisation.DoesNotExist:
+        raise Http404 from None
+    return render(request, "sectors/organisation_detail.html", {"organisation": organisation})
+
+
+@login_required
+@require_POST
+def acting_switch(request):
+    form = ActingOrganisationForm(request.POST)
+    if not form.is_valid():
+        return HttpResponseBadRequest()
+    acting_module.acting_set(request, organisation_id=form.cleaned_data["organisation"])
+    target = form.cleaned_data.get("next") or ""
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = "dashboard"
+    return redirect(target)
