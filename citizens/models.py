@@ -1,1 +1,418 @@
-# Create your models here.
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from sectors.choices import OrganisationKind, Sector
+from sectors.models import Organisation
+
+from .choices import AccessAction, AccessReason, ObjectionTarget, Sex, StayKind, StayStatus
+from .cpr import format_cpr, validate_cpr
+
+
+class Condition(models.Model):
+    """A chronic condition from the maintained list (ICD-10), extended by administrators."""
+
+    icd10_code = models.CharField(_("ICD-10 code"), max_length=10, unique=True)
+    name_da = models.CharField(_("name (Danish)"), max_length=200)
+    name_en = models.CharField(_("name (English)"), max_length=200)
+    is_active = models.BooleanField(_("in use"), default=True)
+
+    class Meta:
+        verbose_name = _("condition")
+        verbose_name_plural = _("conditions")
+        ordering = ["icd10_code"]
+        constraints = [
+            models.CheckConstraint(
+                name="condition_icd10_format",
+                condition=Q(icd10_code__regex=r"^[A-Z][0-9]{2}(\.[0-9A-Z]{1,4})?$"),
+                violation_error_message=_("An ICD-10 code looks like J44 or E11.9."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.icd10_code} {self.name}"
+
+    @property
+    def name(self) -> str:
+        return self.name_en if (get_language() or "da").startswith("en") else self.name_da
+
+
+class Citizen(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    cpr = models.CharField(
+        _("CPR number"),
+        max_length=10,
+        unique=True,
+        validators=[validate_cpr],
+        help_text=_("Stored as 10 digits; shown as DDMMYY-SSSS."),
+    )
+    birth_date = models.DateField(_("birth date"), editable=False)
+    sex = models.CharField(_("sex"), max_length=6, choices=Sex.choices, editable=False)
+    first_name = models.CharField(_("first name"), max_length=100)
+    last_name = models.CharField(_("last name"), max_length=100)
+    # "FIRST LAST" in upper case: searched with LIKE through a trigram index on PostgreSQL.
+    search_name = models.CharField(max_length=201, editable=False, default="")
+    street = models.CharField(_("street address"), max_length=200, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=4, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
+    municipality = models.ForeignKey(
+        Organisation,
+        verbose_name=_("municipality of residence"),
+        on_delete=models.PROTECT,
+        related_name="residents",
+        limit_choices_to={"kind": OrganisationKind.MUNICIPALITY},
+    )
+    gp_clinic = models.ForeignKey(
+        Organisation,
+        verbose_name=_("GP clinic"),
+        on_delete=models.PROTECT,
+        related_name="listed_citizens",
+        null=True,
+        blank=True,
+        limit_choices_to={"kind": OrganisationKind.GP_CLINIC},
+    )
+    receives_home_care = models.BooleanField(_("receives municipal home care"), default=False)
+    # Consent to sharing health data across sectors (Sundhedsloven §41-42). None: not asked yet.
+    consent_to_share = models.BooleanField(_("consents to sharing across sectors"), null=True, blank=True)
+    consent_recorded_at = models.DateTimeField(_("consent recorded"), null=True, blank=True)
+    consent_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("consent recorded by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    deceased_at = models.DateTimeField(_("deceased"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("citizen")
+        verbose_name_plural = _("citizens")
+        ordering = ["last_name", "first_name", "cpr"]
+        constraints = [
+            models.CheckConstraint(
+                name="citizen_cpr_ten_digits",
+                condition=Q(cpr__regex=r"^[0-9]{10}$"),
+                violation_error_message=_("A CPR number has 10 digits: DDMMYY-SSSS."),
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["municipality", "last_name", "first_name"], name="citizen_municipality_name"),
+            models.Index(fields=["gp_clinic", "last_name", "first_name"], name="citizen_gp_name"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.full_name} ({self.cpr_formatted})"
+
+    def save(self, *args, **kwargs):
+        self.search_name = self.make_search_name(self.first_name, self.last_name)
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "search_name"}
+        super().save(*args, **kwargs)
+
+    @staticmethod
+    def make_search_name(first_name: str, last_name: str) -> str:
+        return " ".join(f"{first_name} {last_name}".split()).upper()
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def cpr_formatted(self) -> str:
+        return format_cpr(self.cpr)
+
+    @property
+    def current_stay(self) -> HospitalStay | None:
+        """The open hospital stay; selectors prefetch it as ``current_stays``."""
+        stays = getattr(self, "current_stays", None)
+        if stays is None:
+            stays = list(self.stays.filter(discharged_at__isnull=True).select_related("department__parent"))
+        return stays[0] if stays else None
+
+    @property
+    def age(self) -> int:
+        today = timezone.localdate()
+        b = self.birth_date
+        return today.year - b.year - ((today.month, today.day) < (b.month, b.day))
+
+    def clean(self) -> None:
+        errors: dict[str, list] = {}
+        if self.municipality_id and self.municipality.kind != OrganisationKind.MUNICIPALITY:
+            errors.setdefault("municipality", []).append(_("Choose a municipality."))
+        if self.gp_clinic_id and self.gp_clinic.kind != OrganisationKind.GP_CLINIC:
+            errors.setdefault("gp_clinic", []).append(_("Choose a GP clinic."))
+        if errors:
+            raise ValidationError(errors)
+
+
+class ContactPerson(models.Model):
+    citizen = models.ForeignKey(Citizen, on_delete=models.CASCADE, related_name="contact_persons")
+    name = models.CharField(_("name"), max_length=200)
+    relation = models.CharField(_("relation"), max_length=100, blank=True, help_text=_("e.g. daughter, spouse"))
+    phone = models.CharField(_("phone"), max_length=30)
+    is_primary = models.BooleanField(_("primary contact"), default=False)
+
+    class Meta:
+        verbose_name = _("contact person")
+        verbose_name_plural = _("contact persons")
+        ordering = ["-is_primary", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CitizenCondition(models.Model):
+    citizen = models.ForeignKey(Citizen, on_delete=models.CASCADE, related_name="conditions")
+    condition = models.ForeignKey(Condition, verbose_name=_("condition"), on_delete=models.PROTECT, related_name="+")
+    onset_date = models.DateField(_("onset date"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("chronic condition")
+        verbose_name_plural = _("chronic conditions")
+        ordering = ["condition__icd10_code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["citizen", "condition"],
+                name="citizen_condition_unique",
+                violation_error_message=_("The citizen already has this condition."),
+            )
+        ]
+        indexes = [models.Index(fields=["condition", "citizen"], name="citizencondition_condition")]
+
+    def __str__(self) -> str:
+        return str(self.condition)
+
+
+class HospitalStay(models.Model):
+    """A stay at a hospital department. The open stay is the citizen's current stay; closed
+    stays keep access for the department for a while after discharge (the access policy)."""
+
+    citizen = models.ForeignKey(Citizen, on_delete=models.CASCADE, related_name="stays")
+    department = models.ForeignKey(
+        Organisation,
+        verbose_name=_("hospital department"),
+        on_delete=models.PROTECT,
+        related_name="stays",
+        limit_choices_to={"kind": OrganisationKind.HOSPITAL_DEPARTMENT},
+    )
+    kind = models.CharField(_("kind of stay"), max_length=20, choices=StayKind.choices, default=StayKind.INPATIENT)
+    admitted_at = models.DateTimeField(_("admitted"))
+    on_leave = models.BooleanField(_("on leave"), default=False)
+    discharged_at = models.DateTimeField(_("discharged"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("hospital stay")
+        verbose_name_plural = _("hospital stays")
+        ordering = ["-admitted_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["citizen"],
+                condition=Q(discharged_at__isnull=True),
+                name="hospitalstay_one_current_per_citizen",
+                violation_error_message=_("The citizen already has a current hospital stay."),
+            ),
+            models.CheckConstraint(
+                name="hospitalstay_discharge_after_admission",
+                condition=Q(discharged_at__isnull=True) | Q(discharged_at__gte=models.F("admitted_at")),
+                violation_error_message=_("Discharge cannot be before admission."),
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["department", "discharged_at"], name="hospitalstay_department"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.department} {self.admitted_at:%Y-%m-%d}"
+
+    @property
+    def is_current(self) -> bool:
+        return self.discharged_at is None
+
+    @property
+    def status(self) -> str:
+        return StayStatus.ADMITTED if self.is_current else StayStatus.HOME
+
+
+class ConsentEvent(models.Model):
+    """History of consent and objection changes (Sundhedsloven §42): never edited."""
+
+    citizen = models.ForeignKey(Citizen, on_delete=models.CASCADE, related_name="consent_events")
+    at = models.DateTimeField(_("when"), default=timezone.now)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+", null=True)
+    description = models.CharField(_("change"), max_length=300)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("consent change")
+        verbose_name_plural = _("consent changes")
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.description
+
+
+class Objection(models.Model):
+    """The citizen objects to a sector or an organisation seeing their data."""
+
+    citizen = models.ForeignKey(Citizen, on_delete=models.CASCADE, related_name="objections")
+    target = models.CharField(_("objection against"), max_length=20, choices=ObjectionTarget.choices)
+    sector = models.CharField(_("sector"), max_length=20, choices=Sector.choices, blank=True)
+    organisation = models.ForeignKey(
+        Organisation, verbose_name=_("organisation"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    note = models.TextField(_("note"), blank=True)
+    recorded_at = models.DateTimeField(_("recorded"), default=timezone.now)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    withdrawn_at = models.DateTimeField(_("withdrawn"), null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("objection")
+        verbose_name_plural = _("objections")
+        ordering = ["-recorded_at"]
+        constraints = [
+            models.CheckConstraint(
+                name="objection_target_consistent",
+                condition=(Q(target=ObjectionTarget.SECTOR) & ~Q(sector="") & Q(organisation__isnull=True))
+                | (Q(target=ObjectionTarget.ORGANISATION) & Q(sector="") & Q(organisation__isnull=False)),
+                violation_error_message=_("An objection names either a sector or an organisation."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return str(self.organisation) if self.organisation_id else Sector(self.sector).label
+
+    @property
+    def is_active(self) -> bool:
+        return self.withdrawn_at is None
+
+    def clean(self) -> None:
+        if self.target == ObjectionTarget.SECTOR and not self.sector:
+            raise ValidationError({"sector": _("Choose the sector.")})
+        if self.target == ObjectionTarget.ORGANISATION and not self.organisation_id:
+            raise ValidationError({"organisation": _("Choose the organisation.")})
+
+
+class BreakGlassAccess(models.Model):
+    """Emergency access without a care relationship: time-limited, reasoned and reviewed."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="break_glass_accesses")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="break_glass_accesses")
+    citizen = models.ForeignKey(Citizen, on_delete=models.PROTECT, related_name="break_glass_accesses")
+    reason = models.TextField(_("reason"))
+    started_at = models.DateTimeField(_("started"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires"))
+    reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    review_note = models.TextField(_("review note"), blank=True)
+
+    class Meta:
+        verbose_name = _("break-the-glass access")
+        verbose_name_plural = _("break-the-glass accesses")
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["user", "organisation", "citizen", "expires_at"], name="breakglass_active")]
+        constraints = [
+            models.CheckConstraint(
+                name="breakglass_expires_after_start",
+                condition=Q(expires_at__gt=models.F("started_at")),
+                violation_error_message=_("Break-the-glass access must end after it starts."),
+            ),
+            models.CheckConstraint(
+                name="breakglass_reason_given",
+                condition=~Q(reason=""),
+                violation_error_message=_("State the reason."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.expires_at > timezone.now()
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise PermissionError("The access log is append-only")
+
+    def delete(self):
+        raise PermissionError("The access log is append-only")
+
+
+class AccessLogEntry(models.Model):
+    """One read or change of a citizen's data. Append-only and hash-chained: each entry's hash
+    covers its content and the previous entry's hash, so ``verify_access_log`` finds any row that
+    was altered or removed behind the application's back."""
+
+    at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.PROTECT, related_name="+", null=True
+    )
+    user_name = models.CharField(_("user name"), max_length=300)
+    organisation = models.ForeignKey(
+        Organisation, verbose_name=_("organisation"), on_delete=models.PROTECT, related_name="+", null=True
+    )
+    organisation_name = models.CharField(_("organisation name"), max_length=300, blank=True)
+    role = models.CharField(_("role"), max_length=32, blank=True)
+    citizen = models.ForeignKey(Citizen, verbose_name=_("citizen"), on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(_("action"), max_length=20, choices=AccessAction.choices)
+    detail = models.CharField(_("what"), max_length=300, blank=True)
+    reason = models.CharField(_("why"), max_length=20, choices=AccessReason.choices, blank=True)
+    reason_text = models.TextField(_("stated reason"), blank=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("user agent"), max_length=300, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("access log entry")
+        verbose_name_plural = _("access log")
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["citizen", "at"], name="accesslog_citizen_at")]
+        default_permissions = ("view",)
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.user_name} {self.action}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError("Access log entries cannot be changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("Access log entries cannot be deleted")
+
+
+class AccessLogHead(models.Model):
+    """The end of the hash chain: locked while an entry is appended, so entries form one chain,
+    and it records the last hash and count, so removing the newest entries is detected too."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    last_hash = models.CharField(max_length=64, default="0" * 64)
+    count = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.CheckConstraint(name="accessloghead_singleton", condition=Q(id=1))]
+
+    def __str__(self) -> str:
+        return f"{self.count} entries, last {self.last_hash[:12]}"

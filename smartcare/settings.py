@@ -335,3 +335,7 @@ LOGGING = {
 
 # --- SmartCare --------------------------------------------------------------------------------
 SMARTCARE_SITE_NAME = "SmartCare"
+# A hospital department keeps access to a citizen this many days after discharge.
+CITIZEN_ACCESS_HOSPITAL_DAYS = env.int("CITIZEN_ACCESS_HOSPITAL_DAYS", default=30)
+# How long break-the-glass access lasts.
+BREAK_THE_GLASS_HOURS = env.int("BREAK_THE_GLASS_HOURS", default=4)

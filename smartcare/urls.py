@@ -13,7 +13,9 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("sectors.api.urls")),
+    path("api/v1/", include("citizens.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path("citizens/", include("citizens.urls")),
     path("", include("sectors.urls")),
 ]

@@ -1,0 +1,207 @@
+"""The access policy: the one place that decides which citizens a user may see.
+
+A user acting for organisation O may see citizen C while O has a care relationship with C:
+O is C's GP clinic; O is C's municipality of residence; O is a hospital department (or its
+unit) where C has a current stay or had one within ``CITIZEN_ACCESS_HOSPITAL_DAYS`` days; or
+O sits on an active care team for C (registered by the care-plan app through
+``register_relationship``). An objection against O or O's sector removes that access, except
+for a hospital during a current stay (treatment in progress). A clinician may also break the
+glass for a limited time with a stated reason.
+
+Everything that reaches citizens — pages, API, search, exports, tasks and the admin for
+non-superusers — starts from ``visible_citizens`` or ``access_reason``; a citizen outside them
+answers 404 exactly like one that does not exist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Value, When
+from django.http import HttpRequest
+from django.utils import timezone
+
+from sectors.acting import Acting, acting_for
+from sectors.choices import SECTOR_OF_KIND, MembershipRole, OrganisationKind
+from sectors.models import Organisation, User
+
+from .choices import AccessReason, ObjectionTarget
+from .models import BreakGlassAccess, Citizen, HospitalStay, Objection
+
+# Licensed clinicians may break the glass; assistants, coordinators and administrators may not.
+BREAK_THE_GLASS_ROLES = frozenset(
+    {
+        MembershipRole.GP,
+        MembershipRole.PRACTICE_NURSE,
+        MembershipRole.HOSPITAL_PHYSICIAN,
+        MembershipRole.HOSPITAL_NURSE,
+        MembershipRole.HOME_CARE_NURSE,
+    }
+)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is reading or writing, for whom, and from where (for the access log)."""
+
+    user: User
+    acting: Acting
+    ip_address: str | None = None
+    user_agent: str = ""
+
+    @property
+    def organisation(self) -> Organisation | None:
+        return self.acting.organisation
+
+    @property
+    def role(self) -> str:
+        return self.acting.primary_role or ""
+
+    @property
+    def may_break_the_glass(self) -> bool:
+        return bool(self.acting.roles & BREAK_THE_GLASS_ROLES)
+
+
+def actor_from_request(request: HttpRequest) -> Actor:
+    remote = request.META.get("REMOTE_ADDR")
+    return Actor(
+        user=request.user,
+        acting=acting_for(request),
+        ip_address=remote or None,
+        user_agent=(request.META.get("HTTP_USER_AGENT") or "")[:300],
+    )
+
+
+# --- relationships ---------------------------------------------------------------------------
+# Each provider returns a Q on Citizen for the organisation, or None when it grants nothing.
+# Providers in OBJECTABLE are removed by an objection; the current hospital stay is not.
+RelationshipProvider = Callable[[Organisation, datetime], Q | None]
+_PROVIDERS: dict[str, RelationshipProvider] = {}
+
+
+def register_relationship(reason: str) -> Callable[[RelationshipProvider], RelationshipProvider]:
+    """Let another app (care teams) add a relationship that grants access."""
+
+    def decorator(func: RelationshipProvider) -> RelationshipProvider:
+        _PROVIDERS[reason] = func
+        return func
+
+    return decorator
+
+
+def hospital_window() -> timedelta:
+    return timedelta(days=getattr(settings, "CITIZEN_ACCESS_HOSPITAL_DAYS", 30))
+
+
+def _hospital_departments(org: Organisation) -> Q | None:
+    if org.kind == OrganisationKind.HOSPITAL_DEPARTMENT:
+        return Q(department_id=org.pk)
+    if org.kind == OrganisationKind.HOSPITAL_UNIT:
+        return Q(department__parent_id=org.pk)
+    return None
+
+
+@register_relationship(AccessReason.GP_CLINIC)
+def _gp_clinic(org: Organisation, now: datetime) -> Q | None:
+    return Q(gp_clinic_id=org.pk) if org.kind == OrganisationKind.GP_CLINIC else None
+
+
+@register_relationship(AccessReason.MUNICIPALITY)
+def _municipality(org: Organisation, now: datetime) -> Q | None:
+    return Q(municipality_id=org.pk) if org.kind == OrganisationKind.MUNICIPALITY else None
+
+
+@register_relationship(AccessReason.HOSPITAL_RECENT)
+def _hospital_recent(org: Organisation, now: datetime) -> Q | None:
+    departments = _hospital_departments(org)
+    if departments is None:
+        return None
+    stays = HospitalStay.objects.filter(
+        departments, citizen_id=OuterRef("pk"), discharged_at__gte=now - hospital_window()
+    )
+    return Q(Exists(stays))
+
+
+def _hospital_current(org: Organisation) -> Q | None:
+    departments = _hospital_departments(org)
+    if departments is None:
+        return None
+    return Q(Exists(HospitalStay.objects.filter(departments, citizen_id=OuterRef("pk"), discharged_at__isnull=True)))
+
+
+def _objection_against(org: Organisation) -> Q:
+    sector = SECTOR_OF_KIND[OrganisationKind(org.kind)]
+    targets = Q(target=ObjectionTarget.SECTOR, sector=sector) | Q(target=ObjectionTarget.ORGANISATION, organisation=org)
+    if org.parent_id and org.kind == OrganisationKind.HOSPITAL_DEPARTMENT:
+        targets |= Q(target=ObjectionTarget.ORGANISATION, organisation_id=org.parent_id)
+    return Q(Exists(Objection.objects.filter(targets, citizen_id=OuterRef("pk"), withdrawn_at__isnull=True)))
+
+
+def _break_glass(actor_user: User, org: Organisation, now: datetime) -> Q:
+    grants = BreakGlassAccess.objects.filter(
+        citizen_id=OuterRef("pk"), user_id=actor_user.pk, organisation_id=org.pk, expires_at__gt=now
+    )
+    return Q(Exists(grants))
+
+
+def _policy(user: User, org: Organisation, now: datetime) -> list[tuple[str, Q]]:
+    """(reason, condition) pairs in order of precedence; the first that holds is the reason."""
+    rules: list[tuple[str, Q]] = []
+    current = _hospital_current(org)
+    if current is not None:
+        rules.append((AccessReason.HOSPITAL_STAY, current))
+    objection = _objection_against(org)
+    for reason, provider in _PROVIDERS.items():
+        q = provider(org, now)
+        if q is not None:
+            rules.append((reason, q & ~objection))
+    rules.append((AccessReason.BREAK_THE_GLASS, _break_glass(user, org, now)))
+    return rules
+
+
+def visible_citizens(
+    acting: Acting, user: User, *, now: datetime | None = None, with_reason: bool = False
+) -> QuerySet[Citizen]:
+    """Every citizen the acting organisation may see now; nothing without an organisation.
+
+    With ``with_reason`` each row carries ``access_via``, the relationship that grants access,
+    so list pages can log why every row was shown without a query per row.
+    """
+    if not acting or not getattr(user, "is_authenticated", False):
+        return Citizen.objects.none()
+    rules = _policy(user, acting.organisation, now or timezone.now())
+    allowed = Q(pk__in=[])
+    for _reason, q in rules:
+        allowed |= q
+    qs = Citizen.objects.filter(allowed)
+    if with_reason:
+        qs = qs.annotate(access_via=Case(*(When(q, then=Value(str(reason))) for reason, q in rules), default=Value("")))
+    return qs
+
+
+def access_reason(actor: Actor, citizen: Citizen, *, now: datetime | None = None) -> tuple[str, str] | None:
+    """Why the actor may see this citizen (reason code, stated text), or None."""
+    now = now or timezone.now()
+    reason = (
+        visible_citizens(actor.acting, actor.user, now=now, with_reason=True)
+        .filter(pk=citizen.pk)
+        .values_list("access_via", flat=True)
+        .first()
+    )
+    if reason is None:
+        return None
+    text = ""
+    if reason == AccessReason.BREAK_THE_GLASS:
+        text = (
+            BreakGlassAccess.objects.filter(
+                citizen=citizen, user=actor.user, organisation=actor.organisation, expires_at__gt=now
+            )
+            .order_by("-started_at")
+            .values_list("reason", flat=True)
+            .first()
+            or ""
+        )
+    return reason, text

@@ -1,0 +1,47 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Sex(models.TextChoices):
+    FEMALE = "female", _("Female")
+    MALE = "male", _("Male")
+
+
+class StayStatus(models.TextChoices):
+    HOME = "home", _("At home")
+    ADMITTED = "admitted", _("Admitted")
+
+
+class StayKind(models.TextChoices):
+    INPATIENT = "inpatient", _("Admitted (inpatient)")
+    ACUTE_AMBULANT = "acute_ambulant", _("Acute ambulant")
+
+
+class AccessReason(models.TextChoices):
+    """Why a user may see a citizen: the relationship the access policy found."""
+
+    GP_CLINIC = "gp_clinic", _("The citizen's GP clinic")
+    MUNICIPALITY = "municipality", _("The citizen's municipality")
+    HOSPITAL_STAY = "hospital_stay", _("Current hospital stay")
+    HOSPITAL_RECENT = "hospital_recent", _("Recent hospital stay")
+    CARE_TEAM = "care_team", _("Member of the care team")
+    BREAK_THE_GLASS = "break_the_glass", _("Break-the-glass")
+    CREATED = "created", _("Registered the citizen")
+
+
+class AccessAction(models.TextChoices):
+    VIEW = "view", _("Viewed the overview")
+    LIST = "list", _("Shown in a list")
+    SEARCH = "search", _("Shown as a search hit")
+    API_READ = "api_read", _("Read through the API")
+    EXPORT = "export", _("Exported")
+    CREATE = "create", _("Registered")
+    UPDATE = "update", _("Changed")
+    CONSENT = "consent", _("Changed consent or objection")
+    BREAK_THE_GLASS = "break_the_glass", _("Opened by break-the-glass")
+    ACCESS_REPORT = "access_report", _("Viewed who has seen the data")
+
+
+class ObjectionTarget(models.TextChoices):
+    SECTOR = "sector", _("A whole sector")
+    ORGANISATION = "organisation", _("One organisation")

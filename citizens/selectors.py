@@ -1,0 +1,129 @@
+"""Reads of citizen data. Each one goes through the access policy and writes the access-log
+entries for what it returns, so there is no second way in."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.paginator import Page, Paginator
+from django.db.models import Prefetch, QuerySet
+from django.http import Http404
+
+from .access import Actor, access_reason, visible_citizens
+from .accesslog import access_log_record
+from .choices import AccessAction
+from .filtersets import CitizenFilterSet, search_citizens
+from .models import AccessLogEntry, BreakGlassAccess, Citizen, CitizenCondition, Condition, HospitalStay
+
+
+def _with_overview_data(qs: QuerySet[Citizen]) -> QuerySet[Citizen]:
+    return qs.select_related("municipality", "gp_clinic").prefetch_related(
+        Prefetch("conditions", queryset=CitizenCondition.objects.select_related("condition")),
+        Prefetch(
+            "stays",
+            queryset=HospitalStay.objects.filter(discharged_at__isnull=True).select_related("department__parent"),
+            to_attr="current_stays",
+        ),
+    )
+
+
+def citizen_list(*, actor: Actor, filters: Mapping[str, Any] | None = None) -> QuerySet[Citizen]:
+    """The citizens the actor may see, filtered; not logged until rows are shown (citizen_page)."""
+    qs = visible_citizens(actor.acting, actor.user, with_reason=True)
+    if filters is not None:
+        filterset = CitizenFilterSet(filters, queryset=qs)
+        if not filterset.is_valid():
+            return qs.none()
+        qs = filterset.qs
+    return _with_overview_data(qs).order_by("last_name", "first_name", "cpr")
+
+
+def _log_rows(actor: Actor, rows: list[Citizen], action: str, detail: str) -> None:
+    by_reason: dict[str, list[Citizen]] = {}
+    for citizen in rows:
+        by_reason.setdefault(getattr(citizen, "access_via", ""), []).append(citizen)
+    for reason, citizens in by_reason.items():
+        access_log_record(actor=actor, citizens=citizens, action=action, detail=detail, reason=reason)
+
+
+def citizen_page(
+    *,
+    actor: Actor,
+    filters: Mapping[str, Any] | None,
+    page_number: Any = 1,
+    page_size: int = 25,
+    action: str = AccessAction.LIST,
+    detail: str = "citizen list",
+) -> Page:
+    """One page of citizens; every row shown is logged."""
+    page = Paginator(citizen_list(actor=actor, filters=filters), page_size).get_page(page_number)
+    page.object_list = list(page.object_list)
+    _log_rows(actor, page.object_list, action, detail)
+    return page
+
+
+def citizen_search(*, actor: Actor, query: str, limit: int = 25) -> list[Citizen]:
+    """Search hits within the access policy only: a CPR outside it is indistinguishable from
+    one that does not exist."""
+    if not (query or "").strip():
+        return []
+    qs = search_citizens(visible_citizens(actor.acting, actor.user, with_reason=True), query)
+    hits = list(_with_overview_data(qs).order_by("last_name", "first_name", "cpr")[:limit])
+    _log_rows(actor, hits, AccessAction.SEARCH, "search hit")
+    return hits
+
+
+def citizen_get(*, actor: Actor, pk: Any, action: str = AccessAction.VIEW, detail: str = "overview") -> Citizen:
+    """One citizen with everything the overview shows, or 404; the read is logged."""
+    try:
+        citizen = (
+            _with_overview_data(Citizen.objects.all())
+            .prefetch_related("contact_persons", "objections__organisation")
+            .get(pk=pk)
+        )
+    except (Citizen.DoesNotExist, ValidationError, ValueError, TypeError) as exc:  # e.g. not a UUID
+        raise Http404 from exc
+    reason = access_reason(actor, citizen)
+    if reason is None:
+        raise Http404
+    citizen.access_via, citizen.access_reason_text = reason
+    access_log_record(
+        actor=actor, citizens=citizen, action=action, detail=detail, reason=reason[0], reason_text=reason[1]
+    )
+    return citizen
+
+
+def citizen_access_report(
+    *,
+    actor: Actor,
+    citizen_pk: Any,
+    since: datetime.date | None = None,
+    until: datetime.date | None = None,
+) -> tuple[Citizen, QuerySet[AccessLogEntry]]:
+    """ "Who has seen my data": every access to one citizen in a period. Viewing it is logged."""
+    citizen = citizen_get(actor=actor, pk=citizen_pk, action=AccessAction.ACCESS_REPORT, detail="access report")
+    entries = AccessLogEntry.objects.filter(citizen=citizen)
+    if since:
+        entries = entries.filter(at__date__gte=since)
+    if until:
+        entries = entries.filter(at__date__lte=until)
+    return citizen, entries.order_by("-at", "-pk")
+
+
+def break_glass_for_review(*, actor: Actor, include_reviewed: bool = False) -> QuerySet[BreakGlassAccess]:
+    """Break-the-glass accesses by the acting organisation's staff, for its administrators."""
+    if not actor.acting or not actor.acting.is_organisation_admin:
+        return BreakGlassAccess.objects.none()
+    qs = BreakGlassAccess.objects.filter(organisation=actor.organisation).select_related(
+        "user", "citizen", "reviewed_by"
+    )
+    if not include_reviewed:
+        qs = qs.filter(reviewed_at__isnull=True)
+    return qs.order_by("-started_at")
+
+
+def conditions_list() -> QuerySet[Condition]:
+    return Condition.objects.filter(is_active=True).order_by("icd10_code")

@@ -1,0 +1,377 @@
+"""Writes for citizens, consent, objections, hospital stays and break-the-glass.
+
+Every write is logged in the access log in the same transaction as the change.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from sectors.choices import OrganisationKind
+from sectors.models import Organisation
+
+from .access import Actor, access_reason
+from .accesslog import access_log_record
+from .choices import AccessAction, AccessReason, ObjectionTarget, StayKind
+from .cpr import parse_cpr
+from .models import (
+    BreakGlassAccess,
+    Citizen,
+    CitizenCondition,
+    Condition,
+    ConsentEvent,
+    ContactPerson,
+    HospitalStay,
+    Objection,
+)
+
+CITIZEN_FIELDS = {
+    "first_name",
+    "last_name",
+    "street",
+    "postal_code",
+    "city",
+    "phone",
+    "municipality",
+    "gp_clinic",
+    "receives_home_care",
+}
+REGISTERING_KINDS = {OrganisationKind.GP_CLINIC, OrganisationKind.MUNICIPALITY}
+
+
+@dataclass(frozen=True)
+class ConditionItem:
+    condition: Condition
+    onset_date: datetime.date | None = None
+
+
+@dataclass(frozen=True)
+class ContactItem:
+    name: str
+    phone: str
+    relation: str = ""
+    is_primary: bool = False
+
+
+def _require_registering_organisation(actor: Actor) -> None:
+    if not actor.acting or actor.organisation.kind not in REGISTERING_KINDS:
+        raise PermissionDenied(_("Only GP clinics and municipalities register and edit citizens."))
+
+
+def _cpr_or_error(value: str) -> str:
+    try:
+        return parse_cpr(value).digits
+    except ValidationError as exc:
+        raise ValidationError({"cpr": exc.messages}) from None
+
+
+@transaction.atomic
+def citizen_create(
+    *,
+    actor: Actor,
+    cpr: str,
+    conditions: Iterable[ConditionItem] = (),
+    contact_persons: Iterable[ContactItem] = (),
+    **fields: Any,
+) -> Citizen:
+    """Register a citizen. The registering organisation must end up with a care relationship
+    (its own clinic as GP clinic, or its own municipality), otherwise it could not see the
+    citizen it just registered."""
+    _require_registering_organisation(actor)
+    unknown = set(fields) - CITIZEN_FIELDS
+    if unknown:
+        raise TypeError(f"Unknown citizen fields: {sorted(unknown)}")
+    digits = _cpr_or_error(cpr)
+    if Citizen.objects.filter(cpr=digits).exists():
+        raise ValidationError({"cpr": [_("A citizen with this CPR number is already registered.")]})
+    parsed = parse_cpr(digits)
+    citizen = Citizen(cpr=digits, birth_date=parsed.birth_date, sex=parsed.sex, **fields)
+    citizen.full_clean()
+    try:
+        with transaction.atomic():
+            citizen.save(force_insert=True)
+    except IntegrityError:  # registered concurrently by someone else
+        raise ValidationError({"cpr": [_("A citizen with this CPR number is already registered.")]}) from None
+    _set_conditions(citizen, conditions)
+    _set_contacts(citizen, contact_persons)
+    if access_reason(actor, citizen) is None:
+        raise ValidationError(
+            _("Register the citizen with your own clinic as GP clinic or your own municipality of residence.")
+        )
+    access_log_record(actor=actor, citizens=citizen, action=AccessAction.CREATE, reason=AccessReason.CREATED)
+    return citizen
+
+
+@transaction.atomic
+def citizen_update(
+    *,
+    actor: Actor,
+    citizen: Citizen,
+    conditions: Iterable[ConditionItem] | None = None,
+    contact_persons: Iterable[ContactItem] | None = None,
+    **fields: Any,
+) -> Citizen:
+    """Change a citizen the actor can see (the caller got it through the access policy)."""
+    _require_registering_organisation(actor)
+    unknown = set(fields) - CITIZEN_FIELDS
+    if unknown:
+        raise TypeError(f"Unknown citizen fields: {sorted(unknown)}")
+    reason = access_reason(actor, citizen)
+    if reason is None:
+        raise PermissionDenied
+    changed = [name for name, value in fields.items() if getattr(citizen, name) != value]
+    for name, value in fields.items():
+        setattr(citizen, name, value)
+    citizen.full_clean()
+    citizen.save()
+    if conditions is not None:
+        _set_conditions(citizen, conditions)
+        changed.append("conditions")
+    if contact_persons is not None:
+        _set_contacts(citizen, contact_persons)
+        changed.append("contact_persons")
+    access_log_record(
+        actor=actor,
+        citizens=citizen,
+        action=AccessAction.UPDATE,
+        detail=", ".join(changed) or "no change",
+        reason=reason[0],
+        reason_text=reason[1],
+    )
+    return citizen
+
+
+def _set_conditions(citizen: Citizen, items: Iterable[ConditionItem]) -> None:
+    items = list(items)
+    codes = [item.condition.pk for item in items]
+    if len(codes) != len(set(codes)):
+        raise ValidationError({"conditions": [_("A condition is listed twice.")]})
+    today = timezone.localdate()
+    for item in items:
+        if item.onset_date and item.onset_date > today:
+            raise ValidationError({"conditions": [_("The onset date cannot be in the future.")]})
+        if item.onset_date and item.onset_date < citizen.birth_date:
+            raise ValidationError({"conditions": [_("The onset date cannot be before the birth date.")]})
+    citizen.conditions.exclude(condition_id__in=codes).delete()
+    existing = {cc.condition_id: cc for cc in citizen.conditions.all()}
+    for item in items:
+        current = existing.get(item.condition.pk)
+        if current is None:
+            CitizenCondition.objects.create(citizen=citizen, condition=item.condition, onset_date=item.onset_date)
+        elif current.onset_date != item.onset_date:
+            current.onset_date = item.onset_date
+            current.save(update_fields=["onset_date"])
+
+
+def _set_contacts(citizen: Citizen, items: Iterable[ContactItem]) -> None:
+    items = list(items)
+    if sum(1 for item in items if item.is_primary) > 1:
+        raise ValidationError({"contact_persons": [_("Only one contact person can be the primary contact.")]})
+    citizen.contact_persons.all().delete()
+    for item in items:
+        contact = ContactPerson(
+            citizen=citizen, name=item.name, phone=item.phone, relation=item.relation, is_primary=item.is_primary
+        )
+        contact.full_clean()
+        contact.save()
+
+
+@transaction.atomic
+def consent_record(*, actor: Actor, citizen: Citizen, consent: bool, note: str = "") -> Citizen:
+    reason = access_reason(actor, citizen)
+    if reason is None:
+        raise PermissionDenied
+    before = citizen.consent_to_share
+    citizen.consent_to_share = consent
+    citizen.consent_recorded_at = timezone.now()
+    citizen.consent_recorded_by = actor.user
+    citizen.save(update_fields=["consent_to_share", "consent_recorded_at", "consent_recorded_by", "updated_at"])
+    description = (
+        _("Consent to sharing across sectors given") if consent else _("Consent to sharing across sectors refused")
+    )
+    ConsentEvent.objects.create(
+        citizen=citizen, by=actor.user, organisation=actor.organisation, description=description, note=note
+    )
+    access_log_record(
+        actor=actor,
+        citizens=citizen,
+        action=AccessAction.CONSENT,
+        detail=f"consent {before} -> {consent}",
+        reason=reason[0],
+        reason_text=reason[1],
+    )
+    return citizen
+
+
+@transaction.atomic
+def objection_record(
+    *,
+    actor: Actor,
+    citizen: Citizen,
+    target: str,
+    sector: str = "",
+    organisation: Organisation | None = None,
+    note: str = "",
+) -> Objection:
+    reason = access_reason(actor, citizen)
+    if reason is None:
+        raise PermissionDenied
+    objection = Objection(
+        citizen=citizen,
+        target=target,
+        sector=sector if target == ObjectionTarget.SECTOR else "",
+        organisation=organisation if target == ObjectionTarget.ORGANISATION else None,
+        note=note,
+        recorded_by=actor.user,
+    )
+    objection.full_clean()
+    objection.save()
+    ConsentEvent.objects.create(
+        citizen=citizen,
+        by=actor.user,
+        organisation=actor.organisation,
+        description=_("Objection recorded against %(target)s") % {"target": objection},
+        note=note,
+    )
+    access_log_record(
+        actor=actor,
+        citizens=citizen,
+        action=AccessAction.CONSENT,
+        detail=f"objection against {objection.target}:{objection.sector or objection.organisation_id}",
+        reason=reason[0],
+        reason_text=reason[1],
+    )
+    return objection
+
+
+@transaction.atomic
+def objection_withdraw(*, actor: Actor, objection: Objection, note: str = "") -> Objection:
+    citizen = objection.citizen
+    reason = access_reason(actor, citizen)
+    if reason is None:
+        raise PermissionDenied
+    if objection.withdrawn_at is not None:
+        raise ValidationError(_("The objection has already been withdrawn."))
+    objection.withdrawn_at = timezone.now()
+    objection.withdrawn_by = actor.user
+    objection.save(update_fields=["withdrawn_at", "withdrawn_by"])
+    ConsentEvent.objects.create(
+        citizen=citizen,
+        by=actor.user,
+        organisation=actor.organisation,
+        description=_("Objection against %(target)s withdrawn") % {"target": objection},
+        note=note,
+    )
+    access_log_record(
+        actor=actor,
+        citizens=citizen,
+        action=AccessAction.CONSENT,
+        detail=f"objection {objection.pk} withdrawn",
+        reason=reason[0],
+        reason_text=reason[1],
+    )
+    return objection
+
+
+def break_the_glass_hours() -> int:
+    return getattr(settings, "BREAK_THE_GLASS_HOURS", 4)
+
+
+MIN_REASON_LENGTH = 15
+
+
+@transaction.atomic
+def break_glass_open(*, actor: Actor, cpr: str, reason: str) -> Citizen:
+    """Open a citizen without a care relationship, for a limited time, with a stated reason.
+
+    The only way a CPR outside the user's scope can be found; it is logged, flagged for review
+    and listed for the organisation's administrators.
+    """
+    if not actor.acting or not actor.may_break_the_glass:
+        raise PermissionDenied(_("Only clinicians can break the glass."))
+    reason = (reason or "").strip()
+    if len(reason) < MIN_REASON_LENGTH:
+        raise ValidationError(
+            {"reason": [_("Describe the reason in at least %(n)d characters.") % {"n": MIN_REASON_LENGTH}]}
+        )
+    digits = _cpr_or_error(cpr)
+    citizen = Citizen.objects.filter(cpr=digits).first()
+    if citizen is None:
+        raise ValidationError({"cpr": [_("No citizen with this CPR number is registered.")]})
+    now = timezone.now()
+    grant = BreakGlassAccess(
+        user=actor.user,
+        organisation=actor.organisation,
+        citizen=citizen,
+        reason=reason,
+        started_at=now,
+        expires_at=now + datetime.timedelta(hours=break_the_glass_hours()),
+    )
+    grant.full_clean()
+    grant.save()
+    access_log_record(
+        actor=actor,
+        citizens=citizen,
+        action=AccessAction.BREAK_THE_GLASS,
+        detail=f"until {grant.expires_at:%Y-%m-%d %H:%M}",
+        reason=AccessReason.BREAK_THE_GLASS,
+        reason_text=reason,
+    )
+    return citizen
+
+
+@transaction.atomic
+def break_glass_review(*, actor: Actor, grant: BreakGlassAccess, note: str) -> BreakGlassAccess:
+    if not actor.acting or actor.organisation.pk != grant.organisation_id or not actor.acting.is_organisation_admin:
+        raise PermissionDenied
+    if grant.reviewed_at is not None:
+        raise ValidationError(_("This access has already been reviewed."))
+    grant.reviewed_at = timezone.now()
+    grant.reviewed_by = actor.user
+    grant.review_note = note
+    grant.save(update_fields=["reviewed_at", "reviewed_by", "review_note"])
+    return grant
+
+
+# --- hospital stays: the citizen's current stay ---------------------------------------------
+
+
+@transaction.atomic
+def hospital_stay_start(
+    *, citizen: Citizen, department: Organisation, admitted_at: datetime.datetime, kind: str = StayKind.INPATIENT
+) -> HospitalStay:
+    """A new stay; an open stay elsewhere is closed first (a transfer is a new start)."""
+    if department.kind != OrganisationKind.HOSPITAL_DEPARTMENT:
+        raise ValidationError({"department": [_("Choose a hospital department.")]})
+    current = HospitalStay.objects.select_for_update().filter(citizen=citizen, discharged_at__isnull=True).first()
+    if current is not None:
+        if admitted_at < current.admitted_at:
+            raise ValidationError({"admitted_at": [_("The admission is before the current stay began.")]})
+        current.discharged_at = admitted_at
+        current.save(update_fields=["discharged_at"])
+    stay = HospitalStay(citizen=citizen, department=department, admitted_at=admitted_at, kind=kind)
+    stay.full_clean()
+    stay.save()
+    return stay
+
+
+@transaction.atomic
+def hospital_stay_end(*, citizen: Citizen, discharged_at: datetime.datetime) -> HospitalStay:
+    stay = HospitalStay.objects.select_for_update().filter(citizen=citizen, discharged_at__isnull=True).first()
+    if stay is None:
+        raise ValidationError(_("The citizen has no current hospital stay."))
+    if discharged_at < stay.admitted_at:
+        raise ValidationError({"discharged_at": [_("Discharge cannot be before admission.")]})
+    stay.discharged_at = discharged_at
+    stay.on_leave = False
+    stay.save(update_fields=["discharged_at", "on_leave"])
+    return stay
