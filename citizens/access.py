@@ -171,7 +171,8 @@ def visible_citizens(
     so list pages can log why every row was shown without a query per row.
     """
     if not acting or not getattr(user, "is_authenticated", False):
-        return Citizen.objects.none()
+        qs = Citizen.objects.none()
+        return qs.annotate(access_via=Value("")) if with_reason else qs
     rules = _policy(user, acting.organisation, now or timezone.now())
     allowed = Q(pk__in=[])
     for _reason, q in rules:

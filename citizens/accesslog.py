@@ -6,6 +6,7 @@ even with many web processes: each hash covers the entry's content and the previ
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 from collections.abc import Iterable
@@ -40,7 +41,7 @@ def entry_digest(entry: AccessLogEntry, prev_hash: str) -> str:
     for name in _FIELDS:
         value = getattr(entry, name)
         if name == "at":
-            value = value.astimezone(timezone.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+            value = value.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         elif value is not None:
             value = str(value)
         payload[name] = value

@@ -295,7 +295,7 @@ class Objection(models.Model):
         ]
 
     def __str__(self) -> str:
-        return str(self.organisation) if self.organisation_id else Sector(self.sector).label
+        return str(self.organisation) if self.organisation_id else str(Sector(self.sector).label)
 
     @property
     def is_active(self) -> bool:

@@ -335,6 +335,7 @@ LOGGING = {
 
 # --- SmartCare --------------------------------------------------------------------------------
 SMARTCARE_SITE_NAME = "SmartCare"
+SMARTCARE_DEMO_LOADERS = ["sectors.demo.demo_data_load", "citizens.demo.citizen_demo_load"]
 # A hospital department keeps access to a citizen this many days after discharge.
 CITIZEN_ACCESS_HOSPITAL_DAYS = env.int("CITIZEN_ACCESS_HOSPITAL_DAYS", default=30)
 # How long break-the-glass access lasts.

@@ -1,0 +1,189 @@
+"""The access policy, relationship by relationship (selectors and the gate itself)."""
+
+import datetime
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.utils import timezone
+from freezegun import freeze_time
+
+from citizens.access import access_reason, visible_citizens
+from citizens.choices import AccessReason, ObjectionTarget
+from citizens.models import AccessLogEntry
+from citizens.selectors import citizen_get, citizen_search
+from citizens.services import break_glass_open, objection_record, objection_withdraw
+from citizens.tests.factories import HospitalStayFactory
+from sectors.choices import Sector
+
+pytestmark = pytest.mark.django_db
+
+
+def sees(actor, citizen) -> bool:
+    visible = visible_citizens(actor.acting, actor.user).filter(pk=citizen.pk).exists()
+    assert visible == (access_reason(actor, citizen) is not None), "gate and reason disagree"
+    return visible
+
+
+@pytest.mark.parametrize(
+    ("who", "expected"),
+    [
+        ("gp_a", AccessReason.GP_CLINIC),
+        ("nurse_a", AccessReason.GP_CLINIC),
+        ("homecare_a", AccessReason.MUNICIPALITY),
+        ("gp_b", None),
+        ("homecare_b", None),
+        ("hospital_nurse", None),
+        ("unit_physician", None),
+        ("other_hospital", None),
+    ],
+)
+def test_relationships_without_a_stay(world, actor, who, expected):
+    result = access_reason(actor(who), world.citizen)
+    assert (result[0] if result else None) == expected
+    assert sees(actor(who), world.citizen) is (expected is not None)
+
+
+def test_current_stay_gives_the_department_and_its_unit_access(world, actor):
+    HospitalStayFactory(citizen=world.citizen, department=world.department)
+    assert access_reason(actor("hospital_nurse"), world.citizen)[0] == AccessReason.HOSPITAL_STAY
+    assert access_reason(actor("unit_physician"), world.citizen)[0] == AccessReason.HOSPITAL_STAY
+    assert not sees(actor("other_hospital"), world.citizen)
+
+
+@pytest.mark.parametrize(("days_since_discharge", "visible"), [(1, True), (29, True), (31, False), (90, False)])
+def test_access_after_discharge_lasts_for_the_window(world, actor, settings, days_since_discharge, visible):
+    settings.CITIZEN_ACCESS_HOSPITAL_DAYS = 30
+    now = timezone.now()
+    HospitalStayFactory(
+        citizen=world.citizen,
+        department=world.department,
+        admitted_at=now - datetime.timedelta(days=days_since_discharge + 5),
+        discharged_at=now - datetime.timedelta(days=days_since_discharge),
+    )
+    assert sees(actor("hospital_nurse"), world.citizen) is visible
+    if visible:
+        assert access_reason(actor("hospital_nurse"), world.citizen)[0] == AccessReason.HOSPITAL_RECENT
+
+
+def test_window_is_configurable(world, actor, settings):
+    now = timezone.now()
+    HospitalStayFactory(
+        citizen=world.citizen,
+        department=world.department,
+        admitted_at=now - datetime.timedelta(days=20),
+        discharged_at=now - datetime.timedelta(days=10),
+    )
+    settings.CITIZEN_ACCESS_HOSPITAL_DAYS = 5
+    assert not sees(actor("hospital_nurse"), world.citizen)
+    settings.CITIZEN_ACCESS_HOSPITAL_DAYS = 14
+    assert sees(actor("hospital_nurse"), world.citizen)
+
+
+def test_objection_against_a_sector_removes_access(world, actor):
+    objection_record(
+        actor=actor("gp_a"), citizen=world.citizen, target=ObjectionTarget.SECTOR, sector=Sector.MUNICIPALITY
+    )
+    assert not sees(actor("homecare_a"), world.citizen)
+    assert sees(actor("gp_a"), world.citizen)
+
+
+def test_objection_against_an_organisation_removes_only_that_organisation(world, actor):
+    objection_record(
+        actor=actor("homecare_a"),
+        citizen=world.citizen,
+        target=ObjectionTarget.ORGANISATION,
+        organisation=world.clinic_a,
+    )
+    assert not sees(actor("gp_a"), world.citizen)
+    assert not sees(actor("nurse_a"), world.citizen)
+    assert sees(actor("homecare_a"), world.citizen)
+
+
+def test_objection_does_not_stop_a_hospital_during_a_current_stay(world, actor):
+    now = timezone.now()
+    objection_record(actor=actor("gp_a"), citizen=world.citizen, target=ObjectionTarget.SECTOR, sector=Sector.HOSPITAL)
+    HospitalStayFactory(citizen=world.citizen, department=world.department, admitted_at=now)
+    assert sees(actor("hospital_nurse"), world.citizen)
+    # ... but after discharge the objection holds, even within the window.
+    world.citizen.stays.update(discharged_at=now + datetime.timedelta(minutes=1))
+    assert not sees(actor("hospital_nurse"), world.citizen)
+
+
+def test_withdrawn_objection_restores_access(world, actor):
+    objection = objection_record(
+        actor=actor("gp_a"), citizen=world.citizen, target=ObjectionTarget.SECTOR, sector=Sector.MUNICIPALITY
+    )
+    assert not sees(actor("homecare_a"), world.citizen)
+    objection_withdraw(actor=actor("gp_a"), objection=objection)
+    assert sees(actor("homecare_a"), world.citizen)
+
+
+def test_break_the_glass_opens_for_four_hours_and_is_logged(world, actor):
+    outsider = actor("gp_b")
+    start = timezone.now()
+    with freeze_time(start):
+        citizen = break_glass_open(actor=outsider, cpr=world.citizen.cpr_formatted, reason="Akut opkald fra vagtlæge")
+        assert citizen == world.citizen
+        assert access_reason(outsider, citizen) == (AccessReason.BREAK_THE_GLASS, "Akut opkald fra vagtlæge")
+        entry = AccessLogEntry.objects.get(citizen=citizen, action="break_the_glass")
+        assert entry.reason_text == "Akut opkald fra vagtlæge"
+    with freeze_time(start + datetime.timedelta(hours=3, minutes=59)):
+        assert sees(outsider, world.citizen)
+        # Only for the user who broke the glass: a colleague in the same clinic gets nothing.
+        assert not sees(actor("admin_b"), world.citizen)
+    with freeze_time(start + datetime.timedelta(hours=4, minutes=1)):
+        assert not sees(outsider, world.citizen)
+
+
+def test_break_the_glass_needs_a_reason_a_clinician_and_a_known_cpr(world, actor):
+    with pytest.raises(ValidationError) as exc:
+        break_glass_open(actor=actor("gp_b"), cpr=world.citizen.cpr, reason="fordi")
+    assert "reason" in exc.value.message_dict
+    with pytest.raises(PermissionDenied):
+        break_glass_open(actor=actor("admin_b"), cpr=world.citizen.cpr, reason="Akut opkald fra vagtlæge")
+    with pytest.raises(PermissionDenied):
+        break_glass_open(actor=actor("assistant_a"), cpr=world.citizen.cpr, reason="Akut opkald fra vagtlæge")
+    with pytest.raises(ValidationError) as exc:
+        break_glass_open(actor=actor("gp_b"), cpr="0101019999", reason="Akut opkald fra vagtlæge")
+    assert "cpr" in exc.value.message_dict
+    assert not sees(actor("gp_b"), world.citizen)
+
+
+def test_outside_the_policy_is_a_404_like_a_missing_citizen(world, actor):
+    with pytest.raises(Http404):
+        citizen_get(actor=actor("gp_b"), pk=world.citizen.pk)
+    with pytest.raises(Http404):
+        citizen_get(actor=actor("gp_b"), pk="00000000-0000-0000-0000-000000000000")
+    with pytest.raises(Http404):
+        citizen_get(actor=actor("gp_b"), pk="not-a-uuid")
+    assert AccessLogEntry.objects.count() == 0
+
+
+def test_search_never_reveals_a_cpr_outside_the_scope(world, actor):
+    assert citizen_search(actor=actor("gp_b"), query=world.citizen.cpr) == []
+    assert citizen_search(actor=actor("gp_b"), query=world.citizen.cpr_formatted) == []
+    assert citizen_search(actor=actor("gp_a"), query=world.citizen.cpr_formatted) == [world.citizen]
+    assert citizen_search(actor=actor("gp_a"), query=world.citizen.cpr[:6]) == [world.citizen]
+    assert citizen_search(actor=actor("gp_a"), query=world.citizen.last_name.lower()[:4]) == [world.citizen]
+
+
+def test_a_user_without_membership_sees_nobody(world):
+    from sectors.tests.factories import UserFactory
+
+    from .conftest import actor_for
+
+    lonely = actor_for(UserFactory())
+    assert not visible_citizens(lonely.acting, lonely.user).exists()
+
+
+def test_a_user_with_two_memberships_sees_by_the_acting_organisation(world):
+    from sectors.choices import MembershipRole
+    from sectors.tests.factories import MembershipFactory
+
+    from .conftest import actor_for
+
+    user = world.users["gp_b"]
+    MembershipFactory(user=user, organisation=world.municipality_a, role=MembershipRole.CARE_COORDINATOR)
+    assert not sees(actor_for(user, world.clinic_b), world.citizen)
+    assert sees(actor_for(user, world.municipality_a), world.citizen)

@@ -1,0 +1,110 @@
+import pytest
+from django.db import connection
+
+from citizens.accesslog import GENESIS, access_log_record, access_log_verify
+from citizens.choices import AccessAction, AccessReason
+from citizens.models import AccessLogEntry, AccessLogHead
+from citizens.selectors import citizen_get, citizen_page
+from citizens.tests.factories import CitizenFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _record(actor, citizen, n=1):
+    for _ in range(n):
+        access_log_record(actor=actor, citizens=citizen, action=AccessAction.VIEW, reason=AccessReason.GP_CLINIC)
+
+
+def _raw(sql, params=()):
+    """Tamper behind the application's back (and past the append-only triggers)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("DROP TRIGGER IF EXISTS citizens_accesslog_no_update")
+            cursor.execute("DROP TRIGGER IF EXISTS citizens_accesslog_no_delete")
+        else:
+            cursor.execute("ALTER TABLE citizens_accesslogentry DISABLE TRIGGER citizens_accesslog_append_only")
+        cursor.execute(sql, params)
+
+
+def test_entries_form_a_chain(world, actor):
+    _record(actor("gp_a"), world.citizen, 3)
+    entries = list(AccessLogEntry.objects.order_by("pk"))
+    assert entries[0].prev_hash == GENESIS
+    assert [e.prev_hash for e in entries[1:]] == [e.hash for e in entries[:-1]]
+    assert AccessLogHead.objects.get().count == 3
+    assert access_log_verify().ok
+
+
+def test_an_entry_records_who_for_whom_why_and_from_where(world, actor):
+    gp = actor("gp_a")
+    citizen = citizen_get(actor=gp, pk=world.citizen.pk)
+    entry = AccessLogEntry.objects.get()
+    assert entry.user == gp.user
+    assert entry.organisation == world.clinic_a
+    assert entry.organisation_name == world.clinic_a.name
+    assert entry.role == "gp"
+    assert entry.citizen == citizen
+    assert entry.action == AccessAction.VIEW
+    assert entry.reason == AccessReason.GP_CLINIC
+    assert entry.ip_address == "127.0.0.1"
+
+
+def test_every_row_of_a_list_page_is_logged_with_its_reason(world, actor):
+    CitizenFactory.create_batch(4, gp_clinic=world.clinic_a)
+    page = citizen_page(actor=actor("gp_a"), filters={}, page_size=3)
+    assert len(page.object_list) == 3
+    logged = AccessLogEntry.objects.filter(action=AccessAction.LIST)
+    assert {e.citizen_id for e in logged} == {c.pk for c in page.object_list}
+    assert {e.reason for e in logged} == {AccessReason.GP_CLINIC}
+
+
+def test_the_app_cannot_change_or_delete_entries(world, actor):
+    _record(actor("gp_a"), world.citizen)
+    entry = AccessLogEntry.objects.get()
+    entry.detail = "changed"
+    with pytest.raises(PermissionError):
+        entry.save()
+    with pytest.raises(PermissionError):
+        entry.delete()
+    with pytest.raises(PermissionError):
+        AccessLogEntry.objects.all().delete()
+    with pytest.raises(PermissionError):
+        AccessLogEntry.objects.update(detail="x")
+
+
+def test_the_database_refuses_updates_and_deletes(world, actor):
+    from django.db import DatabaseError, transaction
+
+    _record(actor("gp_a"), world.citizen)
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE citizens_accesslogentry SET detail = 'x'")
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM citizens_accesslogentry")
+
+
+def test_an_altered_entry_is_detected(world, actor):
+    _record(actor("gp_a"), world.citizen, 5)
+    third = AccessLogEntry.objects.order_by("pk")[2]
+    _raw("UPDATE citizens_accesslogentry SET detail = %s WHERE id = %s", ["innocent", third.pk])
+    report = access_log_verify()
+    assert not report.ok
+    assert report.broken_at == third.pk
+    assert report.checked == 2
+
+
+def test_a_removed_entry_is_detected(world, actor):
+    _record(actor("gp_a"), world.citizen, 5)
+    entries = list(AccessLogEntry.objects.order_by("pk"))
+    _raw("DELETE FROM citizens_accesslogentry WHERE id = %s", [entries[1].pk])
+    report = access_log_verify()
+    assert not report.ok
+    assert report.broken_at == entries[2].pk
+
+
+def test_removing_the_newest_entries_is_detected(world, actor):
+    _record(actor("gp_a"), world.citizen, 3)
+    newest = AccessLogEntry.objects.order_by("-pk").first()
+    _raw("DELETE FROM citizens_accesslogentry WHERE id = %s", [newest.pk])
+    report = access_log_verify()
+    assert not report.ok
+    assert "newest" in report.problem
