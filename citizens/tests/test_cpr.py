@@ -1,3 +1,4 @@
+import contextlib
 import datetime
 
 import pytest
@@ -89,7 +90,5 @@ def test_any_real_date_round_trips_through_a_cpr_number(birth, serial):
 
 @given(st.text(alphabet="0123456789", min_size=10, max_size=10))
 def test_parser_never_crashes(digits):
-    try:
+    with contextlib.suppress(ValidationError):
         parse_cpr(digits)
-    except ValidationError:
-        pass

@@ -81,7 +81,9 @@ def test_the_registering_organisation_must_keep_a_relationship(world, actor):
 def test_onset_in_the_future_or_before_birth_is_refused(world, actor):
     copd = ConditionFactory(icd10_code="J44")
     with pytest.raises(ValidationError):
-        _create(actor("gp_a"), world, conditions=[ConditionItem(copd, timezone.localdate() + datetime.timedelta(days=3))])
+        _create(
+            actor("gp_a"), world, conditions=[ConditionItem(copd, timezone.localdate() + datetime.timedelta(days=3))]
+        )
     with pytest.raises(ValidationError):
         _create(actor("gp_a"), world, conditions=[ConditionItem(copd, datetime.date(1930, 1, 1))])
 
