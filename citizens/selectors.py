@@ -11,12 +11,21 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from .access import Actor, access_reason, visible_citizens
 from .accesslog import access_log_record
 from .choices import AccessAction
 from .filtersets import CitizenFilterSet, search_citizens
-from .models import AccessLogEntry, BreakGlassAccess, Citizen, CitizenCondition, Condition, HospitalStay
+from .models import (
+    AccessLogEntry,
+    BreakGlassAccess,
+    Citizen,
+    CitizenCondition,
+    Condition,
+    ConsentEvent,
+    HospitalStay,
+)
 
 
 def _with_overview_data(qs: QuerySet[Citizen]) -> QuerySet[Citizen]:
@@ -96,6 +105,11 @@ def citizen_get(*, actor: Actor, pk: Any, action: str = AccessAction.VIEW, detai
     return citizen
 
 
+def citizen_is_visible(*, actor: Actor, citizen: Citizen) -> bool:
+    """Whether the actor may (still) see the citizen; reads nothing of the citizen's data."""
+    return access_reason(actor, citizen) is not None
+
+
 def citizen_access_report(
     *,
     actor: Actor,
@@ -127,3 +141,22 @@ def break_glass_for_review(*, actor: Actor, include_reviewed: bool = False) -> Q
 
 def conditions_list() -> QuerySet[Condition]:
     return Condition.objects.filter(is_active=True).order_by("icd10_code")
+
+
+def consent_events_list(*, citizen: Citizen) -> QuerySet[ConsentEvent]:
+    """The consent and objection history of a citizen the caller got through ``citizen_get``
+    (which checked and logged the access)."""
+    return citizen.consent_events.select_related("by", "organisation").order_by("-at", "-pk")
+
+
+def break_glass_current(*, actor: Actor, citizen: Citizen) -> BreakGlassAccess | None:
+    """The actor's running break-the-glass access to this citizen, for the warning banner."""
+    if not actor.acting:
+        return None
+    return (
+        BreakGlassAccess.objects.filter(
+            citizen=citizen, user=actor.user, organisation=actor.organisation, expires_at__gt=timezone.now()
+        )
+        .order_by("-expires_at")
+        .first()
+    )

@@ -62,6 +62,11 @@ class ContactItem:
     is_primary: bool = False
 
 
+def may_register_citizens(actor: Actor) -> bool:
+    """Whether the acting organisation registers and edits citizens (pages hide the buttons)."""
+    return bool(actor.acting) and actor.organisation.kind in REGISTERING_KINDS
+
+
 def _require_registering_organisation(actor: Actor) -> None:
     if not actor.acting or actor.organisation.kind not in REGISTERING_KINDS:
         raise PermissionDenied(_("Only GP clinics and municipalities register and edit citizens."))

@@ -1,8 +1,8 @@
 """Database-level guarantees that depend on the engine.
 
 PostgreSQL: trigram index for name search, a pattern index for CPR prefixes, and a trigger that
-refuses UPDATE and DELETE on the access log (defence in depth beside the hash chain). SQLite
-(the demo) gets the trigger only.
+refuses UPDATE and DELETE on the access log (defence in depth beside the hash chain). SQLite is
+only the demo database and gets none of them (Django's test flush deletes rows there).
 Also: the access-log chain head row and the maintained list of chronic conditions.
 """
 
@@ -46,22 +46,6 @@ PG_BACKWARD = [
     "DROP INDEX IF EXISTS citizen_cpr_pattern",
     "DROP INDEX IF EXISTS citizen_search_name_trgm",
 ]
-SQLITE_FORWARD = [
-    """
-    CREATE TRIGGER IF NOT EXISTS citizens_accesslog_no_update BEFORE UPDATE ON citizens_accesslogentry
-    BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END
-    """,
-    """
-    CREATE TRIGGER IF NOT EXISTS citizens_accesslog_no_delete BEFORE DELETE ON citizens_accesslogentry
-    BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END
-    """,
-]
-SQLITE_BACKWARD = [
-    "DROP TRIGGER IF EXISTS citizens_accesslog_no_update",
-    "DROP TRIGGER IF EXISTS citizens_accesslog_no_delete",
-]
-
-
 def _run(statements):
     def run(apps, schema_editor):
         vendor = schema_editor.connection.vendor
@@ -84,8 +68,8 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.RunPython(
-            _run({"postgresql": PG_FORWARD, "sqlite": SQLITE_FORWARD}),
-            _run({"postgresql": PG_BACKWARD, "sqlite": SQLITE_BACKWARD}),
+            _run({"postgresql": PG_FORWARD}),
+            _run({"postgresql": PG_BACKWARD}),
         ),
         migrations.RunPython(seed, migrations.RunPython.noop),
     ]

@@ -1,0 +1,463 @@
+"""The citizen pages. Each view parses input, calls one selector or service and renders: the
+access policy and the access log live in ``selectors`` and ``services``, never here."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponseBadRequest, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from sectors.choices import MembershipRole, OrganisationKind
+
+from . import selectors, services
+from .access import Actor, actor_from_request
+from .choices import AccessReason
+from .cpr import is_cpr_like, normalise_cpr
+from .filtersets import CitizenFilterSet
+from .forms import (
+    AccessReportFilterForm,
+    BreakGlassForm,
+    BreakGlassReviewForm,
+    CitizenForm,
+    ConditionFormSetFactory,
+    ConsentForm,
+    ContactFormSetFactory,
+    ObjectionForm,
+    ObjectionWithdrawForm,
+)
+from .models import Citizen
+
+LIST_PAGE_SIZE = 25
+REVIEW_PAGE_SIZE = 25
+ACCESS_REPORT_PAGE_SIZE = 50
+ROLE_LABELS = dict(MembershipRole.choices)
+REASON_LABELS = dict(AccessReason.choices)
+
+
+def _query_without_page(request) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+def _apply_errors(exc: ValidationError, form, **formsets) -> None:
+    """Show a service's ValidationError on the form field it names, on a formset
+    (``conditions``, ``contact_persons``) or at the top of the form."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc)
+        return
+    for field, errors in exc.error_dict.items():
+        if field in form.fields:
+            form.add_error(field, errors)
+        elif field in formsets:
+            formsets[field].non_form_errors().extend(message for error in errors for message in error.messages)
+        else:
+            form.add_error(None, errors)
+
+
+# --- lists and search --------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def citizen_list(request):
+    actor = actor_from_request(request)
+    filterset = CitizenFilterSet(request.GET or None, queryset=Citizen.objects.none())
+    page = selectors.citizen_page(
+        actor=actor, filters=request.GET, page_number=request.GET.get("page"), page_size=LIST_PAGE_SIZE
+    )
+    context = {
+        "filterset": filterset,
+        "page": page,
+        "query": _query_without_page(request),
+        "may_register": services.may_register_citizens(actor),
+    }
+    partial = request.htmx and not request.htmx.history_restore_request
+    template = "citizens/_citizen_results.html" if partial else "citizens/citizen_list.html"
+    return render(request, template, context)
+
+
+@login_required
+@require_GET
+def citizen_search(request):
+    actor = actor_from_request(request)
+    query = (request.GET.get("q") or "").strip()[:100]
+    hits = selectors.citizen_search(actor=actor, query=query)
+    context = {
+        "query": query,
+        "hits": hits,
+        "may_break_the_glass": actor.may_break_the_glass,
+        # Only a whole CPR number is carried over to the break-the-glass form.
+        "break_glass_cpr": normalise_cpr(query) if is_cpr_like(query) and len(normalise_cpr(query)) == 10 else "",
+    }
+    return render(request, "citizens/citizen_search.html", context)
+
+
+# --- the overview ------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def citizen_detail(request, pk):
+    actor = actor_from_request(request)
+    citizen = selectors.citizen_get(actor=actor, pk=pk)
+    grant = None
+    if citizen.access_via == AccessReason.BREAK_THE_GLASS:
+        grant = selectors.break_glass_current(actor=actor, citizen=citizen)
+    context = {
+        "citizen": citizen,
+        "access_label": REASON_LABELS.get(citizen.access_via, citizen.access_via),
+        "active_objections": [objection for objection in citizen.objections.all() if objection.is_active],
+        "break_glass": grant,
+        "is_break_glass": citizen.access_via == AccessReason.BREAK_THE_GLASS,
+        "may_register": services.may_register_citizens(actor),
+    }
+    return render(request, "citizens/citizen_detail.html", context)
+
+
+# --- registration and edit ---------------------------------------------------------------------
+
+
+def _require_registering(actor: Actor) -> None:
+    if not services.may_register_citizens(actor):
+        raise PermissionDenied(_("Only GP clinics and municipalities register and edit citizens."))
+
+
+def _own_relationships(actor: Actor) -> dict:
+    """Pre-fill the acting organisation where it is the citizen's clinic or municipality."""
+    organisation = actor.organisation
+    if organisation.kind == OrganisationKind.GP_CLINIC:
+        return {"gp_clinic": organisation, "municipality": organisation.municipality_id}
+    if organisation.kind == OrganisationKind.MUNICIPALITY:
+        return {"municipality": organisation}
+    return {}
+
+
+def _render_citizen_form(request, *, form, conditions, contacts, citizen=None, status=200):
+    context = {"form": form, "conditions": conditions, "contacts": contacts, "citizen": citizen}
+    return render(request, "citizens/citizen_form.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def citizen_create(request):
+    actor = actor_from_request(request)
+    _require_registering(actor)
+    if request.method == "GET":
+        return _render_citizen_form(
+            request,
+            form=CitizenForm(initial=_own_relationships(actor)),
+            conditions=ConditionFormSetFactory(prefix="conditions"),
+            contacts=ContactFormSetFactory(prefix="contacts"),
+        )
+    form = CitizenForm(request.POST)
+    conditions = ConditionFormSetFactory(request.POST, prefix="conditions")
+    contacts = ContactFormSetFactory(request.POST, prefix="contacts")
+    if all([form.is_valid(), conditions.is_valid(), contacts.is_valid()]):
+        try:
+            citizen = services.citizen_create(
+                actor=actor,
+                cpr=form.cleaned_data["cpr"],
+                conditions=conditions.items(),
+                contact_persons=contacts.items(),
+                **form.citizen_fields(),
+            )
+        except ValidationError as exc:
+            _apply_errors(exc, form, conditions=conditions, contact_persons=contacts)
+        else:
+            messages.success(request, _("%(name)s is registered.") % {"name": citizen.full_name})
+            return redirect("citizens:detail", pk=citizen.pk)
+    return _render_citizen_form(request, form=form, conditions=conditions, contacts=contacts, status=400)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def citizen_edit(request, pk):
+    actor = actor_from_request(request)
+    _require_registering(actor)
+    citizen = selectors.citizen_get(actor=actor, pk=pk, detail="edit form")
+    if request.method == "GET":
+        return _render_citizen_form(
+            request,
+            citizen=citizen,
+            form=CitizenForm(initial=CitizenForm.initial_for(citizen), with_cpr=False),
+            conditions=ConditionFormSetFactory(
+                prefix="conditions", initial=ConditionFormSetFactory.initial_for(citizen)
+            ),
+            contacts=ContactFormSetFactory(prefix="contacts", initial=ContactFormSetFactory.initial_for(citizen)),
+        )
+    form = CitizenForm(request.POST, with_cpr=False)
+    conditions = ConditionFormSetFactory(request.POST, prefix="conditions")
+    contacts = ContactFormSetFactory(request.POST, prefix="contacts")
+    if all([form.is_valid(), conditions.is_valid(), contacts.is_valid()]):
+        try:
+            services.citizen_update(
+                actor=actor,
+                citizen=citizen,
+                conditions=conditions.items(),
+                contact_persons=contacts.items(),
+                **form.citizen_fields(),
+            )
+        except ValidationError as exc:
+            _apply_errors(exc, form, conditions=conditions, contact_persons=contacts)
+        else:
+            if not selectors.citizen_is_visible(actor=actor, citizen=citizen):
+                # e.g. the citizen moved to another GP clinic: saved, and out of our hands now.
+                messages.info(
+                    request,
+                    _("The changes are saved. %(name)s is no longer in your organisation's care.")
+                    % {"name": citizen.full_name},
+                )
+                return redirect("citizens:list")
+            messages.success(request, _("The changes are saved."))
+            return redirect("citizens:detail", pk=citizen.pk)
+    return _render_citizen_form(
+        request, citizen=citizen, form=form, conditions=conditions, contacts=contacts, status=400
+    )
+
+
+# --- consent and objections --------------------------------------------------------------------
+
+
+def _render_consent(request, citizen, *, consent_form=None, objection_form=None, withdraw_error=None, status=200):
+    context = {
+        "citizen": citizen,
+        "consent_form": consent_form or ConsentForm(),
+        "objection_form": objection_form or ObjectionForm(),
+        "withdraw_error": withdraw_error,
+        "events": selectors.consent_events_list(citizen=citizen),
+    }
+    return render(request, "citizens/citizen_consent.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def citizen_consent(request, pk):
+    actor = actor_from_request(request)
+    citizen = selectors.citizen_get(actor=actor, pk=pk, detail="consent and objections")
+    if request.method == "GET":
+        return _render_consent(request, citizen)
+    if request.POST.get("action") == "objection":
+        form = ObjectionForm(request.POST)
+        if form.is_valid():
+            try:
+                services.objection_record(
+                    actor=actor,
+                    citizen=citizen,
+                    target=form.cleaned_data["target"],
+                    sector=form.cleaned_data["sector"],
+                    organisation=form.cleaned_data["organisation"],
+                    note=form.cleaned_data["note"],
+                )
+            except ValidationError as exc:
+                _apply_errors(exc, form)
+            else:
+                messages.success(request, _("The objection is recorded."))
+                return redirect("citizens:consent", pk=citizen.pk)
+        return _render_consent(request, citizen, objection_form=form, status=400)
+    form = ConsentForm(request.POST)
+    if form.is_valid():
+        try:
+            services.consent_record(
+                actor=actor, citizen=citizen, consent=form.cleaned_data["consent"], note=form.cleaned_data["note"]
+            )
+        except ValidationError as exc:
+            _apply_errors(exc, form)
+        else:
+            messages.success(request, _("The consent is recorded."))
+            return redirect("citizens:consent", pk=citizen.pk)
+    return _render_consent(request, citizen, consent_form=form, status=400)
+
+
+@login_required
+@require_POST
+def objection_withdraw(request, pk, objection_pk: int):
+    actor = actor_from_request(request)
+    citizen = selectors.citizen_get(actor=actor, pk=pk, detail="withdraw objection")
+    objection = next((o for o in citizen.objections.all() if o.pk == objection_pk), None)
+    if objection is None:
+        raise Http404
+    form = ObjectionWithdrawForm(request.POST)
+    if form.is_valid():
+        try:
+            services.objection_withdraw(actor=actor, objection=objection, note=form.cleaned_data["note"])
+        except ValidationError as exc:
+            return _render_consent(request, citizen, withdraw_error=" ".join(exc.messages), status=400)
+        messages.success(request, _("The objection is withdrawn."))
+        return redirect("citizens:consent", pk=citizen.pk)
+    return _render_consent(request, citizen, withdraw_error=" ".join(form.errors["note"]), status=400)
+
+
+# --- break the glass ---------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def break_glass(request):
+    actor = actor_from_request(request)
+    if not actor.may_break_the_glass:
+        raise PermissionDenied(_("Only clinicians can break the glass."))
+    context = {"hours": services.break_the_glass_hours()}
+    if request.method == "GET":
+        cpr = normalise_cpr(request.GET.get("cpr", ""))[:10]
+        context["form"] = BreakGlassForm(initial={"cpr": cpr} if cpr else None)
+        return render(request, "citizens/break_glass.html", context)
+    form = BreakGlassForm(request.POST)
+    if form.is_valid():
+        try:
+            citizen = services.break_glass_open(
+                actor=actor, cpr=form.cleaned_data["cpr"], reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as exc:
+            _apply_errors(exc, form)
+        else:
+            messages.warning(
+                request,
+                _("You have broken the glass. Your access to %(name)s is logged and will be reviewed.")
+                % {"name": citizen.full_name},
+            )
+            return redirect("citizens:detail", pk=citizen.pk)
+    context["form"] = form
+    return render(request, "citizens/break_glass.html", context, status=400)
+
+
+def _require_admin(actor: Actor) -> None:
+    if not actor.acting or not actor.acting.is_organisation_admin:
+        raise PermissionDenied(_("Only your organisation's administrators review break-the-glass accesses."))
+
+
+def _render_review(request, actor: Actor, *, failed=None, status=200):
+    include_reviewed = request.GET.get("all") == "1"
+    grants = selectors.break_glass_for_review(actor=actor, include_reviewed=include_reviewed)
+    page = Paginator(grants, REVIEW_PAGE_SIZE).get_page(request.GET.get("page"))
+    for grant in page:
+        if failed and failed[0] == grant.pk:
+            grant.review_form = failed[1]
+        else:
+            grant.review_form = BreakGlassReviewForm(auto_id=f"id_%s_{grant.pk}")
+    context = {"page": page, "include_reviewed": include_reviewed, "query": _query_without_page(request)}
+    return render(request, "citizens/break_glass_review.html", context, status=status)
+
+
+@login_required
+@require_GET
+def break_glass_review(request):
+    actor = actor_from_request(request)
+    _require_admin(actor)
+    return _render_review(request, actor)
+
+
+@login_required
+@require_POST
+def break_glass_review_done(request, pk: int):
+    actor = actor_from_request(request)
+    _require_admin(actor)
+    grant = selectors.break_glass_for_review(actor=actor, include_reviewed=True).filter(pk=pk).first()
+    if grant is None:
+        raise Http404
+    form = BreakGlassReviewForm(request.POST, auto_id=f"id_%s_{grant.pk}")
+    if form.is_valid():
+        try:
+            services.break_glass_review(actor=actor, grant=grant, note=form.cleaned_data["note"])
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("The access is marked as reviewed."))
+            return redirect("citizens:break_glass_review")
+    return _render_review(request, actor, failed=(grant.pk, form), status=400)
+
+
+# --- who has seen the data ---------------------------------------------------------------------
+
+
+def _report_period(request) -> tuple[AccessReportFilterForm, dict]:
+    form = AccessReportFilterForm(request.GET)
+    if form.is_valid():
+        return form, {"since": form.cleaned_data["since"], "until": form.cleaned_data["until"]}
+    return form, {}
+
+
+@login_required
+@require_GET
+def access_report(request, pk):
+    actor = actor_from_request(request)
+    form, period = _report_period(request)
+    citizen, entries = selectors.citizen_access_report(actor=actor, citizen_pk=pk, **period)
+    page = None
+    if form.is_valid():
+        page = Paginator(entries, ACCESS_REPORT_PAGE_SIZE).get_page(request.GET.get("page"))
+        for entry in page:
+            entry.role_label = ROLE_LABELS.get(entry.role, entry.role)
+    context = {"citizen": citizen, "form": form, "page": page, "query": _query_without_page(request)}
+    return render(request, "citizens/access_report.html", context, status=200 if page is not None else 400)
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_safe(value) -> str:
+    """Text typed by users (names, stated reasons) must not run as a spreadsheet formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def _csv_rows(entries) -> Iterator[list[str]]:
+    yield [
+        _("Time"),
+        _("User"),
+        _("Organisation"),
+        _("Role"),
+        _("Action"),
+        _("What"),
+        _("Why"),
+        _("Stated reason"),
+    ]
+    for entry in entries.iterator(chunk_size=2000):
+        yield [
+            timezone.localtime(entry.at).isoformat(timespec="seconds"),
+            _csv_safe(entry.user_name),
+            _csv_safe(entry.organisation_name),
+            str(ROLE_LABELS.get(entry.role, entry.role)),
+            entry.get_action_display(),
+            _csv_safe(entry.detail),
+            entry.get_reason_display() if entry.reason else "",
+            _csv_safe(entry.reason_text),
+        ]
+
+
+@login_required
+@require_GET
+def access_report_csv(request, pk):
+    actor = actor_from_request(request)
+    form, period = _report_period(request)
+    if not form.is_valid():
+        # Answered before the citizen is looked up: the same for every citizen, so it reveals nothing.
+        errors = " ".join(message for messages_ in form.errors.values() for message in messages_)
+        return HttpResponseBadRequest(errors, content_type="text/plain; charset=utf-8")
+    citizen, entries = selectors.citizen_access_report(actor=actor, citizen_pk=pk, **period)
+    writer = csv.writer(_Echo())
+    rows = (writer.writerow(row) for row in _csv_rows(entries))
+    response = StreamingHttpResponse(_with_bom(rows), content_type="text/csv; charset=utf-8")
+    filename = f"access-log-{citizen.birth_date:%Y-%m-%d}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _with_bom(rows: Iterator[str]) -> Iterator[str]:
+    """A byte-order mark, so spreadsheet programs read the Danish letters as UTF-8."""
+    yield "\ufeff"
+    yield from rows
