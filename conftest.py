@@ -5,9 +5,9 @@ import os
 import pytest
 
 from sectors.choices import MembershipRole
-from sectors.tests.factories import GPClinicFactory, MembershipFactory, UserFactory
+from sectors.tests.factories import GPClinicFactory, MembershipFactory
 
-PASSWORD = "correct horse battery staple"
+PASSWORD = "correct horse battery staple"  # noqa: S105 - test accounts only
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from typing import Any
 
 from allauth.account.forms import ResetPasswordForm
 from allauth.account.models import EmailAddress
+from allauth.core import context as allauth_context
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
@@ -122,10 +123,15 @@ def membership_end(*, by: User | None, membership: Membership, end_date: datetim
 
 
 def user_invite(*, by: User | None, user: User, request: HttpRequest) -> None:
-    """E-mail the person a link to choose their own password (allauth's reset flow)."""
+    """E-mail the person a link to choose their own password (allauth's reset flow).
+
+    allauth builds the link from its request context, which only its middleware sets; entering
+    the context here lets callers outside a request cycle (a task, a command) pass their own.
+    """
     if not user.is_active:
         raise ValidationError("An inactive account cannot be invited.")
-    form = ResetPasswordForm(data={"email": user.email})
-    if not form.is_valid():
-        raise ValidationError(form.errors.get("email") or "Cannot send an invitation.")
-    form.save(request)
+    with allauth_context.request_context(request):
+        form = ResetPasswordForm(data={"email": user.email})
+        if not form.is_valid():
+            raise ValidationError(form.errors.get("email") or "Cannot send an invitation.")
+        form.save(request)

@@ -26,6 +26,11 @@ class OrganisationFactory(factory.django.DjangoModelFactory):
     municipality_code = ""
 
 
+class RegionFactory(OrganisationFactory):
+    kind = OrganisationKind.REGION
+    name = factory.Sequence(lambda n: f"Test Region {n}")
+
+
 class MunicipalityFactory(OrganisationFactory):
     kind = OrganisationKind.MUNICIPALITY
     name = factory.Sequence(lambda n: f"Test Kommune {n}")

@@ -62,7 +62,7 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
-def sign_in(page, email, password="smartcare-demo"):
+def sign_in(page, email, password="smartcare-demo"):  # noqa: S107 - the published demo password
     page.goto("/accounts/login/")
     page.fill("input[name=login]", email)
     page.fill("input[name=password]", password)

@@ -1,0 +1,252 @@
+"""``/api/v1/citizens/`` and ``/api/v1/conditions/``.
+
+Every read goes through ``citizens.selectors`` (the access gate plus the access log) and every
+write through ``citizens.services``; these views only parse the request and shape the answer. A
+citizen outside the acting organisation's relationships answers 404, exactly like one that does
+not exist.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import prefetch_related_objects
+from django.http import Http404
+from django.utils.translation import gettext_lazy as _
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
+from rest_framework import mixins, status, viewsets
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import JSONParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from sectors.acting import acting_for
+from sectors.api.views import ACTING_HEADER
+
+from ..access import Actor
+from ..choices import AccessAction, AccessReason
+from ..filtersets import CitizenFilterSet
+from ..models import Citizen
+from ..selectors import citizen_get, citizen_list, citizen_page, conditions_list
+from ..services import citizen_create, citizen_update
+from .serializers import (
+    CitizenCreateSerializer,
+    CitizenSerializer,
+    CitizenUpdateSerializer,
+    ConditionSerializer,
+    DetailErrorSerializer,
+    FieldErrorsSerializer,
+)
+
+UUID_PATTERN = "[0-9a-fA-F-]{32,36}"
+
+# The condition filter takes an ICD-10 code (to_field_name); tell the schema generator so.
+extend_schema_field(OpenApiTypes.STR)(CitizenFilterSet.base_filters["condition"])
+
+BAD_REQUEST = OpenApiResponse(
+    FieldErrorsSerializer,
+    description=_(
+        "Invalid input: the body maps each field to its messages, e.g. an invalid or already registered CPR "
+        "number (cpr), an unknown condition code (conditions), an onset date in the future, or a citizen the "
+        "registering organisation would have no relationship with (non_field_errors). Nothing is saved."
+    ),
+)
+BAD_FILTER = OpenApiResponse(
+    FieldErrorsSerializer,
+    description=_("An invalid filter value, e.g. an unknown condition code: each filter maps to its messages."),
+)
+UNAUTHENTICATED = OpenApiResponse(
+    DetailErrorSerializer, description=_("Not signed in: send a session cookie or `Authorization: Token <key>`.")
+)
+FORBIDDEN_WRITE = OpenApiResponse(
+    DetailErrorSerializer,
+    description=_(
+        "Not signed in, or the acting organisation is not a GP clinic or a municipality (only they register "
+        "and change citizens)."
+    ),
+)
+NOT_FOUND = OpenApiResponse(
+    DetailErrorSerializer,
+    description=_(
+        "No such citizen, or one the acting organisation has no relationship with: the two are "
+        "indistinguishable on purpose."
+    ),
+)
+CITIZEN_ID = OpenApiParameter(
+    "id", OpenApiTypes.UUID, OpenApiParameter.PATH, description=_("The citizen's id (not the CPR number).")
+)
+LIST_PARAMETERS = [
+    ACTING_HEADER,
+    OpenApiParameter(
+        "search",
+        OpenApiTypes.STR,
+        description=_(
+            "A whole CPR number (DDMMYY-SSSS or DDMMYYSSSS), its first six or more digits, or part of a name."
+        ),
+    ),
+    OpenApiParameter("condition", OpenApiTypes.STR, description=_("ICD-10 code of a chronic condition, e.g. J44.")),
+    OpenApiParameter("municipality", OpenApiTypes.INT, description=_("Organisation id of the municipality.")),
+    OpenApiParameter("gp_clinic", OpenApiTypes.INT, description=_("Organisation id of the GP clinic.")),
+    OpenApiParameter(
+        "admitted_now",
+        OpenApiTypes.BOOL,
+        description=_("Only citizens with (true) or without (false) a current hospital stay."),
+    ),
+    OpenApiParameter(
+        "receives_home_care",
+        OpenApiTypes.BOOL,
+        description=_("Only citizens who receive (true) or do not receive (false) home care."),
+    ),
+    OpenApiParameter("page_size", OpenApiTypes.INT, description=_("Rows per page (default 50, at most 500).")),
+]
+
+
+def api_actor(request: Request) -> Actor:
+    """The actor of an API request. DRF authenticates lazily (token or session) and sets the user on
+    the underlying Django request too, so ``acting_for`` sees the authenticated user."""
+    django_request = request._request
+    return Actor(
+        user=request.user,
+        acting=acting_for(django_request),
+        ip_address=django_request.META.get("REMOTE_ADDR") or None,
+        user_agent=(django_request.META.get("HTTP_USER_AGENT") or "")[:300],
+    )
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary=_("Citizens the acting organisation may see"),
+        description=_(
+            "A page of the citizens the acting organisation has a care relationship with, filtered. "
+            "Every row returned is written to the access log (action api_read) with the relationship "
+            "that allowed it. `search` takes a whole CPR number (with or without the dash), its first "
+            "six or more digits, or part of a name."
+        ),
+        parameters=LIST_PARAMETERS,
+        responses={200: CitizenSerializer(many=True), 400: BAD_FILTER, 403: UNAUTHENTICATED},
+    ),
+    retrieve=extend_schema(
+        summary=_("One citizen"),
+        description=_("The citizen's overview; the read is written to the access log (action api_read)."),
+        parameters=[ACTING_HEADER, CITIZEN_ID],
+        responses={200: CitizenSerializer, 403: UNAUTHENTICATED, 404: NOT_FOUND},
+    ),
+    create=extend_schema(
+        summary=_("Register a citizen"),
+        description=_(
+            "Only a GP clinic or a municipality registers citizens, and the citizen must end up with it "
+            "as GP clinic or municipality of residence. Logged as a registration in the access log."
+        ),
+        parameters=[ACTING_HEADER],
+        request=CitizenCreateSerializer,
+        responses={201: CitizenSerializer, 400: BAD_REQUEST, 403: FORBIDDEN_WRITE},
+    ),
+    update=extend_schema(
+        summary=_("Change a citizen"),
+        description=_(
+            "Replaces the given fields; optional fields left out keep their value, and a `conditions` or "
+            "`contact_persons` list replaces the current one. Logged as a change in the access log."
+        ),
+        parameters=[ACTING_HEADER, CITIZEN_ID],
+        request=CitizenUpdateSerializer,
+        responses={200: CitizenSerializer, 400: BAD_REQUEST, 403: FORBIDDEN_WRITE, 404: NOT_FOUND},
+    ),
+    partial_update=extend_schema(
+        summary=_("Change some fields of a citizen"),
+        description=_("Like PUT, but every field is optional."),
+        parameters=[ACTING_HEADER, CITIZEN_ID],
+        request=CitizenUpdateSerializer,
+        responses={200: CitizenSerializer, 400: BAD_REQUEST, 403: FORBIDDEN_WRITE, 404: NOT_FOUND},
+    ),
+)
+@extend_schema(tags=["citizens"])
+class CitizenViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Citizens, always through the access gate and the access log."""
+
+    # For the schema generator only (model, id type, filters): every read goes through the selectors.
+    queryset = Citizen.objects.none()
+    serializer_class = CitizenSerializer
+    filterset_class = CitizenFilterSet
+    filter_backends = [DjangoFilterBackend]
+    parser_classes = [JSONParser]  # conditions and contact persons are nested lists
+    lookup_value_regex = UUID_PATTERN
+
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        filters = CitizenFilterSet(request.query_params, queryset=Citizen.objects.none())
+        if not filters.is_valid():
+            raise ValidationError(filters.errors)
+        paginator = self.paginator
+        page = citizen_page(
+            actor=api_actor(request),
+            filters=request.query_params,
+            page_number=request.query_params.get(paginator.page_query_param, 1),
+            page_size=paginator.get_page_size(request) or 50,
+            action=AccessAction.API_READ,
+            detail="api citizen list",
+        )
+        # One query for the contact persons of the whole page (the list selector leaves them out).
+        prefetch_related_objects(page.object_list, "contact_persons")
+        paginator.page, paginator.request = page, request
+        return paginator.get_paginated_response(self.get_serializer(page.object_list, many=True).data)
+
+    def retrieve(self, request: Request, *args, **kwargs) -> Response:
+        citizen = citizen_get(
+            actor=api_actor(request), pk=kwargs["pk"], action=AccessAction.API_READ, detail="api citizen detail"
+        )
+        return Response(self.get_serializer(citizen).data)
+
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        serializer = CitizenCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        actor = api_actor(request)
+        citizen = citizen_create(actor=actor, **serializer.service_arguments())
+        # The registration is in the access log already; the answer shows what was registered.
+        citizen = self._written(actor, citizen.pk)
+        citizen.access_via = AccessReason.CREATED
+        return Response(self.get_serializer(citizen).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request: Request, *args, **kwargs) -> Response:
+        partial = kwargs.pop("partial", False)
+        actor = api_actor(request)
+        citizen = self._written(actor, kwargs["pk"])
+        serializer = CitizenUpdateSerializer(data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        citizen_update(actor=actor, citizen=citizen, **serializer.service_arguments())
+        return Response(self.get_serializer(self._written(actor, citizen.pk)).data)
+
+    @staticmethod
+    def _written(actor: Actor, pk) -> Citizen:
+        """A citizen being written, through the access gate. Not logged as a read: the service logs
+        the registration or change itself, and the answer shows only what was written."""
+        try:
+            citizen = citizen_list(actor=actor).prefetch_related("contact_persons").filter(pk=pk).first()
+        except (ValueError, TypeError, DjangoValidationError):
+            citizen = None
+        if citizen is None:
+            raise Http404
+        return citizen
+
+
+@extend_schema(
+    tags=["citizens"],
+    summary=_("Chronic conditions"),
+    description=_("The maintained list of chronic conditions (ICD-10) that citizens can be registered with."),
+)
+class ConditionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    serializer_class = ConditionSerializer
+
+    def get_queryset(self):
+        return conditions_list()

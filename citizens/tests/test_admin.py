@@ -1,0 +1,258 @@
+"""The admin: superusers see every citizen, other staff only what the access gate allows; the
+access log cannot be changed or deleted by anybody."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.utils import timezone
+
+from citizens.access import Actor
+from citizens.accesslog import access_log_record
+from citizens.choices import AccessAction, AccessReason
+from citizens.cpr import parse_cpr
+from citizens.models import AccessLogEntry, BreakGlassAccess, Citizen, Condition
+from sectors.acting import resolve
+from sectors.choices import MembershipRole
+from sectors.tests.factories import MembershipFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def no_mfa_for_admins(settings):
+    settings.MFA_REQUIRED_FOR_ADMINS = False
+
+
+def make_citizen(clinic, cpr: str, last_name: str) -> Citizen:
+    parsed = parse_cpr(cpr)
+    return Citizen.objects.create(
+        cpr=parsed.digits,
+        birth_date=parsed.birth_date,
+        sex=parsed.sex,
+        first_name="Test",
+        last_name=last_name,
+        municipality=clinic.municipality,
+        gp_clinic=clinic,
+    )
+
+
+def staff(user, *codenames: str):
+    user.is_staff = True
+    user.save()
+    user.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
+    return user
+
+
+@pytest.fixture
+def mine(clinic):
+    return make_citizen(clinic, "0101801235", "Insidersen")
+
+
+@pytest.fixture
+def theirs(other_clinic):
+    return make_citizen(other_clinic, "0202751234", "Outsidersen")
+
+
+@pytest.fixture
+def superuser():
+    return UserFactory(is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def staff_gp(gp):
+    return staff(gp, "view_citizen", "view_accesslogentry", "view_hospitalstay", "view_contactperson")
+
+
+def log_read(user, citizen):
+    actor = Actor(user=user, acting=resolve(user, None))
+    access_log_record(actor=actor, citizens=citizen, action=AccessAction.VIEW, reason=AccessReason.GP_CLINIC)
+
+
+# --- citizens ------------------------------------------------------------------------------------
+
+
+def test_superuser_sees_every_citizen_with_formatted_cpr(client, superuser, mine, theirs):
+    client.force_login(superuser)
+
+    page = client.get("/admin/citizens/citizen/").content.decode()
+
+    assert "010180-1235" in page and "Insidersen" in page
+    assert "020275-1234" in page and "Outsidersen" in page
+    assert client.get(f"/admin/citizens/citizen/{theirs.pk}/change/").status_code == 200
+
+
+def test_staff_non_superuser_sees_only_citizens_inside_the_gate(client, staff_gp, mine, theirs):
+    client.force_login(staff_gp)
+
+    page = client.get("/admin/citizens/citizen/").content.decode()
+
+    assert "010180-1235" in page
+    assert "Outsidersen" not in page and "020275-1234" not in page
+    assert client.get(f"/admin/citizens/citizen/{mine.pk}/change/").status_code == 200
+    hidden = client.get(f"/admin/citizens/citizen/{theirs.pk}/change/")
+    assert hidden.status_code == 302  # "does not exist", exactly like a missing id
+    assert client.get("/admin/citizens/citizen/?q=020275-1234").content.decode().count("Outsidersen") == 0
+
+
+def test_staff_without_an_organisation_sees_no_citizens(client, mine):
+    user = staff(UserFactory(), "view_citizen")
+    client.force_login(user)
+
+    assert "010180-1235" not in client.get("/admin/citizens/citizen/").content.decode()
+
+
+def test_search_by_cpr_with_or_without_dash_and_by_name(client, superuser, mine, theirs):
+    client.force_login(superuser)
+
+    for query in ("010180-1235", "0101801235", "010180", "insider"):
+        page = client.get("/admin/citizens/citizen/", {"q": query}).content.decode()
+        assert "Insidersen" in page and "Outsidersen" not in page, query
+
+
+def test_citizens_are_read_only_in_the_admin(client, superuser, mine):
+    client.force_login(superuser)
+
+    assert client.get("/admin/citizens/citizen/add/").status_code == 403
+    assert client.post(f"/admin/citizens/citizen/{mine.pk}/change/", {"first_name": "X"}).status_code == 403
+    assert client.post(f"/admin/citizens/citizen/{mine.pk}/delete/", {"post": "yes"}).status_code == 403
+    mine.refresh_from_db()
+    assert mine.first_name == "Test"
+
+
+def test_looking_at_citizens_in_the_admin_is_logged(client, staff_gp, clinic, mine):
+    client.force_login(staff_gp)
+    before = AccessLogEntry.objects.count()
+
+    client.get("/admin/citizens/citizen/")
+    client.get(f"/admin/citizens/citizen/{mine.pk}/change/")
+
+    entries = list(AccessLogEntry.objects.order_by("pk")[before:])
+    assert [(e.action, e.reason, e.citizen_id, e.organisation_id, e.detail) for e in entries] == [
+        (AccessAction.LIST, AccessReason.GP_CLINIC, mine.pk, clinic.pk, "admin"),
+        (AccessAction.VIEW, AccessReason.GP_CLINIC, mine.pk, clinic.pk, "admin"),
+    ]
+
+
+def test_superuser_look_up_is_logged_without_a_reason(client, superuser, mine):
+    client.force_login(superuser)
+
+    client.get(f"/admin/citizens/citizen/{mine.pk}/change/")
+
+    entry = AccessLogEntry.objects.order_by("-pk").first()
+    assert (entry.user_id, entry.citizen_id, entry.action, entry.reason) == (
+        superuser.pk,
+        mine.pk,
+        AccessAction.VIEW,
+        "",
+    )
+
+
+# --- conditions ----------------------------------------------------------------------------------
+
+
+def test_administrators_extend_the_list_of_conditions(client, superuser):
+    client.force_login(superuser)
+
+    added = client.post(
+        "/admin/citizens/condition/add/",
+        {"icd10_code": "G20", "name_da": "Parkinsons sygdom", "name_en": "Parkinson's disease", "is_active": "on"},
+    )
+    refused = client.post(
+        "/admin/citizens/condition/add/", {"icd10_code": "not a code", "name_da": "x", "name_en": "x"}
+    )
+
+    assert added.status_code == 302
+    assert Condition.objects.filter(icd10_code="G20", is_active=True).exists()
+    assert refused.status_code == 200  # the form again, with the error
+    assert not Condition.objects.filter(name_da="x").exists()
+    assert "Parkinson" in client.get("/admin/citizens/condition/", {"q": "G20"}).content.decode()
+
+
+# --- the access log ------------------------------------------------------------------------------
+
+
+def test_access_log_cannot_be_added_changed_or_deleted_even_by_a_superuser(client, superuser, gp, mine):
+    log_read(gp, mine)
+    entry = AccessLogEntry.objects.get()
+    client.force_login(superuser)
+
+    assert client.get("/admin/citizens/accesslogentry/").status_code == 200
+    assert client.get(f"/admin/citizens/accesslogentry/{entry.pk}/change/").status_code == 200
+    assert client.get("/admin/citizens/accesslogentry/add/").status_code == 403
+    assert client.post(f"/admin/citizens/accesslogentry/{entry.pk}/change/", {"detail": "x"}).status_code == 403
+    assert client.get(f"/admin/citizens/accesslogentry/{entry.pk}/delete/").status_code == 403
+    assert client.post(f"/admin/citizens/accesslogentry/{entry.pk}/delete/", {"post": "yes"}).status_code == 403
+    bulk = client.post("/admin/citizens/accesslogentry/", {"action": "delete_selected", "_selected_action": [entry.pk]})
+    assert bulk.status_code in (200, 302, 403)
+    entry.refresh_from_db()
+    assert entry.detail == "" and AccessLogEntry.objects.count() == 1
+
+
+def test_access_log_admin_offers_no_actions_and_has_the_filters(client, superuser, gp, mine):
+    log_read(gp, mine)
+    client.force_login(superuser)
+
+    response = client.get("/admin/citizens/accesslogentry/")
+
+    assert "delete_selected" not in response.content.decode()
+    spec_titles = {str(spec.title) for spec in response.context["cl"].filter_specs}
+    assert len(spec_titles) == 3  # action, reason, organisation
+    assert client.get("/admin/citizens/accesslogentry/", {"action": "view"}).status_code == 200
+
+
+def test_staff_see_only_log_entries_of_citizens_inside_their_gate(client, staff_gp, outsider, mine, theirs):
+    log_read(outsider, theirs)
+    log_read(staff_gp, mine)
+    client.force_login(staff_gp)
+
+    response = client.get("/admin/citizens/accesslogentry/")
+
+    shown = {entry.citizen_id for entry in response.context["cl"].result_list}
+    assert shown == {mine.pk}
+
+
+def test_access_log_head_is_not_in_the_admin(client, superuser):
+    client.force_login(superuser)
+
+    assert client.get("/admin/citizens/accessloghead/").status_code == 404
+
+
+# --- break-the-glass review ------------------------------------------------------------------------
+
+
+def test_only_the_organisations_administrator_reviews_break_the_glass(client, clinic, outsider, mine):
+    now = timezone.now()
+    grant = BreakGlassAccess.objects.create(
+        user=outsider,
+        organisation=outsider.memberships.get().organisation,
+        citizen=mine,
+        reason="Akut indlæggelse, ingen journal tilgængelig",
+        started_at=now,
+        expires_at=now + datetime.timedelta(hours=4),
+    )
+    url = f"/admin/citizens/breakglassaccess/{grant.pk}/change/"
+    admin_of_theirs = staff(
+        MembershipFactory(organisation=grant.organisation, role=MembershipRole.ORGANISATION_ADMIN).user,
+        "view_breakglassaccess",
+        "change_breakglassaccess",
+    )
+    admin_of_mine = staff(
+        MembershipFactory(organisation=clinic, role=MembershipRole.ORGANISATION_ADMIN).user,
+        "view_breakglassaccess",
+        "change_breakglassaccess",
+    )
+
+    client.force_login(admin_of_mine)
+    assert client.post(url, {"review_note": "ok"}).status_code in (302, 403)  # not theirs: nothing to review
+    grant.refresh_from_db()
+    assert grant.reviewed_at is None
+
+    client.force_login(admin_of_theirs)
+    assert client.post(url, {"review_note": "Berettiget"}).status_code == 302
+    grant.refresh_from_db()
+    assert (grant.reviewed_by, grant.review_note) == (admin_of_theirs, "Berettiget")
+    assert grant.reason.startswith("Akut")
+    assert client.post(url, {"review_note": "Ændret"}).status_code == 403  # reviewed once
