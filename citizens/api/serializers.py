@@ -241,24 +241,12 @@ class CitizenCreateSerializer(CitizenUpdateSerializer):
     cpr = serializers.CharField(
         max_length=11, help_text=_("CPR number as DDMMYY-SSSS or DDMMYYSSSS. It cannot be changed later.")
     )
+    # Declared again so that they follow the CPR number in the documentation.
     conditions = ConditionInputSerializer(many=True, required=False, help_text=_("Chronic conditions."))
     contact_persons = ContactPersonInputSerializer(many=True, required=False, help_text=_("Contact persons."))
 
 
 # --- errors (documentation only) ---------------------------------------------------------------
-
-
-class FieldErrorsSerializer(serializers.Serializer):
-    """400: each invalid field names its problems; rules spanning fields are in ``non_field_errors``."""
-
-    non_field_errors = serializers.ListField(
-        child=serializers.CharField(), required=False, help_text=_("Problems not tied to one field.")
-    )
-    field_name = serializers.ListField(
-        child=serializers.CharField(),
-        required=False,
-        help_text=_("Each invalid field appears under its own name with a list of messages (nested for lists)."),
-    )
 
 
 class DetailErrorSerializer(serializers.Serializer):

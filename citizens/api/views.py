@@ -27,10 +27,9 @@ from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from sectors.acting import acting_for
 from sectors.api.views import ACTING_HEADER
 
-from ..access import Actor
+from ..access import Actor, actor_from_request
 from ..choices import AccessAction, AccessReason
 from ..filtersets import CitizenFilterSet
 from ..models import Citizen
@@ -42,7 +41,6 @@ from .serializers import (
     CitizenUpdateSerializer,
     ConditionSerializer,
     DetailErrorSerializer,
-    FieldErrorsSerializer,
 )
 
 UUID_PATTERN = "[0-9a-fA-F-]{32,36}"
@@ -50,8 +48,15 @@ UUID_PATTERN = "[0-9a-fA-F-]{32,36}"
 # The condition filter takes an ICD-10 code (to_field_name); tell the schema generator so.
 extend_schema_field(OpenApiTypes.STR)(CitizenFilterSet.base_filters["condition"])
 
+
+# 400: each invalid field maps to its messages (nested for the lists); rules that span fields are
+# under non_field_errors.
+def field_errors(example: dict) -> dict:
+    return {"type": "object", "additionalProperties": {"type": "array", "items": {}}, "example": example}
+
+
 BAD_REQUEST = OpenApiResponse(
-    FieldErrorsSerializer,
+    field_errors({"cpr": ["A citizen with this CPR number is already registered."]}),
     description=_(
         "Invalid input: the body maps each field to its messages, e.g. an invalid or already registered CPR "
         "number (cpr), an unknown condition code (conditions), an onset date in the future, or a citizen the "
@@ -59,7 +64,7 @@ BAD_REQUEST = OpenApiResponse(
     ),
 )
 BAD_FILTER = OpenApiResponse(
-    FieldErrorsSerializer,
+    field_errors({"condition": ["Select a valid choice. That choice is not one of the available choices."]}),
     description=_("An invalid filter value, e.g. an unknown condition code: each filter maps to its messages."),
 )
 UNAUTHENTICATED = OpenApiResponse(
@@ -71,6 +76,12 @@ FORBIDDEN_WRITE = OpenApiResponse(
         "Not signed in, or the acting organisation is not a GP clinic or a municipality (only they register "
         "and change citizens)."
     ),
+)
+NO_LONGER_VISIBLE = OpenApiResponse(
+    description=_(
+        "The change was saved, and the acting organisation no longer has a relationship with the citizen "
+        "(e.g. a GP clinic moved the citizen to another clinic), so the citizen is not shown."
+    )
 )
 NOT_FOUND = OpenApiResponse(
     DetailErrorSerializer,
@@ -110,14 +121,9 @@ LIST_PARAMETERS = [
 
 def api_actor(request: Request) -> Actor:
     """The actor of an API request. DRF authenticates lazily (token or session) and sets the user on
-    the underlying Django request too, so ``acting_for`` sees the authenticated user."""
-    django_request = request._request
-    return Actor(
-        user=request.user,
-        acting=acting_for(django_request),
-        ip_address=django_request.META.get("REMOTE_ADDR") or None,
-        user_agent=(django_request.META.get("HTTP_USER_AGENT") or "")[:300],
-    )
+    the underlying Django request too, so the browser's ``actor_from_request`` applies unchanged."""
+    request.user  # noqa: B018 - authenticate now, before the actor is built
+    return actor_from_request(request._request)
 
 
 @extend_schema_view(
@@ -156,14 +162,26 @@ def api_actor(request: Request) -> Actor:
         ),
         parameters=[ACTING_HEADER, CITIZEN_ID],
         request=CitizenUpdateSerializer,
-        responses={200: CitizenSerializer, 400: BAD_REQUEST, 403: FORBIDDEN_WRITE, 404: NOT_FOUND},
+        responses={
+            200: CitizenSerializer,
+            204: NO_LONGER_VISIBLE,
+            400: BAD_REQUEST,
+            403: FORBIDDEN_WRITE,
+            404: NOT_FOUND,
+        },
     ),
     partial_update=extend_schema(
         summary=_("Change some fields of a citizen"),
         description=_("Like PUT, but every field is optional."),
         parameters=[ACTING_HEADER, CITIZEN_ID],
         request=CitizenUpdateSerializer,
-        responses={200: CitizenSerializer, 400: BAD_REQUEST, 403: FORBIDDEN_WRITE, 404: NOT_FOUND},
+        responses={
+            200: CitizenSerializer,
+            204: NO_LONGER_VISIBLE,
+            400: BAD_REQUEST,
+            403: FORBIDDEN_WRITE,
+            404: NOT_FOUND,
+        },
     ),
 )
 @extend_schema(tags=["citizens"])
@@ -225,12 +243,16 @@ class CitizenViewSet(
         serializer = CitizenUpdateSerializer(data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
         citizen_update(actor=actor, citizen=citizen, **serializer.service_arguments())
-        return Response(self.get_serializer(self._written(actor, citizen.pk)).data)
+        try:
+            citizen = self._written(actor, citizen.pk)
+        except Http404:  # e.g. a GP moved the citizen to another clinic: saved, but no longer theirs
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        return Response(self.get_serializer(citizen).data)
 
     @staticmethod
     def _written(actor: Actor, pk) -> Citizen:
-        """A citizen being written, through the access gate. Not logged as a read: the service logs
-        the registration or change itself, and the answer shows only what was written."""
+        """A citizen being written, through the access gate (404 outside it). Not logged as a read:
+        the service logs the registration or change itself, and the answer shows only that."""
         try:
             citizen = citizen_list(actor=actor).prefetch_related("contact_persons").filter(pk=pk).first()
         except (ValueError, TypeError, DjangoValidationError):

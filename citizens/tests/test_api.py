@@ -455,6 +455,22 @@ def test_put_requires_the_required_fields(gp, citizen):
     assert complete.json()["first_name"] == "Inge"
 
 
+def test_moving_the_citizen_away_saves_and_answers_204(gp, citizen, other_clinic):
+    client = client_for(gp)
+
+    response = client.patch(
+        detail_url(citizen),
+        {"gp_clinic": other_clinic.pk, "municipality": other_clinic.municipality_id},
+        format="json",
+    )
+
+    assert response.status_code == 204
+    assert not response.content
+    citizen.refresh_from_db()
+    assert citizen.gp_clinic == other_clinic
+    assert client.get(detail_url(citizen)).status_code == 404
+
+
 def test_update_cannot_change_the_cpr_number(gp, citizen):
     response = client_for(gp).patch(detail_url(citizen), {"cpr": "0202751234"}, format="json")
 
