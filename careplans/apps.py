@@ -1,6 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CareplansConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "careplans"
+    verbose_name = _("Care plans and home monitoring")
+
+    def ready(self) -> None:
+        from . import access_rules  # noqa: F401 - registers the care-team relationship

@@ -168,6 +168,14 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
+    "careplans-missing-measurements": {
+        "task": "careplans.tasks.missing_measurements_check_task",
+        "schedule": timedelta(minutes=15),
+    },
+    "careplans-handoffs-overdue": {
+        "task": "careplans.tasks.handoffs_flag_overdue_task",
+        "schedule": timedelta(minutes=30),
+    },
     "sessions-clear-expired": {
         "task": "sectors.tasks.sessions_clear_expired",
         "schedule": timedelta(hours=1),
@@ -337,8 +345,13 @@ LOGGING = {
 
 # --- SmartCare --------------------------------------------------------------------------------
 SMARTCARE_SITE_NAME = "SmartCare"
-SMARTCARE_DEMO_LOADERS = ["sectors.demo.demo_data_load", "citizens.demo.citizen_demo_load"]
+SMARTCARE_DEMO_LOADERS = [
+    "sectors.demo.demo_data_load",
+    "citizens.demo.citizen_demo_load",
+]
 # A hospital department keeps access to a citizen this many days after discharge.
 CITIZEN_ACCESS_HOSPITAL_DAYS = env.int("CITIZEN_ACCESS_HOSPITAL_DAYS", default=30)
 # How long break-the-glass access lasts.
 BREAK_THE_GLASS_HOURS = env.int("BREAK_THE_GLASS_HOURS", default=4)
+# A hand-off request nobody answered within this many hours shows as overdue.
+HANDOFF_OVERDUE_HOURS = env.int("HANDOFF_OVERDUE_HOURS", default=72)

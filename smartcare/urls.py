@@ -14,8 +14,10 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("sectors.api.urls")),
     path("api/v1/", include("citizens.api.urls")),
+    path("api/v1/", include("careplans.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("citizens/", include("citizens.urls")),
+    path("care/", include("careplans.urls")),
     path("", include("sectors.urls")),
 ]

@@ -36,6 +36,18 @@ def actor_for(user: User, organisation: Organisation | None = None) -> Actor:
     return Actor(user=user, acting=resolve(user, organisation.pk if organisation else None), ip_address="127.0.0.1")
 
 
+@pytest.fixture(autouse=True)
+def english(request):
+    """These tests read messages in English; Danish (the default) is tested on its own."""
+    from django.conf import settings
+    from django.utils import translation
+
+    if "client" in request.fixturenames:
+        request.getfixturevalue("client").cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    with translation.override("en"):
+        yield
+
+
 @pytest.fixture
 def world(db) -> World:
     municipality_a, municipality_b = MunicipalityFactory(), MunicipalityFactory()

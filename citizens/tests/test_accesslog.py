@@ -22,6 +22,7 @@ def _raw(sql, params=()):
             cursor.execute("DROP TRIGGER IF EXISTS citizens_accesslog_no_update")
             cursor.execute("DROP TRIGGER IF EXISTS citizens_accesslog_no_delete")
         else:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no pending FK checks, or ALTER refuses
             cursor.execute("ALTER TABLE citizens_accesslogentry DISABLE TRIGGER citizens_accesslog_append_only")
         cursor.execute(sql, params)
 

@@ -1,0 +1,61 @@
+"""The FHIR lifecycles as allowed transitions, enforced by the services (one place)."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from .choices import ActivityStatus as A
+from .choices import CarePlanStatus as P
+from .choices import GoalLifecycleStatus as G
+
+PLAN_TRANSITIONS: dict[str, set[str]] = {
+    P.DRAFT: {P.ACTIVE, P.REVOKED, P.ENTERED_IN_ERROR},
+    P.ACTIVE: {P.ON_HOLD, P.COMPLETED, P.REVOKED, P.ENTERED_IN_ERROR},
+    P.ON_HOLD: {P.ACTIVE, P.COMPLETED, P.REVOKED, P.ENTERED_IN_ERROR},
+    P.COMPLETED: {P.ENTERED_IN_ERROR},
+    P.REVOKED: {P.ENTERED_IN_ERROR},
+    P.ENTERED_IN_ERROR: set(),
+}
+
+GOAL_TRANSITIONS: dict[str, set[str]] = {
+    G.PROPOSED: {G.PLANNED, G.ACCEPTED, G.ACTIVE, G.REJECTED, G.CANCELLED, G.ENTERED_IN_ERROR},
+    G.PLANNED: {G.ACCEPTED, G.ACTIVE, G.CANCELLED, G.ENTERED_IN_ERROR},
+    G.ACCEPTED: {G.ACTIVE, G.CANCELLED, G.ENTERED_IN_ERROR},
+    G.ACTIVE: {G.ON_HOLD, G.COMPLETED, G.CANCELLED, G.ENTERED_IN_ERROR},
+    G.ON_HOLD: {G.ACTIVE, G.CANCELLED, G.ENTERED_IN_ERROR},
+    G.COMPLETED: {G.ENTERED_IN_ERROR},
+    G.CANCELLED: {G.ENTERED_IN_ERROR},
+    G.REJECTED: {G.ENTERED_IN_ERROR},
+    G.ENTERED_IN_ERROR: set(),
+}
+
+ACTIVITY_TRANSITIONS: dict[str, set[str]] = {
+    A.NOT_STARTED: {A.SCHEDULED, A.IN_PROGRESS, A.ON_HOLD, A.COMPLETED, A.CANCELLED, A.ENTERED_IN_ERROR},
+    A.SCHEDULED: {A.IN_PROGRESS, A.ON_HOLD, A.COMPLETED, A.CANCELLED, A.ENTERED_IN_ERROR},
+    A.IN_PROGRESS: {A.ON_HOLD, A.COMPLETED, A.CANCELLED, A.STOPPED, A.ENTERED_IN_ERROR},
+    A.ON_HOLD: {A.SCHEDULED, A.IN_PROGRESS, A.CANCELLED, A.STOPPED, A.ENTERED_IN_ERROR},
+    A.COMPLETED: {A.ENTERED_IN_ERROR},
+    A.CANCELLED: {A.ENTERED_IN_ERROR},
+    A.STOPPED: {A.ENTERED_IN_ERROR},
+    A.ENTERED_IN_ERROR: set(),
+}
+
+
+def check_transition(table: dict[str, set[str]], labels, current: str, new: str) -> None:
+    if current == new:
+        return
+    if new not in table.get(current, set()):
+        raise ValidationError(
+            {
+                "status": [
+                    _("The status cannot change from “%(current)s” to “%(new)s”.")
+                    % {"current": labels(current).label, "new": labels(new).label}
+                ]
+            },
+            code="invalid_transition",
+        )
+
+
+def allowed_next(table: dict[str, set[str]], current: str) -> list[str]:
+    return sorted(table.get(current, set()))

@@ -1,0 +1,3 @@
+"""Care-plan tests use the citizens' small world (two clinics, two municipalities, a hospital)."""
+
+from citizens.tests.conftest import actor, english, world  # noqa: F401 - fixtures
