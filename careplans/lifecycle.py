@@ -46,14 +46,17 @@ def check_transition(table: dict[str, set[str]], labels, current: str, new: str)
     if current == new:
         return
     if new not in table.get(current, set()):
+        # The code goes on the field's error: a dict-shaped ValidationError drops its own code.
         raise ValidationError(
             {
                 "status": [
-                    _("The status cannot change from “%(current)s” to “%(new)s”.")
-                    % {"current": labels(current).label, "new": labels(new).label}
+                    ValidationError(
+                        _("The status cannot change from “%(current)s” to “%(new)s”.")
+                        % {"current": labels(current).label, "new": labels(new).label},
+                        code="invalid_transition",
+                    )
                 ]
-            },
-            code="invalid_transition",
+            }
         )
 
 

@@ -20,7 +20,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from citizens.access import Actor, access_reason
+from citizens.access import BREAK_THE_GLASS_ROLES, Actor, access_reason
 from citizens.accesslog import access_log_record
 from citizens.choices import AccessAction
 from citizens.models import Citizen
@@ -113,6 +113,12 @@ def _require_access(actor: Actor, citizen: Citizen) -> tuple[str, str]:
     return reason
 
 
+def _require_clinician(actor: Actor) -> None:
+    """Limits and schedules are clinical decisions: licensed clinicians only."""
+    if not actor.acting or not (actor.acting.roles & BREAK_THE_GLASS_ROLES):
+        raise PermissionDenied(_("Only clinicians set thresholds and monitoring schedules."))
+
+
 # --- thresholds ---------------------------------------------------------------------------------
 
 
@@ -148,6 +154,7 @@ def threshold_set(
     red_high: Any = None,
 ) -> Threshold:
     """A new version of the citizen's limits for one measured quantity; the old one is kept."""
+    _require_clinician(actor)
     access = _require_access(actor, citizen)
     if code not in COMPONENT_BY_CODE:
         raise ValidationError({"code": [_("Unknown measured quantity %(code)s.") % {"code": code}]})
@@ -231,6 +238,7 @@ def _raise_alert(
     threshold=None,
     schedule=None,
     recipients: Iterable[Organisation],
+    at: datetime.datetime | None = None,
 ) -> list[Alert]:
     alerts = []
     for organisation in recipients:
@@ -244,6 +252,7 @@ def _raise_alert(
             threshold=threshold,
             schedule=schedule,
             message=message[:300],
+            created_at=at or timezone.now(),
         )
         try:
             with transaction.atomic():
@@ -263,7 +272,13 @@ def _raise_alert(
     return alerts
 
 
-def _alerts_for(observation: Observation, thresholds: dict[str, Threshold]) -> list[Alert]:
+def _alerts_for(
+    observation: Observation,
+    thresholds: dict[str, Threshold],
+    recipients: dict[tuple[Any, str], list[Organisation]] | None = None,
+) -> list[Alert]:
+    """Alerts for one observation; ``recipients`` caches the recipients per citizen and
+    measurement across the readings of one bulk request."""
     measurement = MEASUREMENTS[observation.code]
     values = [observation.value, observation.value_2]
     worst = None
@@ -291,15 +306,26 @@ def _alerts_for(observation: Observation, thresholds: dict[str, Threshold]) -> l
         message=message,
         observation=observation,
         threshold=used,
-        recipients=alert_recipients(observation.citizen, observation.code),
+        recipients=_recipients(observation, recipients),
     )
+
+
+def _recipients(observation: Observation, cache: dict | None) -> list[Organisation]:
+    if cache is None:
+        return alert_recipients(observation.citizen, observation.code)
+    key = (observation.citizen_id, observation.code)
+    if key not in cache:
+        cache[key] = alert_recipients(observation.citizen, observation.code)
+    return cache[key]
 
 
 # --- observations -------------------------------------------------------------------------------
 
 
-def _store(actor: Actor, citizen: Citizen, reading: Reading, values, replaces: Observation | None = None):
-    observation = Observation(
+def _new_observation(
+    actor: Actor, citizen: Citizen, reading: Reading, values, replaces: Observation | None = None
+) -> Observation:
+    return Observation(
         citizen=citizen,
         code=reading.code,
         value=values[0],
@@ -314,6 +340,10 @@ def _store(actor: Actor, citizen: Citizen, reading: Reading, values, replaces: O
         note=reading.note,
         replaces=replaces,
     )
+
+
+def _store(actor: Actor, citizen: Citizen, reading: Reading, values, replaces: Observation | None = None):
+    observation = _new_observation(actor, citizen, reading, values, replaces)
     observation.full_clean(exclude=["replaces"] if replaces is None else None, validate_unique=False)
     observation.save()
     return observation
@@ -355,45 +385,117 @@ class BulkItem:
     reading: Reading
 
 
-@transaction.atomic
-def observation_bulk_record(*, actor: Actor, items: list[BulkItem]) -> list[Observation]:
-    """All or nothing, for devices: every item is validated first; if any is wrong nothing is
-    stored and the errors come back per item (``{"items": {index: {field: [...]}}}``)."""
-    if not items:
+class BulkValidationError(ValidationError):
+    """The items of a bulk request that are wrong: ``item_errors`` maps each one's index (in the
+    list as sent) to its field errors. Django's ValidationError cannot nest a dict of dicts, so
+    the per-item shape travels here; ``message_dict`` carries a flat, readable version."""
+
+    def __init__(self, item_errors: dict[int, dict[str, list[str]]]):
+        self.item_errors = dict(sorted(item_errors.items()))
+        super().__init__(
+            {
+                "items": [
+                    f"{index}: {field}: {message}"
+                    for index, fields in self.item_errors.items()
+                    for field, messages in fields.items()
+                    for message in messages
+                ]
+            }
+        )
+
+
+def check_bulk_size(count: int) -> None:
+    if count < 1:
         raise ValidationError({"items": [_("Send at least one measurement.")]})
-    if len(items) > BULK_LIMIT:
+    if count > BULK_LIMIT:
         raise ValidationError({"items": [_("At most %(n)d measurements per request.") % {"n": BULK_LIMIT}]})
+
+
+def _bulk_prepare(actor: Actor, items: list[BulkItem]):
+    """Validate every item without writing: one query for the citizens, none per item."""
     from citizens.access import visible_citizens
 
+    check_bulk_size(len(items))
     ids = {str(item.citizen_id) for item in items}
-    visible = visible_citizens(actor.acting, actor.user).filter(pk__in=_valid_uuids(ids))
+    visible = visible_citizens(actor.acting, actor.user, with_reason=True).filter(pk__in=_valid_uuids(ids))
     citizens = {str(c.pk): c for c in visible}
     errors: dict[int, dict[str, list[str]]] = {}
-    prepared = []
+    prepared: list[Observation] = []
     for index, item in enumerate(items):
         citizen = citizens.get(str(item.citizen_id))
         if citizen is None:
             errors[index] = {"citizen": [_("No such citizen.")]}
             continue
         try:
-            prepared.append((citizen, item.reading, validate_reading(item.reading)))
+            values = validate_reading(item.reading)
+            observation = _new_observation(actor, citizen, item.reading, values)
+            # The foreign keys are known to exist and duplicates are looked up together below.
+            observation.full_clean(
+                exclude=["citizen", "entered_by", "entered_by_organisation", "replaces"],
+                validate_unique=False,
+                validate_constraints=False,
+            )
         except ValidationError as exc:
             errors[index] = exc.message_dict
-    if errors:
-        raise ValidationError({"items": [errors]})
-    thresholds_by_citizen = {key: current_thresholds(citizen) for key, citizen in citizens.items()}
-    stored = []
-    for citizen, reading, values in prepared:
-        existing = _duplicate(actor, reading)
-        if existing is not None:
-            stored.append(existing)
             continue
-        observation = _store(actor, citizen, reading, values)
-        _alerts_for(observation, thresholds_by_citizen[str(citizen.pk)])
+        prepared.append(observation)
+    return citizens, prepared, errors
+
+
+def observation_bulk_validate(*, actor: Actor, items: list[BulkItem]) -> dict[int, dict[str, list[str]]]:
+    """The errors ``observation_bulk_record`` would report, by item index; stores nothing."""
+    return _bulk_prepare(actor, items)[2]
+
+
+@transaction.atomic
+def observation_bulk_record(*, actor: Actor, items: list[BulkItem]) -> list[Observation]:
+    """All or nothing, for devices: every item is validated first; if any is wrong nothing is
+    stored and a ``BulkValidationError`` names the wrong items by index. A reading whose external
+    id was received before (or earlier in the same list) is not stored again: the earlier
+    observation is returned in its place. A fixed number of queries for any number of readings,
+    plus the inserts and the alerts raised."""
+    citizens, prepared, errors = _bulk_prepare(actor, items)
+    if errors:
+        raise BulkValidationError(errors)
+    external_ids = {o.external_id for o in prepared if o.external_id}
+    known: dict[str, Observation] = {}
+    if external_ids:
+        known = {
+            o.external_id: o
+            for o in Observation.objects.filter(
+                entered_by_organisation=actor.organisation, external_id__in=external_ids
+            )
+        }
+    stored: list[Observation] = []
+    new: list[Observation] = []
+    for observation in prepared:
+        if observation.external_id:
+            if observation.external_id in known:
+                stored.append(known[observation.external_id])
+                continue
+            known[observation.external_id] = observation
+        new.append(observation)
         stored.append(observation)
-    access_log_record(
-        actor=actor, citizens=list(citizens.values()), action=AccessAction.UPDATE, detail="observations (bulk)"
-    )
+    try:
+        with transaction.atomic():
+            Observation.objects.bulk_create(new)
+    except IntegrityError:  # the same external id arrived in a concurrent request
+        raise ValidationError(
+            {"items": [_("Some of these measurements are being received in another request; send them again.")]}
+        ) from None
+    thresholds: dict[Any, dict[str, Threshold]] = {}
+    for threshold in Threshold.objects.filter(citizen_id__in=[c.pk for c in citizens.values()], valid_to__isnull=True):
+        thresholds.setdefault(threshold.citizen_id, {})[threshold.code] = threshold
+    recipients: dict[tuple[Any, str], list[Organisation]] = {}
+    for observation in new:
+        _alerts_for(observation, thresholds.get(observation.citizen_id, {}), recipients)
+    by_reason: dict[str, list[Citizen]] = {}
+    for citizen in citizens.values():
+        by_reason.setdefault(citizen.access_via, []).append(citizen)
+    for reason, group in by_reason.items():
+        access_log_record(
+            actor=actor, citizens=group, action=AccessAction.UPDATE, detail="observations (bulk)", reason=reason
+        )
     return stored
 
 
@@ -488,6 +590,7 @@ def schedule_create(
     grace_hours: int = 6,
     care_plan: CarePlan | None = None,
 ) -> MonitoringSchedule:
+    _require_clinician(actor)
     access = _require_access(actor, citizen)
     if code not in MEASUREMENTS:
         raise ValidationError({"code": [_("Unknown measurement type %(code)s.") % {"code": code}]})
@@ -535,8 +638,10 @@ def missing_measurements_check(*, now: datetime.datetime | None = None) -> int:
         due = since + datetime.timedelta(hours=schedule.every_hours + schedule.grace_hours)
         if due > now:
             continue
-        if Alert.objects.filter(schedule=schedule, kind=AlertKind.MISSING, created_at__gte=since).exists():
-            continue  # already told about this gap (open or acknowledged)
+        # Already told about this gap (open or acknowledged): an alert raised once it was due. Not
+        # "since the last measurement": a late upload can date that before an earlier alert.
+        if Alert.objects.filter(schedule=schedule, kind=AlertKind.MISSING, created_at__gte=due).exists():
+            continue
         label = MEASUREMENTS[schedule.code].label
         message = _("%(measurement)s expected every %(hours)d hours; none since %(since)s") % {
             "measurement": label,
@@ -553,6 +658,7 @@ def missing_measurements_check(*, now: datetime.datetime | None = None) -> int:
                     message=message,
                     schedule=schedule,
                     recipients=[schedule.monitoring_organisation],
+                    at=now,
                 )
             )
     return raised

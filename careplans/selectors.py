@@ -4,10 +4,11 @@ with access-log entries for every citizen whose data is shown."""
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
-from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Case, Count, IntegerField, Model, Prefetch, Q, QuerySet, Value, When
 from django.http import Http404
 from django.utils import timezone
 
@@ -17,6 +18,14 @@ from citizens.choices import AccessAction
 from citizens.models import Citizen
 
 from .choices import ActivityStatus, AlertSeverity, HandoffStatus, ObservationStatus
+from .filtersets import (
+    ActivityFilterSet,
+    AlertFilterSet,
+    CarePlanFilterSet,
+    GoalFilterSet,
+    ObservationFilterSet,
+    ThresholdFilterSet,
+)
 from .models import (
     OPEN_PLAN_STATUSES,
     Activity,
@@ -25,6 +34,7 @@ from .models import (
     CareTeamParticipant,
     Goal,
     Handoff,
+    MonitoringSchedule,
     Observation,
     PlanChange,
     Threshold,
@@ -175,7 +185,7 @@ def today_list(*, actor: Actor, day: datetime.date | None = None) -> list[Activi
             care_plan__status__in=OPEN_PLAN_STATUSES,
             care_plan__citizen_id__in=visible,
         )
-        .exclude(status__in=DONE_STATUSES)
+        .exclude(status__in=(*DONE_STATUSES, ActivityStatus.ON_HOLD))  # on hold: paused, no visit
         .exclude(handoff_status__in=[HandoffStatus.REQUESTED, HandoffStatus.REJECTED])
         .select_related("care_plan__citizen", "responsible_person")
         .annotate(
@@ -238,3 +248,185 @@ def navigation_counts(*, actor: Actor) -> dict[str, int]:
         total=Count("pk"), red=Count("pk", filter=Q(severity=AlertSeverity.RED))
     )
     return {"handoffs": handoffs, "alerts": alerts["total"], "red_alerts": alerts["red"]}
+
+
+# --- worklists: single rows for the Today, alerts and thresholds pages -------------------------
+
+
+def activity_get(*, actor: Actor, pk: Any) -> Activity:
+    """One activity for a write (marking it done), or 404 when missing or outside the policy.
+    Not logged: the service that changes it logs the write."""
+    try:
+        activity = Activity.objects.select_related("care_plan__citizen", "responsible_person").get(pk=pk)
+    except (Activity.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+    if not actor.acting or access_reason(actor, activity.care_plan.citizen) is None:
+        raise Http404
+    return activity
+
+
+def alert_get(*, actor: Actor, pk: Any) -> Alert:
+    """One of the acting organisation's alerts, or 404 (another organisation's alert answers
+    exactly like a missing one). Not logged: acknowledging it is the write that is logged."""
+    if not actor.acting:
+        raise Http404
+    try:
+        alert = Alert.objects.select_related("citizen").get(pk=pk, organisation=actor.organisation)
+    except (Alert.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+    if access_reason(actor, alert.citizen) is None:
+        raise Http404
+    return alert
+
+
+def monitoring_schedules(*, citizen: Citizen) -> QuerySet[MonitoringSchedule]:
+    """The current and future schedules of a citizen the caller got through ``citizen_get``."""
+    now = timezone.now()
+    return (
+        MonitoringSchedule.objects.filter(citizen=citizen)
+        .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=now))
+        .select_related("monitoring_organisation")
+        .order_by("code", "starts_at")
+    )
+
+
+# --- the API: gated lists and records, each citizen shown logged as read --------------------------
+
+M = TypeVar("M", bound=Model)
+
+
+def citizens_read_log(
+    *, actor: Actor, citizens: Iterable[Citizen], detail: str, action: str = AccessAction.API_READ
+) -> None:
+    """Log that these citizens' data was shown, each with the relationship that allowed it: one
+    query for the reasons and one append per reason, however many rows were shown."""
+    by_pk = {c.pk: c for c in citizens}
+    if not by_pk:
+        return
+    reasons = dict(
+        visible_citizens(actor.acting, actor.user, with_reason=True)
+        .filter(pk__in=list(by_pk))
+        .values_list("pk", "access_via")
+    )
+    groups: dict[str, list[Citizen]] = {}
+    for pk, citizen in by_pk.items():
+        groups.setdefault(reasons.get(pk, ""), []).append(citizen)
+    for reason, group in groups.items():
+        access_log_record(actor=actor, citizens=group, action=action, detail=detail[:300], reason=reason)
+
+
+def _visible_ids(actor: Actor) -> QuerySet:
+    return visible_citizens(actor.acting, actor.user).values("pk")
+
+
+def _filtered(queryset: QuerySet[M], filterset_class, filters: Mapping[str, Any] | None) -> QuerySet[M]:
+    if filters is None:
+        return queryset
+    filterset = filterset_class(filters, queryset=queryset)
+    if not filterset.is_valid():
+        return queryset.none()
+    return filterset.qs
+
+
+def careplan_list(*, actor: Actor, filters: Mapping[str, Any] | None = None) -> QuerySet[CarePlan]:
+    """Plans of the citizens the actor may see, filtered; logged when rows are shown."""
+    qs = (
+        CarePlan.objects.filter(citizen_id__in=_visible_ids(actor))
+        .select_related("citizen", "coordinating_organisation", "coordinator")
+        .prefetch_related("conditions")
+    )
+    return _filtered(qs, CarePlanFilterSet, filters).order_by("-period_start", "title", "pk")
+
+
+def goal_list(*, actor: Actor, filters: Mapping[str, Any] | None = None) -> QuerySet[Goal]:
+    qs = Goal.objects.filter(care_plan__citizen_id__in=_visible_ids(actor)).select_related(
+        "care_plan__citizen", "responsible_organisation"
+    )
+    return _filtered(qs, GoalFilterSet, filters).order_by("due_date", "pk")
+
+
+def activity_list(*, actor: Actor, filters: Mapping[str, Any] | None = None) -> QuerySet[Activity]:
+    qs = Activity.objects.filter(care_plan__citizen_id__in=_visible_ids(actor)).select_related(
+        "care_plan__citizen", "responsible_organisation", "responsible_person"
+    )
+    return _filtered(qs, ActivityFilterSet, filters).order_by("next_due_on", "pk")
+
+
+def observation_list(*, actor: Actor, filters: Mapping[str, Any] | None = None) -> QuerySet[Observation]:
+    """Every version of the measurements (amended and entered-in-error ones say so), newest first."""
+    qs = Observation.objects.filter(citizen_id__in=_visible_ids(actor)).select_related(
+        "citizen", "entered_by_organisation", "replaced_by"
+    )
+    return _filtered(qs, ObservationFilterSet, filters).order_by("-effective_at", "pk")
+
+
+def threshold_list(*, actor: Actor, filters: Mapping[str, Any] | None = None) -> QuerySet[Threshold]:
+    """Current thresholds (every version with ``history``), by citizen and quantity."""
+    qs = Threshold.objects.filter(citizen_id__in=_visible_ids(actor)).select_related(
+        "citizen", "set_by", "set_by_organisation"
+    )
+    return _filtered(qs, ThresholdFilterSet, filters if filters is not None else {}).order_by(
+        "citizen_id", "code", "-version"
+    )
+
+
+def alert_list(*, actor: Actor, filters: Mapping[str, Any] | None = None) -> QuerySet[Alert]:
+    """The acting organisation's alerts (open and acknowledged), newest first."""
+    if not actor.acting:
+        return Alert.objects.none()
+    qs = Alert.objects.filter(organisation=actor.organisation, citizen_id__in=_visible_ids(actor)).select_related(
+        "citizen", "acknowledged_by"
+    )
+    return _filtered(qs, AlertFilterSet, filters).order_by("-created_at", "-pk")
+
+
+def _records(model: type[Model], actor: Actor) -> tuple[QuerySet, Callable[[Any], Citizen]]:
+    if model is CarePlan:
+        return _plan_queryset(), lambda plan: plan.citizen
+    if model is Goal:
+        qs = Goal.objects.select_related("care_plan__citizen", "responsible_organisation")
+        return qs, lambda goal: goal.care_plan.citizen
+    if model is Activity:
+        return (
+            Activity.objects.select_related("care_plan__citizen", "responsible_organisation", "responsible_person"),
+            lambda a: a.care_plan.citizen,
+        )
+    if model is Observation:
+        qs = Observation.objects.select_related("citizen", "entered_by_organisation", "replaced_by")
+        return qs, lambda o: o.citizen
+    if model is Threshold:
+        qs = Threshold.objects.select_related("citizen", "set_by", "set_by_organisation")
+        return qs, lambda threshold: threshold.citizen
+    if model is Alert:
+        qs = Alert.objects.filter(organisation_id=actor.organisation.pk if actor.acting else None)
+        return qs.select_related("citizen", "acknowledged_by"), lambda a: a.citizen
+    raise TypeError(f"Not a care-plan record: {model.__name__}")
+
+
+def record_get(*, actor: Actor, model: type[M], pk: Any, action: str | None = None, detail: str = "") -> M:
+    """One plan, goal, activity, observation, threshold or (the acting organisation's) alert, or 404 when it
+    is missing or its citizen is outside the access policy: the two answer alike. Logged as a read
+    when ``action`` is given; a write passes none, as the service logs the change itself."""
+    queryset, citizen_of = _records(model, actor)
+    try:
+        record = queryset.get(pk=pk)
+    except (model.DoesNotExist, ValidationError, ValueError, TypeError) as exc:
+        raise Http404 from exc
+    citizen = citizen_of(record)
+    reason = access_reason(actor, citizen)
+    if reason is None:
+        raise Http404
+    if action:
+        access_log_record(
+            actor=actor, citizens=citizen, action=action, detail=detail[:300], reason=reason[0], reason_text=reason[1]
+        )
+    return record
+
+
+def citizen_for_write(*, actor: Actor, pk: Any) -> Citizen | None:
+    """A citizen named in a request body, through the access policy; None when missing or outside
+    it (the caller answers both alike). Not logged: the write that follows is."""
+    try:
+        return visible_citizens(actor.acting, actor.user).filter(pk=pk).first()
+    except (ValidationError, ValueError, TypeError):
+        return None

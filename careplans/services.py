@@ -147,6 +147,13 @@ def _log_write(actor: Actor, plan: CarePlan, reason: tuple[str, str], detail: st
     )
 
 
+def _check_member(person: User | None, organisation: Organisation, field: str) -> None:
+    if person is not None and not person.memberships.active().filter(organisation=organisation).exists():
+        raise ValidationError(
+            {field: [_("The person must be a member of %(organisation)s.") % {"organisation": organisation}]}
+        )
+
+
 # --- plans ------------------------------------------------------------------------------------
 
 
@@ -189,6 +196,7 @@ def careplan_create(
         **fields,
     )
     plan.full_clean()
+    _check_member(plan.coordinator, coordinating_organisation, "coordinator")
     plan.save()
     plan.conditions.set(list(conditions))
     _ensure_participant(plan, coordinating_organisation, CareTeamRole.COORDINATOR)
@@ -215,6 +223,7 @@ def careplan_update(*, actor: Actor, plan: CarePlan, comment: str = "", conditio
     for name, value in fields.items():
         setattr(plan, name, value)
     plan.full_clean()
+    _check_member(plan.coordinator, plan.coordinating_organisation, "coordinator")
     plan.save()
     changes = _diff(before, plan)
     if conditions is not None:
@@ -272,6 +281,7 @@ def careteam_add(
         period_end=period_end,
     )
     participant.full_clean()
+    _check_member(person, organisation, "person")
     participant.save()
     _history(
         actor=actor,
@@ -588,6 +598,17 @@ def handoff_reject(*, actor: Actor, handoff: Handoff, reason: str) -> Handoff:
     if not (reason or "").strip():
         raise ValidationError({"reason": [_("Say why you reject the request.")]})
     return _answer(actor=actor, handoff=handoff, accept=False, reason_text=reason.strip())
+
+
+@transaction.atomic
+def item_handoff_accept(*, actor: Actor, item: Goal | Activity, comment: str = "") -> Handoff:
+    """Accept the open request for a goal or an activity (the API addresses the item)."""
+    return _answer(actor=actor, handoff=_open_handoff(item), accept=True, reason_text=comment)
+
+
+@transaction.atomic
+def item_handoff_reject(*, actor: Actor, item: Goal | Activity, reason: str) -> Handoff:
+    return handoff_reject(actor=actor, handoff=_open_handoff(item), reason=reason)
 
 
 def _answer(*, actor: Actor, handoff: Handoff, accept: bool, reason_text: str) -> Handoff:

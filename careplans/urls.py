@@ -1,2 +1,38 @@
+from django.urls import path
+
+from . import views_worklists
+
 app_name = "careplans"
 urlpatterns: list = []
+
+# Work lists: home care's Today, hand-off requests, alerts, measurements and thresholds.
+urlpatterns += [
+    path("today/", views_worklists.today, name="today"),
+    path("activities/<int:pk>/done/", views_worklists.activity_done, name="activity_done"),
+    path("citizens/<uuid:citizen_pk>/measurements/new/", views_worklists.measurement_new, name="measurement_new"),
+    path("citizens/<uuid:citizen_pk>/thresholds/", views_worklists.thresholds, name="thresholds"),
+    path("citizens/<uuid:citizen_pk>/alerts/ack-yellow/", views_worklists.alerts_ack_yellow, name="alerts_ack_yellow"),
+    path("handoffs/", views_worklists.handoffs, name="handoffs"),
+    path("handoffs/<int:pk>/accept/", views_worklists.handoff_accept, name="handoff_accept"),
+    path("handoffs/<int:pk>/reject/", views_worklists.handoff_reject, name="handoff_reject"),
+    path("alerts/", views_worklists.alerts, name="alerts"),
+    path("alerts/<int:pk>/ack/", views_worklists.alert_ack, name="alert_ack"),
+]
+
+# Care plan pages: create, the plan page and its htmx section endpoints (careplans.views).
+from . import views  # noqa: E402
+
+urlpatterns += [
+    path("citizens/<uuid:citizen_pk>/plans/new/", views.plan_create, name="create"),
+    path("plans/<uuid:pk>/", views.plan_detail, name="detail"),
+    path("plans/<uuid:pk>/edit/", views.plan_edit, name="plan_edit"),
+    path("plans/<uuid:pk>/status/", views.plan_status, name="plan_status"),
+    path("plans/<uuid:pk>/team/", views.team_add, name="team_add"),
+    path("plans/<uuid:pk>/team/<int:participant_pk>/end/", views.team_end, name="team_end"),
+    path("plans/<uuid:pk>/goals/", views.goal_add, name="goal_add"),
+    path("plans/<uuid:pk>/goals/<int:item_pk>/status/", views.goal_status, name="goal_status"),
+    path("plans/<uuid:pk>/activities/", views.activity_add, name="activity_add"),
+    path("plans/<uuid:pk>/activities/<int:item_pk>/status/", views.activity_status, name="activity_status"),
+    path("plans/<uuid:pk>/<str:kind>/<int:item_pk>/reassign/", views.item_reassign, name="item_reassign"),
+    path("organisations/search/", views.organisation_search, name="organisation_search"),
+]

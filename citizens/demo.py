@@ -18,6 +18,7 @@ from sectors.reference import department_at, municipality_by_code
 
 from .cpr import parse_cpr
 from .models import Citizen, CitizenCondition, Condition, ContactPerson, HospitalStay
+from .reference import conditions_load
 
 FEMALE = ["Inge", "Kirsten", "Hanne", "Mette", "Birthe", "Susanne", "Lone", "Jytte", "Karen", "Grethe", "Bente", "Anna"]
 MALE = ["Jens", "Niels", "Poul", "Ole", "Henrik", "Erik", "Hans", "Jørgen", "Peter", "Per", "Bent", "Svend"]
@@ -141,6 +142,7 @@ def citizen_demo_load() -> Counter:
         raise ImproperlyConfigured("Demo data is never loaded in production.")
     rng = random.Random(20261128)  # noqa: S311 - deterministic demo data, not security
     counter: Counter = Counter()
+    conditions_load()
     conditions = {c.icd10_code: c for c in Condition.objects.all()}
     odense_gp = Membership.objects.get(user__email="gp@smartcare.example").organisation
     kolding_gp = Membership.objects.get(user__email="gp2@smartcare.example").organisation

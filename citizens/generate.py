@@ -31,6 +31,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, ValidationError
@@ -290,6 +291,20 @@ def synthetic_slot(cpr: str) -> tuple[datetime.date, bool, int] | None:
 # --- the run --------------------------------------------------------------------------------------
 
 
+class RegionExtension(Protocol):
+    """More synthetic data for each batch of citizens (another app's, e.g. care plans), written in the
+    same transaction. Made by a factory called with ``rng``, ``now`` and ``progress``."""
+
+    name: str
+
+    def add(self, citizens: list[tuple], conditions: list[tuple]) -> None:
+        """One batch as written: citizen rows in ``CITIZEN_COLUMNS`` order, condition rows as
+        (citizen id, condition id, onset date)."""
+
+    def finish(self) -> dict[str, int]:
+        """After the last batch: what was made, by kind."""
+
+
 @dataclass
 class GenerationResult:
     citizens: int = 0
@@ -300,6 +315,7 @@ class GenerationResult:
     contact_persons: int = 0
     home_care: int = 0
     method: str = ""
+    extensions: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 @dataclass
@@ -422,7 +438,7 @@ def _next_slots() -> dict[tuple[datetime.date, bool], int]:
     return slots
 
 
-class _Writer:
+class RowWriter:
     """Writes batches of rows given as tuples in ``columns`` order (foreign keys as ids)."""
 
     def __init__(self, model: type[models.Model], columns: Sequence[str]):
@@ -443,16 +459,23 @@ class _Writer:
     def _copy(self, rows: list[tuple]) -> None:
         buffer = io.StringIO()
         for row in rows:
-            buffer.write("\t".join(_copy_value(value) for value in row))
+            buffer.write("\t".join(copy_value(value) for value in row))
             buffer.write("\n")
-        buffer.seek(0)
+        self.copy_text(buffer.getvalue())
+
+    def copy_text(self, text: str) -> None:
+        """PostgreSQL only: rows already in COPY's text format, one per line (for the largest tables,
+        where converting each value on its own would cost more than the COPY)."""
+        if not text:
+            return
+        buffer = io.StringIO(text)
         table = connection.ops.quote_name(self.model._meta.db_table)
         columns = ", ".join(connection.ops.quote_name(column) for column in self.db_columns)
         with connection.cursor() as cursor:
             cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN", buffer)  # psycopg2
 
 
-def _copy_value(value) -> str:
+def copy_value(value) -> str:
     """One value in COPY's text format."""
     if value is None:
         return r"\N"
@@ -593,9 +616,11 @@ def generate_region(
     seed: int = 1,
     batch_size: int = 20_000,
     progress: Callable[[str], None] | None = None,
+    extensions: Sequence[Callable[..., RegionExtension]] = (),
 ) -> GenerationResult:
-    """Add ``citizens`` synthetic citizens (and the GP clinics they need). Safe to run again: new
-    citizens continue the CPR sequences, and the random stream depends on how many are there."""
+    """Add ``citizens`` synthetic citizens (and the GP clinics they need), and whatever the
+    ``extensions`` add for each batch of them. Safe to run again: new citizens continue the CPR
+    sequences, and the random stream depends on how many are there."""
     if settings.IS_PRODUCTION:
         raise ImproperlyConfigured("Synthetic citizens are never generated in production.")
     if citizens < 1:
@@ -607,7 +632,8 @@ def generate_region(
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:  # one run at a time: each counts the CPR sequences
                 cursor.execute("SELECT pg_advisory_xact_lock(hashtext('citizens.generate_region'))")
-        rng = random.Random(f"{seed}:{Citizen.objects.count()}")
+        stream = f"{seed}:{Citizen.objects.count()}"
+        rng = random.Random(stream)
         codes = [row["code"] for row in _municipality_rows()]
         municipalities = {
             org.municipality_code: org
@@ -629,11 +655,16 @@ def generate_region(
         say(f"{len(places)} municipalities; {clinics_created} GP clinics created")
 
         maker = _CitizenMaker(rng, places, departments.get(UNIVERSITY_HOSPITAL_SITE))
+        # Each extension has a random stream of its own, so it leaves the citizens as they were.
+        added = [
+            factory(rng=random.Random(f"{stream}:extension:{index}"), now=maker.now, progress=say)
+            for index, factory in enumerate(extensions)
+        ]
         writers = [
-            _Writer(Citizen, CITIZEN_COLUMNS),
-            _Writer(CitizenCondition, ["citizen", "condition", "onset_date"]),
-            _Writer(HospitalStay, ["citizen", "department", "kind", "admitted_at", "on_leave", "discharged_at"]),
-            _Writer(ContactPerson, ["citizen", "name", "relation", "phone", "is_primary"]),
+            RowWriter(Citizen, CITIZEN_COLUMNS),
+            RowWriter(CitizenCondition, ["citizen", "condition", "onset_date"]),
+            RowWriter(HospitalStay, ["citizen", "department", "kind", "admitted_at", "on_leave", "discharged_at"]),
+            RowWriter(ContactPerson, ["citizen", "name", "relation", "phone", "is_primary"]),
         ]
         # Citizens of all municipalities interleaved, as they would be in a real table.
         order = [code for code, n in per_municipality.items() for _ in range(n)]
@@ -641,15 +672,20 @@ def generate_region(
         for start in range(0, len(order), batch_size):
             for code in order[start : start + batch_size]:
                 maker.make(code)
-            for writer, rows in zip(writers, maker.take(), strict=True):
+            batch = maker.take()
+            for writer, rows in zip(writers, batch, strict=True):
                 writer.write(rows)
+            for extension in added:
+                extension.add(batch[0], batch[1])
             say(f"{min(start + batch_size, len(order)):,} of {len(order):,} citizens written")
+        extras = {extension.name: extension.finish() for extension in added}
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:  # fresh statistics for the planner
                 for model in (Organisation, Citizen, CitizenCondition, HospitalStay, ContactPerson):
                     cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
 
     result = maker.result
+    result.extensions = extras
     result.citizens = len(order)
     result.clinics_created = clinics_created
     result.method = "COPY" if connection.vendor == "postgresql" else "bulk_create"

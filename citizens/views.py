@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from careplans.views import citizen_overview_context
 from sectors.choices import MembershipRole, OrganisationKind
 
 from . import selectors, services
@@ -120,6 +121,8 @@ def citizen_detail(request, pk):
         "break_glass": grant,
         "is_break_glass": citizen.access_via == AccessReason.BREAK_THE_GLASS,
         "may_register": services.may_register_citizens(actor),
+        # Care plans, latest measurements and open alerts (templates/careplans/_citizen_sections.html).
+        **citizen_overview_context(actor=actor, citizen=citizen),
     }
     return render(request, "citizens/citizen_detail.html", context)
 

@@ -100,6 +100,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "sectors.context_processors.acting_organisation",
+                "careplans.context_processors.worklist_counts",
             ],
         },
     },
@@ -296,6 +297,19 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Fields named status, code, kind and role carry different value sets in different apps: each
+    # set gets a name of its own, and the organisation's kind and role keep the names they had.
+    "ENUM_NAME_OVERRIDES": {
+        "CarePlanStatusEnum": "careplans.choices.CarePlanStatus",
+        "ActivityStatusEnum": "careplans.choices.ActivityStatus",
+        "ObservationStatusEnum": "careplans.choices.ObservationStatus",
+        "ObservationCodeEnum": "careplans.choices.ObservationCode",
+        "ThresholdCodeEnum": "careplans.choices.ThresholdCode",
+        "AlertKindEnum": "careplans.choices.AlertKind",
+        "CareTeamRoleEnum": "careplans.choices.CareTeamRole",
+        "KindEnum": "sectors.choices.OrganisationKind",
+        "RoleEnum": "sectors.choices.MembershipRole",
+    },
 }
 
 # --- Security ---------------------------------------------------------------------------------
@@ -348,6 +362,11 @@ SMARTCARE_SITE_NAME = "SmartCare"
 SMARTCARE_DEMO_LOADERS = [
     "sectors.demo.demo_data_load",
     "citizens.demo.citizen_demo_load",
+    "careplans.demo.careplan_demo_load",
+]
+# What ``generate_region`` adds for each batch of synthetic citizens (citizens.generate.RegionExtension).
+SMARTCARE_REGION_EXTENSIONS = [
+    "careplans.generate.CarePlanGenerator",
 ]
 # A hospital department keeps access to a citizen this many days after discharge.
 CITIZEN_ACCESS_HOSPITAL_DAYS = env.int("CITIZEN_ACCESS_HOSPITAL_DAYS", default=30)

@@ -1,1 +1,13 @@
-urlpatterns: list = []
+from rest_framework.routers import SimpleRouter
+
+from .views import ActivityViewSet, AlertViewSet, CarePlanViewSet, GoalViewSet, ObservationViewSet, ThresholdViewSet
+
+router = SimpleRouter()
+router.register("careplans", CarePlanViewSet, basename="careplan")
+router.register("goals", GoalViewSet, basename="goal")
+router.register("activities", ActivityViewSet, basename="activity")
+router.register("observations", ObservationViewSet, basename="observation")
+router.register("thresholds", ThresholdViewSet, basename="threshold")
+router.register("alerts", AlertViewSet, basename="alert")
+
+urlpatterns = router.urls

@@ -29,15 +29,26 @@ def playwright_browser():
         browser.close()
 
 
+@pytest.fixture(autouse=True)
+def access_log_head(transactional_db):
+    """A transactional test's flush removes the access-log head row that the migration creates."""
+    from citizens.models import AccessLogHead
+
+    AccessLogHead.objects.get_or_create(id=1)
+
+
 @pytest.fixture
 def new_page(playwright_browser, live_server, request):
     """Open a page on the live server; a failing test leaves a screenshot in test-artifacts/."""
     contexts = []
 
-    def make(viewport=None):
+    def make(viewport=None, language=None):
+        """language: pin the portal's language (the switch's cookie); None keeps the default."""
         context = playwright_browser.new_context(
             base_url=live_server.url, viewport=viewport or {"width": 1280, "height": 900}
         )
+        if language:
+            context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
         context.set_default_timeout(15_000)
         contexts.append(context)
         page = context.new_page()

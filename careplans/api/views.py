@@ -1,0 +1,792 @@
+"""``/api/v1/careplans/``, ``goals/``, ``activities/``, ``observations/``, ``thresholds/`` and ``alerts/``.
+
+Every read goes through ``careplans.selectors`` (the access policy plus the access log, action
+api_read, for the citizens whose data is returned) and every write through ``careplans.services``
+or ``careplans.monitoring``; these views only parse the request and shape the answer. A record of
+a citizen outside the acting organisation's relationships answers 404, exactly like a missing
+one, and lists leave such citizens out. A citizen or plan named in a request body that the
+organisation may not see is "No such citizen" / "No such care plan", like one that does not exist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Model
+from django.http import Http404
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import JSONParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.serializers import Serializer
+
+from citizens.access import Actor
+from citizens.api.serializers import DetailErrorSerializer
+from citizens.api.views import api_actor, field_errors
+from citizens.choices import AccessAction
+from citizens.models import Citizen
+from sectors.api.views import ACTING_HEADER
+
+from .. import monitoring, services
+from ..filtersets import (
+    ActivityFilterSet,
+    AlertFilterSet,
+    CarePlanFilterSet,
+    GoalFilterSet,
+    ObservationFilterSet,
+    ThresholdFilterSet,
+)
+from ..models import Activity, Alert, CarePlan, Goal, Observation, Threshold
+from ..selectors import (
+    activity_list,
+    alert_list,
+    careplan_list,
+    citizen_for_write,
+    citizens_read_log,
+    goal_list,
+    observation_list,
+    record_get,
+    threshold_list,
+)
+from .serializers import (
+    AcknowledgedCountSerializer,
+    AcknowledgeYellowSerializer,
+    ActivityCreateSerializer,
+    ActivityDoneSerializer,
+    ActivitySerializer,
+    ActivityStatusSerializer,
+    ActivityUpdateSerializer,
+    AlertAcknowledgeSerializer,
+    AlertSerializer,
+    BulkResultSerializer,
+    CarePlanCreateSerializer,
+    CarePlanDetailSerializer,
+    CarePlanSerializer,
+    CarePlanStatusSerializer,
+    CarePlanUpdateSerializer,
+    CareTeamAddSerializer,
+    CareTeamParticipantSerializer,
+    GoalCreateSerializer,
+    GoalSerializer,
+    GoalStatusSerializer,
+    GoalUpdateSerializer,
+    HandoffAcceptSerializer,
+    HandoffRejectSerializer,
+    InputSerializer,
+    ObservationBulkSerializer,
+    ObservationCorrectSerializer,
+    ObservationCreateSerializer,
+    ObservationSerializer,
+    ReassignSerializer,
+    ThresholdCreateSerializer,
+    ThresholdSerializer,
+)
+
+UUID_PATTERN = "[0-9a-fA-F-]{32,36}"
+INT_PATTERN = "[0-9]+"
+INVALID_TRANSITION = "invalid_transition"
+
+S = TypeVar("S", bound=InputSerializer)
+
+# --- documentation of the errors -----------------------------------------------------------------
+
+BAD_REQUEST = OpenApiResponse(
+    field_errors({"period_end": ["The plan cannot end before it starts."]}),
+    description=_(
+        "Invalid input: the body maps each field to its messages; rules that span fields are under "
+        "non_field_errors. A citizen or care plan the acting organisation may not see is reported like one "
+        "that does not exist. Nothing is saved."
+    ),
+)
+TRANSITION_REFUSED = OpenApiResponse(
+    field_errors({"status": ["The status cannot change from “Draft” to “Completed”."], "code": INVALID_TRANSITION}),
+    description=_(
+        "Invalid input, or a transition the FHIR lifecycle does not allow: then the body also has "
+        "`code: invalid_transition` beside the status field's message. Nothing is saved."
+    ),
+)
+FORBIDDEN = OpenApiResponse(
+    DetailErrorSerializer,
+    description=_(
+        "Not signed in, or the acting organisation may not make this change: only organisations on the care "
+        "team change a plan, only the responsible organisation changes a goal's or activity's status, only the "
+        "receiving organisation answers a hand-off, and only the alert's organisation acknowledges it."
+    ),
+)
+UNAUTHENTICATED = OpenApiResponse(
+    DetailErrorSerializer, description=_("Not signed in: send a session cookie or `Authorization: Token <key>`.")
+)
+NOT_FOUND = OpenApiResponse(
+    DetailErrorSerializer,
+    description=_(
+        "No such record, or one of a citizen the acting organisation has no relationship with: the two are "
+        "indistinguishable on purpose."
+    ),
+)
+NO_LONGER_VISIBLE = OpenApiResponse(
+    description=_(
+        "The change was saved, and the acting organisation no longer has a relationship with the citizen "
+        "(e.g. the plan it was on the care team of was completed), so the record is not shown."
+    )
+)
+BAD_FILTER = OpenApiResponse(
+    field_errors({"status": ["Select a valid choice. x is not one of the available choices."]}),
+    description=_("An invalid filter value: each filter maps to its messages."),
+)
+BULK_REFUSED = OpenApiResponse(
+    {
+        "type": "object",
+        "properties": {"items": {"oneOf": [{"type": "array", "items": {"type": "string"}}, {"type": "object"}]}},
+    },
+    description=_(
+        "Nothing was stored. Either `items` is a list of messages about the request as a whole (none, or more "
+        "than 1,000 readings), or an object mapping the index of each wrong reading to its field errors, e.g. "
+        '`{"items": {"3": {"value": ["Weight 900 kg is not plausible (20–350)."]}}}`.'
+    ),
+    examples=[
+        OpenApiExample(
+            "A wrong reading",
+            value={"items": {"3": {"unit": ["Wrong unit lbs; expected kg."]}}},
+        )
+    ],
+)
+
+
+def _documented(summary, description: str = "", *, request=None, responses=None, **kwargs):
+    return extend_schema(
+        summary=summary,
+        description=description,
+        request=request,
+        responses=responses,
+        parameters=[ACTING_HEADER, *kwargs.pop("parameters", [])],
+        **kwargs,
+    )
+
+
+def _list_doc(summary, serializer, description: str):
+    return _documented(
+        summary,
+        description,
+        responses={200: serializer(many=True), 400: BAD_FILTER, 403: UNAUTHENTICATED},
+    )
+
+
+def _retrieve_doc(summary, serializer):
+    return _documented(
+        summary,
+        _("Logged in the access log (action api_read)."),
+        responses={200: serializer, 403: UNAUTHENTICATED, 404: NOT_FOUND},
+    )
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+def _parsed(serializer_class: type[S], request: Request) -> S:
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer
+
+
+def _refuse_fields(request: Request, fields: dict[str, str]) -> None:
+    """Fields that change through an action of their own are refused, not silently ignored."""
+    data = request.data if isinstance(request.data, dict) else {}
+    errors = {name: [message] for name, message in fields.items() if name in data}
+    if errors:
+        raise ValidationError(errors)
+
+
+def _transition(call: Callable[[], Any], *, field: str = "status") -> Any:
+    """Run a status change; a transition the lifecycle refuses answers 400 with its code."""
+    try:
+        return call()
+    except DjangoValidationError as exc:
+        codes = {error.code for errors in getattr(exc, "error_dict", {}).values() for error in errors}
+        if INVALID_TRANSITION not in codes:
+            raise
+        detail: dict[str, Any] = {(field if key == "status" else key): msgs for key, msgs in exc.message_dict.items()}
+        detail["code"] = INVALID_TRANSITION
+        raise ValidationError(detail) from None
+
+
+def _citizen(actor: Actor, pk: Any) -> Citizen:
+    citizen = citizen_for_write(actor=actor, pk=pk)
+    if citizen is None:
+        raise ValidationError({"citizen": [_("No such citizen.")]})
+    return citizen
+
+
+def _plan(actor: Actor, pk: Any) -> CarePlan:
+    try:
+        return record_get(actor=actor, model=CarePlan, pk=pk)
+    except Http404:
+        raise ValidationError({"care_plan": [_("No such care plan.")]}) from None
+
+
+class GatedViewSet(viewsets.GenericViewSet):
+    """Lists and records through the access policy, logged as api_read.
+
+    ``queryset`` is for the schema generator only (model, id type, filters); every read goes
+    through the selectors."""
+
+    parser_classes = [JSONParser]
+    list_selector: Callable[..., Any]
+    detail_serializer_class: type[Serializer] | None = None
+
+    def citizen_of(self, record: Model) -> Citizen:
+        return record.citizen
+
+    def get_serializer_class(self):
+        if self.action != "list" and self.detail_serializer_class is not None:
+            return self.detail_serializer_class
+        return super().get_serializer_class()
+
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        filters = self.filterset_class(request.query_params, queryset=self.queryset)
+        if not filters.is_valid():
+            raise ValidationError(filters.errors)
+        actor = api_actor(request)
+        rows = self.paginate_queryset(type(self).list_selector(actor=actor, filters=request.query_params))
+        citizens_read_log(
+            actor=actor, citizens=[self.citizen_of(row) for row in rows], detail=f"api {self.basename} list"
+        )
+        return self.get_paginated_response(self.get_serializer(rows, many=True).data)
+
+    def retrieve(self, request: Request, *args, **kwargs) -> Response:
+        record = record_get(
+            actor=api_actor(request),
+            model=self.queryset.model,
+            pk=kwargs["pk"],
+            action=AccessAction.API_READ,
+            detail=f"api {self.basename} detail",
+        )
+        return Response(self.get_serializer(record).data)
+
+    def _record(self, actor: Actor) -> Any:
+        """The record of a write, through the access policy (404 outside it); not logged as a
+        read: the service logs the change."""
+        return record_get(actor=actor, model=self.queryset.model, pk=self.kwargs["pk"])
+
+    def _answer(self, actor: Actor, pk: Any, *, http_status: int = status.HTTP_200_OK) -> Response:
+        """The record after a write (not logged as a read either), or 204 when the actor can no
+        longer see it."""
+        try:
+            record = record_get(actor=actor, model=self.queryset.model, pk=pk)
+        except Http404:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        serializer_class = self.detail_serializer_class or self.serializer_class
+        return Response(serializer_class(record).data, status=http_status)
+
+
+# --- care plans ----------------------------------------------------------------------------------
+
+
+@extend_schema_view(
+    list=_list_doc(
+        _("Care plans the acting organisation may see"),
+        CarePlanSerializer,
+        _(
+            "A page of the care plans of the citizens the acting organisation may see, newest first, without "
+            "their team, goals and activities. Every citizen on the page is logged (action api_read)."
+        ),
+    ),
+    retrieve=_retrieve_doc(_("One care plan with its care team, goals and activities"), CarePlanDetailSerializer),
+    create=_documented(
+        _("Create a care plan"),
+        _(
+            "For a citizen the acting organisation may see. The coordinating organisation and the acting "
+            "organisation join the care team. A new plan is a draft or active."
+        ),
+        request=CarePlanCreateSerializer,
+        responses={201: CarePlanDetailSerializer, 400: BAD_REQUEST, 403: FORBIDDEN},
+    ),
+    partial_update=_documented(
+        _("Change a care plan"),
+        _(
+            "Only organisations on the care team change the plan; every change is kept in its history. The "
+            "status changes through POST …/status/."
+        ),
+        request=CarePlanUpdateSerializer,
+        responses={
+            200: CarePlanDetailSerializer,
+            204: NO_LONGER_VISIBLE,
+            400: BAD_REQUEST,
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+        },
+    ),
+    set_status=_documented(
+        _("Change the status of a care plan"),
+        _(
+            "Follows the FHIR CarePlan lifecycle: draft → active → on-hold/completed/revoked; any → "
+            "entered-in-error. A transition it does not allow answers 400 with code invalid_transition."
+        ),
+        request=CarePlanStatusSerializer,
+        responses={
+            200: CarePlanDetailSerializer,
+            204: NO_LONGER_VISIBLE,
+            400: TRANSITION_REFUSED,
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+        },
+    ),
+    team=_documented(
+        _("Add a participant to the care team"),
+        _("An organisation (and optionally a named person) joins the team; being on it gives access to the citizen."),
+        request=CareTeamAddSerializer,
+        responses={201: CareTeamParticipantSerializer, 400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND},
+    ),
+)
+@extend_schema(tags=["care plans"])
+class CarePlanViewSet(GatedViewSet):
+    queryset = CarePlan.objects.none()
+    serializer_class = CarePlanSerializer
+    detail_serializer_class = CarePlanDetailSerializer
+    filterset_class = CarePlanFilterSet
+    list_selector = staticmethod(careplan_list)
+    lookup_value_regex = UUID_PATTERN
+
+    def create(self, request: Request) -> Response:
+        arguments = _parsed(CarePlanCreateSerializer, request).service_arguments()
+        actor = api_actor(request)
+        citizen = _citizen(actor, arguments.pop("citizen"))
+        plan = services.careplan_create(actor=actor, citizen=citizen, **arguments)
+        return self._answer(actor, plan.pk, http_status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request: Request, pk=None) -> Response:
+        actor = api_actor(request)
+        plan = self._record(actor)
+        _refuse_fields(request, {"status": _("Change the status with POST /api/v1/careplans/{id}/status/.")})
+        services.careplan_update(
+            actor=actor, plan=plan, **_parsed(CarePlanUpdateSerializer, request).service_arguments()
+        )
+        return self._answer(actor, plan.pk)
+
+    @action(detail=True, methods=["post"], url_path="status", url_name="status")
+    def set_status(self, request: Request, pk=None) -> Response:
+        actor = api_actor(request)
+        plan = self._record(actor)
+        arguments = _parsed(CarePlanStatusSerializer, request).service_arguments()
+        _transition(lambda: services.careplan_set_status(actor=actor, plan=plan, **arguments))
+        return self._answer(actor, plan.pk)
+
+    @action(detail=True, methods=["post"])
+    def team(self, request: Request, pk=None) -> Response:
+        actor = api_actor(request)
+        plan = self._record(actor)
+        participant = services.careteam_add(
+            actor=actor, plan=plan, **_parsed(CareTeamAddSerializer, request).service_arguments()
+        )
+        return Response(CareTeamParticipantSerializer(participant).data, status=status.HTTP_201_CREATED)
+
+
+# --- goals and activities ------------------------------------------------------------------------
+
+
+def _item_actions_docs(serializer, *, accept, reject, reassign) -> dict:
+    return {
+        "accept": _documented(
+            accept,
+            _("Only the organisation it was assigned to accepts; the requesting organisation is told."),
+            request=HandoffAcceptSerializer,
+            responses={200: serializer, 400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND},
+        ),
+        "reject": _documented(
+            reject,
+            _("Only the organisation it was assigned to rejects, with a reason; the requesting organisation is told."),
+            request=HandoffRejectSerializer,
+            responses={200: serializer, 400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND},
+        ),
+        "reassign": _documented(
+            reassign,
+            _(
+                "An open request is withdrawn and the new organisation is asked to accept; the old and the new "
+                "owner are told."
+            ),
+            request=ReassignSerializer,
+            responses={200: serializer, 204: NO_LONGER_VISIBLE, 400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND},
+        ),
+    }
+
+
+class AssignableItemViewSet(GatedViewSet):
+    """Goals and activities: owned by a responsible organisation, which accepts a hand-off."""
+
+    lookup_value_regex = INT_PATTERN
+
+    def citizen_of(self, record: Goal | Activity) -> Citizen:
+        return record.care_plan.citizen
+
+    def _create(self, request: Request, serializer_class, service) -> Response:
+        arguments = _parsed(serializer_class, request).service_arguments()
+        actor = api_actor(request)
+        plan = _plan(actor, arguments.pop("care_plan"))
+        item = service(actor=actor, plan=plan, **arguments)
+        return self._answer(actor, item.pk, http_status=status.HTTP_201_CREATED)
+
+    @action(detail=True, methods=["post"])
+    def accept(self, request: Request, pk=None) -> Response:
+        actor = api_actor(request)
+        item = self._record(actor)
+        services.item_handoff_accept(actor=actor, item=item, **_parsed(HandoffAcceptSerializer, request).validated_data)
+        return self._answer(actor, item.pk)
+
+    @action(detail=True, methods=["post"])
+    def reject(self, request: Request, pk=None) -> Response:
+        actor = api_actor(request)
+        item = self._record(actor)
+        reason = _parsed(HandoffRejectSerializer, request).validated_data.get("reason", "")
+        services.item_handoff_reject(actor=actor, item=item, reason=reason)
+        return self._answer(actor, item.pk)
+
+    @action(detail=True, methods=["post"])
+    def reassign(self, request: Request, pk=None) -> Response:
+        actor = api_actor(request)
+        item = self._record(actor)
+        services.item_reassign(actor=actor, item=item, **_parsed(ReassignSerializer, request).service_arguments())
+        return self._answer(actor, item.pk)
+
+
+@extend_schema_view(
+    list=_list_doc(
+        _("Goals the acting organisation may see"),
+        GoalSerializer,
+        _("Goals of the care plans of the citizens the acting organisation may see; each citizen shown is logged."),
+    ),
+    retrieve=_retrieve_doc(_("One goal"), GoalSerializer),
+    create=_documented(
+        _("Add a goal to a care plan"),
+        _(
+            "By an organisation on the care team. A goal for another organisation than the acting one is a "
+            "hand-off: that organisation joins the care team and is asked to accept (handoff_status requested)."
+        ),
+        request=GoalCreateSerializer,
+        responses={201: GoalSerializer, 400: BAD_REQUEST, 403: FORBIDDEN},
+    ),
+    partial_update=_documented(
+        _("Change a goal"),
+        _("The status changes through POST …/status/, the owner through POST …/reassign/."),
+        request=GoalUpdateSerializer,
+        responses={200: GoalSerializer, 400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND},
+    ),
+    set_status=_documented(
+        _("Change a goal's lifecycle status or achievement"),
+        _(
+            "Only the responsible organisation, once it has accepted the goal. Follows the FHIR Goal "
+            "lifecycle; a transition it does not allow answers 400 with code invalid_transition."
+        ),
+        request=GoalStatusSerializer,
+        responses={200: GoalSerializer, 400: TRANSITION_REFUSED, 403: FORBIDDEN, 404: NOT_FOUND},
+    ),
+    **_item_actions_docs(
+        GoalSerializer,
+        accept=_("Accept the hand-off of a goal"),
+        reject=_("Reject the hand-off of a goal"),
+        reassign=_("Give a goal to another organisation"),
+    ),
+)
+@extend_schema(tags=["goals"])
+class GoalViewSet(AssignableItemViewSet):
+    queryset = Goal.objects.none()
+    serializer_class = GoalSerializer
+    filterset_class = GoalFilterSet
+    list_selector = staticmethod(goal_list)
+
+    def create(self, request: Request) -> Response:
+        return self._create(request, GoalCreateSerializer, services.goal_create)
+
+    def partial_update(self, request: Request, pk=None) -> Response:
+        actor = api_actor(request)
+        goal = self._record(actor)
+        _refuse_fields(
+            request,
+            {
+                "lifecycle_status": _("Change the status with POST /api/v1/goals/{id}/status/."),
+                "achievement": _("Change the achievement with POST /api/v1/goals/{id}/status/."),
+            },
+        )
+        services.goal_update(actor=actor, goal=goal, **_parsed(GoalUpdateSerializer, request).service_arguments())
+        return self._answer(actor, goal.pk)
+
+    @action(detail=True, methods=["post"], url_path="status", url_name="status")
+    def set_status(self, request: Request, pk=None) -> Response:
+        actor = api_actor(request)
+        goal = self._record(actor)
+        arguments = _parsed(GoalStatusSerializer, request).service_arguments()
+        _transition(lambda: services.goal_set_status(actor=actor, goal=goal, **arguments), field="lifecycle_status")
+        return self._answer(actor, goal.pk)
+
+
+@extend_schema_view(
+    list=_list_doc(
+        _("Activities the acting organisation may see"),
+        ActivitySerializer,
+        _(
+            "Activities of the care plans of the citizens the acting organisation may see, by next due date; "
+            "`due_before` gives those due on or before a date. Each citizen shown is logged."
+        ),
+    ),
+    retrieve=_retrieve_doc(_("One activity"), ActivitySerializer),
+    create=_documented(
+        _("Add an activity to a care plan"),
+        _(
+            "A one-off activity has a due date, a recurring one weekdays (and an interval in weeks). An "
+            "activity for another organisation than the acting one is a hand-off that it must accept."
+        ),
+        request=ActivityCreateSerializer,
+        responses={201: ActivitySerializer, 400: BAD_REQUEST, 403: FORBIDDEN},
+    ),
+    partial_update=_documented(
+        _("Change an activity"),
+        _("The status changes through POST …/status/ or …/done/, the owner through POST …/reassign/."),
+        request=ActivityUpdateSerializer,
+        responses={200: ActivitySerializer, 400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND},
+    ),
+    set_status=_documented(
+        _("Change an activity's status"),
+        _(
+            "Only the responsible organisation, once it has accepted the activity. Follows the FHIR activity "
+            "status lifecycle; a transition it does not allow answers 400 with code invalid_transition."
+        ),
+        request=ActivityStatusSerializer,
+        responses={200: ActivitySerializer, 400: TRANSITION_REFUSED, 403: FORBIDDEN, 404: NOT_FOUND},
+    ),
+    done=_documented(
+        _("Mark an activity done today"),
+        _("A one-off activity is completed; a recurring one moves on to its next date."),
+        request=ActivityDoneSerializer,
+        responses={200: ActivitySerializer, 400: TRANSITION_REFUSED, 403: FORBIDDEN, 404: NOT_FOUND},
+    ),
+    **_item_actions_docs(
+        ActivitySerializer,
+        accept=_("Accept the hand-off of an activity"),
+        reject=_("Reject the hand-off of an activity"),
+        reassign=_("Give an activity to another organisation"),
+    ),
+)
+@extend_schema(tags=["activities"])
+class ActivityViewSet(AssignableItemViewSet):
+    queryset = Activity.objects.none()
+    serializer_class = ActivitySerializer
+    filterset_class = ActivityFilterSet
+    list_selector = staticmethod(activity_list)
+
+    def create(self, request: Request) -> Response:
+        return self._create(request, ActivityCreateSerializer, services.activity_create)
+
+    def partial_update(self, request: Request, pk=None) -> Response:
+        actor = api_actor(request)
+        activity = self._record(actor)
+        _refuse_fields(request, {"status": _("Change the status with POST /api/v1/activities/{id}/status/.")})
+        services.activity_update(
+            actor=actor, activity=activity, **_parsed(ActivityUpdateSerializer, request).service_arguments()
+        )
+        return self._answer(actor, activity.pk)
+
+    @action(detail=True, methods=["post"], url_path="status", url_name="status")
+    def set_status(self, request: Request, pk=None) -> Response:
+        actor = api_actor(request)
+        activity = self._record(actor)
+        arguments = _parsed(ActivityStatusSerializer, request).service_arguments()
+        _transition(lambda: services.activity_set_status(actor=actor, activity=activity, **arguments))
+        return self._answer(actor, activity.pk)
+
+    @action(detail=True, methods=["post"])
+    def done(self, request: Request, pk=None) -> Response:
+        actor = api_actor(request)
+        activity = self._record(actor)
+        arguments = _parsed(ActivityDoneSerializer, request).service_arguments()
+        _transition(lambda: services.activity_mark_done(actor=actor, activity=activity, **arguments))
+        return self._answer(actor, activity.pk)
+
+
+# --- home monitoring -----------------------------------------------------------------------------
+
+
+@extend_schema_view(
+    list=_list_doc(
+        _("Measurements the acting organisation may see"),
+        ObservationSerializer,
+        _(
+            "Home measurements of the citizens the acting organisation may see, newest first, every version: a "
+            "corrected one is amended (replaced_by names its correction), a withdrawn one entered-in-error. "
+            "Each citizen shown is logged."
+        ),
+    ),
+    retrieve=_retrieve_doc(_("One measurement"), ObservationSerializer),
+    create=_documented(
+        _("Record a measurement"),
+        _(
+            "One reading for a citizen the acting organisation may see. The unit must be the measurement's UCUM "
+            "unit and the value physically plausible (a weight of 900 kg is refused). A value outside the "
+            "citizen's thresholds raises a yellow or red alert. A reading whose external_id was received before "
+            "is not stored twice: the earlier measurement is returned."
+        ),
+        request=ObservationCreateSerializer,
+        responses={201: ObservationSerializer, 400: BAD_REQUEST, 403: UNAUTHENTICATED},
+    ),
+    correct=_documented(
+        _("Correct a measurement"),
+        _(
+            "A measurement is never overwritten. With new values it becomes amended and a new one (201) "
+            "replaces it; with entered_in_error: true it is withdrawn (200)."
+        ),
+        request=ObservationCorrectSerializer,
+        responses={200: ObservationSerializer, 201: ObservationSerializer, 400: BAD_REQUEST, 404: NOT_FOUND},
+    ),
+    bulk=_documented(
+        _("Record up to 1,000 measurements at once (devices)"),
+        _(
+            "All or nothing: every reading is checked first, and if any is wrong nothing is stored and the "
+            "errors come back by the reading's index in `items`. Readings whose external_id was received "
+            "before (or earlier in the list) are not stored twice."
+        ),
+        request=ObservationBulkSerializer,
+        responses={201: BulkResultSerializer, 400: BULK_REFUSED, 403: UNAUTHENTICATED},
+    ),
+)
+@extend_schema(tags=["measurements"])
+class ObservationViewSet(GatedViewSet):
+    queryset = Observation.objects.none()
+    serializer_class = ObservationSerializer
+    filterset_class = ObservationFilterSet
+    list_selector = staticmethod(observation_list)
+    lookup_value_regex = UUID_PATTERN
+
+    def create(self, request: Request) -> Response:
+        serializer = _parsed(ObservationCreateSerializer, request)
+        actor = api_actor(request)
+        citizen = _citizen(actor, serializer.validated_data["citizen"])
+        observation = monitoring.observation_record(actor=actor, citizen=citizen, reading=serializer.reading())
+        return self._answer(actor, observation.pk, http_status=status.HTTP_201_CREATED)
+
+    @action(detail=True, methods=["post"])
+    def correct(self, request: Request, pk=None) -> Response:
+        actor = api_actor(request)
+        observation = self._record(actor)
+        serializer = _parsed(ObservationCorrectSerializer, request)
+        reading = serializer.reading(observation)
+        result = monitoring.observation_correct(
+            actor=actor, observation=observation, reading=reading, note=serializer.validated_data.get("note", "")
+        )
+        return self._answer(
+            actor, result.pk, http_status=status.HTTP_200_OK if reading is None else status.HTTP_201_CREATED
+        )
+
+    @action(detail=False, methods=["post"])
+    def bulk(self, request: Request) -> Response:
+        items = request.data.get("items") if isinstance(request.data, dict) else None
+        if not isinstance(items, list):
+            raise ValidationError({"items": [_("Send the readings as a list under “items”.")]})
+        monitoring.check_bulk_size(len(items))
+        actor = api_actor(request)
+        parsed: list[monitoring.BulkItem | None] = []
+        errors: dict[int, Any] = {}
+        for index, item in enumerate(items):
+            serializer = ObservationCreateSerializer(data=item)
+            if serializer.is_valid():
+                parsed.append(
+                    monitoring.BulkItem(citizen_id=serializer.validated_data["citizen"], reading=serializer.reading())
+                )
+            else:
+                parsed.append(None)
+                errors[index] = serializer.errors
+        try:
+            if errors:  # report the service's findings on the well-formed readings too
+                well_formed = [index for index, item in enumerate(parsed) if item is not None]
+                if well_formed:
+                    found = monitoring.observation_bulk_validate(actor=actor, items=[parsed[i] for i in well_formed])
+                    errors.update({well_formed[position]: fields for position, fields in found.items()})
+                raise monitoring.BulkValidationError(errors)
+            stored = monitoring.observation_bulk_record(actor=actor, items=parsed)
+        except monitoring.BulkValidationError as exc:
+            raise ValidationError({"items": {str(index): fields for index, fields in sorted(exc.item_errors.items())}})
+        return Response(BulkResultSerializer({"ids": [o.pk for o in stored]}).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(
+    list=_list_doc(
+        _("Thresholds the acting organisation may see"),
+        ThresholdSerializer,
+        _(
+            "The yellow and red limits of the citizens the acting organisation may see: the current version of "
+            "each, or with `history=true` every version. Each citizen shown is logged."
+        ),
+    ),
+    create=_documented(
+        _("Set a citizen's limits for one measured quantity"),
+        _("A new version; the current one is closed and kept. Give the clinical reason and at least one limit."),
+        request=ThresholdCreateSerializer,
+        responses={201: ThresholdSerializer, 400: BAD_REQUEST, 403: UNAUTHENTICATED},
+    ),
+    retrieve=_retrieve_doc(_("One version of a threshold"), ThresholdSerializer),
+)
+@extend_schema(tags=["measurements"])
+class ThresholdViewSet(GatedViewSet):
+    queryset = Threshold.objects.none()
+    serializer_class = ThresholdSerializer
+    filterset_class = ThresholdFilterSet
+    list_selector = staticmethod(threshold_list)
+    lookup_value_regex = INT_PATTERN
+
+    def create(self, request: Request) -> Response:
+        arguments = _parsed(ThresholdCreateSerializer, request).service_arguments()
+        actor = api_actor(request)
+        citizen = _citizen(actor, arguments.pop("citizen"))
+        threshold = monitoring.threshold_set(actor=actor, citizen=citizen, **arguments)
+        return Response(ThresholdSerializer(threshold).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(
+    list=_list_doc(
+        _("Alerts of the acting organisation"),
+        AlertSerializer,
+        _(
+            "The acting organisation's alerts, newest first; `open=true` gives those not acknowledged yet. "
+            "Each citizen shown is logged."
+        ),
+    ),
+    retrieve=_retrieve_doc(_("One of the acting organisation's alerts"), AlertSerializer),
+    acknowledge=_documented(
+        _("Acknowledge an alert"),
+        _("Only the alert's organisation acknowledges it, once."),
+        request=AlertAcknowledgeSerializer,
+        responses={200: AlertSerializer, 400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND},
+    ),
+    acknowledge_yellow=_documented(
+        _("Acknowledge every open yellow alert of a citizen"),
+        _("For the acting organisation; red alerts are acknowledged one by one."),
+        request=AcknowledgeYellowSerializer,
+        responses={200: AcknowledgedCountSerializer, 400: BAD_REQUEST, 403: FORBIDDEN},
+    ),
+)
+@extend_schema(tags=["measurements"])
+class AlertViewSet(GatedViewSet):
+    queryset = Alert.objects.none()
+    serializer_class = AlertSerializer
+    filterset_class = AlertFilterSet
+    list_selector = staticmethod(alert_list)
+    lookup_value_regex = INT_PATTERN
+
+    @action(detail=True, methods=["post"])
+    def acknowledge(self, request: Request, pk=None) -> Response:
+        actor = api_actor(request)
+        alert = self._record(actor)
+        monitoring.alert_acknowledge(
+            actor=actor, alert=alert, **_parsed(AlertAcknowledgeSerializer, request).validated_data
+        )
+        return self._answer(actor, alert.pk)
+
+    @action(detail=False, methods=["post"], url_path="acknowledge-yellow", url_name="acknowledge-yellow")
+    def acknowledge_yellow(self, request: Request) -> Response:
+        arguments = _parsed(AcknowledgeYellowSerializer, request).service_arguments()
+        actor = api_actor(request)
+        citizen = _citizen(actor, arguments.pop("citizen"))
+        count = monitoring.alerts_acknowledge_yellow(actor=actor, citizen=citizen, **arguments)
+        return Response(AcknowledgedCountSerializer({"acknowledged": count}).data)

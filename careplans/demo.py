@@ -1,0 +1,615 @@
+"""Demo care plans for ``make run``: most demo citizens (``citizens.demo``) get an active plan for
+their chronic conditions, coordinated by their GP clinic, with goals, activities for the clinic
+and the municipality, thresholds, monitoring schedules, 90 days of home measurements and a few
+open alerts.
+
+Everything that carries history goes through the services, acting as the demo staff: plans,
+goals, activities, hand-offs (most accepted by the municipality, some still awaiting an answer),
+visits marked done, thresholds and schedules. The story is told as if it had happened over the
+past months: after each step the rows it wrote (plan history, hand-off times, outbox events,
+threshold and schedule start) are dated back to when the step happened in the story. The access
+log is append-only and keeps the real time of loading.
+
+Measurements: 90 days of them are bulk-created directly (fast, and evaluating old readings would
+only raise alerts nobody acts on any more); the last three days go through
+``monitoring.observation_bulk_record``, so the open alerts are raised by the real thresholds and
+recipients. Two citizens stopped measuring a few days ago, and ``missing_measurements_check``
+flags them.
+
+Deterministic (fixed seeds) and idempotent: a citizen who already has a care plan is left alone,
+so a second run creates nothing. Refuses to run in production.
+"""
+
+from __future__ import annotations
+
+import datetime
+import random
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
+from django.db.models import F, Max
+from django.utils import timezone
+
+from citizens.access import Actor
+from citizens.models import Citizen
+from sectors.acting import resolve
+from sectors.choices import MembershipRole, OrganisationKind
+from sectors.demo import DEMO_DOMAIN
+from sectors.models import Membership, Organisation
+from sectors.reference import department_at
+
+from .choices import (
+    CarePlanStatus,
+    GoalLifecycleStatus,
+    HandoffStatus,
+    ObservationCode,
+    ObservationSource,
+    ThresholdCode,
+)
+from .measurements import MEASUREMENTS
+from .models import (
+    Activity,
+    Alert,
+    CareEvent,
+    CarePlan,
+    Goal,
+    Handoff,
+    MonitoringSchedule,
+    Observation,
+    PlanChange,
+    Threshold,
+)
+from .monitoring import (
+    BulkItem,
+    Reading,
+    missing_measurements_check,
+    observation_bulk_record,
+    schedule_create,
+    threshold_set,
+)
+from .programmes import (
+    GP,
+    HEART_CLINIC,
+    MEDICINE,
+    MUNICIPALITY,
+    PROGRAMMES,
+    ActivitySpec,
+    GoalSpec,
+    plan_title,
+)
+from .recurrence import next_occurrence
+from .services import (
+    activity_create,
+    activity_mark_done,
+    careplan_create,
+    goal_create,
+    handoff_accept,
+)
+
+SEED = 20261201
+HISTORY_DAYS = 90
+LIVE_DAYS = 3  # the last days' measurements go through the monitoring service
+PLAN_SHARE = 0.85  # most citizens with a chronic condition have a plan
+MAX_GOALS, MAX_ACTIVITIES = 3, 4  # per plan (plus a request to the hospital for a few)
+# The personas of the demo (sectors.demo) act for their organisations; other organisations'
+# demo staff act for theirs.
+PERSONAS = {
+    "gp@smartcare.example": MembershipRole.GP,
+    "gp2@smartcare.example": MembershipRole.GP,
+    "homecare.odense@smartcare.example": MembershipRole.HOME_CARE_NURSE,
+    "homecare.svendborg@smartcare.example": MembershipRole.HOME_CARE_NURSE,
+}
+
+
+# --- thresholds and simulated measurements ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Limits:
+    red_low: Decimal | None
+    yellow_low: Decimal | None
+    yellow_high: Decimal | None
+    red_high: Decimal | None
+    reason: str
+
+    def as_kwargs(self) -> dict:
+        return {
+            "red_low": self.red_low,
+            "yellow_low": self.yellow_low,
+            "yellow_high": self.yellow_high,
+            "red_high": self.red_high,
+            "reason": self.reason,
+        }
+
+
+def _d(value: float) -> Decimal:
+    return Decimal(str(round(value, 1)))
+
+
+@dataclass
+class Series:
+    """One citizen's simulated measurements of one kind: a personal baseline, a trend over the 90
+    days, day-to-day noise, and where the last readings land (``alarm``: None, yellow or red)."""
+
+    code: str
+    baseline: float
+    trend: float  # change over the 90 days
+    noise: float
+    every_days: tuple[int, int]
+    alarm: str | None = None
+    readings: list[tuple[datetime.datetime, float, float | None]] = field(default_factory=list)
+
+    def limits(self) -> dict[str, Limits]:
+        if self.code == ObservationCode.BLOOD_PRESSURE:
+            return {
+                ThresholdCode.SYSTOLIC: Limits(
+                    _d(90), _d(100), _d(155), _d(180), "Behandlingsmål < 140/90 mmHg; ring ved værdier over 155."
+                ),
+                ThresholdCode.DIASTOLIC: Limits(None, None, _d(95), _d(110), "Behandlingsmål diastolisk < 90 mmHg."),
+            }
+        if self.code == ObservationCode.BODY_WEIGHT:
+            dry = self.baseline
+            return {
+                ThresholdCode.BODY_WEIGHT: Limits(
+                    _d(dry - 5),
+                    _d(dry - 3),
+                    _d(dry + 2),
+                    _d(dry + 3.5),
+                    f"Tørvægt {dry:.1f} kg: stigning over 2 kg tyder på væskeophobning.",
+                )
+            }
+        return {
+            ThresholdCode.SPO2: Limits(
+                _d(88), _d(90), None, None, "KOL: habituel iltmætning 92–95 %; under 90 % kontaktes lægen."
+            )
+        }
+
+
+def _simulate(rng: random.Random, series: Series, *, now: datetime.datetime, stop_days_ago: int = 0) -> None:
+    """Readings every 1–3 days (daily for weight) at a morning hour, from 90 days ago to today."""
+    limits = next(iter(series.limits().values()))
+    day = timezone.localdate(now) - datetime.timedelta(days=HISTORY_DAYS)
+    today = timezone.localdate(now)
+    last = today - datetime.timedelta(days=stop_days_ago)
+    readings = []
+    while day <= last:
+        at = datetime.datetime.combine(
+            day, datetime.time(7 + rng.randint(0, 2), rng.randint(0, 59)), tzinfo=timezone.get_current_timezone()
+        )
+        if at < now - datetime.timedelta(minutes=30):
+            progress = 1 - (today - day).days / HISTORY_DAYS
+            value = series.baseline + series.trend * progress + rng.gauss(0, series.noise)
+            readings.append([at, value])
+        day += datetime.timedelta(days=rng.randint(*series.every_days))
+    # The last days stay inside the limits, except the alarm readings at the very end.
+    recent = [r for r in readings if r[0] >= now - datetime.timedelta(days=LIVE_DAYS)]
+    for reading in recent:
+        reading[1] = _inside(series, limits, reading[1])
+    if series.alarm and recent:
+        recent[-1][1] = _alarm_value(rng, series, limits)
+    for at, value in readings:
+        series.readings.append(
+            (at, value, _diastolic(rng, value) if series.code == ObservationCode.BLOOD_PRESSURE else None)
+        )
+
+
+def _inside(series: Series, limits: Limits, value: float) -> float:
+    low = float(limits.yellow_low) + 1 if limits.yellow_low is not None else value
+    high = float(limits.yellow_high) - 1 if limits.yellow_high is not None else value
+    return min(max(value, low), high)
+
+
+def _alarm_value(rng: random.Random, series: Series, limits: Limits) -> float:
+    if series.code == ObservationCode.SPO2:
+        return rng.choice([86, 87]) if series.alarm == "red" else 89
+    if series.alarm == "red":
+        above = rng.uniform(0.2, 1.2) if series.code == ObservationCode.BODY_WEIGHT else rng.uniform(1, 8)
+        return float(limits.red_high) + above
+    return (float(limits.yellow_high) + float(limits.red_high)) / 2
+
+
+def _diastolic(rng: random.Random, systolic: float) -> float:
+    return min(max(0.52 * systolic + 12 + rng.gauss(0, 4), 50), min(systolic - 25, 94))
+
+
+def _rounded(code: str, value: float) -> Decimal:
+    if code == ObservationCode.BODY_WEIGHT:
+        return Decimal(str(round(value, 1)))
+    if code == ObservationCode.SPO2:
+        return Decimal(min(int(round(value)), 100))
+    return Decimal(int(round(value)))
+
+
+# --- the loader ----------------------------------------------------------------------------------------
+
+
+def _actor(organisation: Organisation, role: str) -> Actor:
+    memberships = Membership.objects.active().filter(organisation=organisation, role=role).select_related("user")
+    chosen = next((m for m in memberships if m.user.email in PERSONAS), None) or memberships.order_by("pk").first()
+    if chosen is None:
+        raise ImproperlyConfigured(f"No demo {role} at {organisation}: load sectors.demo first.")
+    return Actor(user=chosen.user, acting=resolve(chosen.user, organisation.pk), user_agent="careplans.demo")
+
+
+def _at(day: datetime.date, hour: int, minute: int = 0) -> datetime.datetime:
+    return datetime.datetime.combine(day, datetime.time(hour, minute), tzinfo=timezone.get_current_timezone())
+
+
+# The time each model's rows are dated by.
+DATED = {
+    PlanChange: "at",
+    CareEvent: "created_at",
+    Handoff: "requested_at",
+    Goal: "created_at",
+    Activity: "created_at",
+    Threshold: "valid_from",
+    MonitoringSchedule: "starts_at",
+}
+
+
+@contextmanager
+def _as_of(when: datetime.datetime, *models, answered: bool = False) -> Iterator[None]:
+    """Date the rows of ``models`` that the services write inside the block (and, with
+    ``answered``, the hand-offs they answer) back to ``when`` in the demo's story."""
+    started = timezone.now()
+    marks = {model: model.objects.aggregate(top=Max("pk"))["top"] or 0 for model in models}
+    yield
+    for model, mark in marks.items():
+        model.objects.filter(pk__gt=mark).update(**{DATED[model]: when})
+    if answered:
+        Handoff.objects.filter(answered_at__gte=started).update(answered_at=when)
+
+
+EVERYTHING = tuple(DATED)
+
+
+class _Loader:
+    def __init__(self, counter: Counter):
+        self.counter = counter
+        self.now = timezone.now()
+        self.today = timezone.localdate()
+        self.actors: dict[tuple[int, str], Actor] = {}
+        self.heart_clinic = department_at("Odense University Hospital", "Odense")
+        self.heart_clinic_used = 0
+        persona = Membership.objects.filter(user__email="gp@smartcare.example").select_related("organisation").first()
+        self.odense_clinic = persona.organisation if persona else None
+        self.stopped = 0
+        self.citizens: list = []  # those given a plan in this run
+
+    def actor(self, organisation: Organisation) -> Actor:
+        role = {
+            OrganisationKind.GP_CLINIC: MembershipRole.GP,
+            OrganisationKind.MUNICIPALITY: MembershipRole.HOME_CARE_NURSE,
+            OrganisationKind.HOSPITAL_DEPARTMENT: MembershipRole.HOSPITAL_PHYSICIAN,
+        }[organisation.kind]
+        key = (organisation.pk, role)
+        if key not in self.actors:
+            self.actors[key] = _actor(organisation, role)
+        return self.actors[key]
+
+    def plan_for(self, citizen: Citizen, serial: int) -> None:
+        rng = random.Random(f"{SEED}:{citizen.cpr}")  # one stream per citizen: the same plan every time
+        conditions = {cc.condition.icd10_code: cc.condition for cc in citizen.conditions.select_related("condition")}
+        programmes = [p for p in PROGRAMMES if p.code in conditions][:3]
+        if not programmes or rng.random() > PLAN_SHARE:
+            return
+        gp, municipality = self.actor(citizen.gp_clinic), self.actor(citizen.municipality)
+        started = self.today - datetime.timedelta(days=rng.randint(95, 420))
+        series = self._series(rng, programmes, serial)
+        monitor = municipality if citizen.receives_home_care or rng.random() < 0.5 else gp
+
+        # The GP makes the plan with the citizen: goals, activities, thresholds, schedules.
+        made = _at(started, 10, rng.randint(0, 50))
+        with _as_of(made, *EVERYTHING):
+            plan = careplan_create(
+                actor=gp,
+                citizen=citizen,
+                title=plan_title(programmes),
+                coordinating_organisation=citizen.gp_clinic,
+                conditions=[conditions[p.code] for p in programmes],
+                status=CarePlanStatus.ACTIVE,
+                coordinator=gp.user,
+                period_start=started,
+                description="Fælles plan for egen læge og kommunen efter forløbsprogrammet.",
+                comment="Aftalt med borgeren ved årskontrollen.",
+            )
+            asked = self._goals(plan, programmes, series, gp, municipality, started)
+            specs = self._activity_specs(rng, citizen, programmes)
+            pending = specs.pop() if specs[-1].owner == MUNICIPALITY and rng.random() < 0.2 else None
+            recurring = []
+            for spec in specs:
+                if spec.owner == GP:
+                    self._gp_activity(rng, plan, spec, gp)
+                elif spec.owner == MUNICIPALITY:
+                    activity = self._municipality_activity(rng, plan, spec, gp, municipality, started)
+                    asked.append(activity)
+                    recurring.append(activity)
+            self._monitoring(citizen, plan, series, gp, monitor)
+        CarePlan.objects.filter(pk=plan.pk).update(created_at=made)
+        self.counter["care plans"] += 1
+        self.citizens.append(citizen.pk)
+
+        # A day or two later the municipality accepts what it was asked to do ...
+        with _as_of(made + datetime.timedelta(days=rng.randint(1, 3), hours=3), PlanChange, CareEvent, answered=True):
+            for item in asked:
+                handoff = item.handoffs.get(status=HandoffStatus.REQUESTED)
+                handoff_accept(actor=municipality, handoff=handoff, comment="Indgår i vores tilbud.")
+                self.counter["hand-offs accepted"] += 1
+        # ... and has made the visits since (now and then the latest one was missed: overdue).
+        for activity in recurring:
+            self._visits(rng, activity, municipality)
+        # Lately the GP asked OUH to see some of the heart-failure patients ...
+        if HEART_CLINIC in specs:
+            self._hospital_activity(rng, plan, HEART_CLINIC, gp)
+        # ... and added one more activity nobody has answered yet (some of them overdue).
+        if pending is not None:
+            self._pending(rng, plan, pending, gp, municipality)
+        if series:
+            stop = 0
+            if serial % 11 == 4 and self.stopped < 2:  # two citizens stopped measuring a few days ago
+                stop, self.stopped = 5, self.stopped + 1
+            for one in series:
+                _simulate(rng, one, now=self.now, stop_days_ago=stop)
+            self._measurements(citizen, series, monitor)
+
+    # goals --------------------------------------------------------------------------------------------
+
+    def _goals(self, plan, programmes, series, gp, municipality, started) -> list[Goal]:
+        """The plan's goals; returns those asked of the municipality."""
+        specs: dict[str, GoalSpec] = {}
+        for programme in programmes:
+            for spec in programme.goals:
+                specs.setdefault(spec.description, spec)
+        weight = next((s for s in series if s.code == ObservationCode.BODY_WEIGHT), None)
+        asked = []
+        for spec in list(specs.values())[:MAX_GOALS]:
+            fields = {"description": spec.description, "target_text": spec.target_text}
+            if spec.target:
+                code, comparator, value, unit = spec.target
+                fields |= {"target_code": code, "target_comparator": comparator, "target_value": Decimal(value)}
+                fields["target_unit"] = unit
+            if spec.description.startswith("Stabil vægt") and weight is not None:
+                fields |= {"target_code": ThresholdCode.BODY_WEIGHT, "target_comparator": "<", "target_unit": "kg"}
+                fields |= {"target_value": Decimal(round(weight.baseline + 2)), "target_text": ""}
+            due = started + datetime.timedelta(days=365)
+            if spec.owner == GP:
+                goal_create(
+                    actor=gp,
+                    plan=plan,
+                    responsible_organisation=plan.coordinating_organisation,
+                    due_date=due,
+                    lifecycle_status=GoalLifecycleStatus.ACTIVE,
+                    **fields,
+                )
+            else:
+                goal = goal_create(
+                    actor=gp, plan=plan, responsible_organisation=municipality.organisation, due_date=due, **fields
+                )
+                asked.append(goal)
+            self.counter["goals"] += 1
+        return asked
+
+    # activities ---------------------------------------------------------------------------------------
+
+    def _activity_specs(self, rng, citizen, programmes) -> list[ActivitySpec]:
+        specs: dict[str, ActivitySpec] = {}
+        if citizen.receives_home_care:
+            specs[MEDICINE.description] = MEDICINE
+        for programme in programmes:
+            for spec in programme.activities:
+                specs.setdefault(spec.description, spec)
+        chosen = list(specs.values())[:MAX_ACTIVITIES]
+        heart_failure = "I50" in {p.code for p in programmes}
+        if heart_failure and self.heart_clinic_used < 2 and citizen.gp_clinic == self.odense_clinic:
+            chosen.insert(0, HEART_CLINIC)  # OUH's heart-failure clinic is asked to see two of them
+        return chosen
+
+    def _gp_activity(self, rng, plan, spec, gp) -> None:
+        activity_create(
+            actor=gp,
+            plan=plan,
+            description=spec.description,
+            responsible_organisation=plan.coordinating_organisation,
+            due_date=self.today + datetime.timedelta(days=rng.randint(*spec.due_in)),
+        )
+        self.counter["activities"] += 1
+
+    def _hospital_activity(self, rng, plan, spec, gp) -> None:
+        """Asked of OUH a few days ago: the first accepted, the second still unanswered."""
+        self.heart_clinic_used += 1
+        asked = self.now - datetime.timedelta(days=rng.randint(2, 5), hours=rng.randint(0, 6))
+        with _as_of(asked, PlanChange, CareEvent, Handoff, Activity):
+            activity = activity_create(
+                actor=gp,
+                plan=plan,
+                description=spec.description,
+                responsible_organisation=self.heart_clinic,
+                due_date=self.today + datetime.timedelta(days=rng.randint(*spec.due_in)),
+                comment="Tiltagende åndenød trods behandling; ønsker vurdering.",
+            )
+        self.counter["activities"] += 1
+        if self.heart_clinic_used == 1:
+            with _as_of(asked + datetime.timedelta(hours=20), PlanChange, CareEvent, answered=True):
+                handoff_accept(
+                    actor=self.actor(self.heart_clinic), handoff=activity.handoffs.get(), comment="Indkaldes."
+                )
+            self.counter["hand-offs accepted"] += 1
+        else:
+            self.counter["hand-offs awaiting an answer"] += 1
+
+    def _municipality_activity(self, rng, plan, spec, gp, municipality, started) -> Activity:
+        if spec.weeks:  # a course: it started a few weeks ago and is still running
+            starts_on = self.today - datetime.timedelta(days=rng.randint(7, spec.weeks * 7 - 10))
+        else:  # ongoing since shortly after the plan was made
+            starts_on = started + datetime.timedelta(days=rng.randint(3, 10))
+        return self._recurring(plan, spec, gp, municipality, starts_on)
+
+    def _recurring(self, plan, spec, gp, municipality, starts_on) -> Activity:
+        self.counter["activities"] += 1
+        return activity_create(
+            actor=gp,
+            plan=plan,
+            description=spec.description,
+            responsible_organisation=municipality.organisation,
+            weekdays=spec.weekdays,
+            starts_on=starts_on,
+            ends_on=starts_on + datetime.timedelta(weeks=spec.weeks) if spec.weeks else None,
+        )
+
+    def _pending(self, rng, plan, spec, gp, municipality) -> None:
+        asked = self.now - datetime.timedelta(days=rng.randint(1, 6), hours=rng.randint(0, 8))
+        starts_on = timezone.localdate(asked) + datetime.timedelta(days=rng.randint(3, 10))
+        with _as_of(asked, PlanChange, CareEvent, Handoff, Activity):
+            self._recurring(plan, spec, gp, municipality, starts_on)
+        self.counter["hand-offs awaiting an answer"] += 1
+
+    def _visits(self, rng, activity: Activity, municipality: Actor) -> None:
+        occurrences = self._occurrences(activity, before=self.today)
+        if not occurrences:
+            return
+        missed = rng.random() < 0.2 and len(occurrences) > 1
+        done_on = occurrences[-2] if missed else occurrences[-1]
+        activity.refresh_from_db()
+        with _as_of(_at(done_on, 9 + rng.randint(0, 6), rng.randint(0, 59)), PlanChange):
+            activity_mark_done(actor=municipality, activity=activity, on=done_on)
+
+    @staticmethod
+    def _occurrences(activity: Activity, *, before: datetime.date) -> list[datetime.date]:
+        """The last few occurrences before ``before``."""
+        found, day = [], max(activity.starts_on, before - datetime.timedelta(days=28))
+        while True:
+            day = next_occurrence(
+                weekdays=activity.weekday_list,
+                interval_weeks=activity.interval_weeks,
+                starts_on=activity.starts_on,
+                ends_on=activity.ends_on,
+                on_or_after=day,
+            )
+            if day is None or day >= before:
+                return found[-3:]
+            found.append(day)
+            day += datetime.timedelta(days=1)
+
+    # monitoring ---------------------------------------------------------------------------------------
+
+    def _series(self, rng, programmes, serial) -> list[Series]:
+        codes: list[str] = []
+        for programme in programmes:
+            for code in programme.measures:
+                if code not in codes:
+                    codes.append(code)
+        result = []
+        for index, code in enumerate(codes[:2]):
+            alarm = None
+            if index == 0:  # the main measurement of some citizens ends in an alert
+                alarm = "red" if serial % 7 == 3 else "yellow" if serial % 5 == 1 else None
+            if code == ObservationCode.BLOOD_PRESSURE:
+                series = Series(code, rng.uniform(132, 152), rng.choice([-12, -8, -4, 0, 6]), 7, (1, 3), alarm)
+            elif code == ObservationCode.BODY_WEIGHT:
+                series = Series(code, rng.uniform(64, 104), rng.choice([-2.0, -1.0, 0.0, 0.5]), 0.6, (1, 2), alarm)
+            else:
+                series = Series(code, rng.uniform(92.5, 95.5), rng.choice([-1.0, 0.0, 0.5]), 1.0, (1, 3), alarm)
+            result.append(series)
+        return result
+
+    def _monitoring(self, citizen, plan, series, gp, monitor) -> None:
+        """Thresholds set by the GP with a reason; measured at home, followed up by ``monitor``."""
+        for one in series:
+            for code, limits in one.limits().items():
+                threshold_set(actor=gp, citizen=citizen, code=code, **limits.as_kwargs())
+                self.counter["thresholds"] += 1
+            schedule_create(
+                actor=gp,
+                citizen=citizen,
+                code=one.code,
+                every_hours=48 if one.code == ObservationCode.BODY_WEIGHT else 72,
+                grace_hours=24,
+                monitoring_organisation=monitor.organisation,
+                care_plan=plan,
+            )
+            self.counter["monitoring schedules"] += 1
+
+    def _measurements(self, citizen: Citizen, series: list[Series], monitor: Actor) -> None:
+        cutoff = self.now - datetime.timedelta(days=LIVE_DAYS)
+        source = ObservationSource.HOME_CARE if citizen.receives_home_care else ObservationSource.DEVICE
+        old, live = [], []
+        for one in series:
+            unit = MEASUREMENTS[one.code].unit
+            for at, value, value_2 in one.readings:
+                reading = Reading(
+                    code=one.code,
+                    value=_rounded(one.code, value),
+                    value_2=None if value_2 is None else _rounded(one.code, value_2),
+                    unit=unit,
+                    effective_at=at,
+                    source=source,
+                )
+                if at >= cutoff:
+                    live.append(BulkItem(citizen.pk, reading))
+                    continue
+                old.append(
+                    Observation(
+                        citizen=citizen,
+                        code=reading.code,
+                        value=reading.value,
+                        value_2=reading.value_2,
+                        unit=unit,
+                        effective_at=at,
+                        source=source,
+                        entered_by=monitor.user,
+                        entered_by_organisation=monitor.organisation,
+                        entered_at=at + RECEIVED_AFTER,
+                    )
+                )
+        Observation.objects.bulk_create(old, batch_size=500)
+        self.counter["measurements"] += len(old)
+        if not live:
+            return
+        stored = observation_bulk_record(actor=monitor, items=live)
+        self.counter["measurements"] += len(stored)
+        for observation in stored:
+            Observation.objects.filter(pk=observation.pk).update(entered_at=observation.effective_at + RECEIVED_AFTER)
+        for alert in Alert.objects.filter(observation__in=[o.pk for o in stored]).select_related("observation"):
+            raised = alert.observation.effective_at + RECEIVED_AFTER
+            Alert.objects.filter(pk=alert.pk).update(created_at=raised)
+            CareEvent.objects.filter(dedupe_key=f"alert:{alert.pk}").update(created_at=raised)
+            self.counter["alerts"] += 1
+
+
+RECEIVED_AFTER = datetime.timedelta(minutes=3)
+
+
+@transaction.atomic
+def careplan_demo_load() -> Counter:
+    if settings.IS_PRODUCTION:
+        raise ImproperlyConfigured("Demo data is never loaded in production.")
+    counter: Counter = Counter()
+    loader = _Loader(counter)
+    # The demo citizens (citizens.demo): demo CPR numbers, listed at a clinic with demo staff.
+    demo_clinics = Organisation.objects.filter(
+        kind=OrganisationKind.GP_CLINIC, memberships__user__email__endswith=f"@{DEMO_DOMAIN}"
+    ).values("pk")
+    citizens = (
+        Citizen.objects.filter(cpr__regex=r"^[0-9]{6}9[0-9]{3}$", gp_clinic__in=demo_clinics, deceased_at=None)
+        .select_related("gp_clinic", "municipality")
+        .order_by("created_at", "cpr")
+    )
+    with_plans = set(CarePlan.objects.values_list("citizen_id", flat=True).distinct())
+    for serial, citizen in enumerate(citizens):
+        if citizen.pk not in with_plans:
+            loader.plan_for(citizen, serial)
+    if counter["care plans"]:
+        before = Alert.objects.count()
+        missing_measurements_check()
+        counter["alerts"] += Alert.objects.count() - before
+        # Events of the story's past were delivered back then; only the last day's wait in the outbox.
+        CareEvent.objects.filter(
+            citizen_id__in=loader.citizens, processed_at=None, created_at__lt=loader.now - datetime.timedelta(days=1)
+        ).update(processed_at=F("created_at") + datetime.timedelta(minutes=1))
+    return counter
