@@ -58,6 +58,7 @@ from .models import (
     Alert,
     CareEvent,
     CarePlan,
+    CareTeamParticipant,
     Goal,
     Handoff,
     MonitoringSchedule,
@@ -96,14 +97,14 @@ SEED = 20261201
 HISTORY_DAYS = 90
 LIVE_DAYS = 3  # the last days' measurements go through the monitoring service
 PLAN_SHARE = 0.85  # most citizens with a chronic condition have a plan
-MAX_GOALS, MAX_ACTIVITIES = 3, 4  # per plan (plus a request to the hospital for a few)
+MAX_GOALS, MAX_ACTIVITIES = 3, 3  # per plan (plus a request to the hospital for a few)
 # The personas of the demo (sectors.demo) act for their organisations; other organisations'
 # demo staff act for theirs.
 PERSONAS = {
-    "gp@smartcare.example": MembershipRole.GP,
-    "gp2@smartcare.example": MembershipRole.GP,
-    "homecare.odense@smartcare.example": MembershipRole.HOME_CARE_NURSE,
-    "homecare.svendborg@smartcare.example": MembershipRole.HOME_CARE_NURSE,
+    "gp@smartcare.example",
+    "gp2@smartcare.example",
+    "homecare.odense@smartcare.example",
+    "homecare.svendborg@smartcare.example",
 }
 
 
@@ -243,6 +244,7 @@ def _at(day: datetime.date, hour: int, minute: int = 0) -> datetime.datetime:
 
 # The time each model's rows are dated by.
 DATED = {
+    CareTeamParticipant: "period_start",
     PlanChange: "at",
     CareEvent: "created_at",
     Handoff: "requested_at",
@@ -256,7 +258,8 @@ DATED = {
 @contextmanager
 def _as_of(when: datetime.datetime, *models, answered: bool = False) -> Iterator[None]:
     """Date the rows of ``models`` that the services write inside the block (and, with
-    ``answered``, the hand-offs they answer) back to ``when`` in the demo's story."""
+    ``answered``, the hand-offs they answer) back to ``when`` in the demo's story (a date field
+    takes its date)."""
     started = timezone.now()
     marks = {model: model.objects.aggregate(top=Max("pk"))["top"] or 0 for model in models}
     yield
@@ -424,7 +427,7 @@ class _Loader:
         """Asked of OUH a few days ago: the first accepted, the second still unanswered."""
         self.heart_clinic_used += 1
         asked = self.now - datetime.timedelta(days=rng.randint(2, 5), hours=rng.randint(0, 6))
-        with _as_of(asked, PlanChange, CareEvent, Handoff, Activity):
+        with _as_of(asked, CareTeamParticipant, PlanChange, CareEvent, Handoff, Activity):
             activity = activity_create(
                 actor=gp,
                 plan=plan,

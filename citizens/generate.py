@@ -16,6 +16,10 @@ citizens and never collide, with each other or with any other citizen.
 Rows are written in batches: with COPY on PostgreSQL (1.2 million citizens take minutes), with
 ``bulk_create`` elsewhere. ``bulk_create`` and COPY skip ``Citizen.save()``, so ``search_name`` is
 set here. Never runs in production.
+
+Other apps add their data for each batch in the same transaction through ``extensions``
+(``RegionExtension``; the command takes them from ``settings.SMARTCARE_REGION_EXTENSIONS``, e.g.
+the care plans of ``careplans.generate``), so this module needs to know none of them.
 """
 
 from __future__ import annotations

@@ -8,11 +8,20 @@ import pytest
 from django.core.exceptions import ValidationError
 from freezegun import freeze_time
 
-from careplans.choices import ActivityStatus
+from careplans import selectors
+from careplans.choices import ActivityStatus, CarePlanStatus
 from careplans.models import Activity, PlanChange
 from careplans.recurrence import activity_next_due, next_occurrence
 from careplans.selectors import today_list
-from careplans.services import activity_create, activity_mark_done, activity_set_status, handoff_accept
+from careplans.services import (
+    activity_create,
+    activity_mark_done,
+    activity_set_status,
+    careplan_create,
+    careplan_set_status,
+    handoff_accept,
+)
+from citizens.tests.factories import CitizenFactory
 
 from .helpers import active_plan, local, next_weekday
 
@@ -282,3 +291,48 @@ def test_unknown_weekdays_are_refused(world, gp):
     with pytest.raises(ValidationError) as excinfo:
         activity_create(actor=gp, plan=plan, description="x", responsible_organisation=world.clinic_a, weekdays="MO,XX")
     assert "weekdays" in excinfo.value.message_dict
+
+
+# --- the Today list when there are many ------------------------------------------------------------
+
+
+def _home_visit(gp, plan, organisation, due_date, description="Besøg"):
+    return activity_create(
+        actor=gp, plan=plan, description=description, responsible_organisation=organisation, due_date=due_date
+    )
+
+
+def test_a_long_today_list_keeps_the_most_overdue_in_address_order(world, gp, monday, monkeypatch):
+    monkeypatch.setattr(selectors, "TODAY_LIMIT", 3)
+    with freeze_time(local(monday)):
+        for days_overdue, street in [(1, "Cgade 1"), (5, "Bgade 1"), (3, "Agade 1"), (2, "Dgade 1")]:
+            citizen = CitizenFactory(municipality=world.municipality_a, gp_clinic=world.clinic_a, street=street)
+            plan = careplan_for(gp, citizen, world.clinic_a)
+            _home_visit(gp, plan, world.clinic_a, monday - datetime.timedelta(days=days_overdue), street)
+
+    rows = due(gp, monday)
+
+    # the three most overdue (5, 3 and 2 days), in address order
+    assert [a.description for a in rows] == ["Agade 1", "Bgade 1", "Dgade 1"]
+    assert all(a.open_alerts == 0 for a in rows)
+
+
+def test_the_today_list_looks_past_due_activities_it_may_not_show(world, gp, monday, monkeypatch):
+    """The most overdue activities belong to a closed plan: the list still fills with the others."""
+    monkeypatch.setattr(selectors, "TODAY_LIMIT", 2)
+    with freeze_time(local(monday)):
+        closed = active_plan(world, gp, title="Afsluttet")
+        for days in (10, 9, 8, 7):
+            _home_visit(gp, closed, world.clinic_a, monday - datetime.timedelta(days=days), f"Gammel {days}")
+        careplan_set_status(actor=gp, plan=closed, status=CarePlanStatus.COMPLETED)
+        open_plan = active_plan(world, gp, title="Aktiv")
+        for days in (2, 1):
+            _home_visit(gp, open_plan, world.clinic_a, monday - datetime.timedelta(days=days), f"Aktuel {days}")
+
+    assert sorted(a.description for a in due(gp, monday)) == ["Aktuel 1", "Aktuel 2"]
+
+
+def careplan_for(gp, citizen, clinic):
+    return careplan_create(
+        actor=gp, citizen=citizen, title="Plan", coordinating_organisation=clinic, status=CarePlanStatus.ACTIVE
+    )
