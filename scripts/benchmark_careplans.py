@@ -24,26 +24,20 @@ synthetic data, benchmark users and access-log entries.
 
 from __future__ import annotations
 
-import argparse
 import datetime
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from benchmark_citizens import Result, bench_actor, ensure_citizens, measure  # noqa: E402 - sets Django up
-from django.conf import settings  # noqa: E402
-from django.core.management import call_command  # noqa: E402
+from benchmark_citizens import Result, bench_actor, measure, prepare  # noqa: E402 - sets Django up
 from django.db import connection  # noqa: E402
-from django.db.models import Count  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from careplans.choices import CarePlanStatus  # noqa: E402
 from careplans.models import Activity, Alert, CarePlan, MonitoringSchedule, Observation  # noqa: E402
 from careplans.selectors import alerts_worklist, careplan_get, observation_series, today_list  # noqa: E402
 from citizens.models import Citizen  # noqa: E402
-from sectors.choices import MembershipRole, OrganisationKind  # noqa: E402
-from sectors.models import Organisation  # noqa: E402
-from sectors.reference import municipality_by_code  # noqa: E402
+from sectors.choices import MembershipRole  # noqa: E402
 
 ODENSE = "0461"
 PLANS_TO_CYCLE = 40
@@ -68,27 +62,10 @@ def plan_page(actor, plans: list) -> callable:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--citizens", type=int, default=1_200_000, help="citizens wanted in the database")
-    parser.add_argument("--runs", type=int, default=20, help="timed runs per case")
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--explain-all", action="store_true", help="EXPLAIN ANALYZE every case's slowest query")
-    args = parser.parse_args()
-
-    if settings.IS_PRODUCTION:
-        print("Refusing to run against production.", file=sys.stderr)
+    prepared = prepare(__doc__)
+    if prepared is None:
         return 2
-    print(f"database: {connection.vendor} {connection.settings_dict['NAME']}")
-    call_command("migrate", verbosity=0)
-    generate_seconds = ensure_citizens(args.citizens, args.seed)
-
-    municipality = municipality_by_code(ODENSE)
-    clinic = (
-        Organisation.objects.filter(kind=OrganisationKind.GP_CLINIC, municipality=municipality)
-        .annotate(n=Count("listed_citizens"))
-        .order_by("-n", "pk")
-        .first()
-    )
+    args, generate_seconds, municipality, clinic = prepared
     gp = bench_actor("bench.gp@bench.example", clinic, MembershipRole.GP)
     nurse = bench_actor("bench.municipality@bench.example", municipality, MembershipRole.HOME_CARE_NURSE)
 

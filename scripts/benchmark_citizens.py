@@ -110,8 +110,10 @@ def measure(name: str, run: Callable[[], int], runs: int) -> Result:
     return result
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def prepare(description: str | None):
+    """Shared by the benchmarks: arguments, a migrated and filled database, Odense Kommune and
+    its GP clinic with the most citizens. None when pointed at production."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--citizens", type=int, default=1_200_000, help="citizens wanted in the database")
     parser.add_argument("--runs", type=int, default=20, help="timed runs per case")
     parser.add_argument("--seed", type=int, default=1)
@@ -120,11 +122,10 @@ def main() -> int:
 
     if settings.IS_PRODUCTION:
         print("Refusing to run against production.", file=sys.stderr)
-        return 2
+        return None
     print(f"database: {connection.vendor} {connection.settings_dict['NAME']}")
     call_command("migrate", verbosity=0)
     generate_seconds = ensure_citizens(args.citizens, args.seed)
-
     municipality = municipality_by_code(ODENSE)
     clinic = (
         Organisation.objects.filter(kind=OrganisationKind.GP_CLINIC, municipality=municipality)
@@ -132,6 +133,14 @@ def main() -> int:
         .order_by("-n", "pk")
         .first()
     )
+    return args, generate_seconds, municipality, clinic
+
+
+def main() -> int:
+    prepared = prepare(__doc__)
+    if prepared is None:
+        return 2
+    args, generate_seconds, municipality, clinic = prepared
     department = department_at("Odense University Hospital", "Odense")
     actors = {
         f"GP clinic ({clinic.name})": bench_actor("bench.gp@bench.example", clinic, MembershipRole.GP),
