@@ -8,4 +8,5 @@ class CareplansConfig(AppConfig):
     verbose_name = _("Care plans and home monitoring")
 
     def ready(self) -> None:
-        from . import access_rules  # noqa: F401 - registers the care-team relationship
+        # Registers the care-team relationship; keeps its flag in step with citizen moves.
+        from . import access_rules, receivers  # noqa: F401

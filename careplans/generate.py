@@ -3,7 +3,8 @@ for each batch of citizens it writes (``settings.SMARTCARE_REGION_EXTENSIONS``).
 
 About a quarter of the citizens get a plan: those with a chronic condition of a programme
 (``careplans.programmes``), drawn so that the share comes out at 25 %. A plan is coordinated by the
-citizen's GP clinic, with the clinic and the municipality on the team; 2-4 goals; 2-5 activities
+citizen's GP clinic, with the clinic and the municipality on the team (and, for 3 %, a hospital
+department's outpatient clinic, which then sees the citizen through the team alone); 2-4 goals; 2-5 activities
 (one-off controls at the clinic, recurring visits and courses for the municipality, most hand-offs
 accepted and the visits made until lately, a few still awaiting an answer); thresholds and
 monitoring schedules for the measurements of the programmes; and home measurements over the last
@@ -37,7 +38,8 @@ from django.utils.translation import gettext
 
 from citizens.generate import RowWriter
 from citizens.models import Condition
-from sectors.models import User
+from sectors.choices import OrganisationKind
+from sectors.models import Organisation, User
 
 from .choices import (
     ActivityStatus,
@@ -217,6 +219,11 @@ class CarePlanGenerator:
         self.condition_ids = dict(Condition.objects.values_list("icd10_code", "pk"))
         self.codes_by_condition = {pk: code for code, pk in self.condition_ids.items()}
         self.programme_codes = {p.code for p in PROGRAMMES}
+        self.department_ids = list(
+            Organisation.objects.filter(kind=OrganisationKind.HOSPITAL_DEPARTMENT)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
         self.next_id = {
             model: (model.objects.aggregate(top=Max("pk"))["top"] or 0) + 1
             for model in (Goal, Activity, Threshold, MonitoringSchedule)
@@ -235,7 +242,10 @@ class CarePlanGenerator:
         self.writers = {
             "plans": RowWriter(CarePlan, PLAN_COLUMNS),
             "conditions": RowWriter(CarePlan.conditions.through, ["careplan", "condition"]),
-            "team": RowWriter(CareTeamParticipant, ["care_plan", "organisation", "role", "period_start", "period_end"]),
+            "team": RowWriter(
+                CareTeamParticipant,
+                ["care_plan", "organisation", "role", "period_start", "period_end", "beyond_own_list"],
+            ),
             "goals": RowWriter(Goal, GOAL_COLUMNS),
             "activities": RowWriter(Activity, ACTIVITY_COLUMNS),
             "handoffs": RowWriter(Handoff, HANDOFF_COLUMNS),
@@ -329,8 +339,12 @@ class CarePlanGenerator:
         )  # fmt: skip
         for programme in programmes:
             self.rows["conditions"].append((plan_id, self.condition_ids[programme.code]))
-        self.rows["team"].append((plan_id, clinic, CareTeamRole.COORDINATOR, start, None))
-        self.rows["team"].append((plan_id, municipality, CareTeamRole.HOME_CARE, start, end))
+        # The clinic and the municipality are the citizen's own: the team is not their way in.
+        self.rows["team"].append((plan_id, clinic, CareTeamRole.COORDINATOR, start, None, False))
+        self.rows["team"].append((plan_id, municipality, CareTeamRole.HOME_CARE, start, end, False))
+        if self.department_ids and rng.random() < 0.03:
+            department = rng.choice(self.department_ids)
+            self.rows["team"].append((plan_id, department, CareTeamRole.HOSPITAL, start, end, True))
         changes = {"title": [None, title], "status": [None, CarePlanStatus.ACTIVE]}
         self.rows["changes"].append(
             (

@@ -14,7 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Model
+from django.db.models import Exists, Model, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -120,6 +120,26 @@ def _require_plan_editor(actor: Actor, plan: CarePlan) -> tuple[str, str]:
     return reason
 
 
+def _beyond_own_list(plan: CarePlan, organisation: Organisation) -> bool:
+    return organisation.pk not in (plan.citizen.municipality_id, plan.citizen.gp_clinic_id)
+
+
+def careteam_coverage_refresh(*, citizen_ids: Iterable[int] | None = None) -> int:
+    """Recompute ``CareTeamParticipant.beyond_own_list`` (all teams, or those of some citizens).
+
+    The access rule trusts the flag, so it must follow the citizen: a membership marked as
+    "own resident" would stop giving access the day the citizen moves away. Runs when a citizen's
+    municipality or GP clinic changes (``careplans.receivers``) and after bulk loads. One UPDATE;
+    returns the number of memberships it touched."""
+    covered = Citizen.objects.filter(care_plans=OuterRef("care_plan_id")).filter(
+        Q(municipality_id=OuterRef("organisation_id")) | Q(gp_clinic_id=OuterRef("organisation_id"))
+    )
+    participants = CareTeamParticipant.objects.all()
+    if citizen_ids is not None:
+        participants = participants.filter(care_plan__citizen_id__in=list(citizen_ids))
+    return participants.update(beyond_own_list=~Exists(covered))
+
+
 def _ensure_participant(plan: CarePlan, organisation: Organisation, role: str | None = None) -> CareTeamParticipant:
     today = timezone.localdate()
     for participant in plan.participants.all():
@@ -130,6 +150,7 @@ def _ensure_participant(plan: CarePlan, organisation: Organisation, role: str | 
         organisation=organisation,
         role=role or ROLE_OF_KIND.get(OrganisationKind(organisation.kind), CareTeamRole.OTHER),
         period_start=today,
+        beyond_own_list=_beyond_own_list(plan, organisation),
     )
     participant.full_clean()
     participant.save()
@@ -279,6 +300,7 @@ def careteam_add(
         person=person,
         period_start=period_start or timezone.localdate(),
         period_end=period_end,
+        beyond_own_list=_beyond_own_list(plan, organisation),
     )
     participant.full_clean()
     _check_member(person, organisation, "person")

@@ -10,12 +10,20 @@ from django.utils import timezone
 from freezegun import freeze_time
 
 from careplans.choices import CarePlanStatus, CareTeamRole, ObservationCode, ThresholdCode
+from careplans.models import CareTeamParticipant
 from careplans.monitoring import observation_record, threshold_set
 from careplans.selectors import alerts_worklist, careplan_get, handoffs_incoming, today_list
-from careplans.services import activity_create, careplan_set_status, careteam_add, careteam_end
+from careplans.services import (
+    activity_create,
+    careplan_set_status,
+    careteam_add,
+    careteam_coverage_refresh,
+    careteam_end,
+)
 from citizens.access import access_reason, visible_citizens
 from citizens.choices import ObjectionTarget
 from citizens.models import AccessLogEntry, Objection
+from citizens.services import citizen_update
 from sectors.choices import Sector
 
 from .helpers import active_plan, blood_pressure
@@ -226,3 +234,57 @@ def test_work_lists_forget_the_citizen_when_the_team_access_ends(world, actor, g
         assert alerts_worklist(actor=homecare_b) == []
         assert handoffs_incoming(actor=homecare_b) == []
         assert today_list(actor=homecare_b) == []
+
+
+# --- the rule's flag: memberships that are the organisation's only way to the citizen ----------------
+
+
+def flags(plan) -> dict:
+    return {p.organisation_id: p.beyond_own_list for p in plan.participants.all()}
+
+
+def test_memberships_of_the_own_organisations_are_not_flagged(world, actor, gp, plan):
+    careteam_add(actor=gp, plan=plan, organisation=world.municipality_a, role=CareTeamRole.HOME_CARE)
+    careteam_add(actor=gp, plan=plan, organisation=world.department, role=CareTeamRole.HOSPITAL)
+
+    assert flags(plan) == {world.clinic_a.pk: False, world.municipality_a.pk: False, world.department.pk: True}
+
+
+def test_the_rule_ignores_unflagged_memberships(world, actor, gp, plan):
+    """The rule trusts the flag: an unflagged membership alone gives no access."""
+    participant = careteam_add(actor=gp, plan=plan, organisation=world.municipality_b, role=CareTeamRole.HOME_CARE)
+    CareTeamParticipant.objects.filter(pk=participant.pk).update(beyond_own_list=False)
+
+    assert reason(actor("homecare_b"), world.citizen) is None
+
+
+def test_a_move_keeps_the_old_municipalitys_team_access(world, actor, gp, plan):
+    """Odense stays on the team when the citizen moves away: the membership becomes its way in."""
+    careteam_add(actor=gp, plan=plan, organisation=world.municipality_a, role=CareTeamRole.HOME_CARE)
+    citizen_update(actor=gp, citizen=world.citizen, municipality=world.municipality_b)
+
+    assert flags(plan)[world.municipality_a.pk] is True
+    assert reason(actor("homecare_a"), world.citizen) == "care_team"
+    assert reason(actor("homecare_b"), world.citizen) == "municipality"
+
+
+def test_a_new_gp_clinic_keeps_the_old_clinics_team_access_and_moving_back_clears_the_flag(world, actor, gp, plan):
+    homecare_a = actor("homecare_a")
+    citizen_update(actor=homecare_a, citizen=world.citizen, gp_clinic=world.clinic_b)
+
+    assert flags(plan)[world.clinic_a.pk] is True
+    assert reason(gp, world.citizen) == "care_team"
+
+    world.citizen.gp_clinic = world.clinic_a
+    world.citizen.save()  # any save, not only the service's (the admin, a shell)
+    assert flags(plan)[world.clinic_a.pk] is False
+    assert reason(gp, world.citizen) == "gp_clinic"
+
+
+def test_coverage_refresh_repairs_every_flag(world, actor, gp, plan):
+    careteam_add(actor=gp, plan=plan, organisation=world.department, role=CareTeamRole.HOSPITAL)
+    CareTeamParticipant.objects.update(beyond_own_list=True)
+    CareTeamParticipant.objects.filter(organisation=world.department).update(beyond_own_list=False)
+
+    assert careteam_coverage_refresh() == 2
+    assert flags(plan) == {world.clinic_a.pk: False, world.department.pk: True}

@@ -27,6 +27,7 @@ from careplans.models import (
     Threshold,
 )
 from careplans.selectors import alerts_worklist, careplan_get, observation_series, today_list
+from careplans.services import careteam_coverage_refresh
 from citizens.access import Actor
 from citizens.models import Citizen
 from sectors.acting import resolve
@@ -76,13 +77,22 @@ def test_a_quarter_of_the_citizens_get_a_plan_from_their_gp(region):
         assert plan.title.endswith("forløbsplan") or plan.title == "KOL-forløb"
 
 
-def test_the_team_is_the_gp_clinic_and_the_municipality(region):
+def test_the_team_is_the_gp_clinic_the_municipality_and_for_a_few_a_department(region):
     roles = Counter(CareTeamParticipant.objects.values_list("organisation__kind", "role"))
+    departments = roles.pop((OrganisationKind.HOSPITAL_DEPARTMENT, CareTeamRole.HOSPITAL))
 
     assert roles == {
         (OrganisationKind.GP_CLINIC, CareTeamRole.COORDINATOR): CarePlan.objects.count(),
         (OrganisationKind.MUNICIPALITY, CareTeamRole.HOME_CARE): CarePlan.objects.count(),
     }
+    assert 0 < departments < 0.08 * CarePlan.objects.count()
+    # The access rule's flag is what the services would have set: only the department is "beyond".
+    flagged = set(CareTeamParticipant.objects.filter(beyond_own_list=True).values_list("organisation__kind", flat=True))
+    assert flagged == {OrganisationKind.HOSPITAL_DEPARTMENT}
+    assert careteam_coverage_refresh() == CareTeamParticipant.objects.count()
+    assert set(
+        CareTeamParticipant.objects.filter(beyond_own_list=True).values_list("organisation__kind", flat=True)
+    ) == {OrganisationKind.HOSPITAL_DEPARTMENT}
     assert PlanChange.objects.filter(action="created").count() == CarePlan.objects.count()
 
 
