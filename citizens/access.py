@@ -139,7 +139,7 @@ class Rule:
     where: Q | None
 
 
-def _policy(user: User, org: Organisation, now: datetime) -> list[Rule]:
+def _policy(user: User | None, org: Organisation, now: datetime) -> list[Rule]:
     """The rules in order of precedence; the first that holds for a citizen is the reason."""
     rules: list[Rule] = []
     objection = _objection_against(org)
@@ -168,14 +168,28 @@ def _policy(user: User, org: Organisation, now: datetime) -> list[Rule]:
         if q is not None:
             rules.append(Rule(reason, q & ~objection, q & ~objection))
     # Break-the-glass grants are few: fetch them first so they never turn the query into a scan.
-    grants = list(
-        BreakGlassAccess.objects.filter(user_id=user.pk, organisation_id=org.pk, expires_at__gt=now)
-        .values_list("citizen_id", flat=True)
-        .distinct()
+    grants = (
+        []
+        if user is None
+        else list(
+            BreakGlassAccess.objects.filter(user_id=user.pk, organisation_id=org.pk, expires_at__gt=now)
+            .values_list("citizen_id", flat=True)
+            .distinct()
+        )
     )
     if grants:
         rules.append(Rule(AccessReason.BREAK_THE_GLASS, Q(pk__in=grants), Q(pk__in=grants)))
     return rules
+
+
+def _allowed(rules: list[Rule]) -> Q | None:
+    wheres = [rule.where for rule in rules if rule.where is not None]
+    if not wheres:
+        return None
+    allowed = wheres[0]
+    for where in wheres[1:]:
+        allowed |= where
+    return allowed
 
 
 def visible_citizens(
@@ -189,13 +203,10 @@ def visible_citizens(
     rules = []
     if acting and getattr(user, "is_authenticated", False):
         rules = _policy(user, acting.organisation, now or timezone.now())
-    wheres = [rule.where for rule in rules if rule.where is not None]
-    if not wheres:
+    allowed = _allowed(rules)
+    if allowed is None:
         qs = Citizen.objects.none()
         return qs.annotate(access_via=Value("")) if with_reason else qs
-    allowed = wheres[0]
-    for where in wheres[1:]:
-        allowed |= where
     qs = Citizen.objects.filter(allowed)
     if with_reason:
         qs = qs.annotate(
@@ -227,3 +238,11 @@ def access_reason(actor: Actor, citizen: Citizen, *, now: datetime | None = None
             or ""
         )
     return reason, text
+
+
+def organisation_sees(org: Organisation, citizen: Citizen, *, now: datetime | None = None) -> bool:
+    """Whether the organisation itself has a relationship with the citizen (a person's
+    break-the-glass does not count): who may receive messages about the citizen, since a receiver
+    gains no access through a message it would not otherwise have."""
+    allowed = _allowed(_policy(None, org, now or timezone.now()))
+    return allowed is not None and Citizen.objects.filter(allowed, pk=citizen.pk).exists()

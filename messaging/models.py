@@ -1,1 +1,375 @@
-# Create your models here.
+"""Messages between organisations, their receivers, deliveries and acknowledgements.
+
+A message's id is its MedCom MessageHeader id: a resend keeps it, and a second arrival of the same
+id is a duplicate (answered with the same acknowledgement, never shown twice). Delivery rows are
+the outbox: written in the same transaction as the message, claimed by the worker, every attempt
+recorded.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from citizens.models import Citizen, HospitalStay
+from sectors.models import Organisation
+
+from .choices import (
+    AckCode,
+    Activity,
+    AttemptOutcome,
+    Category,
+    Channel,
+    DeliveryStatus,
+    EmailMode,
+    HospitalCode,
+    MessageType,
+    NoticeKind,
+    Priority,
+    RecipientRole,
+    Revision,
+)
+
+USER = settings.AUTH_USER_MODEL
+
+
+class Thread(models.Model):
+    """A conversation about one citizen: replies and forwards join their message's thread and
+    keep its category and topic."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    citizen = models.ForeignKey(Citizen, verbose_name=_("citizen"), on_delete=models.PROTECT, related_name="threads")
+    category = models.CharField(_("category"), max_length=40, choices=Category.choices, blank=True)
+    topic = models.CharField(_("topic"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    last_message_at = models.DateTimeField(_("last message"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("thread")
+        verbose_name_plural = _("threads")
+        ordering = ["-last_message_at"]
+
+    def __str__(self) -> str:
+        return self.topic or self.get_category_display() or str(self.pk)
+
+
+class Message(models.Model):
+    id = models.UUIDField(_("message id"), primary_key=True, default=uuid.uuid4, editable=False)
+    type = models.CharField(_("type"), max_length=30, choices=MessageType.choices)
+    thread = models.ForeignKey(Thread, on_delete=models.PROTECT, related_name="messages")
+    parent = models.ForeignKey(
+        "self", verbose_name=_("in reply to"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    activity = models.CharField(_("activity"), max_length=20, choices=Activity.choices, default=Activity.NEW)
+    citizen = models.ForeignKey(Citizen, verbose_name=_("citizen"), on_delete=models.PROTECT, related_name="messages")
+    sender = models.ForeignKey(
+        Organisation, verbose_name=_("sender"), on_delete=models.PROTECT, related_name="sent_messages"
+    )
+    author = models.ForeignKey(
+        USER, verbose_name=_("author"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    author_name = models.CharField(_("author"), max_length=200, blank=True)
+    author_phone = models.CharField(_("author's phone"), max_length=40, blank=True)
+    # care communication
+    category = models.CharField(_("category"), max_length=40, choices=Category.choices, blank=True)
+    topic = models.CharField(_("topic"), max_length=200, blank=True)
+    priority = models.CharField(_("priority"), max_length=10, choices=Priority.choices, default=Priority.ROUTINE)
+    text = models.TextField(_("text"), blank=True)
+    # hospital notification
+    hospital_code = models.CharField(_("hospital event"), max_length=4, choices=HospitalCode.choices, blank=True)
+    revision = models.CharField(_("revision"), max_length=20, choices=Revision.choices, default=Revision.NEW)
+    revises = models.ForeignKey(
+        "self",
+        verbose_name=_("corrects or cancels"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="revisions",
+    )
+    department = models.ForeignKey(
+        Organisation,
+        verbose_name=_("hospital department"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    stay = models.ForeignKey(
+        HospitalStay,
+        verbose_name=_("hospital stay"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    occurred_at = models.DateTimeField(_("time of event"), null=True, blank=True)
+    # acknowledgement
+    acknowledges = models.ForeignKey(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="acknowledgements"
+    )
+    ack_code = models.CharField(_("response"), max_length=20, choices=AckCode.choices, blank=True)
+    ack_reason = models.TextField(_("reason"), blank=True)
+    # portal notification
+    notice_kind = models.CharField(_("notification"), max_length=30, choices=NoticeKind.choices, blank=True)
+    link = models.CharField(_("link"), max_length=300, blank=True)
+    source_key = models.CharField(
+        max_length=160,
+        unique=True,
+        null=True,
+        blank=True,
+        help_text=_("What caused a portal notification; the same cause never notifies twice."),
+    )
+    # Bundle id of the last transmission (a resend gets a new one, the message id stays).
+    bundle_id = models.UUIDField(default=uuid.uuid4, editable=False)
+    sent_at = models.DateTimeField(_("sent"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        ordering = ["sent_at", "pk"]
+        indexes = [models.Index(fields=["citizen", "-sent_at"], name="message_citizen")]
+        constraints = [
+            models.CheckConstraint(
+                name="message_asap_only_regarding_referral",
+                condition=Q(priority=Priority.ROUTINE) | Q(category=Category.REGARDING_REFERRAL),
+                violation_error_message=_("Priority 'as soon as possible' is only for messages regarding a referral."),
+            ),
+            models.CheckConstraint(
+                name="message_topic_for_other",
+                condition=~Q(category=Category.OTHER) | ~Q(topic=""),
+                violation_error_message=_("A topic is required when the category is 'other'."),
+            ),
+            models.UniqueConstraint(
+                fields=["acknowledges", "sender"],
+                name="message_one_ack_per_receiver",
+                violation_error_message=_("The message is already acknowledged by this organisation."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        if self.type == MessageType.HOSPITAL_NOTIFICATION:
+            return f"{self.hospital_code_label} {self.get_hospital_code_display()}"
+        if self.type == MessageType.NOTIFICATION:
+            return self.get_notice_kind_display()
+        return self.topic or self.get_category_display() or self.get_type_display()
+
+    @property
+    def hospital_code_label(self) -> str:
+        """The Danish code as MedCom writes it: STIN, RE_STIN, AN_STIN."""
+        prefix = {Revision.CORRECTION: "RE_", Revision.CANCELLATION: "AN_"}.get(self.revision, "")
+        return f"{prefix}{self.hospital_code}"
+
+    @property
+    def is_cross_organisation(self) -> bool:
+        return self.type in (MessageType.CARE_COMMUNICATION, MessageType.HOSPITAL_NOTIFICATION)
+
+
+class Recipient(models.Model):
+    """One receiving organisation of a message: where it is in that organisation's inbox, who it
+    is assigned to, whether it is handled, and the acknowledgement the organisation gave."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="recipients")
+    organisation = models.ForeignKey(
+        Organisation, verbose_name=_("receiver"), on_delete=models.PROTECT, related_name="received_messages"
+    )
+    role = models.CharField(_("role"), max_length=10, choices=RecipientRole.choices, default=RecipientRole.PRIMARY)
+    received_at = models.DateTimeField(_("in the inbox since"), null=True, blank=True)
+    duplicates = models.PositiveIntegerField(_("duplicates received"), default=0)
+    assigned_to = models.ForeignKey(
+        USER, verbose_name=_("assigned to"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    handled_at = models.DateTimeField(_("handled"), null=True, blank=True)
+    handled_by = models.ForeignKey(USER, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # reliable messaging: the acknowledgement from this receiver, resends, the sender alerted
+    ack_code = models.CharField(_("acknowledgement"), max_length=20, choices=AckCode.choices, blank=True)
+    ack_reason = models.TextField(_("reason"), blank=True)
+    acknowledged_at = models.DateTimeField(_("acknowledged"), null=True, blank=True)
+    last_sent_at = models.DateTimeField(_("last sent"), default=timezone.now)
+    resends = models.PositiveSmallIntegerField(_("resends"), default=0)
+    unacknowledged_alerted_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(_("reminded"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("receiver")
+        verbose_name_plural = _("receivers")
+        ordering = ["role", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message", "organisation"],
+                name="recipient_once_per_message",
+                violation_error_message=_("The organisation is already a receiver of this message."),
+            )
+        ]
+        indexes = [
+            models.Index(fields=["organisation", "-received_at"], name="recipient_inbox"),
+            models.Index(fields=["acknowledged_at", "last_sent_at"], name="recipient_unacknowledged"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation} ({self.get_role_display()})"
+
+
+class ReadMark(models.Model):
+    """Read state is per user (handled state is per organisation, on the receiver)."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="read_marks")
+    user = models.ForeignKey(USER, on_delete=models.CASCADE, related_name="+")
+    read_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["message", "user"], name="readmark_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} read {self.message_id}"
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    return f"attachments/{instance.message_id}/{uuid.uuid4().hex}"
+
+
+class Attachment(models.Model):
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to=attachment_path)
+    filename = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("file type"), max_length=100)
+    size = models.PositiveBigIntegerField(_("size"))
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class WebhookEndpoint(models.Model):
+    """An organisation's own system, which receives its messages signed with the organisation's
+    secret (HMAC-SHA256)."""
+
+    organisation = models.OneToOneField(
+        Organisation, verbose_name=_("organisation"), on_delete=models.CASCADE, related_name="webhook"
+    )
+    url = models.URLField(_("URL"), max_length=500)
+    secret = models.CharField(_("secret"), max_length=100, default=secrets.token_urlsafe, editable=False)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("webhook")
+        verbose_name_plural = _("webhooks")
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class Delivery(models.Model):
+    """The outbox: one row per receiver and channel (and per member, for e-mail)."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="deliveries")
+    recipient = models.ForeignKey(Recipient, on_delete=models.CASCADE, related_name="deliveries")
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    user = models.ForeignKey(USER, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    key = models.CharField(_("idempotency key"), max_length=200, unique=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="delivery_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} → {self.recipient.organisation}"
+
+
+class DeliveryAttempt(models.Model):
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempt_log")
+    started_at = models.DateTimeField(_("started"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=10, choices=AttemptOutcome.choices)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        verbose_name = _("attempt")
+        verbose_name_plural = _("attempts")
+        ordering = ["started_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.started_at:%Y-%m-%d %H:%M:%S} {self.get_outcome_display()}"
+
+
+class EmailPreference(models.Model):
+    """A user's choice of e-mail notices for one message type (no row: immediately)."""
+
+    user = models.ForeignKey(USER, on_delete=models.CASCADE, related_name="email_preferences")
+    message_type = models.CharField(_("message type"), max_length=30, choices=MessageType.choices)
+    mode = models.CharField(_("e-mail"), max_length=15, choices=EmailMode.choices, default=EmailMode.IMMEDIATELY)
+
+    class Meta:
+        verbose_name = _("e-mail preference")
+        verbose_name_plural = _("e-mail preferences")
+        constraints = [models.UniqueConstraint(fields=["user", "message_type"], name="emailpreference_once")]
+
+    def __str__(self) -> str:
+        return f"{self.get_message_type_display()}: {self.get_mode_display()}"
+
+
+class DigestRun(models.Model):
+    """One daily digest per user and day: the beat task may run twice."""
+
+    user = models.ForeignKey(USER, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    sent_at = models.DateTimeField(default=timezone.now)
+    messages = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "day"], name="digestrun_once_a_day")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.day}"
+
+
+class HospitalEvent(models.Model):
+    """A stay event recorded by a hospital: what changed the citizen's stay and which hospital
+    notification told the municipality. A correction or cancellation points at the event it
+    revises."""
+
+    citizen = models.ForeignKey(Citizen, verbose_name=_("citizen"), on_delete=models.PROTECT, related_name="+")
+    department = models.ForeignKey(
+        Organisation, verbose_name=_("hospital department"), on_delete=models.PROTECT, related_name="+"
+    )
+    code = models.CharField(_("event"), max_length=4, choices=HospitalCode.choices)
+    revision = models.CharField(_("revision"), max_length=20, choices=Revision.choices, default=Revision.NEW)
+    revises = models.ForeignKey(
+        "self", verbose_name=_("revises"), on_delete=models.PROTECT, null=True, blank=True, related_name="revisions"
+    )
+    occurred_at = models.DateTimeField(_("time of event"))
+    stay = models.ForeignKey(HospitalStay, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    message = models.OneToOneField(Message, on_delete=models.PROTECT, related_name="hospital_event")
+    recorded_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    recorded_at = models.DateTimeField(_("recorded"), default=timezone.now)
+    superseded = models.BooleanField(_("corrected or cancelled"), default=False)
+
+    class Meta:
+        verbose_name = _("hospital event")
+        verbose_name_plural = _("hospital events")
+        ordering = ["-occurred_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.message.hospital_code_label} {self.occurred_at:%Y-%m-%d %H:%M}"

@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
@@ -176,6 +177,26 @@ CELERY_BEAT_SCHEDULE = {
     "careplans-handoffs-overdue": {
         "task": "careplans.tasks.handoffs_flag_overdue_task",
         "schedule": timedelta(minutes=30),
+    },
+    "messaging-deliveries-sweep": {
+        "task": "messaging.tasks.deliveries_sweep_task",
+        "schedule": timedelta(minutes=1),
+    },
+    "messaging-care-events": {
+        "task": "messaging.tasks.care_events_dispatch_task",
+        "schedule": timedelta(seconds=30),
+    },
+    "messaging-acknowledgements": {
+        "task": "messaging.tasks.acknowledgements_check_task",
+        "schedule": timedelta(minutes=5),
+    },
+    "messaging-escalate-unhandled": {
+        "task": "messaging.tasks.unhandled_escalate_task",
+        "schedule": timedelta(minutes=15),
+    },
+    "messaging-digests": {
+        "task": "messaging.tasks.digests_send_task",
+        "schedule": crontab(hour=7, minute=0),
     },
     "sessions-clear-expired": {
         "task": "sectors.tasks.sessions_clear_expired",
@@ -374,3 +395,24 @@ CITIZEN_ACCESS_HOSPITAL_DAYS = env.int("CITIZEN_ACCESS_HOSPITAL_DAYS", default=3
 BREAK_THE_GLASS_HOURS = env.int("BREAK_THE_GLASS_HOURS", default=4)
 # A hand-off request nobody answered within this many hours shows as overdue.
 HANDOFF_OVERDUE_HOURS = env.int("HANDOFF_OVERDUE_HOURS", default=72)
+
+# --- Messaging (messaging/) -----------------------------------------------------------------------
+# Absolute links in e-mails.
+SMARTCARE_BASE_URL = env.str("SMARTCARE_BASE_URL", default="http://127.0.0.1:8000")
+# MedCom reliable messaging: resend after this long without an acknowledgement, at most this often.
+MESSAGING_ACK_TIMEOUT_MINUTES = env.int("MESSAGING_ACK_TIMEOUT_MINUTES", default=30)
+MESSAGING_MAX_RESENDS = env.int("MESSAGING_MAX_RESENDS", default=2)
+# Unhandled hospital notifications and asap messages remind the care coordinators after this long.
+MESSAGING_ESCALATE_AFTER_HOURS = env.float("MESSAGING_ESCALATE_AFTER_HOURS", default=4)
+# Delivery attempts: exponential backoff from BACKOFF up to CAP seconds, at most MAX_ATTEMPTS tries.
+MESSAGING_MAX_ATTEMPTS = env.int("MESSAGING_MAX_ATTEMPTS", default=8)
+MESSAGING_BACKOFF_SECONDS = env.float("MESSAGING_BACKOFF_SECONDS", default=30)
+MESSAGING_BACKOFF_CAP_SECONDS = env.float("MESSAGING_BACKOFF_CAP_SECONDS", default=3600)
+# A delivery "sending" longer than this was left by a killed worker; pending ones are swept after the grace.
+MESSAGING_STUCK_MINUTES = env.float("MESSAGING_STUCK_MINUTES", default=10)
+MESSAGING_SWEEP_GRACE_SECONDS = env.float("MESSAGING_SWEEP_GRACE_SECONDS", default=60)
+MESSAGING_WEBHOOK_TIMEOUT_SECONDS = env.float("MESSAGING_WEBHOOK_TIMEOUT_SECONDS", default=10)
+MESSAGING_WEBHOOK_REQUIRE_HTTPS = env.bool("MESSAGING_WEBHOOK_REQUIRE_HTTPS", default=IS_PRODUCTION)
+# MedCom: a message with its attachments is at most 50 MB.
+MESSAGING_MAX_MESSAGE_BYTES = env.int("MESSAGING_MAX_MESSAGE_BYTES", default=50 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = MESSAGING_MAX_MESSAGE_BYTES + 1024 * 1024

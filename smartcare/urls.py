@@ -19,5 +19,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("citizens/", include("citizens.urls")),
     path("care/", include("careplans.urls")),
+    path("messages/", include("messaging.urls")),
+    path("messages/", include("messaging.urls_ops")),
     path("", include("sectors.urls")),
 ]

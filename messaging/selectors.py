@@ -1,0 +1,225 @@
+"""Reads for messages: inboxes, sent boxes, threads, deliveries. Every message is about a
+citizen, so every read goes through the access policy (``citizens.access``) and is logged; a
+message about a citizen the organisation may no longer see answers 404 like a missing one."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.http import Http404
+
+from citizens.access import Actor, access_reason, visible_citizens
+from citizens.accesslog import access_log_record
+from citizens.choices import AccessAction
+from citizens.models import Citizen
+from sectors.models import Organisation
+
+from .choices import MessageType
+from .models import Delivery, DeliveryAttempt, HospitalEvent, Message, ReadMark, Recipient, Thread
+
+SHOWN_TYPES = [MessageType.CARE_COMMUNICATION, MessageType.HOSPITAL_NOTIFICATION, MessageType.NOTIFICATION]
+
+
+def _visible_ids(actor: Actor) -> QuerySet:
+    return visible_citizens(actor.acting, actor.user).values("pk")
+
+
+def _log_rows(actor: Actor, citizens: Iterable[Citizen], detail: str, action: str = AccessAction.LIST) -> None:
+    unique = list({c.pk: c for c in citizens}.values())
+    if unique:
+        access_log_record(actor=actor, citizens=unique, action=action, detail=detail)
+
+
+def _truthy(value: Any) -> bool:
+    return str(value).lower() in {"1", "true", "yes", "on"}
+
+
+def inbox(*, actor: Actor, filters: Mapping[str, Any] | None = None) -> QuerySet[Recipient]:
+    """The organisation's received messages, newest first, one row per message (a duplicate
+    arrival never adds a row); ``is_read`` is the user's own read state."""
+    if not actor.acting:
+        return Recipient.objects.none()
+    filters = filters or {}
+    qs = (
+        Recipient.objects.filter(
+            organisation_id=actor.organisation.pk,
+            received_at__isnull=False,
+            message__type__in=SHOWN_TYPES,
+            message__citizen_id__in=_visible_ids(actor),
+        )
+        .select_related("message__sender", "message__citizen", "message__thread", "assigned_to")
+        .annotate(is_read=Exists(ReadMark.objects.filter(message_id=OuterRef("message_id"), user_id=actor.user.pk)))
+        .order_by("-received_at", "-pk")
+    )
+    if filters.get("category"):
+        qs = qs.filter(message__category=filters["category"])
+    if filters.get("type"):
+        qs = qs.filter(message__type=filters["type"])
+    if filters.get("citizen"):
+        try:
+            qs = qs.filter(message__citizen_id=filters["citizen"])
+        except (ValidationError, ValueError):
+            return qs.none()
+    if _truthy(filters.get("unhandled", "")):
+        qs = qs.filter(handled_at__isnull=True)
+    if _truthy(filters.get("mine", "")):
+        qs = qs.filter(assigned_to_id=actor.user.pk)
+    if _truthy(filters.get("unread", "")):
+        qs = qs.filter(is_read=False)
+    return qs
+
+
+def sent_box(*, actor: Actor, filters: Mapping[str, Any] | None = None) -> QuerySet[Message]:
+    if not actor.acting:
+        return Message.objects.none()
+    filters = filters or {}
+    qs = (
+        Message.objects.filter(
+            sender_id=actor.organisation.pk,
+            type__in=[MessageType.CARE_COMMUNICATION, MessageType.HOSPITAL_NOTIFICATION],
+            citizen_id__in=_visible_ids(actor),
+        )
+        .select_related("citizen", "thread", "author")
+        .prefetch_related(Prefetch("recipients", queryset=Recipient.objects.select_related("organisation")))
+        .order_by("-sent_at", "pk")
+    )
+    if filters.get("category"):
+        qs = qs.filter(category=filters["category"])
+    if filters.get("citizen"):
+        try:
+            qs = qs.filter(citizen_id=filters["citizen"])
+        except (ValidationError, ValueError):
+            return qs.none()
+    return qs
+
+
+def log_listed(*, actor: Actor, citizens: Iterable[Citizen], detail: str) -> None:
+    """List pages and endpoints log the citizens of the rows they actually show."""
+    _log_rows(actor, citizens, detail)
+
+
+def unread_count(*, actor: Actor) -> int:
+    if not actor.acting:
+        return 0
+    return inbox(actor=actor, filters={"unread": "1"}).count()
+
+
+def _involved(org_id: int) -> Q:
+    return Q(sender_id=org_id) | Q(recipients__organisation_id=org_id, recipients__received_at__isnull=False)
+
+
+def thread_messages(*, actor: Actor, thread: Thread) -> QuerySet[Message]:
+    """The thread's messages this organisation sent or received, in order (a third party that got
+    a forward sees the forward and what follows, not the earlier exchange)."""
+    return (
+        Message.objects.filter(thread=thread, type__in=SHOWN_TYPES)
+        .filter(_involved(actor.organisation.pk))
+        .distinct()
+        .select_related("sender", "author", "department", "revises", "parent")
+        .prefetch_related(
+            "attachments",
+            Prefetch("recipients", queryset=Recipient.objects.select_related("organisation", "assigned_to")),
+        )
+        .order_by("sent_at", "pk")
+    )
+
+
+def thread_get(*, actor: Actor, pk: Any, action: str = AccessAction.VIEW) -> Thread:
+    """A thread the organisation takes part in, about a citizen it may see; 404 otherwise. The
+    read is logged with the reason for access."""
+    if not actor.acting:
+        raise Http404
+    try:
+        thread = Thread.objects.select_related("citizen").get(pk=pk)
+    except (Thread.DoesNotExist, ValidationError, ValueError, TypeError) as exc:
+        raise Http404 from exc
+    if not Message.objects.filter(thread=thread).filter(_involved(actor.organisation.pk)).exists():
+        raise Http404
+    reason = access_reason(actor, thread.citizen)
+    if reason is None:
+        raise Http404
+    access_log_record(
+        actor=actor, citizens=thread.citizen, action=action, detail="message thread", reason=reason[0],
+        reason_text=reason[1],
+    )  # fmt: skip
+    return thread
+
+
+def message_get(*, actor: Actor, pk: Any, action: str = AccessAction.VIEW) -> Message:
+    """One message the organisation sent or received, about a citizen it may see; 404 otherwise."""
+    if not actor.acting:
+        raise Http404
+    try:
+        message = (
+            Message.objects.select_related("citizen", "sender", "thread", "department", "revises")
+            .filter(_involved(actor.organisation.pk))
+            .distinct()
+            .get(pk=pk)
+        )
+    except (Message.DoesNotExist, ValidationError, ValueError, TypeError) as exc:
+        raise Http404 from exc
+    reason = access_reason(actor, message.citizen)
+    if reason is None:
+        raise Http404
+    access_log_record(
+        actor=actor, citizens=message.citizen, action=action, detail="message", reason=reason[0],
+        reason_text=reason[1],
+    )  # fmt: skip
+    return message
+
+
+def citizen_messages(*, actor: Actor, citizen: Citizen, limit: int = 10) -> list[Message]:
+    """For the citizen overview (which has already checked and logged the read)."""
+    if not actor.acting:
+        return []
+    return list(
+        Message.objects.filter(citizen=citizen, type__in=SHOWN_TYPES)
+        .filter(_involved(actor.organisation.pk))
+        .distinct()
+        .select_related("sender", "thread")
+        .order_by("-sent_at")[:limit]
+    )
+
+
+def deliveries(*, actor: Actor, failed_only: bool = False) -> QuerySet[Delivery]:
+    """Deliveries to the organisation or of its messages (operations page and API). Only what the
+    organisation sent or received; never another organisation's."""
+    if not actor.acting:
+        return Delivery.objects.none()
+    org_id = actor.organisation.pk
+    qs = (
+        Delivery.objects.filter(Q(recipient__organisation_id=org_id) | Q(message__sender_id=org_id))
+        .filter(message__citizen_id__in=_visible_ids(actor))
+        .select_related("message", "recipient__organisation", "user")
+        .prefetch_related(Prefetch("attempt_log", queryset=DeliveryAttempt.objects.order_by("started_at", "pk")))
+        .order_by("-created_at", "-pk")
+    )
+    if failed_only:
+        qs = qs.filter(status="failed")
+    return qs
+
+
+def hospital_events(*, actor: Actor) -> QuerySet[HospitalEvent]:
+    """The events recorded by the acting hospital department, newest first."""
+    if not actor.acting:
+        return HospitalEvent.objects.none()
+    return (
+        HospitalEvent.objects.filter(department_id=actor.organisation.pk, citizen_id__in=_visible_ids(actor))
+        .select_related("citizen", "department", "message", "revises")
+        .order_by("-recorded_at", "-pk")
+    )
+
+
+def receiver_search(*, query: str, limit: int = 20) -> list[Organisation]:
+    """Receivers by name, SOR code or GLN (organisations are not health data)."""
+    query = (query or "").strip()
+    if not query:
+        return []
+    return list(
+        Organisation.objects.filter(is_active=True)
+        .filter(Q(name__icontains=query) | Q(sor_code=query) | Q(gln=query))
+        .order_by("name")[:limit]
+    )

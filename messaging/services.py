@@ -1,0 +1,908 @@
+"""Writes for messages: send, reply, forward, hospital events, inbox state, acknowledgements,
+resends, escalation and the portal's own notifications.
+
+Every message is written together with one ``Recipient`` per receiving organisation and one
+``Delivery`` per receiver and channel, in the transaction of the change that caused it; the
+worker is told the delivery ids once that transaction commits (``messaging.delivery``).
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import filetype
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from citizens.access import Actor, access_reason, organisation_sees
+from citizens.accesslog import access_log_record
+from citizens.choices import AccessAction, StayKind
+from citizens.models import Citizen, HospitalStay
+from citizens.services import hospital_stay_end, hospital_stay_start
+from sectors.choices import MembershipRole, OrganisationKind
+from sectors.models import Membership, Organisation, User
+
+from .choices import (
+    AckCode,
+    Activity,
+    Category,
+    Channel,
+    DeliveryStatus,
+    EmailMode,
+    HospitalCode,
+    MessageType,
+    NoticeKind,
+    Priority,
+    RecipientRole,
+    Revision,
+)
+from .models import (
+    Attachment,
+    Delivery,
+    DigestRun,
+    EmailPreference,
+    HospitalEvent,
+    Message,
+    ReadMark,
+    Recipient,
+    Thread,
+)
+
+logger = logging.getLogger(__name__)
+
+ATTACHMENT_TYPES = {
+    "application/pdf": "pdf",
+    "image/png": "png",
+    "image/jpeg": "jpg",
+    "image/gif": "gif",
+}
+
+
+def _setting(name: str, default):
+    return getattr(settings, name, default)
+
+
+def max_message_bytes() -> int:
+    return _setting("MESSAGING_MAX_MESSAGE_BYTES", 50 * 1024 * 1024)
+
+
+# --- routing ------------------------------------------------------------------------------------
+
+
+def _require_access(actor: Actor, citizen: Citizen) -> tuple[str, str]:
+    if not actor.acting:
+        raise PermissionDenied
+    reason = access_reason(actor, citizen)
+    if reason is None:
+        raise PermissionDenied
+    return reason
+
+
+def _members_to_email(organisation: Organisation, message_type: str) -> list[User]:
+    """Active members who want an immediate e-mail for this type (no preference: immediately)."""
+    opted_out = EmailPreference.objects.filter(message_type=message_type).exclude(mode=EmailMode.IMMEDIATELY)
+    return list(_members(organisation).exclude(email="").exclude(pk__in=opted_out.values("user_id")).order_by("pk"))
+
+
+def _members(organisation: Organisation, role: str | None = None):
+    memberships = Membership.objects.active().filter(organisation=organisation)
+    if role:
+        memberships = memberships.filter(role=role)
+    return User.objects.filter(pk__in=memberships.values("user_id"))
+
+
+def _add_recipient(message: Message, organisation: Organisation, role: str) -> tuple[Recipient, list[Delivery]]:
+    recipient = Recipient.objects.create(message=message, organisation=organisation, role=role)
+    return recipient, _deliveries_for(recipient)
+
+
+def _deliveries_for(recipient: Recipient, round_: int = 0) -> list[Delivery]:
+    """In-app always; e-mail to subscribed members; the organisation's own system if it has one.
+    ``round_`` numbers resends, so their idempotency keys differ from the first sending's."""
+    message, organisation = recipient.message, recipient.organisation
+    base = f"{message.pk}:{organisation.pk}"
+    suffix = f":r{round_}" if round_ else ""
+    rows = [
+        Delivery(message=message, recipient=recipient, channel=Channel.IN_APP, key=f"{base}:in-app{suffix}"),
+    ]
+    if not round_ and message.type != MessageType.ACKNOWLEDGEMENT:
+        rows += [
+            Delivery(
+                message=message, recipient=recipient, channel=Channel.EMAIL, user=user, key=f"{base}:email:{user.pk}"
+            )
+            for user in _members_to_email(organisation, message.type)
+        ]
+    webhook = getattr(organisation, "webhook", None)
+    if webhook is not None and webhook.active:
+        rows.append(
+            Delivery(message=message, recipient=recipient, channel=Channel.WEBHOOK, key=f"{base}:webhook{suffix}")
+        )
+    return Delivery.objects.bulk_create(rows)
+
+
+def _enqueue(deliveries: Iterable[Delivery]) -> None:
+    from .tasks import deliver_task  # the tasks import the services
+
+    ids = [d.pk for d in deliveries]
+    if ids:
+        transaction.on_commit(lambda: [deliver_task.delay(pk) for pk in ids])
+
+
+def _check_attachment(upload: UploadedFile) -> str:
+    """The file type is read from the content, never trusted from the name or the browser."""
+    head = upload.read(2048)
+    upload.seek(0)
+    kind = filetype.guess(head)
+    if kind is None or kind.mime not in ATTACHMENT_TYPES:
+        raise ValidationError(
+            {"attachments": [_("%(name)s is not a PDF, PNG, JPEG or GIF file.") % {"name": upload.name}]}
+        )
+    return kind.mime
+
+
+@dataclass(frozen=True)
+class _Sending:
+    type: str
+    citizen: Citizen
+    sender: Organisation
+    receiver: Organisation
+    cc: Sequence[Organisation] = ()
+    thread: Thread | None = None
+
+
+def _create(
+    *,
+    actor: Actor | None,
+    sending: _Sending,
+    attachments: Sequence[UploadedFile] = (),
+    **fields,
+) -> Message:
+    receivers = [sending.receiver, *[org for org in sending.cc if org.pk != sending.receiver.pk]]
+    if len({org.pk for org in receivers}) != len(receivers):
+        raise ValidationError({"cc": [_("An organisation is named more than once.")]})
+    if any(org.pk == sending.sender.pk for org in receivers) and sending.type != MessageType.NOTIFICATION:
+        raise ValidationError({"receiver": [_("A message cannot be sent to your own organisation.")]})
+    size = len(fields.get("text", "").encode()) + sum(upload.size or 0 for upload in attachments)
+    if size > max_message_bytes():
+        raise ValidationError(
+            {"attachments": [_("A message is at most %(mb)d MB.") % {"mb": max_message_bytes() // (1024 * 1024)}]}
+        )
+    kinds = [_check_attachment(upload) for upload in attachments]
+    now = timezone.now()
+    thread = sending.thread
+    if thread is None:
+        thread = Thread.objects.create(
+            citizen=sending.citizen, category=fields.get("category", ""), topic=fields.get("topic", ""), created_at=now
+        )
+    else:
+        Thread.objects.filter(pk=thread.pk).update(last_message_at=now)
+    user = actor.user if actor else None
+    message = Message(
+        type=sending.type,
+        thread=thread,
+        citizen=sending.citizen,
+        sender=sending.sender,
+        author=user,
+        author_name=(user.get_full_name() if user else "") or "",
+        sent_at=now,
+        **fields,
+    )
+    message.full_clean()
+    message.save(force_insert=True)
+    for upload, mime in zip(attachments, kinds, strict=True):
+        Attachment.objects.create(
+            message=message, file=upload, filename=upload.name[:255], content_type=mime, size=upload.size or 0
+        )
+    deliveries: list[Delivery] = []
+    for index, organisation in enumerate(receivers):
+        role = RecipientRole.PRIMARY if index == 0 else RecipientRole.CC
+        deliveries += _add_recipient(message, organisation, role)[1]
+    _enqueue(deliveries)
+    return message
+
+
+def _check_receivers(citizen: Citizen, organisations: Iterable[Organisation]) -> None:
+    for org in organisations:
+        if not org.is_active:
+            raise ValidationError({"receiver": [_("%(org)s is not active.") % {"org": org}]})
+        if not organisation_sees(org, citizen):
+            raise ValidationError(
+                {
+                    "receiver": [
+                        _("%(org)s has no care relationship with the citizen and cannot receive messages about them.")
+                        % {"org": org}
+                    ]
+                }
+            )
+
+
+def _log(actor: Actor, citizen: Citizen, reason: tuple[str, str], detail: str) -> None:
+    access_log_record(
+        actor=actor,
+        citizens=citizen,
+        action=AccessAction.UPDATE,
+        detail=detail,
+        reason=reason[0],
+        reason_text=reason[1],
+    )
+
+
+# --- care communication ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def message_send(
+    *,
+    actor: Actor,
+    citizen: Citizen,
+    receiver: Organisation,
+    category: str,
+    text: str,
+    topic: str = "",
+    priority: str = Priority.ROUTINE,
+    cc: Sequence[Organisation] = (),
+    attachments: Sequence[UploadedFile] = (),
+) -> Message:
+    """A new care communication (MedCom correspondence message) in a new thread."""
+    reason = _require_access(actor, citizen)
+    if not (text or "").strip():
+        raise ValidationError({"text": [_("Write a message.")]})
+    if category not in Category.values:
+        raise ValidationError({"category": [_("Choose a category.")]})
+    _check_receivers(citizen, [receiver, *cc])
+    message = _create(
+        actor=actor,
+        sending=_Sending(MessageType.CARE_COMMUNICATION, citizen, actor.organisation, receiver, cc),
+        attachments=attachments,
+        category=category,
+        topic=topic.strip(),
+        priority=priority,
+        text=text.strip(),
+        activity=Activity.NEW,
+        author_phone=actor.user.phone or actor.organisation.phone,
+    )
+    _log(actor, citizen, reason, "message sent")
+    return message
+
+
+def _thread_message_visible_to(actor: Actor, message: Message) -> bool:
+    org_id = actor.organisation.pk
+    return message.sender_id == org_id or message.recipients.filter(organisation_id=org_id).exists()
+
+
+@transaction.atomic
+def message_reply(*, actor: Actor, message: Message, text: str, attachments: Sequence[UploadedFile] = ()) -> Message:
+    """A reply goes to the sender of the message answered, in the same thread, with its category
+    and topic. A hospital notification is answered with a care communication about care
+    coordination (the municipality asks the ward about the stay)."""
+    if message.type not in (MessageType.CARE_COMMUNICATION, MessageType.HOSPITAL_NOTIFICATION):
+        raise ValidationError(_("Only care communications and hospital notifications can be answered."))
+    reason = _require_access(actor, message.citizen)
+    if not message.recipients.filter(organisation_id=actor.organisation.pk).exists():
+        raise ValidationError(_("Only a receiver of the message can reply to it."))
+    if not (text or "").strip():
+        raise ValidationError({"text": [_("Write a message.")]})
+    _check_receivers(message.citizen, [message.sender])
+    if message.type == MessageType.HOSPITAL_NOTIFICATION:
+        category, topic = (
+            Category.CARECOORDINATION,
+            f"{message.hospital_code_label} {message.get_hospital_code_display()}",
+        )
+        priority = Priority.ROUTINE
+    else:
+        category, topic, priority = message.category, message.topic, message.priority
+    sending = _Sending(
+        MessageType.CARE_COMMUNICATION, message.citizen, actor.organisation, message.sender, (), message.thread
+    )
+    reply = _create(
+        actor=actor,
+        sending=sending,
+        attachments=attachments,
+        parent=message,
+        activity=Activity.REPLY,
+        category=category,
+        topic=topic[:200],
+        priority=priority,
+        text=text.strip(),
+        author_phone=actor.user.phone or actor.organisation.phone,
+    )
+    _log(actor, message.citizen, reason, "message replied")
+    return reply
+
+
+@transaction.atomic
+def message_forward(
+    *,
+    actor: Actor,
+    message: Message,
+    receiver: Organisation,
+    text: str = "",
+    cc: Sequence[Organisation] = (),
+) -> Message:
+    """A forward carries the original text (and keeps category and topic) to a new receiver who
+    must itself have a relationship with the citizen."""
+    if message.type != MessageType.CARE_COMMUNICATION:
+        raise ValidationError(_("Only care communications can be forwarded."))
+    reason = _require_access(actor, message.citizen)
+    if not _thread_message_visible_to(actor, message):
+        raise PermissionDenied
+    _check_receivers(message.citizen, [receiver, *cc])
+    quoted = _("Forwarded message from %(sender)s, %(sent)s:") % {
+        "sender": message.sender,
+        "sent": timezone.localtime(message.sent_at).strftime("%d-%m-%Y %H:%M"),
+    }
+    body = "\n\n".join(part for part in [(text or "").strip(), f"{quoted}\n{message.text}"] if part)
+    forward = _create(
+        actor=actor,
+        sending=_Sending(
+            MessageType.CARE_COMMUNICATION, message.citizen, actor.organisation, receiver, cc, message.thread
+        ),
+        parent=message,
+        activity=Activity.FORWARD,
+        category=message.category,
+        topic=message.topic,
+        priority=message.priority,
+        text=body,
+    )
+    for original in message.attachments.all():
+        Attachment.objects.create(
+            message=forward,
+            file=original.file.name,
+            filename=original.filename,
+            content_type=original.content_type,
+            size=original.size,
+        )
+    _log(actor, message.citizen, reason, "message forwarded")
+    return forward
+
+
+# --- inbox state ----------------------------------------------------------------------------------
+
+
+def _own_recipient(actor: Actor, message: Message) -> Recipient:
+    recipient = message.recipients.filter(organisation_id=actor.organisation.pk, received_at__isnull=False).first()
+    if recipient is None:
+        raise PermissionDenied
+    return recipient
+
+
+def message_mark_read(*, actor: Actor, message: Message, read: bool = True) -> None:
+    """Read state is the user's own: a colleague's inbox still shows the message as new."""
+    if read:
+        ReadMark.objects.get_or_create(message=message, user=actor.user)
+    else:
+        ReadMark.objects.filter(message=message, user=actor.user).delete()
+
+
+@transaction.atomic
+def message_mark_handled(*, actor: Actor, message: Message, handled: bool = True) -> Recipient:
+    """Handled is the organisation's state: once a colleague handled it, it is handled for all."""
+    recipient = _own_recipient(actor, message)
+    recipient.handled_at = timezone.now() if handled else None
+    recipient.handled_by = actor.user if handled else None
+    recipient.save(update_fields=["handled_at", "handled_by"])
+    return recipient
+
+
+@transaction.atomic
+def message_assign(*, actor: Actor, message: Message, user: User | None) -> Recipient:
+    recipient = _own_recipient(actor, message)
+    if user is not None and not _members(actor.organisation).filter(pk=user.pk).exists():
+        raise ValidationError({"assigned_to": [_("Choose a colleague in your own organisation.")]})
+    recipient.assigned_to = user
+    recipient.save(update_fields=["assigned_to"])
+    return recipient
+
+
+# --- receiving and acknowledgements --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Receipt:
+    code: str
+    reason: str
+    duplicate: bool
+
+
+@transaction.atomic
+def message_receive(*, recipient: Recipient) -> Receipt:
+    """Put the message in the receiver's inbox and acknowledge it.
+
+    A second arrival of the same message (a resend, a redelivery after a worker died) is a
+    duplicate: it is counted and logged, answered with the acknowledgement already given, and
+    never shown twice (the inbox lists receivers, one row per message and organisation)."""
+    recipient = Recipient.objects.select_for_update().select_related("message", "organisation").get(pk=recipient.pk)
+    message = recipient.message
+    if recipient.received_at is not None:
+        Recipient.objects.filter(pk=recipient.pk).update(duplicates=F("duplicates") + 1)
+        logger.info("duplicate message %s for organisation %s", message.pk, recipient.organisation_id)
+        return Receipt(recipient.ack_code or AckCode.OK, recipient.ack_reason, True)
+    now = timezone.now()
+    code, reason = AckCode.OK, ""
+    if not recipient.organisation.is_active:
+        code, reason = AckCode.FATAL_ERROR, _("The receiving organisation is no longer active.")
+    recipient.received_at = now if code == AckCode.OK else None
+    recipient.save(update_fields=["received_at"])
+    if message.type == MessageType.ACKNOWLEDGEMENT:
+        _settle(message)
+        return Receipt(AckCode.OK, "", False)
+    if message.is_cross_organisation:
+        acknowledgement_send(message=message, organisation=recipient.organisation, code=code, reason=reason)
+    return Receipt(code, reason, False)
+
+
+def acknowledgement_send(*, message: Message, organisation: Organisation, code: str, reason: str = "") -> Message:
+    """The receiver's acknowledgement, as a message back to the sender (at most one per receiver:
+    a duplicate gets the one already sent)."""
+    existing = Message.objects.filter(acknowledges=message, sender=organisation).first()
+    if existing is not None:
+        return existing
+    ack = Message(
+        type=MessageType.ACKNOWLEDGEMENT,
+        thread=message.thread,
+        citizen=message.citizen,
+        sender=organisation,
+        acknowledges=message,
+        ack_code=code,
+        ack_reason=reason,
+    )
+    ack.save(force_insert=True)
+    _enqueue(_add_recipient(ack, message.sender, RecipientRole.PRIMARY)[1])
+    return ack
+
+
+def _settle(ack: Message) -> None:
+    """An acknowledgement arrived at the sender: the receiver's row stops waiting (no more resends)."""
+    Recipient.objects.filter(
+        message_id=ack.acknowledges_id, organisation_id=ack.sender_id, acknowledged_at__isnull=True
+    ).update(ack_code=ack.ack_code, ack_reason=ack.ack_reason, acknowledged_at=timezone.now())
+
+
+def acknowledgement_record(*, message: Message, organisation: Organisation, code: str, reason: str = "") -> int:
+    """An acknowledgement received from outside the portal (an organisation's own system)."""
+    if code not in AckCode.values:
+        raise ValidationError({"code": [_("Unknown acknowledgement code.")]})
+    return Recipient.objects.filter(message=message, organisation=organisation, acknowledged_at__isnull=True).update(
+        ack_code=code, ack_reason=reason, acknowledged_at=timezone.now()
+    )
+
+
+def ack_timeout() -> datetime.timedelta:
+    return datetime.timedelta(minutes=_setting("MESSAGING_ACK_TIMEOUT_MINUTES", 30))
+
+
+def max_resends() -> int:
+    return _setting("MESSAGING_MAX_RESENDS", 2)
+
+
+@transaction.atomic
+def unacknowledged_resend(*, now: datetime.datetime | None = None) -> dict[str, int]:
+    """MedCom reliable messaging: no acknowledgement after the timeout, send again with the same
+    message id (a new Bundle id), at most twice; after that, alert the sender's organisation."""
+    now = now or timezone.now()
+    cutoff = now - ack_timeout()
+    waiting = (
+        Recipient.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related("message", "organisation")
+        .filter(
+            acknowledged_at__isnull=True,
+            last_sent_at__lte=cutoff,
+            unacknowledged_alerted_at__isnull=True,
+            message__type__in=[MessageType.CARE_COMMUNICATION, MessageType.HOSPITAL_NOTIFICATION],
+        )
+        .order_by("last_sent_at")[:500]
+    )
+    counts = {"resent": 0, "alerted": 0}
+    for recipient in waiting:
+        message = recipient.message
+        if recipient.resends < max_resends():
+            recipient.resends += 1
+            recipient.last_sent_at = now
+            recipient.save(update_fields=["resends", "last_sent_at"])
+            Message.objects.filter(pk=message.pk).update(bundle_id=uuid.uuid4())
+            _enqueue(_deliveries_for(recipient, round_=recipient.resends))
+            counts["resent"] += 1
+        else:
+            recipient.unacknowledged_alerted_at = now
+            recipient.save(update_fields=["unacknowledged_alerted_at"])
+            notice_send(
+                organisation=message.sender,
+                citizen=message.citizen,
+                kind=NoticeKind.NOT_ACKNOWLEDGED,
+                text=_("%(receiver)s has not acknowledged the message \u201c%(message)s\u201d after %(n)d attempts.")
+                % {"receiver": recipient.organisation, "message": message, "n": recipient.resends + 1},
+                link=reverse("messaging:thread", args=[message.thread_id]),
+                key=f"not-acknowledged:{recipient.pk}",
+            )
+            counts["alerted"] += 1
+    return counts
+
+
+# --- escalation -----------------------------------------------------------------------------------
+
+
+def escalate_after() -> datetime.timedelta:
+    return datetime.timedelta(hours=_setting("MESSAGING_ESCALATE_AFTER_HOURS", 4))
+
+
+@transaction.atomic
+def unhandled_escalate(*, now: datetime.datetime | None = None) -> int:
+    """Hospital notifications and 'asap' messages still unhandled after the configured time
+    remind the receiving organisation's care coordinators, once."""
+    now = now or timezone.now()
+    due = (
+        Recipient.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related("message", "organisation")
+        .filter(handled_at__isnull=True, escalated_at__isnull=True, received_at__lte=now - escalate_after())
+        .filter(Q(message__type=MessageType.HOSPITAL_NOTIFICATION) | Q(message__priority=Priority.ASAP))
+        .order_by("received_at")[:500]
+    )
+    reminded = 0
+    for recipient in due:
+        recipient.escalated_at = now
+        recipient.save(update_fields=["escalated_at"])
+        message = recipient.message
+        coordinators = list(
+            _members(recipient.organisation, MembershipRole.CARE_COORDINATOR).exclude(email="").order_by("pk")
+        )
+        notice = notice_send(
+            organisation=recipient.organisation,
+            citizen=message.citizen,
+            kind=NoticeKind.UNHANDLED_REMINDER,
+            text=_("\u201c%(message)s\u201d from %(sender)s has not been handled.")
+            % {"message": message, "sender": message.sender},
+            link=reverse("messaging:thread", args=[message.thread_id]),
+            key=f"unhandled:{recipient.pk}",
+            assign_to=coordinators[0] if len(coordinators) == 1 else None,
+            email_users=coordinators,
+        )
+        reminded += notice is not None
+    return reminded
+
+
+# --- portal notifications --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def notice_send(
+    *,
+    organisation: Organisation,
+    citizen: Citizen,
+    kind: str,
+    text: str,
+    link: str = "",
+    key: str,
+    sender: Organisation | None = None,
+    assign_to: User | None = None,
+    email_users: Sequence[User] | None = None,
+) -> Message | None:
+    """A portal notification to one organisation; the same ``key`` never notifies twice."""
+    if Message.objects.filter(source_key=key).exists():
+        return None
+    thread = Thread.objects.create(citizen=citizen)
+    notice = Message(
+        type=MessageType.NOTIFICATION,
+        thread=thread,
+        citizen=citizen,
+        sender=sender or organisation,
+        notice_kind=kind,
+        text=text,
+        link=link,
+        source_key=key,
+    )
+    try:
+        with transaction.atomic():
+            notice.save(force_insert=True)
+    except IntegrityError:  # the same cause, concurrently
+        return None
+    recipient = Recipient.objects.create(message=notice, organisation=organisation, assigned_to=assign_to)
+    deliveries = [Delivery(message=notice, recipient=recipient, channel=Channel.IN_APP, key=f"{notice.pk}:in-app")]
+    users = email_users if email_users is not None else _members_to_email(organisation, MessageType.NOTIFICATION)
+    deliveries += [
+        Delivery(
+            message=notice, recipient=recipient, channel=Channel.EMAIL, user=user, key=f"{notice.pk}:email:{user.pk}"
+        )
+        for user in users
+    ]
+    _enqueue(Delivery.objects.bulk_create(deliveries))
+    return notice
+
+
+def care_events_dispatch(*, limit: int = 500) -> int:
+    """Turn the care-plan outbox (``careplans.CareEvent``) into notifications. Each event is
+    claimed with a conditional update, so two runs never notify twice (and the notice's key
+    would refuse a second one anyway)."""
+    from careplans.models import CareEvent  # the care plans depend on nothing of messaging
+
+    done = 0
+    pending = list(
+        CareEvent.objects.filter(processed_at__isnull=True).order_by("created_at").values_list("pk", flat=True)[:limit]
+    )
+    for pk in pending:
+        with transaction.atomic():
+            if not CareEvent.objects.filter(pk=pk, processed_at__isnull=True).update(processed_at=timezone.now()):
+                continue  # another worker has it
+            event = CareEvent.objects.select_related("citizen", "organisation").get(pk=pk)
+            link = reverse("careplans:detail", args=[event.care_plan_id]) if event.care_plan_id else ""
+            notice_send(
+                organisation=event.organisation,
+                citizen=event.citizen,
+                kind=event.kind,
+                text=_care_event_text(event),
+                link=link,
+                key=f"care-event:{event.pk}",
+            )
+            done += 1
+    return done
+
+
+def _care_event_text(event) -> str:
+    payload = event.payload or {}
+    item = payload.get("item", "")
+    texts = {
+        NoticeKind.HANDOFF_REQUESTED: _("%(org)s asks you to take over: %(item)s"),
+        NoticeKind.HANDOFF_ACCEPTED: _("%(org)s accepted: %(item)s"),
+        NoticeKind.HANDOFF_REJECTED: _("%(org)s rejected: %(item)s. Reason: %(reason)s"),
+        NoticeKind.HANDOFF_REASSIGNED: _("Reassigned: %(item)s"),
+        NoticeKind.HANDOFF_OVERDUE: _("%(org)s has not answered your request in time."),
+        NoticeKind.ALERT_RAISED: _("New alert: %(item)s"),
+    }
+    template = texts.get(event.kind, "%(item)s")
+    org = payload.get("from") or payload.get("by") or payload.get("to") or ""
+    return template % {"org": org, "item": item or payload.get("message", ""), "reason": payload.get("reason", "")}
+
+
+# --- hospital events --------------------------------------------------------------------------------
+
+STAY_KIND_OF = {HospitalCode.STAA: StayKind.ACUTE_AMBULANT, HospitalCode.STIN: StayKind.INPATIENT}
+
+
+def _notification_receivers(citizen: Citizen) -> tuple[Organisation, list[Organisation]]:
+    if citizen.municipality_id is None:
+        raise ValidationError(_("The citizen has no municipality to notify."))
+    cc = [citizen.gp_clinic] if citizen.gp_clinic_id else []
+    return citizen.municipality, cc
+
+
+def _require_department(actor: Actor) -> Organisation:
+    org = actor.organisation
+    if not actor.acting or org.kind != OrganisationKind.HOSPITAL_DEPARTMENT:
+        raise PermissionDenied(_("Only hospital departments record hospital events."))
+    return org
+
+
+def _apply_to_stay(
+    *, citizen: Citizen, department: Organisation, code: str, at: datetime.datetime
+) -> HospitalStay | None:
+    current = HospitalStay.objects.select_for_update().filter(citizen=citizen, discharged_at__isnull=True).first()
+    if code in STAY_KIND_OF:
+        return hospital_stay_start(citizen=citizen, department=department, admitted_at=at, kind=STAY_KIND_OF[code])
+    if current is None:
+        raise ValidationError({"code": [_("The citizen has no current hospital stay.")]})
+    if current.department_id != department.pk:
+        raise ValidationError({"code": [_("The citizen's current stay is at another department.")]})
+    if code == HospitalCode.STOR:
+        if current.kind != StayKind.INPATIENT or current.on_leave:
+            raise ValidationError({"code": [_("Leave starts only during an inpatient stay, not already on leave.")]})
+        current.on_leave = True
+        current.save(update_fields=["on_leave"])
+        return current
+    if code == HospitalCode.SLOR:
+        if not current.on_leave:
+            raise ValidationError({"code": [_("The citizen is not on leave.")]})
+        current.on_leave = False
+        current.save(update_fields=["on_leave"])
+        return current
+    stay = hospital_stay_end(citizen=citizen, discharged_at=at)
+    if code == HospitalCode.MORS:
+        Citizen.objects.filter(pk=citizen.pk).update(deceased_at=at)
+    return stay
+
+
+def _notify(
+    *,
+    actor: Actor,
+    citizen: Citizen,
+    department: Organisation,
+    code: str,
+    at: datetime.datetime,
+    stay,
+    revision,
+    revises,
+) -> Message:
+    receiver, cc = _notification_receivers(citizen)
+    return _create(
+        actor=actor,
+        sending=_Sending(
+            MessageType.HOSPITAL_NOTIFICATION, citizen, department, receiver, cc, revises.thread if revises else None
+        ),
+        hospital_code=code,
+        revision=revision,
+        revises=revises,
+        department=department,
+        stay=stay,
+        occurred_at=at,
+        text="",
+    )
+
+
+@transaction.atomic
+def hospital_event_record(
+    *, actor: Actor, citizen: Citizen, code: str, occurred_at: datetime.datetime
+) -> HospitalEvent:
+    """Admission, leave, end of leave, discharge or death: the stay changes and the citizen's
+    municipality is told (copy to the GP clinic), with no consent needed (the Health Act)."""
+    department = _require_department(actor)
+    if code not in HospitalCode.values:
+        raise ValidationError({"code": [_("Choose a hospital event.")]})
+    if occurred_at > timezone.now() + datetime.timedelta(minutes=5):
+        raise ValidationError({"occurred_at": [_("The time cannot be in the future.")]})
+    if citizen.deceased_at is not None:
+        raise ValidationError({"citizen": [_("The citizen is registered as deceased.")]})
+    stay = _apply_to_stay(citizen=citizen, department=department, code=code, at=occurred_at)
+    message = _notify(
+        actor=actor, citizen=citizen, department=department, code=code, at=occurred_at, stay=stay,
+        revision=Revision.NEW, revises=None,
+    )  # fmt: skip
+    event = HospitalEvent.objects.create(
+        citizen=citizen, department=department, code=code, occurred_at=occurred_at, stay=stay,
+        message=message, recorded_by=actor.user,
+    )  # fmt: skip
+    access_log_record(actor=actor, citizens=citizen, action=AccessAction.UPDATE, detail=f"hospital event {code}")
+    return event
+
+
+def _require_revisable(actor: Actor, event: HospitalEvent) -> None:
+    if event.department_id != _require_department(actor).pk:
+        raise PermissionDenied
+    if event.superseded:
+        raise ValidationError(_("The event has already been corrected or cancelled."))
+    later = HospitalEvent.objects.filter(
+        citizen_id=event.citizen_id, superseded=False, revision__in=[Revision.NEW, Revision.CORRECTION]
+    ).filter(Q(occurred_at__gt=event.occurred_at) | Q(occurred_at=event.occurred_at, pk__gt=event.pk))
+    if later.exclude(pk=event.pk).exists():
+        raise ValidationError(_("Only the latest event of the stay can be corrected or cancelled."))
+
+
+@transaction.atomic
+def hospital_event_correct(*, actor: Actor, event: HospitalEvent, occurred_at: datetime.datetime) -> HospitalEvent:
+    """A correction (RE_) of the time of the latest event: the stay follows, and the municipality
+    gets a correction that points at the first notification."""
+    _require_revisable(actor, event)
+    stay = event.stay
+    if stay is not None:
+        if event.code in STAY_KIND_OF:
+            stay.admitted_at = occurred_at
+        elif event.code in (HospitalCode.SLHJ, HospitalCode.MORS):
+            stay.discharged_at = occurred_at
+        stay.full_clean()
+        stay.save()
+    if event.code == HospitalCode.MORS:
+        Citizen.objects.filter(pk=event.citizen_id).update(deceased_at=occurred_at)
+    return _revise(actor, event, Revision.CORRECTION, occurred_at, stay)
+
+
+@transaction.atomic
+def hospital_event_cancel(*, actor: Actor, event: HospitalEvent) -> HospitalEvent:
+    """A cancellation (AN_) withdraws the latest event: the stay is put back as it was before."""
+    _require_revisable(actor, event)
+    stay = event.stay
+    if stay is not None:
+        if event.code in STAY_KIND_OF:
+            stay.delete()
+            stay = None
+        elif event.code == HospitalCode.STOR:
+            stay.on_leave = False
+            stay.save(update_fields=["on_leave"])
+        elif event.code == HospitalCode.SLOR:
+            stay.on_leave = True
+            stay.save(update_fields=["on_leave"])
+        else:
+            if HospitalStay.objects.filter(citizen_id=event.citizen_id, discharged_at__isnull=True).exists():
+                raise ValidationError(_("The citizen has a newer stay; the discharge cannot be cancelled."))
+            stay.discharged_at = None
+            stay.save(update_fields=["discharged_at"])
+    if event.code == HospitalCode.MORS:
+        Citizen.objects.filter(pk=event.citizen_id).update(deceased_at=None)
+    return _revise(actor, event, Revision.CANCELLATION, event.occurred_at, stay)
+
+
+def _revise(actor: Actor, event: HospitalEvent, revision: str, at: datetime.datetime, stay) -> HospitalEvent:
+    citizen = Citizen.objects.get(pk=event.citizen_id)
+    HospitalEvent.objects.filter(pk=event.pk).update(superseded=True)
+    message = _notify(
+        actor=actor, citizen=citizen, department=event.department, code=event.code, at=at, stay=stay,
+        revision=revision, revises=event.message,
+    )  # fmt: skip
+    revised = HospitalEvent.objects.create(
+        citizen=citizen, department=event.department, code=event.code, revision=revision, revises=event,
+        occurred_at=at, stay=stay, message=message, recorded_by=actor.user,
+        superseded=revision == Revision.CANCELLATION,
+    )  # fmt: skip
+    access_log_record(actor=actor, citizens=citizen, action=AccessAction.UPDATE, detail=f"hospital event {revision}")
+    return revised
+
+
+# --- operations -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def delivery_retry(*, actor: Actor, delivery: Delivery) -> Delivery:
+    """An organisation administrator (or a superuser) sends a failed delivery again."""
+    if not (actor.user.is_superuser or (actor.acting and actor.acting.is_organisation_admin)):
+        raise PermissionDenied
+    if delivery.status != DeliveryStatus.FAILED:
+        raise ValidationError(_("Only failed deliveries can be retried."))
+    delivery.status = DeliveryStatus.PENDING
+    delivery.next_attempt_at = timezone.now()
+    delivery.claimed_at = None
+    delivery.save(update_fields=["status", "next_attempt_at", "claimed_at"])
+    _enqueue([delivery])
+    return delivery
+
+
+def email_preference_set(*, user: User, message_type: str, mode: str) -> EmailPreference:
+    if message_type not in MessageType.values or message_type == MessageType.ACKNOWLEDGEMENT:
+        raise ValidationError({"message_type": [_("Choose a message type.")]})
+    if mode not in EmailMode.values:
+        raise ValidationError({"mode": [_("Choose immediately, daily digest or off.")]})
+    preference, _created = EmailPreference.objects.update_or_create(
+        user=user, message_type=message_type, defaults={"mode": mode}
+    )
+    return preference
+
+
+@transaction.atomic
+def digests_send(*, now: datetime.datetime | None = None) -> int:
+    """The daily digest: one e-mail per user who chose it, counting the unread messages of the
+    chosen types from the last day, without health data. Once per user and day (DigestRun)."""
+    from .delivery import absolute_url
+
+    now = now or timezone.now()
+    day = timezone.localdate(now)
+    since = now - datetime.timedelta(days=1)
+    sent = 0
+    chosen: dict[int, list[str]] = {}
+    for user_id, message_type in EmailPreference.objects.filter(mode=EmailMode.DIGEST).values_list(
+        "user_id", "message_type"
+    ):
+        chosen.setdefault(user_id, []).append(message_type)
+    done = set(DigestRun.objects.filter(day=day, user_id__in=chosen).values_list("user_id", flat=True))
+    for user in User.objects.filter(pk__in=set(chosen) - done, is_active=True).exclude(email="").order_by("pk"):
+        organisations = Membership.objects.active().filter(user=user).values("organisation_id")
+        unread = (
+            Recipient.objects.filter(
+                organisation_id__in=organisations,
+                received_at__gte=since,
+                message__type__in=chosen[user.pk],
+            )
+            .exclude(message__read_marks__user=user)
+            .count()
+        )
+        try:
+            with transaction.atomic():
+                DigestRun.objects.create(user=user, day=day, messages=unread)
+        except IntegrityError:
+            continue  # another run sent it
+        if not unread:
+            continue
+        with translation.override(settings.LANGUAGE_CODE):
+            subject = _("SmartCare: %(n)d unread messages") % {"n": unread}
+            body = _(
+                "You have %(n)d unread messages in SmartCare from the last day.\n\n"
+                "Open your inbox here (sign-in required):\n%(url)s"
+            ) % {"n": unread, "url": absolute_url(reverse("messaging:inbox"))}
+        transaction.on_commit(lambda s=subject, b=body, to=user.email: send_mail(s, b, None, [to]))
+        sent += 1
+    return sent
