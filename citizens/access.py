@@ -157,7 +157,10 @@ def _policy(user: User | None, org: Organisation, now: datetime) -> list[Rule]:
             Rule(
                 AccessReason.HOSPITAL_STAY,
                 Q(Exists(current.filter(citizen_id=OuterRef("pk")))),
-                Q(pk__in=reachable.values("citizen_id")),
+                # Fetched as ids, like the care-team rule's: ``id IN (subquery) OR id = ANY(ids)``
+                # made PostgreSQL filter all 1.2 million citizens (3.8 s for OUH's department on
+                # 750 care teams); two id lists are two index scans.
+                Q(pk__in=list(reachable.order_by().values_list("citizen_id", flat=True).distinct())),
             )
         )
         rules.append(
