@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from careplans.views import citizen_overview_context
+from messaging.views import citizen_overview_context as messaging_overview_context
 from sectors.choices import MembershipRole, OrganisationKind
 
 from . import selectors, services
@@ -123,6 +124,8 @@ def citizen_detail(request, pk):
         "may_register": services.may_register_citizens(actor),
         # Care plans, latest measurements and open alerts (templates/careplans/_citizen_sections.html).
         **citizen_overview_context(actor=actor, citizen=citizen),
+        # The citizen's messages for the acting organisation (templates/messaging/_citizen_messages.html).
+        **messaging_overview_context(actor=actor, citizen=citizen),
     }
     return render(request, "citizens/citizen_detail.html", context)
 

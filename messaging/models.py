@@ -12,6 +12,7 @@ import secrets
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -198,7 +199,7 @@ class Recipient(models.Model):
     class Meta:
         verbose_name = _("receiver")
         verbose_name_plural = _("receivers")
-        ordering = ["role", "pk"]
+        ordering = ["-role", "pk"]  # the primary receiver before the copies
         constraints = [
             models.UniqueConstraint(
                 fields=["message", "organisation"],
@@ -266,6 +267,11 @@ class WebhookEndpoint(models.Model):
 
     def __str__(self) -> str:
         return self.url
+
+    def clean(self) -> None:
+        """Signed but not encrypted over plain HTTP: refused where the deliveries would refuse it."""
+        if getattr(settings, "MESSAGING_WEBHOOK_REQUIRE_HTTPS", False) and not self.url.lower().startswith("https://"):
+            raise ValidationError({"url": _("The URL must begin with https://.")})
 
 
 class Delivery(models.Model):

@@ -7,18 +7,31 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from citizens.access import Actor, access_reason, visible_citizens
 from citizens.accesslog import access_log_record
 from citizens.choices import AccessAction
+from citizens.cpr import normalise_cpr
 from citizens.models import Citizen
-from sectors.models import Organisation
+from sectors.choices import OrganisationKind
+from sectors.models import Organisation, User
 
-from .choices import MessageType
-from .models import Delivery, DeliveryAttempt, HospitalEvent, Message, ReadMark, Recipient, Thread
+from .choices import EmailMode, MessageType
+from .models import (
+    Delivery,
+    DeliveryAttempt,
+    EmailPreference,
+    HospitalEvent,
+    Message,
+    ReadMark,
+    Recipient,
+    Thread,
+    WebhookEndpoint,
+)
 
 SHOWN_TYPES = [MessageType.CARE_COMMUNICATION, MessageType.HOSPITAL_NOTIFICATION, MessageType.NOTIFICATION]
 
@@ -96,9 +109,9 @@ def sent_box(*, actor: Actor, filters: Mapping[str, Any] | None = None) -> Query
     return qs
 
 
-def log_listed(*, actor: Actor, citizens: Iterable[Citizen], detail: str) -> None:
-    """List pages and endpoints log the citizens of the rows they actually show."""
-    _log_rows(actor, citizens, detail)
+def log_listed(*, actor: Actor, citizens: Iterable[Citizen], detail: str, action: str = AccessAction.LIST) -> None:
+    """List pages and endpoints log the citizens of the rows they actually show (the API as api_read)."""
+    _log_rows(actor, citizens, detail, action)
 
 
 def unread_count(*, actor: Actor) -> int:
@@ -148,8 +161,9 @@ def thread_get(*, actor: Actor, pk: Any, action: str = AccessAction.VIEW) -> Thr
     return thread
 
 
-def message_get(*, actor: Actor, pk: Any, action: str = AccessAction.VIEW) -> Message:
-    """One message the organisation sent or received, about a citizen it may see; 404 otherwise."""
+def message_get(*, actor: Actor, pk: Any, action: str | None = AccessAction.VIEW) -> Message:
+    """One message the organisation sent or received, about a citizen it may see; 404 otherwise.
+    ``action=None`` is for a write (reply, forward), which the service logs itself."""
     if not actor.acting:
         raise Http404
     try:
@@ -164,10 +178,11 @@ def message_get(*, actor: Actor, pk: Any, action: str = AccessAction.VIEW) -> Me
     reason = access_reason(actor, message.citizen)
     if reason is None:
         raise Http404
-    access_log_record(
-        actor=actor, citizens=message.citizen, action=action, detail="message", reason=reason[0],
-        reason_text=reason[1],
-    )  # fmt: skip
+    if action:
+        access_log_record(
+            actor=actor, citizens=message.citizen, action=action, detail="message", reason=reason[0],
+            reason_text=reason[1],
+        )  # fmt: skip
     return message
 
 
@@ -223,3 +238,36 @@ def receiver_search(*, query: str, limit: int = 20) -> list[Organisation]:
         .filter(Q(name__icontains=query) | Q(sor_code=query) | Q(gln=query))
         .order_by("name")[:limit]
     )
+
+
+# --- hospital events, operations, settings ------------------------------------------------------------
+
+
+def is_hospital_department(actor: Actor) -> bool:
+    return bool(actor.acting) and actor.organisation.kind == OrganisationKind.HOSPITAL_DEPARTMENT
+
+
+def hospital_patient_get(*, actor: Actor, cpr: str) -> Citizen:
+    """The citizen in front of the hospital, by exact CPR, to record a stay event: a department
+    may not see the citizen yet (the event starts the stay), so this is not gated by the access
+    policy. It returns the row only for the write (the page shows nothing of it) and logs the
+    look-up; the service logs the write."""
+    if not is_hospital_department(actor):
+        raise PermissionDenied
+    citizen = Citizen.objects.filter(cpr=normalise_cpr(cpr)).first()
+    if citizen is None:
+        raise ValidationError({"cpr": [_("No citizen with this CPR number is registered.")]})
+    access_log_record(actor=actor, citizens=citizen, action=AccessAction.SEARCH, detail="hospital event CPR look-up")
+    return citizen
+
+
+def webhook_endpoint(*, actor: Actor) -> WebhookEndpoint | None:
+    if not actor.acting:
+        return None
+    return WebhookEndpoint.objects.filter(organisation_id=actor.organisation.pk).first()
+
+
+def email_preferences(*, user: User) -> dict[str, str]:
+    """The user's e-mail mode per message type; a type without a row is sent immediately."""
+    chosen = dict(EmailPreference.objects.filter(user_id=user.pk).values_list("message_type", "mode"))
+    return {message_type: chosen.get(message_type, EmailMode.IMMEDIATELY) for message_type in SHOWN_TYPES}

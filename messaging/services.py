@@ -260,6 +260,15 @@ def message_send(
         raise ValidationError({"text": [_("Write a message.")]})
     if category not in Category.values:
         raise ValidationError({"category": [_("Choose a category.")]})
+    # The model's constraints say the same; here the error names the field the user must fix.
+    if category == Category.OTHER and not (topic or "").strip():
+        raise ValidationError({"topic": [_("A topic is required when the category is 'other'.")]})
+    if priority not in Priority.values:
+        raise ValidationError({"priority": [_("Choose a priority.")]})
+    if priority == Priority.ASAP and category != Category.REGARDING_REFERRAL:
+        raise ValidationError(
+            {"priority": [_("Priority 'as soon as possible' is only for messages regarding a referral.")]}
+        )
     _check_receivers(citizen, [receiver, *cc])
     message = _create(
         actor=actor,
@@ -383,6 +392,17 @@ def message_mark_read(*, actor: Actor, message: Message, read: bool = True) -> N
         ReadMark.objects.get_or_create(message=message, user=actor.user)
     else:
         ReadMark.objects.filter(message=message, user=actor.user).delete()
+
+
+def messages_mark_read(*, actor: Actor, messages: Iterable[Message]) -> int:
+    """Opening a thread reads every message in it that the organisation received, in one write
+    (a long thread must not cost a query per message)."""
+    if not actor.acting:
+        return 0
+    org_id = actor.organisation.pk
+    received = [m for m in messages if any(r.organisation_id == org_id and r.received_at for r in m.recipients.all())]
+    ReadMark.objects.bulk_create([ReadMark(message=m, user=actor.user) for m in received], ignore_conflicts=True)
+    return len(received)
 
 
 @transaction.atomic
@@ -688,10 +708,9 @@ def _apply_to_stay(
     current = HospitalStay.objects.select_for_update().filter(citizen=citizen, discharged_at__isnull=True).first()
     if code in STAY_KIND_OF:
         return hospital_stay_start(citizen=citizen, department=department, admitted_at=at, kind=STAY_KIND_OF[code])
-    if current is None:
-        raise ValidationError({"code": [_("The citizen has no current hospital stay.")]})
-    if current.department_id != department.pk:
-        raise ValidationError({"code": [_("The citizen's current stay is at another department.")]})
+    if current is None or current.department_id != department.pk:
+        # Says nothing of a stay elsewhere: the recording department may not see the citizen.
+        raise ValidationError({"code": [_("The citizen has no current stay at your department.")]})
     if code == HospitalCode.STOR:
         if current.kind != StayKind.INPATIENT or current.on_leave:
             raise ValidationError({"code": [_("Leave starts only during an inpatient stay, not already on leave.")]})
@@ -748,6 +767,9 @@ def hospital_event_record(
         raise ValidationError({"code": [_("Choose a hospital event.")]})
     if occurred_at > timezone.now() + datetime.timedelta(minutes=5):
         raise ValidationError({"occurred_at": [_("The time cannot be in the future.")]})
+    # Read (and lock) the citizen afresh: two events for the same citizen are applied one after
+    # the other, and a death recorded meanwhile is seen.
+    citizen = Citizen.objects.select_for_update().get(pk=citizen.pk)
     if citizen.deceased_at is not None:
         raise ValidationError({"citizen": [_("The citizen is registered as deceased.")]})
     stay = _apply_to_stay(citizen=citizen, department=department, code=code, at=occurred_at)
@@ -763,9 +785,11 @@ def hospital_event_record(
     return event
 
 
-def _require_revisable(actor: Actor, event: HospitalEvent) -> None:
+def _require_revisable(actor: Actor, event: HospitalEvent) -> HospitalEvent:
+    """The event as it is now (locked), so a second correction of the same event is refused."""
     if event.department_id != _require_department(actor).pk:
         raise PermissionDenied
+    event = HospitalEvent.objects.select_for_update().get(pk=event.pk)
     if event.superseded:
         raise ValidationError(_("The event has already been corrected or cancelled."))
     later = HospitalEvent.objects.filter(
@@ -773,13 +797,16 @@ def _require_revisable(actor: Actor, event: HospitalEvent) -> None:
     ).filter(Q(occurred_at__gt=event.occurred_at) | Q(occurred_at=event.occurred_at, pk__gt=event.pk))
     if later.exclude(pk=event.pk).exists():
         raise ValidationError(_("Only the latest event of the stay can be corrected or cancelled."))
+    return event
 
 
 @transaction.atomic
 def hospital_event_correct(*, actor: Actor, event: HospitalEvent, occurred_at: datetime.datetime) -> HospitalEvent:
     """A correction (RE_) of the time of the latest event: the stay follows, and the municipality
     gets a correction that points at the first notification."""
-    _require_revisable(actor, event)
+    event = _require_revisable(actor, event)
+    if occurred_at > timezone.now() + datetime.timedelta(minutes=5):
+        raise ValidationError({"occurred_at": [_("The time cannot be in the future.")]})
     stay = event.stay
     if stay is not None:
         if event.code in STAY_KIND_OF:
@@ -796,12 +823,21 @@ def hospital_event_correct(*, actor: Actor, event: HospitalEvent, occurred_at: d
 @transaction.atomic
 def hospital_event_cancel(*, actor: Actor, event: HospitalEvent) -> HospitalEvent:
     """A cancellation (AN_) withdraws the latest event: the stay is put back as it was before."""
-    _require_revisable(actor, event)
+    event = _require_revisable(actor, event)
     stay = event.stay
     if stay is not None:
         if event.code in STAY_KIND_OF:
+            # A transfer closed the stay before at the moment of admission: it is current again.
+            previous = (
+                HospitalStay.objects.filter(citizen_id=event.citizen_id, discharged_at=stay.admitted_at)
+                .exclude(pk=stay.pk)
+                .first()
+            )
             stay.delete()
             stay = None
+            if previous is not None:
+                previous.discharged_at = None
+                previous.save(update_fields=["discharged_at"])
         elif event.code == HospitalCode.STOR:
             stay.on_leave = False
             stay.save(update_fields=["on_leave"])
@@ -839,9 +875,14 @@ def _revise(actor: Actor, event: HospitalEvent, revision: str, at: datetime.date
 
 @transaction.atomic
 def delivery_retry(*, actor: Actor, delivery: Delivery) -> Delivery:
-    """An organisation administrator (or a superuser) sends a failed delivery again."""
-    if not (actor.user.is_superuser or (actor.acting and actor.acting.is_organisation_admin)):
-        raise PermissionDenied
+    """An organisation administrator (or a superuser) sends a failed delivery again: only a
+    delivery of a message the organisation sent or received (the operations page lists no other)."""
+    if not actor.user.is_superuser:
+        if not (actor.acting and actor.acting.is_organisation_admin):
+            raise PermissionDenied
+        org_id = actor.organisation.pk
+        if org_id not in (delivery.recipient.organisation_id, delivery.message.sender_id):
+            raise PermissionDenied
     if delivery.status != DeliveryStatus.FAILED:
         raise ValidationError(_("Only failed deliveries can be retried."))
     delivery.status = DeliveryStatus.PENDING

@@ -102,6 +102,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "sectors.context_processors.acting_organisation",
                 "careplans.context_processors.worklist_counts",
+                "messaging.context_processors.message_counts",
             ],
         },
     },
@@ -384,6 +385,7 @@ SMARTCARE_DEMO_LOADERS = [
     "sectors.demo.demo_data_load",
     "citizens.demo.citizen_demo_load",
     "careplans.demo.careplan_demo_load",
+    "messaging.demo.messaging_demo_load",
 ]
 # What ``generate_region`` adds for each batch of synthetic citizens (citizens.generate.RegionExtension).
 SMARTCARE_REGION_EXTENSIONS = [
