@@ -15,7 +15,7 @@ COPY . .
 # collectstatic and message compilation need settings but no real secrets or services.
 RUN pybabel compile --domain=django --directory=locale \
  && SECRET_KEY=build-only ALLOWED_HOSTS=build DATABASE_URL=sqlite:////tmp/build.sqlite3 \
-    REDIS_URL=redis://localhost:6379/0 EMAIL_URL=consolemail:// \
+    REDIS_URL=redis://localhost:6379/0 EMAIL_URL=consolemail:// SMARTCARE_BASE_URL=https://build.example \
     python manage.py collectstatic --noinput \
  && mkdir -p /app/var/media && chown -R smartcare /app/var
 USER smartcare

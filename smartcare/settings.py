@@ -400,7 +400,9 @@ HANDOFF_OVERDUE_HOURS = env.int("HANDOFF_OVERDUE_HOURS", default=72)
 
 # --- Messaging (messaging/) -----------------------------------------------------------------------
 # Absolute links in e-mails.
-SMARTCARE_BASE_URL = env.str("SMARTCARE_BASE_URL", default="http://127.0.0.1:8000")
+SMARTCARE_BASE_URL = (
+    env.str("SMARTCARE_BASE_URL") if IS_PRODUCTION else env.str("SMARTCARE_BASE_URL", default="http://127.0.0.1:8000")
+)
 # MedCom reliable messaging: resend after this long without an acknowledgement, at most this often.
 MESSAGING_ACK_TIMEOUT_MINUTES = env.int("MESSAGING_ACK_TIMEOUT_MINUTES", default=30)
 MESSAGING_MAX_RESENDS = env.int("MESSAGING_MAX_RESENDS", default=2)

@@ -17,6 +17,7 @@ COMPOSE_ENV = {
     "ALLOWED_HOSTS": "portal.example",
     "POSTGRES_PASSWORD": "compose-config-test",
     "EMAIL_URL": "smtp://localhost:25",
+    "SMARTCARE_BASE_URL": "https://portal.example",
 }
 
 

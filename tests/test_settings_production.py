@@ -27,6 +27,7 @@ def production_env(tmp_path):
         "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}",
         "REDIS_URL": "redis://127.0.0.1:6379/0",
         "EMAIL_URL": "smtp://localhost:25",
+        "SMARTCARE_BASE_URL": "https://portal.example",
     }
 
 
@@ -42,7 +43,7 @@ def test_check_deploy_passes_when_configured(production_env):
     assert "System check identified no issues" in result.stdout
 
 
-@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL", "EMAIL_URL"])
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL", "EMAIL_URL", "SMARTCARE_BASE_URL"])
 def test_production_refuses_to_start_without(production_env, missing):
     del production_env[missing]
     result = run(CHECK, production_env)
