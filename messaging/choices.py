@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class MessageType(models.TextChoices):
@@ -31,7 +32,7 @@ class Category(models.TextChoices):
     TRAINING = "training", _("Training")
     ACUTE_AMBULANT = "acute-ambulant", _("Acute ambulant")
     EXTENDED_CARE_RESPONSIBILITY = "extended-care-responsibility", _("Extended care responsibility")
-    OTHER = "other", _("Other")
+    OTHER = "other", pgettext_lazy("message category", "Other")
 
 
 class Priority(models.TextChoices):

@@ -540,7 +540,7 @@ def unacknowledged_resend(*, now: datetime.datetime | None = None) -> dict[str, 
                 organisation=message.sender,
                 citizen=message.citizen,
                 kind=NoticeKind.NOT_ACKNOWLEDGED,
-                text=_("%(receiver)s has not acknowledged the message \u201c%(message)s\u201d after %(n)d attempts.")
+                text=_("%(receiver)s has not acknowledged the message “%(message)s” after %(n)d attempts.")
                 % {"receiver": recipient.organisation, "message": message, "n": recipient.resends + 1},
                 link=reverse("messaging:thread", args=[message.thread_id]),
                 key=f"not-acknowledged:{recipient.pk}",
@@ -580,7 +580,7 @@ def unhandled_escalate(*, now: datetime.datetime | None = None) -> int:
             organisation=recipient.organisation,
             citizen=message.citizen,
             kind=NoticeKind.UNHANDLED_REMINDER,
-            text=_("\u201c%(message)s\u201d from %(sender)s has not been handled.")
+            text=_("“%(message)s” from %(sender)s has not been handled.")
             % {"message": message, "sender": message.sender},
             link=reverse("messaging:thread", args=[message.thread_id]),
             key=f"unhandled:{recipient.pk}",
