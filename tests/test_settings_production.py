@@ -43,7 +43,9 @@ def test_check_deploy_passes_when_configured(production_env):
     assert "System check identified no issues" in result.stdout
 
 
-@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL", "EMAIL_URL", "SMARTCARE_BASE_URL"])
+@pytest.mark.parametrize(
+    "missing", ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL", "EMAIL_URL", "SMARTCARE_BASE_URL"]
+)
 def test_production_refuses_to_start_without(production_env, missing):
     del production_env[missing]
     result = run(CHECK, production_env)
