@@ -347,6 +347,72 @@ def break_glass_review(*, actor: Actor, grant: BreakGlassAccess, note: str) -> B
     return grant
 
 
+@transaction.atomic
+def citizen_register_from_notification(
+    *,
+    actor: Actor,
+    municipality: Organisation,
+    cpr: str,
+    first_name: str = "",
+    last_name: str = "",
+    street: str = "",
+    postal_code: str = "",
+    city: str = "",
+) -> Citizen:
+    """A hospital notification received from a hospital's own system names a citizen and the
+    municipality it is sent to. The hospital acts under the Health Act (no consent needed), so
+    this is the one message that registers a citizen the portal does not know yet, or brings the
+    name, address and municipality of residence of a known one up to date (only what the
+    notification states). Logged in the access log as the hospital's registration or change."""
+    if municipality.kind != OrganisationKind.MUNICIPALITY:
+        raise ValidationError({"municipality": [_("Hospital notifications are sent to a municipality.")]})
+    digits = _cpr_or_error(cpr)
+    given = {
+        "first_name": (first_name or "").strip()[:100],
+        "last_name": (last_name or "").strip()[:100],
+        "street": (street or "").strip()[:200],
+        "postal_code": (postal_code or "").strip()[:4],
+        "city": (city or "").strip()[:100],
+    }
+    citizen = Citizen.objects.select_for_update().filter(cpr=digits).first()
+    if citizen is None:
+        if not given["first_name"] or not given["last_name"]:
+            raise ValidationError({"name": [_("The citizen's first and last name are needed to register them.")]})
+        parsed = parse_cpr(digits)
+        citizen = Citizen(cpr=digits, birth_date=parsed.birth_date, sex=parsed.sex, municipality=municipality, **given)
+        citizen.full_clean()
+        try:
+            with transaction.atomic():
+                citizen.save(force_insert=True)
+        except IntegrityError:  # registered concurrently: update that one instead
+            citizen = Citizen.objects.select_for_update().get(cpr=digits)
+        else:
+            access_log_record(
+                actor=actor,
+                citizens=citizen,
+                action=AccessAction.CREATE,
+                detail="registered from a hospital notification",
+                reason=AccessReason.HOSPITAL_STAY,
+            )
+            return citizen
+    changes = {name: value for name, value in given.items() if value and getattr(citizen, name) != value}
+    if citizen.municipality_id != municipality.pk:
+        changes["municipality"] = municipality
+    for name, value in changes.items():
+        setattr(citizen, name, value)
+    if changes:
+        citizen.full_clean()
+        citizen.save()
+    access_log_record(
+        actor=actor,
+        citizens=citizen,
+        action=AccessAction.UPDATE,
+        detail="hospital notification: " + (", ".join(sorted(changes)) or "no change"),
+        reason=AccessReason.HOSPITAL_STAY,
+    )
+    return citizen
+
+
 # --- hospital stays: the citizen's current stay ---------------------------------------------
 
 

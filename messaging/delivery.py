@@ -18,9 +18,9 @@ from __future__ import annotations
 import datetime
 import hashlib
 import hmac
-import json
 import logging
 import smtplib
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import requests
@@ -89,35 +89,31 @@ def _email(delivery: Delivery) -> str:
 
 
 def webhook_payload(delivery: Delivery) -> bytes:
-    message = delivery.message
-    return json.dumps(
-        {
-            "delivery": delivery.key,
-            "message": str(message.pk),
-            "bundle": str(message.bundle_id),
-            "type": message.type,
-            "sent_at": message.sent_at.isoformat(),
-            "sender": {"name": message.sender.name, "sor": message.sender.sor_code, "gln": message.sender.gln},
-            "receiver": {
-                "name": delivery.recipient.organisation.name,
-                "sor": delivery.recipient.organisation.sor_code,
-                "gln": delivery.recipient.organisation.gln,
-                "role": delivery.recipient.role,
-            },
-            "citizen": {"cpr": message.citizen.cpr, "name": message.citizen.full_name},
-            "category": message.category,
-            "topic": message.topic,
-            "priority": message.priority,
-            "text": message.text,
-            "hospital_code": message.hospital_code_label if message.hospital_code else "",
-            "occurred_at": message.occurred_at.isoformat() if message.occurred_at else None,
-            "acknowledges": str(message.acknowledges_id) if message.acknowledges_id else None,
-            "ack_code": message.ack_code,
-            "thread": str(message.thread_id),
-            "parent": str(message.parent_id) if message.parent_id else None,
-        },
-        sort_keys=True,
-    ).encode()
+    """The message as its MedCom bundle (FHIR JSON), with the history the receiving organisation
+    may know: the organisation's own system receives what a MedCom endpoint would."""
+    from .fhir.export import bundle_json, message_bundle
+
+    try:
+        bundle = message_bundle(delivery.message, for_organisation=delivery.recipient.organisation)
+    except ValueError as exc:  # not a MedCom message
+        raise PermanentError(str(exc)) from exc
+    return bundle_json(bundle)
+
+
+def _acknowledgement_in(delivery: Delivery, response: requests.Response) -> None:
+    """A receiving system may answer with its MedCom Acknowledgement in the body: it settles the
+    message for that receiver, as an acknowledgement posted to ``$process-message`` would."""
+    from .fhir.incoming import webhook_acknowledgement
+
+    content = getattr(response, "content", b"")
+    if not isinstance(content, bytes) or not content.strip():
+        return
+    headers = getattr(response, "headers", None)
+    content_type = headers.get("Content-Type", "") if isinstance(headers, Mapping) else ""
+    try:
+        webhook_acknowledgement(content, str(content_type), delivery=delivery)
+    except Exception:  # noqa: BLE001 - the delivery succeeded; a bad answer is only logged
+        logger.exception("delivery %s: the acknowledgement in the answer could not be processed", delivery.pk)
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -132,7 +128,7 @@ def _webhook(delivery: Delivery) -> str:
         raise PermanentError("webhooks must use HTTPS")
     body = webhook_payload(delivery)
     headers = {
-        "Content-Type": "application/json",
+        "Content-Type": "application/fhir+json",
         "X-SmartCare-Signature": sign(endpoint.secret, body),
         "X-SmartCare-Delivery": delivery.key,
         "X-SmartCare-Message": str(delivery.message_id),
@@ -148,6 +144,7 @@ def _webhook(delivery: Delivery) -> str:
     except requests.RequestException as exc:  # timeouts and refused connections
         raise TransientError(f"{type(exc).__name__}: {exc}") from exc
     if 200 <= response.status_code < 300:
+        _acknowledgement_in(delivery, response)
         return AttemptOutcome.OK
     detail = f"HTTP {response.status_code}: {response.text[:300]}"
     if response.status_code in (408, 425, 429) or response.status_code >= 500:

@@ -379,3 +379,31 @@ class HospitalEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.message.hospital_code_label} {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class FhirReceipt(models.Model):
+    """A message bundle received at ``$process-message`` and the acknowledgement given for it.
+
+    One row per Bundle id: a resend of the same MessageHeader id (a new Bundle id) is answered
+    with the acknowledgement stored here, word for word, and creates nothing; a Bundle id that
+    arrives again naming another MessageHeader is refused. Only bundles whose sender was proven
+    (the token's organisation) are recorded, so nobody can block another sender's message ids."""
+
+    bundle_id = models.CharField(_("Bundle id"), max_length=64, unique=True)
+    header_id = models.UUIDField(_("MessageHeader id"), db_index=True)
+    sender = models.ForeignKey(Organisation, verbose_name=_("sender"), on_delete=models.PROTECT, related_name="+")
+    message = models.ForeignKey(
+        Message, verbose_name=_("message"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    ack_code = models.CharField(_("acknowledgement"), max_length=20, choices=AckCode.choices)
+    ack_bundle = models.JSONField(_("acknowledgement sent"))
+    duplicate = models.BooleanField(_("duplicate"), default=False)
+    received_at = models.DateTimeField(_("received"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("FHIR receipt")
+        verbose_name_plural = _("FHIR receipts")
+        ordering = ["received_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.header_id} ({self.bundle_id})"

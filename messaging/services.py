@@ -166,8 +166,11 @@ def _create(
     actor: Actor | None,
     sending: _Sending,
     attachments: Sequence[UploadedFile] = (),
+    message_id: uuid.UUID | None = None,
     **fields,
 ) -> Message:
+    """``message_id`` is given for a message received as a MedCom bundle: its MessageHeader id
+    becomes the message's id, so a resend is recognised whichever way it came in."""
     receivers = [sending.receiver, *[org for org in sending.cc if org.pk != sending.receiver.pk]]
     if len({org.pk for org in receivers}) != len(receivers):
         raise ValidationError({"cc": [_("An organisation is named more than once.")]})
@@ -188,13 +191,15 @@ def _create(
     else:
         Thread.objects.filter(pk=thread.pk).update(last_message_at=now)
     user = actor.user if actor else None
+    author_name = fields.pop("author_name", None) or (user.get_full_name() if user else "") or ""
     message = Message(
+        id=message_id or uuid.uuid4(),
         type=sending.type,
         thread=thread,
         citizen=sending.citizen,
         sender=sending.sender,
         author=user,
-        author_name=(user.get_full_name() if user else "") or "",
+        author_name=author_name,
         sent_at=now,
         **fields,
     )
@@ -238,6 +243,23 @@ def _log(actor: Actor, citizen: Citizen, reason: tuple[str, str], detail: str) -
     )
 
 
+def _check_content(*, text: str, category: str, topic: str, priority: str) -> None:
+    """The CareCommunication rules. The model's constraints say the same; here the error names
+    the field the user (or the sending system) must fix."""
+    if not (text or "").strip():
+        raise ValidationError({"text": [_("Write a message.")]})
+    if category not in Category.values:
+        raise ValidationError({"category": [_("Choose a category.")]})
+    if category == Category.OTHER and not (topic or "").strip():
+        raise ValidationError({"topic": [_("A topic is required when the category is 'other'.")]})
+    if priority not in Priority.values:
+        raise ValidationError({"priority": [_("Choose a priority.")]})
+    if priority == Priority.ASAP and category != Category.REGARDING_REFERRAL:
+        raise ValidationError(
+            {"priority": [_("Priority 'as soon as possible' is only for messages regarding a referral.")]}
+        )
+
+
 # --- care communication ---------------------------------------------------------------------------
 
 
@@ -256,19 +278,7 @@ def message_send(
 ) -> Message:
     """A new care communication (MedCom correspondence message) in a new thread."""
     reason = _require_access(actor, citizen)
-    if not (text or "").strip():
-        raise ValidationError({"text": [_("Write a message.")]})
-    if category not in Category.values:
-        raise ValidationError({"category": [_("Choose a category.")]})
-    # The model's constraints say the same; here the error names the field the user must fix.
-    if category == Category.OTHER and not (topic or "").strip():
-        raise ValidationError({"topic": [_("A topic is required when the category is 'other'.")]})
-    if priority not in Priority.values:
-        raise ValidationError({"priority": [_("Choose a priority.")]})
-    if priority == Priority.ASAP and category != Category.REGARDING_REFERRAL:
-        raise ValidationError(
-            {"priority": [_("Priority 'as soon as possible' is only for messages regarding a referral.")]}
-        )
+    _check_content(text=text, category=category, topic=topic, priority=priority)
     _check_receivers(citizen, [receiver, *cc])
     message = _create(
         actor=actor,
@@ -374,6 +384,65 @@ def message_forward(
         )
     _log(actor, message.citizen, reason, "message forwarded")
     return forward
+
+
+@transaction.atomic
+def message_import(
+    *,
+    actor: Actor,
+    message_id: uuid.UUID,
+    citizen: Citizen,
+    receiver: Organisation,
+    category: str,
+    text: str,
+    topic: str = "",
+    priority: str = Priority.ROUTINE,
+    cc: Sequence[Organisation] = (),
+    activity: str = Activity.NEW,
+    parent: Message | None = None,
+    author_name: str = "",
+    author_phone: str = "",
+    attachments: Sequence[UploadedFile] = (),
+) -> Message:
+    """A care communication that the sender's own system sent as a MedCom bundle
+    (``$process-message``). It goes through the same rules and machinery as one written in the
+    portal (receivers, deliveries, acknowledgements, threads); its id is the MessageHeader id.
+
+    The sender must have a care relationship with the citizen, like a portal user; a reply or
+    forward joins the thread of the earlier message when the sender took part in it, otherwise it
+    starts a thread of its own (the earlier message may never have passed through the portal)."""
+    sender = actor.organisation
+    if not actor.acting or not organisation_sees(sender, citizen):
+        raise ValidationError(
+            {"citizen": [_("The citizen is not registered in the portal or has no care relationship with the sender.")]}
+        )
+    _check_content(text=text, category=category, topic=topic, priority=priority)
+    if activity not in Activity.values:
+        raise ValidationError({"activity": [_("Unknown activity.")]})
+    _check_receivers(citizen, [receiver, *cc])
+    if parent is not None and (
+        parent.citizen_id != citizen.pk
+        or not (parent.sender_id == sender.pk or parent.recipients.filter(organisation_id=sender.pk).exists())
+    ):
+        parent = None
+    message = _create(
+        actor=None,
+        message_id=message_id,
+        sending=_Sending(
+            MessageType.CARE_COMMUNICATION, citizen, sender, receiver, cc, parent.thread if parent else None
+        ),
+        attachments=attachments,
+        parent=parent,
+        activity=activity,
+        category=category,
+        topic=(topic or "").strip()[:200],
+        priority=priority,
+        text=text.strip(),
+        author_name=(author_name or "").strip()[:200],
+        author_phone=(author_phone or "").strip()[:40],
+    )
+    _log(actor, citizen, access_reason(actor, citizen) or ("", ""), "message received from the sender's system")
+    return message
 
 
 # --- inbox state ----------------------------------------------------------------------------------
@@ -739,10 +808,12 @@ def _notify(
     stay,
     revision,
     revises,
+    message_id: uuid.UUID | None = None,
 ) -> Message:
     receiver, cc = _notification_receivers(citizen)
     return _create(
         actor=actor,
+        message_id=message_id,
         sending=_Sending(
             MessageType.HOSPITAL_NOTIFICATION, citizen, department, receiver, cc, revises.thread if revises else None
         ),
@@ -758,7 +829,12 @@ def _notify(
 
 @transaction.atomic
 def hospital_event_record(
-    *, actor: Actor, citizen: Citizen, code: str, occurred_at: datetime.datetime
+    *,
+    actor: Actor,
+    citizen: Citizen,
+    code: str,
+    occurred_at: datetime.datetime,
+    message_id: uuid.UUID | None = None,
 ) -> HospitalEvent:
     """Admission, leave, end of leave, discharge or death: the stay changes and the citizen's
     municipality is told (copy to the GP clinic), with no consent needed (the Health Act)."""
@@ -775,7 +851,7 @@ def hospital_event_record(
     stay = _apply_to_stay(citizen=citizen, department=department, code=code, at=occurred_at)
     message = _notify(
         actor=actor, citizen=citizen, department=department, code=code, at=occurred_at, stay=stay,
-        revision=Revision.NEW, revises=None,
+        revision=Revision.NEW, revises=None, message_id=message_id,
     )  # fmt: skip
     event = HospitalEvent.objects.create(
         citizen=citizen, department=department, code=code, occurred_at=occurred_at, stay=stay,
@@ -801,7 +877,9 @@ def _require_revisable(actor: Actor, event: HospitalEvent) -> HospitalEvent:
 
 
 @transaction.atomic
-def hospital_event_correct(*, actor: Actor, event: HospitalEvent, occurred_at: datetime.datetime) -> HospitalEvent:
+def hospital_event_correct(
+    *, actor: Actor, event: HospitalEvent, occurred_at: datetime.datetime, message_id: uuid.UUID | None = None
+) -> HospitalEvent:
     """A correction (RE_) of the time of the latest event: the stay follows, and the municipality
     gets a correction that points at the first notification."""
     event = _require_revisable(actor, event)
@@ -817,11 +895,11 @@ def hospital_event_correct(*, actor: Actor, event: HospitalEvent, occurred_at: d
         stay.save()
     if event.code == HospitalCode.MORS:
         Citizen.objects.filter(pk=event.citizen_id).update(deceased_at=occurred_at)
-    return _revise(actor, event, Revision.CORRECTION, occurred_at, stay)
+    return _revise(actor, event, Revision.CORRECTION, occurred_at, stay, message_id)
 
 
 @transaction.atomic
-def hospital_event_cancel(*, actor: Actor, event: HospitalEvent) -> HospitalEvent:
+def hospital_event_cancel(*, actor: Actor, event: HospitalEvent, message_id: uuid.UUID | None = None) -> HospitalEvent:
     """A cancellation (AN_) withdraws the latest event: the stay is put back as it was before."""
     event = _require_revisable(actor, event)
     stay = event.stay
@@ -851,15 +929,22 @@ def hospital_event_cancel(*, actor: Actor, event: HospitalEvent) -> HospitalEven
             stay.save(update_fields=["discharged_at"])
     if event.code == HospitalCode.MORS:
         Citizen.objects.filter(pk=event.citizen_id).update(deceased_at=None)
-    return _revise(actor, event, Revision.CANCELLATION, event.occurred_at, stay)
+    return _revise(actor, event, Revision.CANCELLATION, event.occurred_at, stay, message_id)
 
 
-def _revise(actor: Actor, event: HospitalEvent, revision: str, at: datetime.datetime, stay) -> HospitalEvent:
+def _revise(
+    actor: Actor,
+    event: HospitalEvent,
+    revision: str,
+    at: datetime.datetime,
+    stay,
+    message_id: uuid.UUID | None = None,
+) -> HospitalEvent:
     citizen = Citizen.objects.get(pk=event.citizen_id)
     HospitalEvent.objects.filter(pk=event.pk).update(superseded=True)
     message = _notify(
         actor=actor, citizen=citizen, department=event.department, code=event.code, at=at, stay=stay,
-        revision=revision, revises=event.message,
+        revision=revision, revises=event.message, message_id=message_id,
     )  # fmt: skip
     revised = HospitalEvent.objects.create(
         citizen=citizen, department=event.department, code=event.code, revision=revision, revises=event,

@@ -16,6 +16,7 @@ urlpatterns = [
     path("api/v1/", include("citizens.api.urls")),
     path("api/v1/", include("careplans.api.urls")),
     path("api/v1/", include("messaging.api.urls")),
+    path("fhir/", include("messaging.fhir.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("citizens/", include("citizens.urls")),

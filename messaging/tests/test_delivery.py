@@ -140,10 +140,13 @@ def test_webhook_body_is_signed_and_2xx_delivers(world, message, hook, endpoint,
     assert hmac.compare_digest(headers["X-SmartCare-Signature"], expected)
     assert headers["X-SmartCare-Delivery"] == hook.key
     assert kwargs["allow_redirects"] is False
-    payload = json.loads(body)
-    assert payload["message"] == str(message.pk)
-    assert payload["bundle"] == str(message.bundle_id)
-    assert payload["receiver"]["name"] == world.municipality_a.name
+    assert headers["Content-Type"] == "application/fhir+json"
+    payload = json.loads(body)  # the message's MedCom bundle
+    assert (payload["resourceType"], payload["type"]) == ("Bundle", "message")
+    assert payload["id"] == str(message.bundle_id)
+    assert payload["entry"][0]["resource"]["id"] == str(message.pk)
+    organisations = [e["resource"]["name"] for e in payload["entry"] if e["resource"]["resourceType"] == "Organization"]
+    assert world.municipality_a.name in organisations
     hook = reload(hook)
     assert (hook.status, hook.attempts, hook.last_error) == (DeliveryStatus.DELIVERED, 1, "")
     assert [a.outcome for a in hook.attempt_log.all()] == [AttemptOutcome.OK]

@@ -279,8 +279,11 @@ def test_webhook_that_fails_twice_gets_the_message_once(world, actor, start_work
     assert {r["delivery"] for r in requests} == {webhook.key}
     received = [r for r in requests if r["status"] == 200]
     assert len(received) == 1
-    payload = received[0]["body"]
-    assert payload["message"] == str(message.pk)
-    assert payload["delivery"] == webhook.key
-    assert payload["text"] == "Borgeren er udskrevet."
-    assert payload["receiver"]["sor"] == world.municipality_a.sor_code
+    payload = received[0]["body"]  # the message's MedCom bundle (FHIR JSON)
+    assert (payload["resourceType"], payload["type"]) == ("Bundle", "message")
+    resources = [entry["resource"] for entry in payload["entry"]]
+    assert resources[0]["resourceType"] == "MessageHeader" and resources[0]["id"] == str(message.pk)
+    communication = next(r for r in resources if r["resourceType"] == "Communication")
+    assert communication["payload"][0]["contentString"] == "Borgeren er udskrevet."
+    sor_codes = [i["value"] for r in resources if r["resourceType"] == "Organization" for i in r["identifier"]]
+    assert world.municipality_a.sor_code in sor_codes

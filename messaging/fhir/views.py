@@ -1,0 +1,79 @@
+"""``POST /fhir/$process-message``: an organisation's own system sends a MedCom message bundle.
+
+Integrations only: the integration token (``Authorization: Token <key>``), never a browser
+session, so there is no CSRF to check (a browser cannot send the token on its own). The body is
+FHIR JSON or XML by its Content-Type, and the answer comes back in the same format; the rules and
+the answer are ``incoming.process_message``'s.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.operationoutcome import OperationOutcome
+from rest_framework.authentication import TokenAuthentication
+from rest_framework.exceptions import AuthenticationFailed
+
+from .acknowledgement import operation_outcome
+from .incoming import XML, format_of, process_message
+
+FHIR_JSON = "application/fhir+json"
+FHIR_XML = "application/fhir+xml"
+ACCEPTED = {FHIR_JSON, FHIR_XML, "application/json", "application/xml", "text/xml"}
+
+
+def _render(status: int, resource: dict[str, Any], fmt: str) -> HttpResponse:
+    if fmt == XML:
+        model = Bundle if resource.get("resourceType") == "Bundle" else OperationOutcome
+        body = model.model_validate(resource).model_dump_xml()
+        content_type = FHIR_XML
+    else:
+        body = json.dumps(resource, ensure_ascii=False).encode()
+        content_type = FHIR_JSON
+    return HttpResponse(body, status=status, content_type=f"{content_type}; charset=utf-8")
+
+
+def _outcome(status: int, msg_code: str, text: str, issue_type: str, fmt: str) -> HttpResponse:
+    return _render(status, operation_outcome([(msg_code, text, issue_type)]), fmt)
+
+
+def _token_user(request: HttpRequest):
+    """The user of the integration token, or None (no token, or an unknown or inactive one)."""
+    try:
+        found = TokenAuthentication().authenticate(request)
+    except AuthenticationFailed:
+        return None
+    return found[0] if found else None
+
+
+@csrf_exempt
+@require_POST
+def process_message_view(request: HttpRequest) -> HttpResponse:
+    content_type = (request.content_type or "").lower()
+    fmt = format_of(content_type)
+    user = _token_user(request)
+    if user is None:
+        response = _outcome(401, "", _("Send the integration token: Authorization: Token <key>."), "login", fmt)
+        response["WWW-Authenticate"] = "Token"
+        return response
+    if content_type not in ACCEPTED:
+        return _outcome(
+            415,
+            "MSG_BAD_FORMAT",
+            _("Send the bundle as application/fhir+json or application/fhir+xml."),
+            "not-supported",
+            fmt,
+        )
+    try:
+        body = request.body
+    except RequestDataTooBig:
+        return _outcome(413, "MSG_Element_To_Long", _("The message is too large."), "too-long", fmt)
+    status, resource = process_message(body, content_type, user=user)
+    return _render(status, resource, fmt)
