@@ -373,6 +373,7 @@ def message_forward(
         topic=message.topic,
         priority=message.priority,
         text=body,
+        author_phone=actor.user.phone or actor.organisation.phone,
     )
     for original in message.attachments.all():
         Attachment.objects.create(

@@ -943,6 +943,10 @@ def _create(incoming: Incoming) -> dict[str, Any]:
 
 
 def _keep(incoming: Incoming, answer: dict[str, Any], code: str, message: Message | None) -> None:
+    bundle_uuid = _uuid(incoming.msg.data["id"])
+    if message is not None and bundle_uuid is not None:
+        # The message as it arrived: its Bundle id is the transmission's (a resend changes it).
+        Message.objects.filter(pk=message.pk).update(bundle_id=bundle_uuid)
     FhirReceipt.objects.create(
         bundle_id=incoming.msg.data["id"],
         header_id=_uuid(incoming.msg.header_id),

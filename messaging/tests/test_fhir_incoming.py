@@ -106,6 +106,7 @@ def test_a_care_communication_lands_once_in_the_receivers_inbox(world, post, fmt
         "Rollator leveres i morgen.",
     )
     assert message.author_name == "Mette Hansen" and message.author_phone == "12345678"
+    assert str(message.bundle_id) == bundle["id"]  # the transmission it arrived in
     receiver = Recipient.objects.get(message=message)
     assert receiver.organisation == world.municipality_a and receiver.received_at is not None
     # the acknowledgement answered is the one the portal keeps, and it settled the receiver's row
