@@ -6,7 +6,7 @@ from django.utils.functional import SimpleLazyObject
 
 from citizens.access import actor_from_request
 
-from .selectors import unread_count
+from .selectors import unread_count, unread_label
 
 
 def message_counts(request):
@@ -18,6 +18,7 @@ def message_counts(request):
 
     def counts() -> dict:
         actor = actor_from_request(request)
-        return {"unread": unread_count(actor=actor) if actor.acting else 0}
+        unread = unread_count(actor=actor) if actor.acting else 0
+        return {"unread": unread, "label": unread_label(unread)}
 
     return {"messaging_nav": SimpleLazyObject(counts)}

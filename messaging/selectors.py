@@ -114,10 +114,22 @@ def log_listed(*, actor: Actor, citizens: Iterable[Citizen], detail: str, action
     _log_rows(actor, citizens, detail, action)
 
 
-def unread_count(*, actor: Actor) -> int:
+# The navigation shows "99+" beyond this: counting a busy municipality's whole inbox on every page
+# would cost more than the number is worth.
+UNREAD_CAP = 99
+
+
+def unread_count(*, actor: Actor, cap: int | None = None) -> int:
+    """The user's unread messages, counted up to ``cap`` + 1 (more than ``cap`` shows as "cap+")."""
     if not actor.acting:
         return 0
-    return inbox(actor=actor, filters={"unread": "1"}).count()
+    cap = UNREAD_CAP if cap is None else cap
+    return inbox(actor=actor, filters={"unread": "1"}).order_by()[: cap + 1].count()
+
+
+def unread_label(count: int, cap: int | None = None) -> str:
+    cap = UNREAD_CAP if cap is None else cap
+    return f"{cap}+" if count > cap else str(count)
 
 
 def _involved(org_id: int) -> Q:

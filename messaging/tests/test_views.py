@@ -14,6 +14,7 @@ from django.urls import reverse
 from citizens.choices import AccessAction
 from citizens.models import AccessLogEntry
 from citizens.tests.factories import CitizenFactory
+from messaging import selectors
 from messaging.choices import Category, MessageType, Priority
 from messaging.models import Attachment, Message, ReadMark, Recipient
 from messaging.services import hospital_event_correct, message_send
@@ -543,3 +544,17 @@ def test_a_user_without_an_organisation_gets_nothing(client, world, sent):
     assert client.get(thread_url(sent)).status_code == 404
     assert client.get(COMPOSE, {"citizen": str(world.citizen.pk)}).status_code == 404
     assert client.post(action_url("reply", sent), {"text": "Hej"}).status_code == 404
+
+
+def test_the_navigation_count_stops_at_the_cap(world, actor, client, monkeypatch, django_capture_on_commit_callbacks):
+    """A busy inbox shows "2+" (with the cap at 2) instead of counting every unread message."""
+    monkeypatch.setattr(selectors, "UNREAD_CAP", 2)
+    with django_capture_on_commit_callbacks(execute=True):
+        for _ in range(3):
+            send(world, actor)
+    client.force_login(world.users["homecare_a"])
+
+    html = client.get(INBOX).content.decode()
+
+    assert 'data-testid="nav-messages-count">2+<' in html
+    assert selectors.unread_count(actor=actor("homecare_a")) == 3  # cap + 1: enough to know there are more
