@@ -33,6 +33,7 @@ from citizens.access import Actor, actor_from_request
 from citizens.models import Citizen
 from sectors.choices import OrganisationKind
 from sectors.selectors import organisation_list
+from smartcare.forms import apply_service_errors
 
 from . import selectors, services
 from .choices import (
@@ -108,15 +109,6 @@ HISTORY_EXTRA_FIELDS = {"handoff": (gettext_lazy("hand-off"), dict(HandoffStatus
 # --- errors ------------------------------------------------------------------------------------
 
 
-def _apply_errors(exc: ValidationError, form) -> None:
-    """Show a service's ValidationError on the form field it names, or at the top of the form."""
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc)
-        return
-    for field, errors in exc.error_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
-
-
 def _submit(form, write: Callable[[], Any]) -> tuple[int, Any]:
     """Validate the form and call the service; its errors go onto the form. The HTTP status to
     answer with, and what the service returned."""
@@ -125,7 +117,7 @@ def _submit(form, write: Callable[[], Any]) -> tuple[int, Any]:
     try:
         return 200, write()
     except ValidationError as exc:
-        _apply_errors(exc, form)
+        apply_service_errors(exc, form)
         return 400, None
     except PermissionDenied as exc:
         form.add_error(None, str(exc) or _("Your organisation may not make this change."))

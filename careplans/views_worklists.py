@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from citizens import selectors as citizen_selectors
 from citizens.access import BREAK_THE_GLASS_ROLES, Actor, actor_from_request
 from sectors.models import Organisation
+from smartcare.forms import apply_service_errors
 
 from . import monitoring, selectors, services
 from .choices import AlertSeverity, HandoffStatus, ObservationCode, ThresholdCode
@@ -38,15 +39,6 @@ from .measurements import COMPONENT_BY_CODE, MEASUREMENTS
 # The licensed clinicians who may break the glass are the ones who set a citizen's limits.
 THRESHOLD_ROLES = BREAK_THE_GLASS_ROLES
 CODE_LABELS = dict(ObservationCode.choices)
-
-
-def _apply_errors(exc: ValidationError, form) -> None:
-    """Show a service's ValidationError on the field it names, else at the top of the form."""
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc)
-        return
-    for field, errors in exc.error_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
 
 
 def _safe_next(request) -> str:
@@ -106,7 +98,7 @@ def activity_done(request, pk: int):
         try:
             activity = services.activity_mark_done(actor=actor, activity=activity, note=form.cleaned_data["note"])
         except ValidationError as exc:
-            _apply_errors(exc, form)
+            apply_service_errors(exc, form)
         else:
             if request.htmx:
                 return render(request, "careplans/worklists/_today_activity.html", {"activity": activity, "done": True})
@@ -191,7 +183,7 @@ def measurement_new(request, citizen_pk):
         try:
             observation = monitoring.observation_record(actor=actor, citizen=citizen, reading=form.reading())
         except ValidationError as exc:
-            _apply_errors(exc, form)
+            apply_service_errors(exc, form)
         else:
             _outcome_message(request, observation)
             return redirect(_safe_next(request) or reverse("careplans:measurement_new", args=[citizen.pk]))
@@ -245,7 +237,7 @@ def _answer(request, pk: int, *, accept: bool):
             else:
                 services.handoff_reject(actor=actor, handoff=handoff, reason=form.cleaned_data["reason"])
         except ValidationError as exc:
-            _apply_errors(exc, form)
+            apply_service_errors(exc, form)
         else:
             item = handoff.item
             if accept:
@@ -321,7 +313,7 @@ def alert_ack(request, pk: int):
         try:
             monitoring.alert_acknowledge(actor=actor, alert=alert, note=form.cleaned_data["note"])
         except ValidationError as exc:
-            _apply_errors(exc, form)
+            apply_service_errors(exc, form)
         else:
             messages.success(request, _("The alert for %(name)s is acknowledged.") % {"name": alert.citizen.full_name})
             return _back_to_alerts(request)
@@ -410,7 +402,7 @@ def thresholds(request, citizen_pk):
             try:
                 monitoring.schedule_create(actor=actor, citizen=citizen, **form.cleaned_data)
             except ValidationError as exc:
-                _apply_errors(exc, form)
+                apply_service_errors(exc, form)
             else:
                 messages.success(request, _("The monitoring schedule is added."))
                 return redirect(url)
@@ -420,7 +412,7 @@ def thresholds(request, citizen_pk):
         try:
             threshold = monitoring.threshold_set(actor=actor, citizen=citizen, **form.cleaned_data)
         except ValidationError as exc:
-            _apply_errors(exc, form)
+            apply_service_errors(exc, form)
         else:
             messages.success(
                 request,

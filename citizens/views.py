@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from careplans.views import citizen_overview_context
 from messaging.views import citizen_overview_context as messaging_overview_context
 from sectors.choices import MembershipRole, OrganisationKind
+from smartcare.forms import apply_service_errors
 
 from . import selectors, services
 from .access import Actor, actor_from_request
@@ -52,18 +53,7 @@ def _query_without_page(request) -> str:
 
 
 def _apply_errors(exc: ValidationError, form, **formsets) -> None:
-    """Show a service's ValidationError on the form field it names, on a formset
-    (``conditions``, ``contact_persons``) or at the top of the form."""
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc)
-        return
-    for field, errors in exc.error_dict.items():
-        if field in form.fields:
-            form.add_error(field, errors)
-        elif field in formsets:
-            formsets[field].non_form_errors().extend(message for error in errors for message in error.messages)
-        else:
-            form.add_error(None, errors)
+    apply_service_errors(exc, form, formsets=formsets)
 
 
 # --- lists and search --------------------------------------------------------------------------

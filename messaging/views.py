@@ -27,6 +27,7 @@ from citizens.choices import AccessAction
 from citizens.models import Citizen
 from sectors.models import User
 from sectors.selectors import organisation_members
+from smartcare.forms import apply_service_errors
 
 from . import selectors, services
 from .choices import MessageType
@@ -47,12 +48,8 @@ PREFIX_PATTERN = re.compile(r"^[a-z0-9-]{1,60}$")
 
 
 def _apply_errors(exc: ValidationError, form) -> None:
-    """Show a service's ValidationError on the field it names, or at the top of the form."""
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc)
-        return
-    for field, errors in exc.error_dict.items():
-        form.add_error(field if field in form.fields and field != "citizen" else None, errors)
+    """The citizen is chosen apart from the form's fields: its errors go at the top."""
+    apply_service_errors(exc, form, aliases={"citizen": None})
 
 
 def _query_without_page(request) -> str:

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from citizens.access import Actor, actor_from_request
+from smartcare.forms import apply_service_errors
 
 from . import selectors, services
 from .forms_ops import (
@@ -44,13 +45,7 @@ FIELD_ALIASES = {
 
 
 def _apply_errors(exc: ValidationError, form) -> None:
-    """Show a service's ValidationError on the field it names, else at the top of the form."""
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc)
-        return
-    for field, errors in exc.error_dict.items():
-        field = FIELD_ALIASES.get(field, field)
-        form.add_error(field if field in form.fields else None, errors)
+    apply_service_errors(exc, form, aliases=FIELD_ALIASES)
 
 
 def _query_without_page(request) -> str:
