@@ -445,3 +445,16 @@ MESSAGING_WEBHOOK_REQUIRE_HTTPS = env.bool("MESSAGING_WEBHOOK_REQUIRE_HTTPS", de
 # MedCom: a message with its attachments is at most 50 MB.
 MESSAGING_MAX_MESSAGE_BYTES = env.int("MESSAGING_MAX_MESSAGE_BYTES", default=50 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MESSAGING_MAX_MESSAGE_BYTES + 1024 * 1024
+
+# --- Error reporting (smartcare/sentry.py) --------------------------------------------------------
+# Errors of the web process and the worker go to Sentry when SENTRY_DSN is set, scrubbed of request
+# data, local variables and anything that looks like a CPR number before they leave.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    from smartcare.sentry import sentry_init
+
+    sentry_init(
+        dsn=SENTRY_DSN,
+        environment=env.str("SENTRY_ENVIRONMENT", default=DJANGO_ENV),
+        release=env.str("SENTRY_RELEASE", default=""),
+    )
