@@ -79,6 +79,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "smartcare.middleware.DanishFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "smartcare.uploads.RequestBodyLimitMiddleware",  # before CSRF, which reads the form
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -444,7 +445,10 @@ MESSAGING_WEBHOOK_TIMEOUT_SECONDS = env.float("MESSAGING_WEBHOOK_TIMEOUT_SECONDS
 MESSAGING_WEBHOOK_REQUIRE_HTTPS = env.bool("MESSAGING_WEBHOOK_REQUIRE_HTTPS", default=IS_PRODUCTION)
 # MedCom: a message with its attachments is at most 50 MB.
 MESSAGING_MAX_MESSAGE_BYTES = env.int("MESSAGING_MAX_MESSAGE_BYTES", default=50 * 1024 * 1024)
-DATA_UPLOAD_MAX_MEMORY_SIZE = MESSAGING_MAX_MESSAGE_BYTES + 1024 * 1024
+# Request bodies are at most Django's 2.5 MB, except where messages with attachments arrive (the views
+# marked smartcare.uploads.large_body): there the whole message, plus 1 MB for the form around it.
+MESSAGING_MAX_REQUEST_BYTES = MESSAGING_MAX_MESSAGE_BYTES + 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
 
 # --- Error reporting (smartcare/sentry.py) --------------------------------------------------------
 # Errors of the web process and the worker go to Sentry when SENTRY_DSN is set, scrubbed of request
