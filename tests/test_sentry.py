@@ -1,16 +1,13 @@
 """Error reports leave without CPR numbers or health data, and go out only when SENTRY_DSN is set."""
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from smartcare.sentry import before_breadcrumb, before_send
 
-BASE_DIR = Path(__file__).resolve().parents[1]
+from .processes import python
+
 CPRS = ["010203-1234", "0102031234", "311299-4321"]
 HEALTH = "Borgeren har hjertesvigt og tager furosemid"
 
@@ -163,18 +160,7 @@ print(json.dumps({
 
 
 def run_report(env):
-    return subprocess.run(  # noqa: S603 - a fixed command line from this module
-        [sys.executable, "-c", REPORT_SCRIPT], cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=120
-    )
-
-
-@pytest.fixture
-def development_env(tmp_path):
-    return {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": str(tmp_path),
-        "DJANGO_SETTINGS_MODULE": "smartcare.settings",
-    }
+    return python(REPORT_SCRIPT, env)
 
 
 def test_with_a_dsn_errors_are_reported_through_the_scrubber(development_env):
