@@ -44,9 +44,10 @@ def _handler(view_func: Callable, method: str) -> Callable:
 
 
 def too_large(request: HttpRequest, limit: int) -> HttpResponse:
-    """413 with a message a person can act on: a page for browsers, ``{"detail": ...}`` otherwise."""
+    """413 with a message a person can act on: a page for browsers (htmx included), ``{"detail": ...}``
+    otherwise."""
     detail = _("The request is larger than %(limit)s. Send less at a time.") % {"limit": filesizeformat(limit)}
-    if "text/html" in request.headers.get("Accept", ""):
+    if "text/html" in request.headers.get("Accept", "") or "HX-Request" in request.headers:
         return render(request, "413.html", {"detail": detail}, status=413)
     return JsonResponse({"detail": detail}, status=413)
 

@@ -58,13 +58,12 @@ def test_a_3mb_json_body_to_an_endpoint_without_attachments_is_refused(world, me
     assert response.json() == {"detail": "The request is larger than 2.5\xa0MB. Send less at a time."}
 
 
-def test_a_3mb_form_to_a_page_without_attachments_is_refused_with_a_page(client, world, message):
+@pytest.mark.parametrize(
+    "headers", [{"HTTP_ACCEPT": "text/html,application/xhtml+xml"}, {"HTTP_HX_REQUEST": "true", "HTTP_ACCEPT": "*/*"}]
+)
+def test_a_3mb_form_to_a_page_without_attachments_is_refused_with_a_page(client, world, message, headers):
     client.force_login(world.users["homecare_a"])
-    response = client.post(
-        reverse("messaging:handled", args=[message.pk]),
-        {"note": "x" * (3 * MB)},
-        HTTP_ACCEPT="text/html,application/xhtml+xml",
-    )
+    response = client.post(reverse("messaging:handled", args=[message.pk]), {"note": "x" * (3 * MB)}, **headers)
 
     assert response.status_code == 413
     html = response.content.decode()
