@@ -11,6 +11,7 @@ export PORT
 
 help:
 	@echo "make run   - set up, load demo data and start web, worker and beat on http://127.0.0.1:$(PORT)"
+	@echo "             (with DEBUG off, like production; DEBUG=true make run shows Django's debug pages)"
 	@echo "make test  - set up and run the whole test suite"
 
 $(BIN)/activate:

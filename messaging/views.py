@@ -28,6 +28,7 @@ from citizens.models import Citizen
 from sectors.models import User
 from sectors.selectors import organisation_members
 from smartcare.forms import apply_service_errors
+from smartcare.uploads import large_body
 
 from . import selectors, services
 from .choices import MessageType
@@ -156,6 +157,7 @@ def _back_to(message: Message, anchor: Message | None = None) -> str:
     return reverse("messaging:thread", args=[message.thread_id]) + f"#message-{(anchor or message).pk}"
 
 
+@large_body  # a message with its attachments
 @login_required
 @require_POST
 def reply(request, pk):
@@ -296,6 +298,7 @@ def _render_compose(request, actor: Actor, *, citizen=None, form=None, hits=None
     return render(request, "messaging/compose.html", context, status=status)
 
 
+@large_body  # a message with its attachments
 @login_required
 @require_http_methods(["GET", "POST"])
 def compose(request):

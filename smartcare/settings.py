@@ -11,16 +11,18 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-import environ
 from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from smartcare.environment import StrictEnv
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
-env = environ.Env()
+# Booleans accept only true/false, yes/no, on/off, 1/0, and a number that is not one stops start-up.
+env = StrictEnv()
 
 DJANGO_ENV = env.str("DJANGO_ENV", default="development")
 if DJANGO_ENV not in {"development", "test", "production"}:
@@ -37,7 +39,8 @@ if IS_PRODUCTION:
 else:
     SECRET_KEY = env.str("SECRET_KEY", default="django-insecure-development-only-key-not-for-production-use")
     ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
-    DEBUG = env.bool("DEBUG", default=DJANGO_ENV == "development")
+    # The demo runs like production (the portal's own error pages); DEBUG=true shows Django's debug pages.
+    DEBUG = env.bool("DEBUG", default=False)
 
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -76,6 +79,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "smartcare.middleware.DanishFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "smartcare.uploads.RequestBodyLimitMiddleware",  # before CSRF, which reads the form
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -169,6 +173,28 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# No task runs for ever: at the soft limit SoftTimeLimitExceeded is raised inside the task (its
+# transaction rolls back and the row waits for the sweeper or the next run), at the hard limit the
+# worker process is killed. Batch jobs that are safe to resume get longer limits. All stay under
+# the broker's visibility timeout, so a task still running is never handed to a second worker.
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
+CELERY_BATCH_TASK_SOFT_TIME_LIMIT = env.int("CELERY_BATCH_TASK_SOFT_TIME_LIMIT", default=1740)
+CELERY_BATCH_TASK_TIME_LIMIT = env.int("CELERY_BATCH_TASK_TIME_LIMIT", default=1800)
+for _soft, _hard in (
+    ("CELERY_TASK_SOFT_TIME_LIMIT", "CELERY_TASK_TIME_LIMIT"),
+    ("CELERY_BATCH_TASK_SOFT_TIME_LIMIT", "CELERY_BATCH_TASK_TIME_LIMIT"),
+):
+    if not 0 < vars()[_soft] < vars()[_hard] < 3600:
+        raise ImproperlyConfigured(f"{_soft} must be above 0 and below {_hard}, and {_hard} below 3600 seconds")
+CELERY_TASK_ANNOTATIONS = {
+    task: {"soft_time_limit": CELERY_BATCH_TASK_SOFT_TIME_LIMIT, "time_limit": CELERY_BATCH_TASK_TIME_LIMIT}
+    for task in (
+        "careplans.tasks.missing_measurements_check_task",
+        "messaging.tasks.digests_send_task",
+        "sectors.tasks.sessions_clear_expired",
+    )
+}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "careplans-missing-measurements": {
@@ -419,4 +445,20 @@ MESSAGING_WEBHOOK_TIMEOUT_SECONDS = env.float("MESSAGING_WEBHOOK_TIMEOUT_SECONDS
 MESSAGING_WEBHOOK_REQUIRE_HTTPS = env.bool("MESSAGING_WEBHOOK_REQUIRE_HTTPS", default=IS_PRODUCTION)
 # MedCom: a message with its attachments is at most 50 MB.
 MESSAGING_MAX_MESSAGE_BYTES = env.int("MESSAGING_MAX_MESSAGE_BYTES", default=50 * 1024 * 1024)
-DATA_UPLOAD_MAX_MEMORY_SIZE = MESSAGING_MAX_MESSAGE_BYTES + 1024 * 1024
+# Request bodies are at most Django's 2.5 MB, except where messages with attachments arrive (the views
+# marked smartcare.uploads.large_body): there the whole message, plus 1 MB for the form around it.
+MESSAGING_MAX_REQUEST_BYTES = MESSAGING_MAX_MESSAGE_BYTES + 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
+
+# --- Error reporting (smartcare/sentry.py) --------------------------------------------------------
+# Errors of the web process and the worker go to Sentry when SENTRY_DSN is set, scrubbed of request
+# data, local variables and anything that looks like a CPR number before they leave.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    from smartcare.sentry import sentry_init
+
+    sentry_init(
+        dsn=SENTRY_DSN,
+        environment=env.str("SENTRY_ENVIRONMENT", default=DJANGO_ENV),
+        release=env.str("SENTRY_RELEASE", default=""),
+    )

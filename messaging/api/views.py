@@ -40,6 +40,7 @@ from citizens.api.views import api_actor, field_errors
 from citizens.choices import AccessAction
 from citizens.models import Citizen
 from sectors.api.views import ACTING_HEADER
+from smartcare.uploads import large_body
 
 from .. import selectors, services
 from ..filtersets import SENT, DeliveryFilterSet, MessageFilterSet
@@ -283,6 +284,7 @@ class MessageViewSet(viewsets.GenericViewSet):
         data = ThreadSerializer({"thread": message.thread, "messages": messages}, context=self._context(actor)).data
         return Response(data)
 
+    @large_body  # a message with its attachments
     def create(self, request: Request) -> Response:
         arguments = _parsed(MessageSendSerializer, request).service_arguments()
         actor = api_actor(request)
@@ -291,6 +293,7 @@ class MessageViewSet(viewsets.GenericViewSet):
         return self._answer(actor, message, http_status=status.HTTP_201_CREATED)
 
     @action(detail=True, methods=["post"])
+    @large_body  # a message with its attachments
     def reply(self, request: Request, pk=None) -> Response:
         actor = api_actor(request)
         message = self._message(actor)

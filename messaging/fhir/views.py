@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -20,6 +19,8 @@ from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
+
+from smartcare.uploads import large_body
 
 from .acknowledgement import operation_outcome
 from .incoming import XML, format_of, process_message
@@ -53,6 +54,12 @@ def _token_user(request: HttpRequest):
     return found[0] if found else None
 
 
+def _too_large(request: HttpRequest, limit: int) -> HttpResponse:
+    fmt = format_of((request.content_type or "").lower())
+    return _outcome(413, "MSG_Element_To_Long", _("The message is too large."), "too-long", fmt)
+
+
+@large_body(refuse=_too_large)  # bundles carry their attachments, base64-encoded
 @csrf_exempt
 @require_POST
 def process_message_view(request: HttpRequest) -> HttpResponse:
@@ -71,9 +78,6 @@ def process_message_view(request: HttpRequest) -> HttpResponse:
             "not-supported",
             fmt,
         )
-    try:
-        body = request.body
-    except RequestDataTooBig:
-        return _outcome(413, "MSG_Element_To_Long", _("The message is too large."), "too-long", fmt)
+    body = request.read()  # its declared length was checked against the message limit (large_body)
     status, resource = process_message(body, content_type, user=user)
     return _render(status, resource, fmt)
