@@ -638,11 +638,11 @@ def test_an_exported_message_posted_again_is_a_duplicate_and_with_new_ids_arrive
 def test_a_database_failure_is_a_transient_error_and_the_resend_is_processed(world, post):
     from unittest import mock
 
-    from django.db import DatabaseError
+    from django.db import OperationalError
 
     bundle = care(world)
     before = counts()
-    with mock.patch("messaging.services.message_import", side_effect=DatabaseError("connection lost")):
+    with mock.patch("messaging.services.message_import", side_effect=OperationalError("connection lost")):
         ack = ack_of(post(bundle))
     assert ack["code"] == "transient-error" and ack["issues"] == ["MSG_Mailbox_Out_Of_Operation"]
     assert counts() == before and not FhirReceipt.objects.exists()
