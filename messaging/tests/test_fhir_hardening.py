@@ -50,7 +50,7 @@ NOT_FHIR_XML = {
     "unknown element": b'<Bundle xmlns="http://hl7.org/fhir"><id value="x"/><type value="message"/>'
     b'<bogus value="1"/></Bundle>',
     "foreign namespace": b'<Bundle xmlns="http://hl7.org/fhir"><id value="x"/><type value="message"/>'
-    b'<o:type xmlns:o="urn:other" value="1"/></Bundle>',
+    b'<x:y xmlns:x="urn:other" value="1"/></Bundle>',
     "no namespace": b'<Bundle><id value="x"/><type value="message"/></Bundle>',
     "no namespace inside": b'<Bundle xmlns="http://hl7.org/fhir"><id xmlns="" value="x"/></Bundle>',
     "prefixed, no MessageHeader": b'<f:Bundle xmlns:f="http://hl7.org/fhir"><f:id value="x"/>'
