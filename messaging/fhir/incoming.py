@@ -133,8 +133,8 @@ class Message_:
     def resolve(self, reference: dict | None, resource_type: str | None = None) -> dict[str, Any] | None:
         ref = (reference or {}).get("reference") or ""
         found = self.by_ref.get(ref)
-        if found is None and "/" in ref:
-            parts = ref.rstrip("/").split("/")
+        parts = ref.rstrip("/").split("/")
+        if found is None and len(parts) >= 2:
             found = self.by_ref.get(f"{parts[-2]}/{parts[-1]}")
         if found is not None and resource_type and found.get("resourceType") != resource_type:
             return None
