@@ -523,8 +523,8 @@ class Incoming:
             )
         texts, attachments, links, author_name, author_phone = self._payload(communication)
         check_length(Message, "topic", topic, "Communication.topic")
-        check_length(Message, "author_name", author_name, "The author's name")
-        check_length(Message, "author_phone", author_phone, "The author's phone number")
+        check_length(Message, "author_name", author_name, "Practitioner.name")
+        check_length(Message, "author_phone", author_phone, "ContactPoint.value")
         if not texts:
             raise Reject("MSG_RESOURCE_REQUIRED", _("The Communication must have a message text."), "required")
         citizen = Citizen.objects.filter(cpr=cpr).first()
@@ -576,7 +576,7 @@ class Incoming:
                     extension = services.ATTACHMENT_TYPES.get(attachment.get("contentType") or "")
                     if extension and not title.lower().endswith(f".{extension}"):
                         title = f"{title}.{extension}"
-                    check_length(Attachment, "filename", title, "An attachment's title")
+                    check_length(Attachment, "filename", title, "Attachment.title")
                     attachments.append(SimpleUploadedFile(title, content))
                 elif attachment.get("url"):
                     links.append(f"{title}: {attachment['url']}")

@@ -121,26 +121,18 @@ def _value_mutations(bundle: dict, rng: random.Random, rounds: int) -> Iterator[
     dates = [(p, v) for p, v in strings if len(v) >= 20 and v[4:5] == "-" and "T" in v]
     references = [(p, v) for p, v in strings if p[-1] == "reference"]
     containers = list(_containers(bundle))
+    replacements = [
+        ("wrong type", [p for p, _v in leaves], WRONG_TYPES),
+        ("odd string", [p for p, _v in strings], STRINGS),
+        ("odd date", [p for p, _v in dates], DATES),
+        ("bad reference", [p for p, _v in references], REFERENCES),
+    ]
     for round_ in range(rounds):
-        path, _value = rng.choice(leaves)
-        mutated = copy.deepcopy(bundle)
-        _set(mutated, path, rng.choice(WRONG_TYPES))
-        yield f"{round_}: wrong type at {path}", mutated
-
-        path, _value = rng.choice(strings)
-        mutated = copy.deepcopy(bundle)
-        _set(mutated, path, rng.choice(STRINGS))
-        yield f"{round_}: odd string at {path}", mutated
-
-        path, _value = rng.choice(dates)
-        mutated = copy.deepcopy(bundle)
-        _set(mutated, path, rng.choice(DATES))
-        yield f"{round_}: odd date at {path}", mutated
-
-        path, _value = rng.choice(references)
-        mutated = copy.deepcopy(bundle)
-        _set(mutated, path, rng.choice(REFERENCES))
-        yield f"{round_}: bad reference at {path}", mutated
+        for kind, paths, values in replacements:
+            path = rng.choice(paths)
+            mutated = copy.deepcopy(bundle)
+            _set(mutated, path, rng.choice(values))
+            yield f"{round_}: {kind} at {path}", mutated
 
         path = rng.choice([p for p in containers if p and _get(bundle, p)])
         mutated = copy.deepcopy(bundle)
