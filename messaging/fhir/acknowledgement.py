@@ -11,11 +11,13 @@ the code is not ok, an OperationOutcome whose issues carry a ``MSG_…`` code an
 from __future__ import annotations
 
 import datetime
+import json
 import re
 import uuid
 from collections.abc import Sequence
 from typing import Any
 
+from django.db import DatabaseError
 from django.utils import timezone
 from fhir.resources.R4B.bundle import Bundle
 
@@ -60,12 +62,22 @@ def fhir_id(value: str) -> str:
 
 def _organization(org: Organisation | dict[str, Any]) -> dict[str, Any]:
     """A portal organisation, or the Organization resource a sender wrote (echoed when the
-    receiver it names is unknown to the portal)."""
-    return dict(org) if isinstance(org, dict) else resources.organization(org)
+    receiver it names is unknown to the portal). FHIR lets a sender leave out the id of a resource
+    it names by a ``urn:uuid:`` fullUrl; the echo gets one from its identifiers (the same each time,
+    so a resend is answered alike)."""
+    if not isinstance(org, dict):
+        return resources.organization(org)
+    resource = dict(org)
+    if not resource.get("id"):
+        resource["id"] = resources.stable_id("organization", json.dumps(resource.get("identifier"), sort_keys=True))
+    return resource
 
 
 def _endpoint(org: Organisation | dict[str, Any]) -> str:
-    webhook = None if isinstance(org, dict) else getattr(org, "webhook", None)
+    try:
+        webhook = None if isinstance(org, dict) else getattr(org, "webhook", None)
+    except DatabaseError:  # the answer that says "try again later" must not need the database
+        webhook = None
     return webhook.url if webhook is not None and webhook.active else codes.UNKNOWN_ENDPOINT
 
 

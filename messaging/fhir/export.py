@@ -29,6 +29,8 @@ from ..models import Message, Recipient
 from . import codes, resources
 
 MEDCOM_TYPES = (MessageType.CARE_COMMUNICATION, MessageType.HOSPITAL_NOTIFICATION)
+# What ``message_bundle`` exports: the MedCom messages and their acknowledgements.
+EXPORTED_TYPES = (*MEDCOM_TYPES, MessageType.ACKNOWLEDGEMENT)
 EVENT = {
     MessageType.CARE_COMMUNICATION: codes.EVENT_CARE_COMMUNICATION,
     MessageType.HOSPITAL_NOTIFICATION: codes.EVENT_HOSPITAL_NOTIFICATION,

@@ -33,13 +33,10 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.utils import dateparse, timezone
 from django.utils.translation import gettext as _
 from fhir.resources.R4B.bundle import Bundle
-from lxml import etree
-from pydantic import ValidationError as PydanticValidationError
 
 from citizens.access import Actor
 from citizens.cpr import parse_cpr
@@ -51,13 +48,22 @@ from sectors.models import Membership, Organisation
 
 from .. import services
 from ..choices import AckCode, Activity, HospitalCode, Priority, RecipientRole, Revision
-from ..models import FhirReceipt, HospitalEvent, Message, Recipient
+from ..models import Attachment, FhirReceipt, HospitalEvent, Message, Recipient
 from . import codes, resources
 from .acknowledgement import acknowledgement_bundle, operation_outcome
+from .checks import (
+    IdentifierConflict,
+    check_length,
+    check_patient_lengths,
+    check_unique_entries,
+    organisation_identified,
+)
+from .errors import TRANSIENT_ERRORS, BadRequest, Reject, portal_failure, service_rejection, service_text
+from .parsing import JSON, XML, format_of, parse
+from .parsing import fhir_datetime as _when
 
 logger = logging.getLogger(__name__)
 
-JSON, XML = "json", "xml"
 EVENTS = {codes.EVENT_CARE_COMMUNICATION, codes.EVENT_HOSPITAL_NOTIFICATION, codes.EVENT_ACKNOWLEDGEMENT}
 CARE_ACTIVITIES = {Activity.NEW.value, Activity.REPLY.value, Activity.FORWARD.value}
 # MedCom's other CareCommunication activities: known, but not something the portal can show.
@@ -69,62 +75,6 @@ LEAVE_PERIOD = "leave-period-extension"
 CPR_MESSAGE = (
     "The Patient's CPR identifier is not a valid CPR number (10 digits, DDMMYYSSSS, starting with a real date)."
 )
-
-
-def format_of(content_type: str) -> str:
-    return XML if "xml" in (content_type or "").lower() else JSON
-
-
-class BadRequest(Exception):
-    """Not a message bundle: answered with an OperationOutcome, no acknowledgement."""
-
-    def __init__(self, msg_code: str, text: str, issue_type: str = "structure"):
-        super().__init__(text)
-        self.issue = (msg_code, text, issue_type)
-
-
-class Reject(Exception):
-    """A MedCom rule is broken: a fatal-error acknowledgement. ``store`` is False when the answer
-    must not be kept for the MessageHeader id (the sender was not proven, or the id belongs to
-    another message)."""
-
-    def __init__(self, msg_code: str, text: str, issue_type: str = "invariant", *, store: bool = True):
-        super().__init__(text)
-        self.issue = (msg_code, text, issue_type)
-        self.store = store
-
-
-# --- reading the bundle -------------------------------------------------------------------------
-
-
-def parse(body: bytes, fmt: str) -> dict[str, Any]:
-    """The bundle as FHIR JSON (the same shape whether it came as JSON or XML)."""
-    try:
-        if fmt == XML:
-            parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
-            bundle = Bundle.model_validate_xml(body, xmlparser=parser)
-        else:
-            bundle = Bundle.model_validate_json(body)
-    except PydanticValidationError as exc:
-        # The locations only: the input values may be health data.
-        where = "; ".join(
-            f"{'.'.join(str(p) for p in error.get('loc', ()))}: {error.get('msg', '')}" for error in exc.errors()[:5]
-        )
-        raise BadRequest(
-            "MSG_BAD_SYNTAX", _("The body is not a valid FHIR Bundle: %(where)s") % {"where": where[:800]}
-        ) from None
-    except (etree.Error, ValueError, TypeError, UnicodeDecodeError, RecursionError) as exc:
-        kind = "XML" if fmt == XML else "JSON"
-        raise BadRequest(
-            "MSG_BAD_SYNTAX",
-            _("The body is not readable FHIR %(kind)s: %(error)s") % {"kind": kind, "error": str(exc)[:300]},
-        ) from None
-    data = json.loads(bundle.model_dump_json())
-    if data.get("type") != "message":
-        raise BadRequest("MSG_PARAM_INVALID", _("The Bundle must be of type 'message'."), "invalid")
-    if not any((e.get("resource") or {}).get("resourceType") == "MessageHeader" for e in data.get("entry") or []):
-        raise BadRequest("MSG_RESOURCE_REQUIRED", _("The message bundle has no MessageHeader."), "required")
-    return data
 
 
 def _id_of(reference: str | None) -> str:
@@ -147,17 +97,6 @@ def _coding(concept: dict | None, system: str | None = None) -> str:
         if system is None or coding.get("system") == system:
             return coding.get("code") or ""
     return ""
-
-
-def _when(value: str | None, what: str) -> datetime.datetime:
-    parsed = dateparse.parse_datetime(value or "") if value and "T" in value else None
-    if parsed is None or timezone.is_naive(parsed):
-        raise Reject(
-            "MSG_DATE_FORMAT",
-            _("%(what)s must be a date and time with a time zone.") % {"what": what},
-            "value",
-        )
-    return parsed
 
 
 @dataclass
@@ -194,8 +133,8 @@ class Message_:
     def resolve(self, reference: dict | None, resource_type: str | None = None) -> dict[str, Any] | None:
         ref = (reference or {}).get("reference") or ""
         found = self.by_ref.get(ref)
-        if found is None and "/" in ref:
-            parts = ref.rstrip("/").split("/")
+        parts = ref.rstrip("/").split("/")
+        if found is None and len(parts) >= 2:
             found = self.by_ref.get(f"{parts[-2]}/{parts[-1]}")
         if found is not None and resource_type and found.get("resourceType") != resource_type:
             return None
@@ -262,15 +201,6 @@ class Message_:
 
 def identifiers(resource: dict[str, Any] | None) -> tuple[str | None, str | None]:
     return resources.identifier_of(resource or {}, codes.SOR), resources.identifier_of(resource or {}, codes.GLN)
-
-
-def _known(sor: str | None, gln: str | None, queryset=None) -> Organisation | None:
-    queryset = Organisation.objects.all() if queryset is None else queryset
-    if sor:
-        found = queryset.filter(sor_code=sor).first()
-        if found is not None:
-            return found
-    return queryset.filter(gln=gln).first() if gln else None
 
 
 # --- the answer -------------------------------------------------------------------------------
@@ -384,7 +314,15 @@ class Incoming:
         mine = Organisation.objects.filter(
             pk__in=Membership.objects.active().filter(user=self.user).values("organisation_id"), is_active=True
         )
-        self.sender = _known(sor, gln, mine)
+        try:
+            self.sender = organisation_identified(sor, gln, mine)
+        except IdentifierConflict:
+            raise Reject(
+                "MSG_PARAM_INVALID",
+                _("The sender's SOR code and GLN do not name the same organisation."),
+                "business-rule",
+                store=False,
+            ) from None
         if self.sender is None:
             raise Reject(
                 "MSG_RESOURCE_NOT_ALLOWED",
@@ -492,7 +430,10 @@ class Incoming:
                     _("Every receiver must be an Organization in the bundle with a SOR and a GLN identifier."),
                     "required",
                 )
-            organisation = _known(sor, gln, Organisation.objects.filter(is_active=True))
+            try:
+                organisation = organisation_identified(sor, gln, Organisation.objects.filter(is_active=True))
+            except IdentifierConflict:
+                organisation = None
             if organisation is None:
                 raise Reject(
                     "MSG_Receiver_Identifier_UNKNOWN",
@@ -581,6 +522,9 @@ class Incoming:
                 "business-rule",
             )
         texts, attachments, links, author_name, author_phone = self._payload(communication)
+        check_length(Message, "topic", topic, "Communication.topic")
+        check_length(Message, "author_name", author_name, "Practitioner.name")
+        check_length(Message, "author_phone", author_phone, "ContactPoint.value")
         if not texts:
             raise Reject("MSG_RESOURCE_REQUIRED", _("The Communication must have a message text."), "required")
         citizen = Citizen.objects.filter(cpr=cpr).first()
@@ -631,8 +575,9 @@ class Incoming:
                     # MedCom's title has no file extension; the portal's file name has (as in the portal).
                     extension = services.ATTACHMENT_TYPES.get(attachment.get("contentType") or "")
                     if extension and not title.lower().endswith(f".{extension}"):
-                        title = f"{title[:250]}.{extension}"
-                    attachments.append(SimpleUploadedFile(title[:255], content))
+                        title = f"{title}.{extension}"
+                    check_length(Attachment, "filename", title, "Attachment.title")
+                    attachments.append(SimpleUploadedFile(title, content))
                 elif attachment.get("url"):
                     links.append(f"{title}: {attachment['url']}")
         return texts, attachments, links, author_name, author_phone
@@ -811,10 +756,26 @@ def process_message(body: bytes, content_type: str, *, user) -> tuple[int, dict[
     incoming = Incoming(msg, user)
     try:
         answer = _process(incoming)
-    except Exception:  # noqa: BLE001 - the sender gets "try again", never a 500
+    except TRANSIENT_ERRORS:
+        logger.exception("$process-message: database unavailable")
+        answer = _unavailable(incoming)
+    except Exception:  # noqa: BLE001 - fails again on a resend: a fatal error, never a 500
         logger.exception("$process-message: unexpected error")
-        answer = Answer(200, incoming.transient())
+        answer = _failed(incoming)
     return answer.status, answer.resource
+
+
+def _unavailable(incoming: Incoming) -> Answer:
+    """Send it again later (an acknowledgement is never acknowledged: an HTTP 503 for it)."""
+    if incoming.msg.event == codes.EVENT_ACKNOWLEDGEMENT:
+        return Answer(503, operation_outcome([("MSG_Mailbox_Out_Of_Operation", _("Try again later."), "transient")]))
+    return Answer(200, incoming.transient())
+
+
+def _failed(incoming: Incoming) -> Answer:
+    if incoming.msg.event == codes.EVENT_ACKNOWLEDGEMENT:
+        return Answer(422, operation_outcome([portal_failure().issue]))
+    return Answer(200, incoming.fatal(portal_failure()))
 
 
 def webhook_acknowledgement(body: bytes, content_type: str, *, delivery) -> bool:
@@ -846,60 +807,39 @@ def webhook_acknowledgement(body: bytes, content_type: str, *, delivery) -> bool
 def _process(incoming: Incoming) -> Answer:
     try:
         incoming.check_header()
+        check_unique_entries(incoming.msg.data)
         incoming.check_sender()
         if incoming.msg.event == codes.EVENT_ACKNOWLEDGEMENT:
-            return _guarded(incoming, incoming.acknowledgement)
+            return _guarded(incoming.acknowledgement)
         incoming.check_bundle_id()
         duplicate = incoming.duplicate()
         if duplicate is not None:
             return Answer(200, duplicate)
     except Reject as exc:
         return Answer(200, incoming.fatal(exc))
-    except DatabaseError:
-        logger.exception("$process-message: database error before processing")
-        return Answer(200, incoming.transient())
-    for attempt in range(2):
+    for attempt in (1, 2):
         try:
             return Answer(200, _create(incoming))
         except IntegrityError:
             # The same message posted twice at once: the other one won; answer as its duplicate.
-            if attempt == 0:
-                try:
-                    duplicate = incoming.duplicate()
-                except Reject as exc:
-                    return Answer(200, incoming.fatal(exc))
-                if duplicate is not None:
-                    return Answer(200, duplicate)
-            logger.exception("$process-message: integrity error")
-            return Answer(200, incoming.transient())
-    return Answer(200, incoming.transient())  # pragma: no cover
+            # Or another message registered the same citizen at the same time: once more.
+            logger.warning("$process-message: integrity error (attempt %d)", attempt)
+            try:
+                duplicate = incoming.duplicate()
+            except Reject as exc:
+                return Answer(200, incoming.fatal(exc))
+            if duplicate is not None:
+                return Answer(200, duplicate)
+    logger.error("$process-message: integrity error twice for message %s", incoming.msg.header_id)
+    return _failed(incoming)
 
 
-def _guarded(incoming: Incoming, step) -> Answer:
+def _guarded(step) -> Answer:
     try:
         with transaction.atomic():
             return step()
     except (ValidationError, PermissionDenied) as exc:
-        return Answer(422, operation_outcome([("MSG_PARAM_INVALID", _text(exc), "invalid")]))
-    except DatabaseError:
-        logger.exception("$process-message: database error")
-        return Answer(503, operation_outcome([("MSG_Mailbox_Out_Of_Operation", _("Try again later."), "transient")]))
-
-
-def _text(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):
-        return " ".join(str(m) for m in exc.messages)
-    return str(exc) or _("The sender may not do this.")
-
-
-SERVICE_FIELD_CODES = {
-    "citizen": "MSG_NO_EXIST",
-    "attachments": "MSG_VALUESET_VALUE_UNKNOWN",
-    "cpr": "MSG_BAD_FORMAT",
-    "name": "MSG_RESOURCE_REQUIRED",
-    "receiver": "MSG_RECEIVER_UNABLE_TO_RECEIVE_MSG_TYPE",
-    "cc": "MSG_RECEIVER_UNABLE_TO_RECEIVE_MSG_TYPE",
-}
+        return Answer(422, operation_outcome([("MSG_PARAM_INVALID", service_text(exc), "invalid")]))
 
 
 def _create(incoming: Incoming) -> dict[str, Any]:
@@ -912,6 +852,8 @@ def _create(incoming: Incoming) -> dict[str, Any]:
     )
     try:
         with transaction.atomic():
+            if incoming.msg.event == codes.EVENT_HOSPITAL_NOTIFICATION:
+                check_patient_lengths(incoming.msg.all("Patient"))
             message = handler()
             ack = services.acknowledgement_send(message=message, organisation=incoming.receiver, code=AckCode.OK)
             answer = incoming.ok(ack)
@@ -919,16 +861,8 @@ def _create(incoming: Incoming) -> dict[str, Any]:
             return answer
     except Reject as exc:
         rejection = exc
-    except ValidationError as exc:
-        field_name = next(iter(exc.error_dict), "") if hasattr(exc, "error_dict") else ""
-        rejection = Reject(SERVICE_FIELD_CODES.get(field_name, "MSG_PARAM_INVALID"), _text(exc), "business-rule")
-    except PermissionDenied as exc:
-        rejection = Reject("MSG_RESOURCE_NOT_ALLOWED", _text(exc), "forbidden")
-    except IntegrityError:
-        raise
-    except DatabaseError:
-        logger.exception("$process-message: database error")
-        return incoming.transient()
+    except (ValidationError, PermissionDenied) as exc:
+        rejection = service_rejection(exc)
     answer = incoming.fatal(rejection)
     if rejection.store:
         with transaction.atomic():

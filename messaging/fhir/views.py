@@ -2,19 +2,19 @@
 
 Integrations only: the integration token (``Authorization: Token <key>``), never a browser
 session, so there is no CSRF to check (a browser cannot send the token on its own). The body is
-FHIR JSON or XML by its Content-Type, and the answer comes back in the same format; the rules and
-the answer are ``incoming.process_message``'s.
+FHIR JSON or XML by its Content-Type; the answer is in the format that ``_format`` or ``Accept``
+asks for, else in the body's. The rules and the answer are ``incoming.process_message``'s.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 from rest_framework.authentication import TokenAuthentication
@@ -23,7 +23,10 @@ from rest_framework.exceptions import AuthenticationFailed
 from smartcare.uploads import large_body
 
 from .acknowledgement import operation_outcome
-from .incoming import XML, format_of, process_message
+from .incoming import process_message
+from .parsing import XML, answer_format, format_of
+
+logger = logging.getLogger(__name__)
 
 FHIR_JSON = "application/fhir+json"
 FHIR_XML = "application/fhir+xml"
@@ -61,10 +64,26 @@ def _too_large(request: HttpRequest, limit: int) -> HttpResponse:
 
 @large_body(refuse=_too_large)  # bundles carry their attachments, base64-encoded
 @csrf_exempt
-@require_POST
 def process_message_view(request: HttpRequest) -> HttpResponse:
+    """Every answer is FHIR, whatever goes wrong: a FHIR client cannot read Django's error pages."""
     content_type = (request.content_type or "").lower()
-    fmt = format_of(content_type)
+    fmt = answer_format(
+        format_param=request.GET.get("_format"),
+        accept=request.META.get("HTTP_ACCEPT"),
+        body_format=format_of(content_type),
+    )
+    try:
+        return _process_message(request, content_type, fmt)
+    except Exception:  # noqa: BLE001 - an OperationOutcome, never Django's HTML page
+        logger.exception("$process-message: unexpected error")
+        return _outcome(500, "", _("The portal failed to process the request."), "exception", fmt)
+
+
+def _process_message(request: HttpRequest, content_type: str, fmt: str) -> HttpResponse:
+    if request.method != "POST":
+        response = _outcome(405, "", _("$process-message only accepts POST."), "not-supported", fmt)
+        response["Allow"] = "POST"
+        return response
     user = _token_user(request)
     if user is None:
         response = _outcome(401, "", _("Send the integration token: Authorization: Token <key>."), "login", fmt)

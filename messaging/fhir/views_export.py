@@ -8,6 +8,7 @@ is logged with action export.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.http import Http404
@@ -15,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from fhir.resources.R4B.operationoutcome import OperationOutcome
+from rest_framework.exceptions import APIException
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
@@ -27,20 +29,31 @@ from citizens.choices import AccessAction
 from sectors.api.views import ACTING_HEADER
 
 from .. import selectors
-from .export import bundle_json, bundle_xml, message_bundle
+from .export import EXPORTED_TYPES, bundle_json, bundle_xml, message_bundle
+
+logger = logging.getLogger(__name__)
 
 FHIR_JSON = "application/fhir+json"
 FHIR_XML = "application/fhir+xml"
 XML_FORMATS = {"xml", FHIR_XML, "application/xml", "text/xml"}
 
 
+class ExportFailed(APIException):
+    status_code = 500
+    default_detail = _("The message could not be exported. The failure has been logged; try again later.")
+    default_code = "exception"
+
+
 def _outcome(data: Any) -> OperationOutcome:
     """An error answer (DRF's ``{"detail": ...}``) as the FHIR OperationOutcome a FHIR client expects."""
     detail = data.get("detail", data) if isinstance(data, dict) else data
     code = getattr(detail, "code", "") or "processing"
-    issue_code = {"not_found": "not-found", "not_authenticated": "login", "permission_denied": "forbidden"}.get(
-        code, "processing"
-    )
+    issue_code = {
+        "not_found": "not-found",
+        "not_authenticated": "login",
+        "permission_denied": "forbidden",
+        "exception": "exception",
+    }.get(code, "processing")
     return OperationOutcome.model_validate(
         {
             "resourceType": "OperationOutcome",
@@ -133,6 +146,7 @@ DOWNLOAD = OpenApiParameter(
                 "received or about a citizen it has no relationship with: indistinguishable on purpose."
             ),
         ),
+        500: OpenApiResponse(OpenApiTypes.OBJECT, description=_("The export failed (logged): an OperationOutcome.")),
     },
 )
 class BundleView(APIView):
@@ -142,12 +156,17 @@ class BundleView(APIView):
     def get(self, request: Request, pk) -> Response:
         actor = api_actor(request)
         message = selectors.message_get(actor=actor, pk=pk, action=AccessAction.EXPORT)
+        if message.type not in EXPORTED_TYPES:  # a portal notification is no MedCom message
+            raise Http404
+        xml = request.accepted_renderer.format == "xml"
         try:
             bundle = message_bundle(message, for_organisation=actor.organisation)
-        except ValueError as exc:  # a portal notification
-            raise Http404 from exc
-        xml = request.accepted_renderer.format == "xml"
-        response = Response(bundle_xml(bundle) if xml else bundle_json(bundle))
+            content = bundle_xml(bundle) if xml else bundle_json(bundle)
+        except Exception:  # noqa: BLE001 - the exporter failed: say so, do not pretend the message is missing
+            # The message id only: the bundle is health data.
+            logger.exception("FHIR export of message %s failed", message.pk)
+            raise ExportFailed from None
+        response = Response(content)
         if request.query_params.get("download") in {"1", "true", "yes"}:
             response["Content-Disposition"] = f'attachment; filename="{message.pk}.{"xml" if xml else "json"}"'
         return response

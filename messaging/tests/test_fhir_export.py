@@ -487,6 +487,28 @@ def test_the_outsider_gets_404_and_nothing_is_logged(client, world, actor, deliv
     assert not exports(message).exists()
 
 
+def test_an_export_that_fails_is_a_logged_500_not_a_missing_message(client, world, actor, deliver, caplog):
+    from unittest import mock
+
+    message = deliver(send, world, actor)
+    client.force_login(world.users["gp_a"])
+    with mock.patch("messaging.fhir.views_export.message_bundle", side_effect=ValueError(world.citizen.cpr)):
+        response = client.get(url(message))
+        xml = client.get(url(message, _format="xml"))
+    assert response.status_code == 500
+    assert response["Content-Type"] == "application/fhir+json"
+    outcome = response.json()
+    assert outcome["resourceType"] == "OperationOutcome" and outcome["issue"][0]["code"] == "exception"
+    assert xml.status_code == 500 and xml["Content-Type"] == "application/fhir+xml"
+    failures = [r for r in caplog.records if r.name == "messaging.fhir.views_export"]
+    assert failures and failures[0].getMessage() == f"FHIR export of message {message.pk} failed"
+    assert all(world.citizen.cpr not in r.getMessage() for r in failures)
+    # outside the user's access it is still a missing message
+    client.force_login(world.users["gp_b"])
+    with mock.patch("messaging.fhir.views_export.message_bundle", side_effect=ValueError("x")):
+        assert client.get(url(message)).status_code == 404
+
+
 def test_an_unknown_message_is_404(client, world):
     client.force_login(world.users["gp_a"])
     assert client.get(reverse("fhir:bundle", args=["00000000-0000-4000-8000-000000000000"])).status_code == 404

@@ -10,7 +10,6 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 from fhir.resources.R4B.bundle import Bundle
-from rest_framework.authtoken.models import Token
 
 from citizens.models import Citizen, HospitalStay
 from messaging.choices import AckCode, Category, HospitalCode, MessageType, Priority, Revision
@@ -19,71 +18,8 @@ from messaging.fhir.acknowledgement import acknowledgement_bundle
 from messaging.models import FhirReceipt, HospitalEvent, Message, Recipient
 
 from . import fixtures_fhir as fx
+from .fhir_post import FHIR_JSON, FHIR_XML, NEW_CPR, URL, ack_of, care, counts, notification
 from .helpers import PDF, admit, send
-
-URL = "/fhir/$process-message"
-FHIR_JSON = "application/fhir+json"
-FHIR_XML = "application/fhir+xml"
-NEW_CPR = "1503751118"
-
-
-@pytest.fixture
-def token(world):
-    return lambda name: Token.objects.get_or_create(user=world.users[name])[0].key
-
-
-@pytest.fixture
-def post(client, token, django_capture_on_commit_callbacks):
-    def _post(bundle, *, as_user="gp_a", fmt="json", raw: bytes | None = None, auth=True):
-        body = raw if raw is not None else (fx.as_xml(bundle) if fmt == "xml" else json.dumps(bundle).encode())
-        headers = {"HTTP_AUTHORIZATION": f"Token {token(as_user)}"} if auth else {}
-        with django_capture_on_commit_callbacks(execute=True):
-            return client.post(URL, data=body, content_type=FHIR_XML if fmt == "xml" else FHIR_JSON, **headers)
-
-    return _post
-
-
-def ack_of(response) -> dict:
-    """The acknowledgement in the answer: (response code, MSG_ codes, the bundle as JSON)."""
-    assert response.status_code == 200, response.content
-    if response["Content-Type"].startswith(FHIR_XML):
-        data = json.loads(Bundle.model_validate_xml(response.content).model_dump_json())
-    else:
-        data = response.json()
-    header = fx.header_of(data)
-    assert header["eventCoding"]["code"] == codes.EVENT_ACKNOWLEDGEMENT
-    issues = [
-        coding["code"]
-        for e in data["entry"]
-        if e["resource"]["resourceType"] == "OperationOutcome"
-        for issue in e["resource"]["issue"]
-        for coding in issue["details"].get("coding", [])
-    ]
-    texts = [
-        issue["details"]["text"]
-        for e in data["entry"]
-        if e["resource"]["resourceType"] == "OperationOutcome"
-        for issue in e["resource"]["issue"]
-    ]
-    return {
-        "code": header["response"]["code"],
-        "acknowledged": header["response"]["identifier"],
-        "issues": issues,
-        "texts": texts,
-        "bundle": data,
-    }
-
-
-def care(world, **kwargs):
-    kwargs.setdefault("sender", world.clinic_a)
-    kwargs.setdefault("receiver", world.municipality_a)
-    kwargs.setdefault("cpr", world.citizen.cpr)
-    return fx.care_communication(**kwargs)
-
-
-def counts():
-    return (Message.objects.count(), Recipient.objects.count(), Citizen.objects.count(), HospitalStay.objects.count())
-
 
 # --- CareCommunication --------------------------------------------------------------------------
 
@@ -385,14 +321,6 @@ def test_the_same_message_header_id_from_another_sender_is_refused(world, post, 
 # --- HospitalNotification -----------------------------------------------------------------------
 
 
-def notification(world, **kwargs):
-    kwargs.setdefault("sender", world.department)
-    kwargs.setdefault("receiver", world.municipality_a)
-    kwargs.setdefault("cpr", NEW_CPR)
-    kwargs.setdefault("start", timezone.now() - datetime.timedelta(hours=3))
-    return fx.hospital_notification(**kwargs)
-
-
 def test_stin_for_an_unregistered_citizen_registers_them_and_starts_the_stay(world, post, client):
     bundle = notification(world, first_name="Ole Bent", last_name="Madsen")
     ack = ack_of(post(bundle, as_user="hospital_nurse"))
@@ -638,11 +566,11 @@ def test_an_exported_message_posted_again_is_a_duplicate_and_with_new_ids_arrive
 def test_a_database_failure_is_a_transient_error_and_the_resend_is_processed(world, post):
     from unittest import mock
 
-    from django.db import DatabaseError
+    from django.db import OperationalError
 
     bundle = care(world)
     before = counts()
-    with mock.patch("messaging.services.message_import", side_effect=DatabaseError("connection lost")):
+    with mock.patch("messaging.services.message_import", side_effect=OperationalError("connection lost")):
         ack = ack_of(post(bundle))
     assert ack["code"] == "transient-error" and ack["issues"] == ["MSG_Mailbox_Out_Of_Operation"]
     assert counts() == before and not FhirReceipt.objects.exists()
