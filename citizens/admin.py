@@ -4,14 +4,15 @@ Superusers see every citizen; everybody else sees only what the access gate lets
 organisation they act for see, on every page here (citizens, stays, objections, consent changes,
 the access log). Citizens' data is changed in the portal, through the services that check the
 gate and write the access log, so these pages are read-only; the exceptions are the list of
-conditions, which administrators maintain, and the review of break-the-glass accesses. Looking
+conditions, which administrators maintain, and the review of break-the-glass accesses and of the
+other accesses to review (admissions without an earlier relationship, deaths). Looking
 at a citizen here is written to the access log like anywhere else.
 """
 
 from __future__ import annotations
 
 from django.contrib import admin
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
@@ -25,6 +26,7 @@ from .choices import AccessAction
 from .filtersets import search_citizens
 from .models import (
     AccessLogEntry,
+    AccessReviewItem,
     BreakGlassAccess,
     Citizen,
     CitizenCondition,
@@ -34,7 +36,7 @@ from .models import (
     HospitalStay,
     Objection,
 )
-from .services import break_glass_review
+from .services import access_review_done, break_glass_review, may_review
 
 
 def gated_citizens(request: HttpRequest, *, with_reason: bool = False) -> QuerySet[Citizen]:
@@ -356,6 +358,43 @@ class BreakGlassAccessAdmin(CitizenSearchMixin, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         break_glass_review(actor=actor_from_request(request), grant=obj, note=form.cleaned_data["review_note"])
+
+
+@admin.register(AccessReviewItem)
+class AccessReviewItemAdmin(CitizenSearchMixin, admin.ModelAdmin):
+    """Reviewed like break-the-glass, by an administrator of the department or of its region."""
+
+    list_display = ["at", "kind", "user", "organisation", "citizen", "reviewed_at", "reviewed_by"]
+    list_filter = [ReviewedFilter, "kind"]
+    list_select_related = ["user", "organisation", "citizen", "reviewed_by"]
+    date_hierarchy = "at"
+    fields = ["kind", "user", "organisation", "region", "citizen", "reason", "at", "reviewed_at", "reviewed_by"]
+    fields += ["review_note"]
+    readonly_fields = fields[:-1]
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        if request.user.is_superuser:
+            return qs
+        acting = acting_for(request)
+        org = acting.organisation if acting else None
+        return qs.filter(Q(organisation=org) | Q(region=org)) if org else qs.none()
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        if not super().has_change_permission(request, obj):
+            return False
+        if obj is None:
+            return True
+        return obj.reviewed_at is None and may_review(actor_from_request(request), obj.organisation_id, obj.region_id)
+
+    def save_model(self, request, obj, form, change):
+        access_review_done(actor=actor_from_request(request), item=obj, note=form.cleaned_data["review_note"])
 
 
 # --- the access log -------------------------------------------------------------------------------
