@@ -298,43 +298,28 @@ class ReviewedFilter(admin.SimpleListFilter):
         return queryset
 
 
-@admin.register(BreakGlassAccess)
-class BreakGlassAccessAdmin(CitizenSearchMixin, admin.ModelAdmin):
-    """Reviewed by an administrator of the organisation whose member broke the glass; everything
-    else is fixed. Non-superusers see the accesses of the organisation they act for."""
+class ReviewListAdmin(CitizenSearchMixin, admin.ModelAdmin):
+    """Rows of the review list: fixed but for the review, which the organisation's administrator
+    (``may_review``) gives once through ``review`` (the service). Non-superusers see the rows of
+    the organisation they act for (``scope``)."""
 
-    list_display = ["started_at", "user", "organisation", "citizen", "expires_at", "reviewed_at", "reviewed_by"]
     list_filter = [ReviewedFilter]
-    list_select_related = ["user", "organisation", "citizen", "reviewed_by"]
-    date_hierarchy = "started_at"
-    fields = [
-        "user",
-        "organisation",
-        "citizen",
-        "reason",
-        "started_at",
-        "expires_at",
-        "reviewed_at",
-        "reviewed_by",
-        "review_note",
-    ]
-    readonly_fields = [
-        "user",
-        "organisation",
-        "citizen",
-        "reason",
-        "started_at",
-        "expires_at",
-        "reviewed_at",
-        "reviewed_by",
-    ]
+
+    def scope(self, qs, organisation):
+        return qs.filter(organisation=organisation)
+
+    def may_review(self, request, obj) -> bool:
+        raise NotImplementedError
+
+    def review(self, request, obj, note: str) -> None:
+        raise NotImplementedError
 
     def get_queryset(self, request):
         qs = super().get_queryset(request)
         if request.user.is_superuser:
             return qs
         acting = acting_for(request)
-        return qs.filter(organisation=acting.organisation) if acting else qs.none()
+        return self.scope(qs, acting.organisation) if acting else qs.none()
 
     def has_add_permission(self, request):
         return False
@@ -346,23 +331,35 @@ class BreakGlassAccessAdmin(CitizenSearchMixin, admin.ModelAdmin):
         """Only while unreviewed, and only for the organisation's administrator (the service's rule)."""
         if not super().has_change_permission(request, obj):
             return False
-        if obj is None:
-            return True
-        acting = acting_for(request)
-        return (
-            obj.reviewed_at is None
-            and bool(acting)
-            and acting.organisation.pk == obj.organisation_id
-            and acting.is_organisation_admin
-        )
+        return obj is None or (obj.reviewed_at is None and self.may_review(request, obj))
 
     def save_model(self, request, obj, form, change):
-        break_glass_review(actor=actor_from_request(request), grant=obj, note=form.cleaned_data["review_note"])
+        self.review(request, obj, form.cleaned_data["review_note"])
+
+
+@admin.register(BreakGlassAccess)
+class BreakGlassAccessAdmin(ReviewListAdmin):
+    """Reviewed by an administrator of the organisation whose member broke the glass."""
+
+    list_display = ["started_at", "user", "organisation", "citizen", "expires_at", "reviewed_at", "reviewed_by"]
+    list_select_related = ["user", "organisation", "citizen", "reviewed_by"]
+    date_hierarchy = "started_at"
+    fields = ["user", "organisation", "citizen", "reason", "started_at", "expires_at", "reviewed_at", "reviewed_by"]
+    fields += ["review_note"]
+    readonly_fields = fields[:-1]
+
+    def may_review(self, request, obj) -> bool:
+        acting = acting_for(request)
+        return bool(acting) and acting.organisation.pk == obj.organisation_id and acting.is_organisation_admin
+
+    def review(self, request, obj, note: str) -> None:
+        break_glass_review(actor=actor_from_request(request), grant=obj, note=note)
 
 
 @admin.register(AccessReviewItem)
-class AccessReviewItemAdmin(CitizenSearchMixin, admin.ModelAdmin):
-    """Reviewed like break-the-glass, by an administrator of the department or of its region."""
+class AccessReviewItemAdmin(ReviewListAdmin):
+    """Admissions without an earlier relationship and deaths, reviewed like break-the-glass, by an
+    administrator of the department or of its region."""
 
     list_display = ["at", "kind", "user", "organisation", "citizen", "reviewed_at", "reviewed_by"]
     list_filter = [ReviewedFilter, "kind"]
@@ -372,29 +369,14 @@ class AccessReviewItemAdmin(CitizenSearchMixin, admin.ModelAdmin):
     fields += ["review_note"]
     readonly_fields = fields[:-1]
 
-    def get_queryset(self, request):
-        qs = super().get_queryset(request)
-        if request.user.is_superuser:
-            return qs
-        acting = acting_for(request)
-        org = acting.organisation if acting else None
-        return qs.filter(Q(organisation=org) | Q(region=org)) if org else qs.none()
+    def scope(self, qs, organisation):
+        return qs.filter(Q(organisation=organisation) | Q(region=organisation))
 
-    def has_add_permission(self, request):
-        return False
+    def may_review(self, request, obj) -> bool:
+        return may_review(actor_from_request(request), obj.organisation_id, obj.region_id)
 
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        if not super().has_change_permission(request, obj):
-            return False
-        if obj is None:
-            return True
-        return obj.reviewed_at is None and may_review(actor_from_request(request), obj.organisation_id, obj.region_id)
-
-    def save_model(self, request, obj, form, change):
-        access_review_done(actor=actor_from_request(request), item=obj, note=form.cleaned_data["review_note"])
+    def review(self, request, obj, note: str) -> None:
+        access_review_done(actor=actor_from_request(request), item=obj, note=note)
 
 
 # --- the access log -------------------------------------------------------------------------------

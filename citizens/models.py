@@ -308,7 +308,20 @@ class Objection(models.Model):
             raise ValidationError({"organisation": _("Choose the organisation.")})
 
 
-class BreakGlassAccess(models.Model):
+class Reviewed(models.Model):
+    """Reviewed by an administrator: when, by whom, with a note."""
+
+    reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    review_note = models.TextField(_("review note"), blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class BreakGlassAccess(Reviewed):
     """Emergency access without a care relationship: time-limited, reasoned and reviewed."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="break_glass_accesses")
@@ -317,13 +330,8 @@ class BreakGlassAccess(models.Model):
     reason = models.TextField(_("reason"))
     started_at = models.DateTimeField(_("started"), default=timezone.now)
     expires_at = models.DateTimeField(_("expires"))
-    reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
-    reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    review_note = models.TextField(_("review note"), blank=True)
 
-    class Meta:
+    class Meta(Reviewed.Meta):
         verbose_name = _("break-the-glass access")
         verbose_name_plural = _("break-the-glass accesses")
         ordering = ["-started_at"]
@@ -349,7 +357,7 @@ class BreakGlassAccess(models.Model):
         return self.expires_at > timezone.now()
 
 
-class AccessReviewItem(models.Model):
+class AccessReviewItem(Reviewed):
     """Something a hospital department did to a citizen without asking anyone first (an
     admission of a citizen it had no relationship with, a death): listed for review next to the
     break-the-glass accesses, for the department's and the region's administrators."""
@@ -361,13 +369,8 @@ class AccessReviewItem(models.Model):
     citizen = models.ForeignKey(Citizen, on_delete=models.PROTECT, related_name="+")
     reason = models.TextField(_("reason"))
     at = models.DateTimeField(_("when"), default=timezone.now)
-    reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
-    reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    review_note = models.TextField(_("review note"), blank=True)
 
-    class Meta:
+    class Meta(Reviewed.Meta):
         verbose_name = _("access to review")
         verbose_name_plural = _("accesses to review")
         ordering = ["-at", "-pk"]

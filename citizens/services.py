@@ -388,13 +388,17 @@ def break_glass_open(*, actor: Actor, cpr: str, reason: str) -> Citizen:
 def break_glass_review(*, actor: Actor, grant: BreakGlassAccess, note: str) -> BreakGlassAccess:
     if not actor.acting or actor.organisation.pk != grant.organisation_id or not actor.acting.is_organisation_admin:
         raise PermissionDenied
-    if grant.reviewed_at is not None:
+    return _mark_reviewed(actor, grant, note)
+
+
+def _mark_reviewed(actor: Actor, row: BreakGlassAccess | AccessReviewItem, note: str):
+    if row.reviewed_at is not None:
         raise ValidationError(_("This access has already been reviewed."))
-    grant.reviewed_at = timezone.now()
-    grant.reviewed_by = actor.user
-    grant.review_note = note
-    grant.save(update_fields=["reviewed_at", "reviewed_by", "review_note"])
-    return grant
+    row.reviewed_at = timezone.now()
+    row.reviewed_by = actor.user
+    row.review_note = note
+    row.save(update_fields=["reviewed_at", "reviewed_by", "review_note"])
+    return row
 
 
 def _region_of(organisation: Organisation) -> Organisation | None:
@@ -436,14 +440,7 @@ def may_review(actor: Actor, organisation_id: int | None, region_id: int | None 
 def access_review_done(*, actor: Actor, item: AccessReviewItem, note: str) -> AccessReviewItem:
     if not may_review(actor, item.organisation_id, item.region_id):
         raise PermissionDenied
-    item = AccessReviewItem.objects.select_for_update().get(pk=item.pk)
-    if item.reviewed_at is not None:
-        raise ValidationError(_("This access has already been reviewed."))
-    item.reviewed_at = timezone.now()
-    item.reviewed_by = actor.user
-    item.review_note = note
-    item.save(update_fields=["reviewed_at", "reviewed_by", "review_note"])
-    return item
+    return _mark_reviewed(actor, AccessReviewItem.objects.select_for_update().get(pk=item.pk), note)
 
 
 @dataclass(frozen=True)
@@ -454,6 +451,11 @@ class NotifiedCitizen:
     citizen: Citizen
     given_name: str = ""
     given_address: str = ""
+
+    @property
+    def event_fields(self) -> dict[str, Any]:
+        """The arguments of the hospital event about this citizen."""
+        return {"citizen": self.citizen, "given_name": self.given_name, "given_address": self.given_address}
 
 
 def _same(a: str, b: str) -> bool:

@@ -37,7 +37,7 @@ from .forms import (
     ObjectionForm,
     ObjectionWithdrawForm,
 )
-from .models import Citizen
+from .models import BreakGlassAccess, Citizen
 
 LIST_PAGE_SIZE = 25
 REVIEW_PAGE_SIZE = 25
@@ -368,16 +368,24 @@ def break_glass_review_done(request, pk: int):
     grant = selectors.break_glass_for_review(actor=actor, include_reviewed=True).filter(pk=pk).first()
     if grant is None:
         raise Http404
-    form = BreakGlassReviewForm(request.POST, auto_id=f"id_%s_{grant.pk}")
+    return _mark_reviewed(
+        request, actor, grant, lambda note: services.break_glass_review(actor=actor, grant=grant, note=note)
+    )
+
+
+def _mark_reviewed(request, actor: Actor, row, review):
+    """The review form of one row of the list: ``review(note)`` is the service call."""
+    is_break_glass = isinstance(row, BreakGlassAccess)
+    form = BreakGlassReviewForm(request.POST, auto_id=f"id_%s_{'' if is_break_glass else 'item_'}{row.pk}")
     if form.is_valid():
         try:
-            services.break_glass_review(actor=actor, grant=grant, note=form.cleaned_data["note"])
+            review(form.cleaned_data["note"])
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
             messages.success(request, _("The access is marked as reviewed."))
             return redirect("citizens:break_glass_review")
-    return _render_review(request, actor, failed=(True, grant.pk, form), status=400)
+    return _render_review(request, actor, failed=(is_break_glass, row.pk, form), status=400)
 
 
 @login_required
@@ -389,16 +397,9 @@ def access_review_done(request, pk: int):
     item = selectors.review_items_for(actor=actor, include_reviewed=True).filter(pk=pk).first()
     if item is None:
         raise Http404
-    form = BreakGlassReviewForm(request.POST, auto_id=f"id_%s_item_{item.pk}")
-    if form.is_valid():
-        try:
-            services.access_review_done(actor=actor, item=item, note=form.cleaned_data["note"])
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
-            messages.success(request, _("The access is marked as reviewed."))
-            return redirect("citizens:break_glass_review")
-    return _render_review(request, actor, failed=(False, item.pk, form), status=400)
+    return _mark_reviewed(
+        request, actor, item, lambda note: services.access_review_done(actor=actor, item=item, note=note)
+    )
 
 
 # --- who has seen the data ---------------------------------------------------------------------

@@ -766,9 +766,6 @@ def _notification_receivers(citizen: Citizen) -> tuple[Organisation, list[Organi
     return citizen.municipality, cc
 
 
-_require_department = require_hospital_recorder
-
-
 def _apply_to_stay(
     *, citizen: Citizen, department: Organisation, code: str, at: datetime.datetime
 ) -> HospitalStay | None:
@@ -841,7 +838,7 @@ def hospital_event_record(
     """Admission, leave, end of leave, discharge or death: the stay changes and the citizen's
     municipality is told (copy to the GP clinic), with no consent needed (the Health Act).
     ``given_*``: a sender's differing name and address, kept on the message as given."""
-    department = _require_department(actor)
+    department = require_hospital_recorder(actor)
     if code not in HospitalCode.values:
         raise ValidationError({"code": [_("Choose a hospital event.")]})
     if occurred_at > timezone.now() + datetime.timedelta(minutes=5):
@@ -851,7 +848,7 @@ def hospital_event_record(
     citizen = Citizen.objects.select_for_update().get(pk=citizen.pk)
     if citizen.deceased_at is not None:
         raise ValidationError({"citizen": [_("The citizen is registered as deceased.")]})
-    had_relationship = organisation_sees(department, citizen)
+    known = organisation_sees(department, citizen)
     stay = _apply_to_stay(citizen=citizen, department=department, code=code, at=occurred_at)
     message = _notify(
         actor=actor, citizen=citizen, department=department, code=code, at=occurred_at, stay=stay,
@@ -861,15 +858,13 @@ def hospital_event_record(
         citizen=citizen, department=department, code=code, occurred_at=occurred_at, stay=stay,
         message=message, recorded_by=actor.user,
     )  # fmt: skip
-    hospital_event_log(
-        actor=actor, citizen=citizen, code=code, occurred_at=occurred_at, had_relationship=had_relationship
-    )
+    hospital_event_log(actor=actor, citizen=citizen, code=code, occurred_at=occurred_at, had_relationship=known)
     return event
 
 
 def _require_revisable(actor: Actor, event: HospitalEvent) -> HospitalEvent:
     """The event as it is now (locked), so a second correction of the same event is refused."""
-    if event.department_id != _require_department(actor).pk:
+    if event.department_id != require_hospital_recorder(actor).pk:
         raise PermissionDenied
     event = HospitalEvent.objects.select_for_update().get(pk=event.pk)
     if event.superseded:

@@ -62,7 +62,7 @@ BAD_REQUEST = OpenApiResponse(
         "Invalid input: the body maps each field to its messages, e.g. an invalid or already registered CPR "
         "number (cpr), an unknown condition code (conditions), an onset date in the future, or a citizen the "
         "registering organisation would have no relationship with (non_field_errors). Nothing is saved. A CPR "
-        "number already registered in the organisation's care also names the citizen's address (existing); one "
+        "number already registered in the organisation's care also gives the citizen's URL (existing); one "
         "registered elsewhere says only to ask the organisation that has the citizen in its care, and the "
         "attempt is logged."
     ),

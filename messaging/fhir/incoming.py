@@ -688,9 +688,8 @@ class Incoming:
                 city=address.get("city") or "",
             )
             event = services.hospital_event_record(
-                actor=actor, citizen=notified.citizen, code=code, occurred_at=at, message_id=message_id,
-                given_name=notified.given_name, given_address=notified.given_address,
-            )  # fmt: skip
+                actor=actor, code=code, occurred_at=at, message_id=message_id, **notified.event_fields
+            )
             return event.message
         earlier_id = self.msg.earlier_header_id(provenance)
         earlier = (

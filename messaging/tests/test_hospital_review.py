@@ -113,3 +113,24 @@ def test_a_death_is_listed_for_review(world, actor, client):
     assert AccessReviewItem.objects.filter(kind=ReviewKind.DEATH, organisation=world.department).exists()
     client.force_login(member(world.department, MembershipRole.ORGANISATION_ADMIN))
     assert "Death recorded" in client.get(reverse("citizens:break_glass_review")).content.decode()
+
+
+def test_the_admin_lets_the_departments_administrator_review_an_admission(world, actor, client):
+    from citizens.tests.test_admin import staff
+
+    hospital_event_record(
+        actor=actor("hospital_nurse"), citizen=world.citizen, code=HospitalCode.STIN, occurred_at=ago(2)
+    )
+    item = AccessReviewItem.objects.get()
+    url = f"/admin/citizens/accessreviewitem/{item.pk}/change/"
+    permissions = ("view_accessreviewitem", "change_accessreviewitem")
+    client.force_login(staff(world.users["admin_b"], *permissions))
+    assert client.post(url, {"review_note": "ok"}).status_code in (302, 403, 404)
+    item.refresh_from_db()
+    assert item.reviewed_at is None
+    department_admin = staff(member(world.department, MembershipRole.ORGANISATION_ADMIN), *permissions)
+    client.force_login(department_admin)
+    assert client.post(url, {"review_note": "Berettiget"}).status_code == 302
+    item.refresh_from_db()
+    assert (item.reviewed_by, item.review_note) == (department_admin, "Berettiget")
+    assert client.post(url, {"review_note": "Ændret"}).status_code == 403  # reviewed once
