@@ -134,3 +134,21 @@ def test_the_admin_lets_the_departments_administrator_review_an_admission(world,
     item.refresh_from_db()
     assert (item.reviewed_by, item.review_note) == (department_admin, "Berettiget")
     assert client.post(url, {"review_note": "Ændret"}).status_code == 403  # reviewed once
+
+
+def test_break_the_glass_and_admissions_share_one_list_newest_first(world, actor, client):
+    from freezegun import freeze_time
+
+    from citizens.services import break_glass_open
+    from citizens.tests.factories import CitizenFactory
+
+    other = CitizenFactory(municipality=world.municipality_b)
+    with freeze_time(ago(3)):
+        break_glass_open(actor=actor("hospital_nurse"), cpr=other.cpr, reason="Bevidstløs, ingen journal tilgængelig")
+    hospital_event_record(
+        actor=actor("hospital_nurse"), citizen=world.citizen, code=HospitalCode.STIN, occurred_at=ago(1)
+    )
+    client.force_login(member(world.department, MembershipRole.ORGANISATION_ADMIN))
+    page = client.get(reverse("citizens:break_glass_review")).content.decode()
+    assert page.index('data-testid="review-item-row"') < page.index('data-testid="grant-row"')
+    assert "Bevidstløs" in page and "Admission without an earlier relationship" in page
