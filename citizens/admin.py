@@ -4,14 +4,15 @@ Superusers see every citizen; everybody else sees only what the access gate lets
 organisation they act for see, on every page here (citizens, stays, objections, consent changes,
 the access log). Citizens' data is changed in the portal, through the services that check the
 gate and write the access log, so these pages are read-only; the exceptions are the list of
-conditions, which administrators maintain, and the review of break-the-glass accesses. Looking
+conditions, which administrators maintain, and the review of break-the-glass accesses and of the
+other accesses to review (admissions without an earlier relationship, deaths). Looking
 at a citizen here is written to the access log like anywhere else.
 """
 
 from __future__ import annotations
 
 from django.contrib import admin
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
@@ -25,6 +26,7 @@ from .choices import AccessAction
 from .filtersets import search_citizens
 from .models import (
     AccessLogEntry,
+    AccessReviewItem,
     BreakGlassAccess,
     Citizen,
     CitizenCondition,
@@ -34,7 +36,7 @@ from .models import (
     HospitalStay,
     Objection,
 )
-from .services import break_glass_review
+from .services import access_review_done, break_glass_review, may_review
 
 
 def gated_citizens(request: HttpRequest, *, with_reason: bool = False) -> QuerySet[Citizen]:
@@ -296,43 +298,28 @@ class ReviewedFilter(admin.SimpleListFilter):
         return queryset
 
 
-@admin.register(BreakGlassAccess)
-class BreakGlassAccessAdmin(CitizenSearchMixin, admin.ModelAdmin):
-    """Reviewed by an administrator of the organisation whose member broke the glass; everything
-    else is fixed. Non-superusers see the accesses of the organisation they act for."""
+class ReviewListAdmin(CitizenSearchMixin, admin.ModelAdmin):
+    """Rows of the review list: fixed but for the review, which the organisation's administrator
+    (``may_review``) gives once through ``review`` (the service). Non-superusers see the rows of
+    the organisation they act for (``scope``)."""
 
-    list_display = ["started_at", "user", "organisation", "citizen", "expires_at", "reviewed_at", "reviewed_by"]
     list_filter = [ReviewedFilter]
-    list_select_related = ["user", "organisation", "citizen", "reviewed_by"]
-    date_hierarchy = "started_at"
-    fields = [
-        "user",
-        "organisation",
-        "citizen",
-        "reason",
-        "started_at",
-        "expires_at",
-        "reviewed_at",
-        "reviewed_by",
-        "review_note",
-    ]
-    readonly_fields = [
-        "user",
-        "organisation",
-        "citizen",
-        "reason",
-        "started_at",
-        "expires_at",
-        "reviewed_at",
-        "reviewed_by",
-    ]
+
+    def scope(self, qs, organisation):
+        return qs.filter(organisation=organisation)
+
+    def may_review(self, request, obj) -> bool:
+        raise NotImplementedError
+
+    def review(self, request, obj, note: str) -> None:
+        raise NotImplementedError
 
     def get_queryset(self, request):
         qs = super().get_queryset(request)
         if request.user.is_superuser:
             return qs
         acting = acting_for(request)
-        return qs.filter(organisation=acting.organisation) if acting else qs.none()
+        return self.scope(qs, acting.organisation) if acting else qs.none()
 
     def has_add_permission(self, request):
         return False
@@ -344,18 +331,52 @@ class BreakGlassAccessAdmin(CitizenSearchMixin, admin.ModelAdmin):
         """Only while unreviewed, and only for the organisation's administrator (the service's rule)."""
         if not super().has_change_permission(request, obj):
             return False
-        if obj is None:
-            return True
-        acting = acting_for(request)
-        return (
-            obj.reviewed_at is None
-            and bool(acting)
-            and acting.organisation.pk == obj.organisation_id
-            and acting.is_organisation_admin
-        )
+        return obj is None or (obj.reviewed_at is None and self.may_review(request, obj))
 
     def save_model(self, request, obj, form, change):
-        break_glass_review(actor=actor_from_request(request), grant=obj, note=form.cleaned_data["review_note"])
+        self.review(request, obj, form.cleaned_data["review_note"])
+
+
+@admin.register(BreakGlassAccess)
+class BreakGlassAccessAdmin(ReviewListAdmin):
+    """Reviewed by an administrator of the organisation whose member broke the glass."""
+
+    list_display = ["started_at", "user", "organisation", "citizen", "expires_at", "reviewed_at", "reviewed_by"]
+    list_select_related = ["user", "organisation", "citizen", "reviewed_by"]
+    date_hierarchy = "started_at"
+    fields = ["user", "organisation", "citizen", "reason", "started_at", "expires_at", "reviewed_at", "reviewed_by"]
+    fields += ["review_note"]
+    readonly_fields = fields[:-1]
+
+    def may_review(self, request, obj) -> bool:
+        acting = acting_for(request)
+        return bool(acting) and acting.organisation.pk == obj.organisation_id and acting.is_organisation_admin
+
+    def review(self, request, obj, note: str) -> None:
+        break_glass_review(actor=actor_from_request(request), grant=obj, note=note)
+
+
+@admin.register(AccessReviewItem)
+class AccessReviewItemAdmin(ReviewListAdmin):
+    """Admissions without an earlier relationship and deaths, reviewed like break-the-glass, by an
+    administrator of the department or of its region."""
+
+    list_display = ["at", "kind", "user", "organisation", "citizen", "reviewed_at", "reviewed_by"]
+    list_filter = [ReviewedFilter, "kind"]
+    list_select_related = ["user", "organisation", "citizen", "reviewed_by"]
+    date_hierarchy = "at"
+    fields = ["kind", "user", "organisation", "region", "citizen", "reason", "at", "reviewed_at", "reviewed_by"]
+    fields += ["review_note"]
+    readonly_fields = fields[:-1]
+
+    def scope(self, qs, organisation):
+        return qs.filter(Q(organisation=organisation) | Q(region=organisation))
+
+    def may_review(self, request, obj) -> bool:
+        return may_review(actor_from_request(request), obj.organisation_id, obj.region_id)
+
+    def review(self, request, obj, note: str) -> None:
+        access_review_done(actor=actor_from_request(request), item=obj, note=note)
 
 
 # --- the access log -------------------------------------------------------------------------------

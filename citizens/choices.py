@@ -27,6 +27,8 @@ class AccessReason(models.TextChoices):
     CARE_TEAM = "care_team", _("Member of the care team")
     BREAK_THE_GLASS = "break_the_glass", _("Break-the-glass")
     CREATED = "created", _("Registered the citizen")
+    # A hospital department recorded an admission of a citizen it had no relationship with.
+    HOSPITAL_ADMISSION = "hospital_admission", _("Admission recorded by the department")
 
 
 class AccessAction(models.TextChoices):
@@ -40,8 +42,16 @@ class AccessAction(models.TextChoices):
     CONSENT = "consent", _("Changed consent or objection")
     BREAK_THE_GLASS = "break_the_glass", _("Opened by break-the-glass")
     ACCESS_REPORT = "access_report", _("Viewed who has seen the data")
+    REGISTER_ATTEMPT = "register_attempt", _("Tried to register an already registered citizen")
 
 
 class ObjectionTarget(models.TextChoices):
     SECTOR = "sector", _("A whole sector")
     ORGANISATION = "organisation", _("One organisation")
+
+
+class ReviewKind(models.TextChoices):
+    """What an administrator reviews on the access review list (besides break-the-glass)."""
+
+    ADMISSION = "admission", _("Admission without an earlier relationship")
+    DEATH = "death", _("Death recorded")

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from sectors.choices import OrganisationKind, Sector
 from sectors.models import Organisation
 
-from .choices import AccessAction, AccessReason, ObjectionTarget, Sex, StayKind, StayStatus
+from .choices import AccessAction, AccessReason, ObjectionTarget, ReviewKind, Sex, StayKind, StayStatus
 from .cpr import format_cpr, validate_cpr
 
 
@@ -308,7 +308,20 @@ class Objection(models.Model):
             raise ValidationError({"organisation": _("Choose the organisation.")})
 
 
-class BreakGlassAccess(models.Model):
+class Reviewed(models.Model):
+    """Reviewed by an administrator: when, by whom, with a note."""
+
+    reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    review_note = models.TextField(_("review note"), blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class BreakGlassAccess(Reviewed):
     """Emergency access without a care relationship: time-limited, reasoned and reviewed."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="break_glass_accesses")
@@ -317,13 +330,8 @@ class BreakGlassAccess(models.Model):
     reason = models.TextField(_("reason"))
     started_at = models.DateTimeField(_("started"), default=timezone.now)
     expires_at = models.DateTimeField(_("expires"))
-    reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
-    reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    review_note = models.TextField(_("review note"), blank=True)
 
-    class Meta:
+    class Meta(Reviewed.Meta):
         verbose_name = _("break-the-glass access")
         verbose_name_plural = _("break-the-glass accesses")
         ordering = ["-started_at"]
@@ -347,6 +355,39 @@ class BreakGlassAccess(models.Model):
     @property
     def is_active(self) -> bool:
         return self.expires_at > timezone.now()
+
+
+class AccessReviewItem(Reviewed):
+    """Something a hospital department did to a citizen without asking anyone first (an
+    admission of a citizen it had no relationship with, a death): listed for review next to the
+    break-the-glass accesses, for the department's and the region's administrators."""
+
+    kind = models.CharField(_("what"), max_length=20, choices=ReviewKind.choices)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    region = models.ForeignKey(Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    citizen = models.ForeignKey(Citizen, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField(_("reason"))
+    at = models.DateTimeField(_("when"), default=timezone.now)
+
+    class Meta(Reviewed.Meta):
+        verbose_name = _("access to review")
+        verbose_name_plural = _("accesses to review")
+        ordering = ["-at", "-pk"]
+        indexes = [
+            models.Index(fields=["organisation", "reviewed_at"], name="accessreview_organisation"),
+            models.Index(fields=["region", "reviewed_at"], name="accessreview_region"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                name="accessreview_reason_given",
+                condition=~Q(reason=""),
+                violation_error_message=_("State the reason."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.at:%Y-%m-%d %H:%M}"
 
 
 class AppendOnlyQuerySet(models.QuerySet):

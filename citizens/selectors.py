@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
-from django.db.models import Prefetch, QuerySet
+from django.db.models import CharField, F, Prefetch, Q, QuerySet, Value
 from django.http import Http404
 from django.utils import timezone
 
@@ -19,6 +19,7 @@ from .choices import AccessAction
 from .filtersets import CitizenFilterSet, search_citizens
 from .models import (
     AccessLogEntry,
+    AccessReviewItem,
     BreakGlassAccess,
     Citizen,
     CitizenCondition,
@@ -137,6 +138,47 @@ def break_glass_for_review(*, actor: Actor, include_reviewed: bool = False) -> Q
     if not include_reviewed:
         qs = qs.filter(reviewed_at__isnull=True)
     return qs.order_by("-started_at")
+
+
+BREAK_THE_GLASS = "break_the_glass"
+
+
+def review_items_for(*, actor: Actor, include_reviewed: bool = False) -> QuerySet[AccessReviewItem]:
+    """Admissions without an earlier relationship and deaths, for the administrators of the
+    department that recorded them and of its region."""
+    if not actor.acting or not actor.acting.is_organisation_admin:
+        return AccessReviewItem.objects.none()
+    org = actor.organisation.pk
+    qs = AccessReviewItem.objects.filter(Q(organisation_id=org) | Q(region_id=org)).select_related(
+        "user", "citizen", "reviewed_by", "organisation"
+    )
+    if not include_reviewed:
+        qs = qs.filter(reviewed_at__isnull=True)
+    return qs.order_by("-at", "-pk")
+
+
+def access_review_page(*, actor: Actor, include_reviewed: bool = False, page_number: Any = 1, page_size: int = 25):
+    """One page of the review list: break-the-glass accesses and the review items, newest
+    first. Paginated on (kind, id, time) rows; only the page's rows are fetched whole."""
+    grants = break_glass_for_review(actor=actor, include_reviewed=include_reviewed)
+    items = review_items_for(actor=actor, include_reviewed=include_reviewed)
+    rows = (
+        grants.annotate(source=Value(BREAK_THE_GLASS, output_field=CharField()), when=F("started_at"))
+        .values_list("source", "pk", "when")
+        .order_by()
+        .union(items.annotate(source=F("kind"), when=F("at")).values_list("source", "pk", "when").order_by())
+        .order_by("-when", "-pk")
+    )
+    page = Paginator(rows, page_size).get_page(page_number)
+    keys = list(page.object_list)
+    found = {
+        **{(BREAK_THE_GLASS, g.pk): g for g in grants.filter(pk__in=[pk for s, pk, _ in keys if s == BREAK_THE_GLASS])},
+        **{(i.kind, i.pk): i for i in items.filter(pk__in=[pk for s, pk, _ in keys if s != BREAK_THE_GLASS])},
+    }
+    page.object_list = [found[(source, pk)] for source, pk, _when in keys if (source, pk) in found]
+    for row in page.object_list:
+        row.is_break_glass = isinstance(row, BreakGlassAccess)
+    return page
 
 
 def conditions_list() -> QuerySet[Condition]:

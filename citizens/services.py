@@ -19,11 +19,12 @@ from django.utils.translation import gettext as _
 from sectors.choices import OrganisationKind
 from sectors.models import Organisation
 
-from .access import Actor, access_reason
+from .access import Actor, access_reason, visible_citizens
 from .accesslog import access_log_record
 from .choices import AccessAction, AccessReason, ObjectionTarget, StayKind
 from .cpr import parse_cpr
 from .models import (
+    AccessReviewItem,
     BreakGlassAccess,
     Citizen,
     CitizenCondition,
@@ -79,7 +80,37 @@ def _cpr_or_error(value: str) -> str:
         raise ValidationError({"cpr": exc.messages}) from None
 
 
-@transaction.atomic
+class AlreadyRegistered(ValidationError):
+    """The CPR number is registered. ``citizen_pk`` is set only when the actor may see that
+    citizen (the page links to it); otherwise the answer says nothing about the citizen."""
+
+    def __init__(self, message: str, citizen_pk: Any = None):
+        super().__init__({"cpr": [message]})
+        self.citizen_pk = citizen_pk
+
+
+def _refuse_registered(actor: Actor, citizen: Citizen) -> None:
+    """A registration of a CPR number that is already registered. Outside the actor's scope the
+    attempt is written to the access log (committed, although the registration fails), so the
+    citizen's own organisations and the administrators see who tried."""
+    if visible_citizens(actor.acting, actor.user).filter(pk=citizen.pk).exists():
+        raise AlreadyRegistered(
+            _("A citizen with this CPR number is already registered in your organisation's care."), citizen.pk
+        )
+    access_log_record(
+        actor=actor,
+        citizens=citizen,
+        action=AccessAction.REGISTER_ATTEMPT,
+        detail="registration refused: registered by another organisation",
+    )
+    raise AlreadyRegistered(
+        _(
+            "This CPR number cannot be registered by your organisation. Ask the organisation that has the "
+            "citizen in its care (the citizen's GP clinic or municipality). The attempt is logged."
+        )
+    )
+
+
 def citizen_create(
     *,
     actor: Actor,
@@ -90,22 +121,41 @@ def citizen_create(
 ) -> Citizen:
     """Register a citizen. The registering organisation must end up with a care relationship
     (its own clinic as GP clinic, or its own municipality), otherwise it could not see the
-    citizen it just registered."""
+    citizen it just registered. A CPR number that is already registered is refused outside the
+    transaction of the registration, so the logged attempt stays."""
     _require_registering_organisation(actor)
     unknown = set(fields) - CITIZEN_FIELDS
     if unknown:
         raise TypeError(f"Unknown citizen fields: {sorted(unknown)}")
     digits = _cpr_or_error(cpr)
-    if Citizen.objects.filter(cpr=digits).exists():
-        raise ValidationError({"cpr": [_("A citizen with this CPR number is already registered.")]})
+    existing = Citizen.objects.filter(cpr=digits).first()
+    if existing is not None:
+        _refuse_registered(actor, existing)
+    try:
+        return _citizen_insert(
+            actor=actor, digits=digits, conditions=conditions, contact_persons=contact_persons, fields=fields
+        )
+    except IntegrityError:  # registered concurrently by someone else
+        existing = Citizen.objects.filter(cpr=digits).first()
+        if existing is None:
+            raise
+        _refuse_registered(actor, existing)
+        raise  # pragma: no cover - _refuse_registered always raises
+
+
+@transaction.atomic
+def _citizen_insert(
+    *,
+    actor: Actor,
+    digits: str,
+    conditions: Iterable[ConditionItem],
+    contact_persons: Iterable[ContactItem],
+    fields: dict[str, Any],
+) -> Citizen:
     parsed = parse_cpr(digits)
     citizen = Citizen(cpr=digits, birth_date=parsed.birth_date, sex=parsed.sex, **fields)
-    citizen.full_clean()
-    try:
-        with transaction.atomic():
-            citizen.save(force_insert=True)
-    except IntegrityError:  # registered concurrently by someone else
-        raise ValidationError({"cpr": [_("A citizen with this CPR number is already registered.")]}) from None
+    citizen.full_clean(validate_unique=False)  # a CPR registered meanwhile: IntegrityError, see citizen_create
+    citizen.save(force_insert=True)
     _set_conditions(citizen, conditions)
     _set_contacts(citizen, contact_persons)
     if access_reason(actor, citizen) is None:
@@ -338,13 +388,78 @@ def break_glass_open(*, actor: Actor, cpr: str, reason: str) -> Citizen:
 def break_glass_review(*, actor: Actor, grant: BreakGlassAccess, note: str) -> BreakGlassAccess:
     if not actor.acting or actor.organisation.pk != grant.organisation_id or not actor.acting.is_organisation_admin:
         raise PermissionDenied
-    if grant.reviewed_at is not None:
+    return _mark_reviewed(actor, grant, note)
+
+
+def _mark_reviewed(actor: Actor, row: BreakGlassAccess | AccessReviewItem, note: str):
+    if row.reviewed_at is not None:
         raise ValidationError(_("This access has already been reviewed."))
-    grant.reviewed_at = timezone.now()
-    grant.reviewed_by = actor.user
-    grant.review_note = note
-    grant.save(update_fields=["reviewed_at", "reviewed_by", "review_note"])
-    return grant
+    row.reviewed_at = timezone.now()
+    row.reviewed_by = actor.user
+    row.review_note = note
+    row.save(update_fields=["reviewed_at", "reviewed_by", "review_note"])
+    return row
+
+
+def _region_of(organisation: Organisation) -> Organisation | None:
+    """The region above an organisation (a department's unit belongs to its region)."""
+    seen: set[int] = set()
+    current = organisation.parent
+    while current is not None and current.pk not in seen:
+        if current.kind == OrganisationKind.REGION:
+            return current
+        seen.add(current.pk)
+        current = current.parent
+    return None
+
+
+def access_review_flag(*, actor: Actor, citizen: Citizen, kind: str, reason: str) -> AccessReviewItem:
+    """Put something the acting organisation did to a citizen on the review list (the caller's
+    transaction: it is flagged only if it happened)."""
+    item = AccessReviewItem(
+        kind=kind,
+        user=actor.user,
+        organisation=actor.organisation,
+        region=_region_of(actor.organisation),
+        citizen=citizen,
+        reason=reason,
+    )
+    item.full_clean()
+    item.save()
+    return item
+
+
+def may_review(actor: Actor, organisation_id: int | None, region_id: int | None = None) -> bool:
+    """Administrators of the organisation (or of its region) review what its staff did."""
+    if not actor.acting or not actor.acting.is_organisation_admin:
+        return False
+    return actor.organisation.pk in {organisation_id, region_id} - {None}
+
+
+@transaction.atomic
+def access_review_done(*, actor: Actor, item: AccessReviewItem, note: str) -> AccessReviewItem:
+    if not may_review(actor, item.organisation_id, item.region_id):
+        raise PermissionDenied
+    return _mark_reviewed(actor, AccessReviewItem.objects.select_for_update().get(pk=item.pk), note)
+
+
+@dataclass(frozen=True)
+class NotifiedCitizen:
+    """The citizen a hospital notification names, and the name and address the sender gave where
+    they differ from the portal's (kept on the message, shown as given by the sender)."""
+
+    citizen: Citizen
+    given_name: str = ""
+    given_address: str = ""
+
+    @property
+    def event_fields(self) -> dict[str, Any]:
+        """The arguments of the hospital event about this citizen."""
+        return {"citizen": self.citizen, "given_name": self.given_name, "given_address": self.given_address}
+
+
+def _same(a: str, b: str) -> bool:
+    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
 
 
 @transaction.atomic
@@ -358,12 +473,17 @@ def citizen_register_from_notification(
     street: str = "",
     postal_code: str = "",
     city: str = "",
-) -> Citizen:
+) -> NotifiedCitizen:
     """A hospital notification received from a hospital's own system names a citizen and the
     municipality it is sent to. The hospital acts under the Health Act (no consent needed), so
-    this is the one message that registers a citizen the portal does not know yet, or brings the
-    name, address and municipality of residence of a known one up to date (only what the
-    notification states). Logged in the access log as the hospital's registration or change."""
+    this is the one message that registers a citizen the portal does not know yet.
+
+    A known citizen's name, address and municipality of residence are never changed by a sender:
+    they come from the citizen registry. A name or address that differs is returned to be kept
+    on the message, and a notification sent to another municipality than the citizen's is
+    refused (it would hand the citizen to that municipality)."""
+    if not actor.acting or actor.organisation.kind != OrganisationKind.HOSPITAL_DEPARTMENT:
+        raise PermissionDenied(_("Only hospital departments record hospital events."))
     if municipality.kind != OrganisationKind.MUNICIPALITY:
         raise ValidationError({"municipality": [_("Hospital notifications are sent to a municipality.")]})
     digits = _cpr_or_error(cpr)
@@ -374,18 +494,18 @@ def citizen_register_from_notification(
         "postal_code": (postal_code or "").strip()[:4],
         "city": (city or "").strip()[:100],
     }
-    citizen = Citizen.objects.select_for_update().filter(cpr=digits).first()
+    citizen = Citizen.objects.filter(cpr=digits).first()
     if citizen is None:
         if not given["first_name"] or not given["last_name"]:
             raise ValidationError({"name": [_("The citizen's first and last name are needed to register them.")]})
         parsed = parse_cpr(digits)
         citizen = Citizen(cpr=digits, birth_date=parsed.birth_date, sex=parsed.sex, municipality=municipality, **given)
-        citizen.full_clean()
+        citizen.full_clean(validate_unique=False)
         try:
             with transaction.atomic():
                 citizen.save(force_insert=True)
-        except IntegrityError:  # registered concurrently: update that one instead
-            citizen = Citizen.objects.select_for_update().get(cpr=digits)
+        except IntegrityError:  # registered concurrently: that one is the citizen
+            citizen = Citizen.objects.get(cpr=digits)
         else:
             access_log_record(
                 actor=actor,
@@ -394,23 +514,29 @@ def citizen_register_from_notification(
                 detail="registered from a hospital notification",
                 reason=AccessReason.HOSPITAL_STAY,
             )
-            return citizen
-    changes = {name: value for name, value in given.items() if value and getattr(citizen, name) != value}
+            return NotifiedCitizen(citizen)
     if citizen.municipality_id != municipality.pk:
-        changes["municipality"] = municipality
-    for name, value in changes.items():
-        setattr(citizen, name, value)
-    if changes:
-        citizen.full_clean()
-        citizen.save()
-    access_log_record(
-        actor=actor,
-        citizens=citizen,
-        action=AccessAction.UPDATE,
-        detail="hospital notification: " + (", ".join(sorted(changes)) or "no change"),
-        reason=AccessReason.HOSPITAL_STAY,
+        raise ValidationError(
+            {
+                "receiver": [
+                    _(
+                        "According to the citizen registry the citizen does not live in %(org)s. A hospital "
+                        "notification is sent to the citizen's municipality of residence."
+                    )
+                    % {"org": municipality.name}
+                ]
+            }
+        )
+    name = " ".join(part for part in (given["first_name"], given["last_name"]) if part)
+    differs = {key for key, value in given.items() if value and not _same(value, getattr(citizen, key))}
+    address = ", ".join(
+        part for part in (given["street"], " ".join(filter(None, (given["postal_code"], given["city"])))) if part
     )
-    return citizen
+    return NotifiedCitizen(
+        citizen,
+        given_name=name[:200] if differs & {"first_name", "last_name"} else "",
+        given_address=address[:300] if differs & {"street", "postal_code", "city"} else "",
+    )
 
 
 # --- hospital stays: the citizen's current stay ---------------------------------------------

@@ -10,6 +10,7 @@ urlpatterns = [
     path("break-the-glass/", views.break_glass, name="break_glass"),
     path("break-the-glass/review/", views.break_glass_review, name="break_glass_review"),
     path("break-the-glass/review/<int:pk>/", views.break_glass_review_done, name="break_glass_review_done"),
+    path("break-the-glass/review/items/<int:pk>/", views.access_review_done, name="access_review_done"),
     path("<uuid:pk>/", views.citizen_detail, name="detail"),
     path("<uuid:pk>/edit/", views.citizen_edit, name="edit"),
     path("<uuid:pk>/consent/", views.citizen_consent, name="consent"),

@@ -37,7 +37,7 @@ from .forms import (
     ObjectionForm,
     ObjectionWithdrawForm,
 )
-from .models import Citizen
+from .models import BreakGlassAccess, Citizen
 
 LIST_PAGE_SIZE = 25
 REVIEW_PAGE_SIZE = 25
@@ -138,8 +138,9 @@ def _own_relationships(actor: Actor) -> dict:
     return {}
 
 
-def _render_citizen_form(request, *, form, conditions, contacts, citizen=None, status=200):
-    context = {"form": form, "conditions": conditions, "contacts": contacts, "citizen": citizen}
+def _render_citizen_form(request, *, form, conditions, contacts, citizen=None, status=200, existing=None):
+    """``existing``: the id of the already registered citizen the user may open."""
+    context = {"form": form, "conditions": conditions, "contacts": contacts, "citizen": citizen, "existing": existing}
     return render(request, "citizens/citizen_form.html", context, status=status)
 
 
@@ -158,6 +159,7 @@ def citizen_create(request):
     form = CitizenForm(request.POST)
     conditions = ConditionFormSetFactory(request.POST, prefix="conditions")
     contacts = ContactFormSetFactory(request.POST, prefix="contacts")
+    existing = None
     if all([form.is_valid(), conditions.is_valid(), contacts.is_valid()]):
         try:
             citizen = services.citizen_create(
@@ -169,10 +171,13 @@ def citizen_create(request):
             )
         except ValidationError as exc:
             _apply_errors(exc, form, conditions=conditions, contact_persons=contacts)
+            existing = getattr(exc, "citizen_pk", None)
         else:
             messages.success(request, _("%(name)s is registered.") % {"name": citizen.full_name})
             return redirect("citizens:detail", pk=citizen.pk)
-    return _render_citizen_form(request, form=form, conditions=conditions, contacts=contacts, status=400)
+    return _render_citizen_form(
+        request, form=form, conditions=conditions, contacts=contacts, status=400, existing=existing
+    )
 
 
 @login_required
@@ -332,14 +337,17 @@ def _require_admin(actor: Actor) -> None:
 
 
 def _render_review(request, actor: Actor, *, failed=None, status=200):
+    """``failed``: (is break-the-glass, pk, review form with errors)."""
     include_reviewed = request.GET.get("all") == "1"
-    grants = selectors.break_glass_for_review(actor=actor, include_reviewed=include_reviewed)
-    page = Paginator(grants, REVIEW_PAGE_SIZE).get_page(request.GET.get("page"))
-    for grant in page:
-        if failed and failed[0] == grant.pk:
-            grant.review_form = failed[1]
+    page = selectors.access_review_page(
+        actor=actor, include_reviewed=include_reviewed, page_number=request.GET.get("page"), page_size=REVIEW_PAGE_SIZE
+    )
+    for row in page:
+        prefix = "" if row.is_break_glass else "item_"
+        if failed and failed[:2] == (row.is_break_glass, row.pk):
+            row.review_form = failed[2]
         else:
-            grant.review_form = BreakGlassReviewForm(auto_id=f"id_%s_{grant.pk}")
+            row.review_form = BreakGlassReviewForm(auto_id=f"id_%s_{prefix}{row.pk}")
     context = {"page": page, "include_reviewed": include_reviewed, "query": _query_without_page(request)}
     return render(request, "citizens/break_glass_review.html", context, status=status)
 
@@ -360,16 +368,38 @@ def break_glass_review_done(request, pk: int):
     grant = selectors.break_glass_for_review(actor=actor, include_reviewed=True).filter(pk=pk).first()
     if grant is None:
         raise Http404
-    form = BreakGlassReviewForm(request.POST, auto_id=f"id_%s_{grant.pk}")
+    return _mark_reviewed(
+        request, actor, grant, lambda note: services.break_glass_review(actor=actor, grant=grant, note=note)
+    )
+
+
+def _mark_reviewed(request, actor: Actor, row, review):
+    """The review form of one row of the list: ``review(note)`` is the service call."""
+    is_break_glass = isinstance(row, BreakGlassAccess)
+    form = BreakGlassReviewForm(request.POST, auto_id=f"id_%s_{'' if is_break_glass else 'item_'}{row.pk}")
     if form.is_valid():
         try:
-            services.break_glass_review(actor=actor, grant=grant, note=form.cleaned_data["note"])
+            review(form.cleaned_data["note"])
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
             messages.success(request, _("The access is marked as reviewed."))
             return redirect("citizens:break_glass_review")
-    return _render_review(request, actor, failed=(grant.pk, form), status=400)
+    return _render_review(request, actor, failed=(is_break_glass, row.pk, form), status=400)
+
+
+@login_required
+@require_POST
+def access_review_done(request, pk: int):
+    """An admission without an earlier relationship, or a death, reviewed like break-the-glass."""
+    actor = actor_from_request(request)
+    _require_admin(actor)
+    item = selectors.review_items_for(actor=actor, include_reviewed=True).filter(pk=pk).first()
+    if item is None:
+        raise Http404
+    return _mark_reviewed(
+        request, actor, item, lambda note: services.access_review_done(actor=actor, item=item, note=note)
+    )
 
 
 # --- who has seen the data ---------------------------------------------------------------------

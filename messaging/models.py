@@ -84,6 +84,10 @@ class Message(models.Model):
     text = models.TextField(_("text"), blank=True)
     # hospital notification
     hospital_code = models.CharField(_("hospital event"), max_length=4, choices=HospitalCode.choices, blank=True)
+    # A hospital notification's name and address of the citizen where they differ from the
+    # portal's: kept and shown as given by the sender, never written to the citizen.
+    given_name = models.CharField(_("name as given by the sender"), max_length=200, blank=True)
+    given_address = models.CharField(_("address as given by the sender"), max_length=300, blank=True)
     revision = models.CharField(_("revision"), max_length=20, choices=Revision.choices, default=Revision.NEW)
     revises = models.ForeignKey(
         "self",

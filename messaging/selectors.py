@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -20,6 +20,7 @@ from citizens.models import Citizen
 from sectors.choices import OrganisationKind
 from sectors.models import Organisation, User
 
+from . import hospital_rules
 from .choices import EmailMode, MessageType
 from .models import (
     Delivery,
@@ -259,13 +260,17 @@ def is_hospital_department(actor: Actor) -> bool:
     return bool(actor.acting) and actor.organisation.kind == OrganisationKind.HOSPITAL_DEPARTMENT
 
 
+def may_record_hospital_events(actor: Actor) -> bool:
+    """Whether the page offers the form (the services decide: ``hospital_rules``)."""
+    return hospital_rules.may_record_hospital_events(actor)
+
+
 def hospital_patient_get(*, actor: Actor, cpr: str) -> Citizen:
     """The citizen in front of the hospital, by exact CPR, to record a stay event: a department
     may not see the citizen yet (the event starts the stay), so this is not gated by the access
     policy. It returns the row only for the write (the page shows nothing of it) and logs the
     look-up; the service logs the write."""
-    if not is_hospital_department(actor):
-        raise PermissionDenied
+    hospital_rules.require_hospital_recorder(actor)
     citizen = Citizen.objects.filter(cpr=normalise_cpr(cpr)).first()
     if citizen is None:
         raise ValidationError({"cpr": [_("No citizen with this CPR number is registered.")]})

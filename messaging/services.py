@@ -30,7 +30,7 @@ from citizens.accesslog import access_log_record
 from citizens.choices import AccessAction, StayKind
 from citizens.models import Citizen, HospitalStay
 from citizens.services import hospital_stay_end, hospital_stay_start
-from sectors.choices import MembershipRole, OrganisationKind
+from sectors.choices import MembershipRole
 from sectors.models import Membership, Organisation, User
 
 from .choices import (
@@ -47,6 +47,7 @@ from .choices import (
     RecipientRole,
     Revision,
 )
+from .hospital_rules import hospital_event_log, require_hospital_recorder
 from .models import (
     Attachment,
     Delivery,
@@ -765,13 +766,6 @@ def _notification_receivers(citizen: Citizen) -> tuple[Organisation, list[Organi
     return citizen.municipality, cc
 
 
-def _require_department(actor: Actor) -> Organisation:
-    org = actor.organisation
-    if not actor.acting or org.kind != OrganisationKind.HOSPITAL_DEPARTMENT:
-        raise PermissionDenied(_("Only hospital departments record hospital events."))
-    return org
-
-
 def _apply_to_stay(
     *, citizen: Citizen, department: Organisation, code: str, at: datetime.datetime
 ) -> HospitalStay | None:
@@ -810,6 +804,7 @@ def _notify(
     revision,
     revises,
     message_id: uuid.UUID | None = None,
+    **given: str,
 ) -> Message:
     receiver, cc = _notification_receivers(citizen)
     return _create(
@@ -825,6 +820,7 @@ def _notify(
         stay=stay,
         occurred_at=at,
         text="",
+        **given,
     )
 
 
@@ -836,10 +832,13 @@ def hospital_event_record(
     code: str,
     occurred_at: datetime.datetime,
     message_id: uuid.UUID | None = None,
+    given_name: str = "",
+    given_address: str = "",
 ) -> HospitalEvent:
     """Admission, leave, end of leave, discharge or death: the stay changes and the citizen's
-    municipality is told (copy to the GP clinic), with no consent needed (the Health Act)."""
-    department = _require_department(actor)
+    municipality is told (copy to the GP clinic), with no consent needed (the Health Act).
+    ``given_*``: a sender's differing name and address, kept on the message as given."""
+    department = require_hospital_recorder(actor)
     if code not in HospitalCode.values:
         raise ValidationError({"code": [_("Choose a hospital event.")]})
     if occurred_at > timezone.now() + datetime.timedelta(minutes=5):
@@ -849,22 +848,23 @@ def hospital_event_record(
     citizen = Citizen.objects.select_for_update().get(pk=citizen.pk)
     if citizen.deceased_at is not None:
         raise ValidationError({"citizen": [_("The citizen is registered as deceased.")]})
+    known = organisation_sees(department, citizen)
     stay = _apply_to_stay(citizen=citizen, department=department, code=code, at=occurred_at)
     message = _notify(
         actor=actor, citizen=citizen, department=department, code=code, at=occurred_at, stay=stay,
-        revision=Revision.NEW, revises=None, message_id=message_id,
+        revision=Revision.NEW, revises=None, message_id=message_id, given_name=given_name, given_address=given_address,
     )  # fmt: skip
     event = HospitalEvent.objects.create(
         citizen=citizen, department=department, code=code, occurred_at=occurred_at, stay=stay,
         message=message, recorded_by=actor.user,
     )  # fmt: skip
-    access_log_record(actor=actor, citizens=citizen, action=AccessAction.UPDATE, detail=f"hospital event {code}")
+    hospital_event_log(actor=actor, citizen=citizen, code=code, occurred_at=occurred_at, had_relationship=known)
     return event
 
 
 def _require_revisable(actor: Actor, event: HospitalEvent) -> HospitalEvent:
     """The event as it is now (locked), so a second correction of the same event is refused."""
-    if event.department_id != _require_department(actor).pk:
+    if event.department_id != require_hospital_recorder(actor).pk:
         raise PermissionDenied
     event = HospitalEvent.objects.select_for_update().get(pk=event.pk)
     if event.superseded:

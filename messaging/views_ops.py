@@ -23,7 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from citizens.access import Actor, actor_from_request
 from smartcare.forms import apply_service_errors
 
-from . import selectors, services
+from . import hospital_rules, selectors, services
 from .forms_ops import (
     PREFERENCE_TYPES,
     DeliveryFilterForm,
@@ -67,7 +67,16 @@ def _event_or_404(actor: Actor, pk: int):
     return event
 
 
-def _render_events(request, actor: Actor, *, form=None, failed=None, status: int = 200):
+def _may_record_or_403(request, actor: Actor):
+    """None when the actor may record events, else the page with the reason (403)."""
+    try:
+        hospital_rules.require_hospital_recorder(actor)
+    except PermissionDenied as exc:
+        return _render_events(request, actor, status=403, denied=str(exc))
+    return None
+
+
+def _render_events(request, actor: Actor, *, form=None, failed=None, status: int = 200, denied: str = ""):
     """The form and the department's events; ``failed`` is (event pk, correction form with
     errors) or (event pk, error text) for a cancellation that was refused."""
     page = Paginator(selectors.hospital_events(actor=actor), EVENTS_PAGE_SIZE).get_page(request.GET.get("page"))
@@ -88,6 +97,8 @@ def _render_events(request, actor: Actor, *, form=None, failed=None, status: int
         "page": page,
         "events": events,
         "query": _query_without_page(request),
+        "may_record": selectors.may_record_hospital_events(actor),
+        "denied": denied,
     }
     if failed and not any(event.pk == failed[0] for event in events):  # not on this page: show on top
         error = (
@@ -106,6 +117,8 @@ def hospital_events(request):
     _require_department(actor)
     if request.method == "GET":
         return _render_events(request, actor)
+    if denied := _may_record_or_403(request, actor):
+        return denied
     form = HospitalEventForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
@@ -135,6 +148,8 @@ def hospital_events(request):
 def hospital_event_correct(request, pk: int):
     actor = actor_from_request(request)
     _require_department(actor)
+    if denied := _may_record_or_403(request, actor):
+        return denied
     event = _event_or_404(actor, pk)
     form = HospitalEventCorrectForm(request.POST, auto_id=f"id_%s_{event.pk}")
     if form.is_valid():
@@ -162,6 +177,8 @@ def hospital_event_correct(request, pk: int):
 def hospital_event_cancel(request, pk: int):
     actor = actor_from_request(request)
     _require_department(actor)
+    if denied := _may_record_or_403(request, actor):
+        return denied
     event = _event_or_404(actor, pk)
     try:
         revised = services.hospital_event_cancel(actor=actor, event=event)

@@ -37,6 +37,8 @@ class MembershipRole(models.TextChoices):
     HOME_CARE_ASSISTANT = "home_care_assistant", _("Home-care assistant")
     CARE_COORDINATOR = "care_coordinator", _("Care coordinator")
     ORGANISATION_ADMIN = "organisation_admin", _("Organisation administrator")
+    # The organisation's own system (its integration token): sends MedCom messages for it.
+    INTEGRATION = "integration", _("System integration")
 
 
 # Which roles make sense in which kind of organisation; coordinators and administrators
@@ -48,7 +50,7 @@ ROLES_BY_KIND = {
     OrganisationKind.MUNICIPALITY: {MembershipRole.HOME_CARE_NURSE, MembershipRole.HOME_CARE_ASSISTANT},
     OrganisationKind.REGION: set(),
 }
-ROLES_ANYWHERE = {MembershipRole.CARE_COORDINATOR, MembershipRole.ORGANISATION_ADMIN}
+ROLES_ANYWHERE = {MembershipRole.CARE_COORDINATOR, MembershipRole.ORGANISATION_ADMIN, MembershipRole.INTEGRATION}
 
 CLINICAL_ROLES = {
     MembershipRole.GP,

@@ -60,6 +60,14 @@ DEMO_ACCOUNTS = [
         "department:ouh-odense",
     ),
     DemoAccount(
+        "system.ouh@smartcare.example",
+        "OUH",
+        "Systemintegration",
+        "Systemintegration",
+        MembershipRole.INTEGRATION,
+        "department:ouh-odense",
+    ),
+    DemoAccount(
         "homecare.odense@smartcare.example",
         "Birgitte",
         "Møller",

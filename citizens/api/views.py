@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import prefetch_related_objects
 from django.http import Http404
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
@@ -34,7 +35,7 @@ from ..choices import AccessAction, AccessReason
 from ..filtersets import CitizenFilterSet
 from ..models import Citizen
 from ..selectors import citizen_get, citizen_list, citizen_page, conditions_list
-from ..services import citizen_create, citizen_update
+from ..services import AlreadyRegistered, citizen_create, citizen_update
 from .serializers import (
     CitizenCreateSerializer,
     CitizenSerializer,
@@ -56,11 +57,14 @@ def field_errors(example: dict) -> dict:
 
 
 BAD_REQUEST = OpenApiResponse(
-    field_errors({"cpr": ["A citizen with this CPR number is already registered."]}),
+    field_errors({"cpr": ["A citizen with this CPR number is already registered in your organisation's care."]}),
     description=_(
         "Invalid input: the body maps each field to its messages, e.g. an invalid or already registered CPR "
         "number (cpr), an unknown condition code (conditions), an onset date in the future, or a citizen the "
-        "registering organisation would have no relationship with (non_field_errors). Nothing is saved."
+        "registering organisation would have no relationship with (non_field_errors). Nothing is saved. A CPR "
+        "number already registered in the organisation's care also gives the citizen's URL (existing); one "
+        "registered elsewhere says only to ask the organisation that has the citizen in its care, and the "
+        "attempt is logged."
     ),
 )
 BAD_FILTER = OpenApiResponse(
@@ -230,7 +234,13 @@ class CitizenViewSet(
         serializer = CitizenCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         actor = api_actor(request)
-        citizen = citizen_create(actor=actor, **serializer.service_arguments())
+        try:
+            citizen = citizen_create(actor=actor, **serializer.service_arguments())
+        except AlreadyRegistered as exc:
+            body = {"cpr": exc.messages}
+            if exc.citizen_pk is not None:  # in the organisation's care: where it is
+                body["existing"] = [request.build_absolute_uri(reverse("citizen-detail", args=[exc.citizen_pk]))]
+            return Response(body, status=status.HTTP_400_BAD_REQUEST)
         # The registration is in the access log already; the answer shows what was registered.
         citizen = self._written(actor, citizen.pk)
         citizen.access_via = AccessReason.CREATED

@@ -324,8 +324,9 @@ def test_create_with_a_duplicate_cpr_is_a_field_error(gp_client, clinic, citizen
     before = Citizen.objects.count()
     response = gp_client.post(reverse("citizens:create"), _citizen_post(clinic, cpr=citizen.cpr_formatted))
     assert response.status_code == 400
-    assert "A citizen with this CPR number is already registered." in response.content.decode()
+    assert "A citizen with this CPR number is already registered in your organisation" in response.content.decode()
     assert response.context["form"].has_error("cpr")
+    assert response.context["existing"] == citizen.pk  # in the clinic's care: linked
     assert Citizen.objects.count() == before
 
 

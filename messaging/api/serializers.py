@@ -189,6 +189,16 @@ class SentItemSerializer(serializers.ModelSerializer):
         extra_kwargs = {"author_name": {"help_text": _("Who wrote it.")}}
 
 
+GIVEN_NAME_HELP = _(
+    "A hospital notification's name of the citizen as given by the sender, when it differs from the portal's "
+    "(the portal's is in citizen); else empty. Never written to the citizen."
+)
+GIVEN_ADDRESS_HELP = _(
+    "A hospital notification's address of the citizen as given by the sender, when it differs from the "
+    "portal's; else empty. Never written to the citizen."
+)
+
+
 class MessageSerializer(serializers.ModelSerializer):
     """One message with its receivers and attachments; ``receipt`` and ``is_read`` are the acting
     organisation's and the user's own state. Expects the view's prefetches."""
@@ -239,6 +249,8 @@ class MessageSerializer(serializers.ModelSerializer):
             "revises",
             "department",
             "occurred_at",
+            "given_name",
+            "given_address",
             "notice_kind",
             "link",
             "attachments",
@@ -251,6 +263,8 @@ class MessageSerializer(serializers.ModelSerializer):
             "id": {"help_text": _("The message id (MedCom MessageHeader id).")},
             "activity": {"help_text": _("A new message, a reply or a forward.")},
             "occurred_at": {"help_text": _("When the hospital event happened.")},
+            "given_name": {"help_text": GIVEN_NAME_HELP},
+            "given_address": {"help_text": GIVEN_ADDRESS_HELP},
             "link": {"help_text": _("A portal notification's link into the portal.")},
         }
 
@@ -291,6 +305,8 @@ class HospitalEventSerializer(serializers.ModelSerializer):
     message = serializers.UUIDField(
         source="message_id", read_only=True, help_text=_("The hospital notification sent to the municipality.")
     )
+    given_name = serializers.CharField(source="message.given_name", read_only=True, help_text=GIVEN_NAME_HELP)
+    given_address = serializers.CharField(source="message.given_address", read_only=True, help_text=GIVEN_ADDRESS_HELP)
 
     class Meta:
         model = HospitalEvent
@@ -306,6 +322,8 @@ class HospitalEventSerializer(serializers.ModelSerializer):
             "recorded_at",
             "superseded",
             "message",
+            "given_name",
+            "given_address",
         ]
         read_only_fields = fields
         extra_kwargs = {

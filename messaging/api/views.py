@@ -42,7 +42,7 @@ from citizens.models import Citizen
 from sectors.api.views import ACTING_HEADER
 from smartcare.uploads import large_body
 
-from .. import selectors, services
+from .. import hospital_rules, selectors, services
 from ..filtersets import SENT, DeliveryFilterSet, MessageFilterSet
 from ..models import Delivery, HospitalEvent, Message, ReadMark, Recipient
 from .serializers import (
@@ -89,7 +89,10 @@ FORBIDDEN = OpenApiResponse(
 )
 DEPARTMENTS_ONLY = OpenApiResponse(
     DetailErrorSerializer,
-    description=_("Not signed in, or the acting organisation is not a hospital department."),
+    description=_(
+        "Not signed in, the acting organisation is not a hospital department, or the user is neither a hospital "
+        "physician or nurse nor the department's system integration (only they record hospital events)."
+    ),
 )
 NOT_FOUND = OpenApiResponse(
     DetailErrorSerializer,
@@ -428,8 +431,9 @@ class HospitalEventViewSet(viewsets.GenericViewSet):
         return self.get_paginated_response(HospitalEventSerializer(events, many=True).data)
 
     def create(self, request: Request) -> Response:
-        data = _parsed(HospitalEventCreateSerializer, request).validated_data
         actor = api_actor(request)
+        hospital_rules.require_hospital_recorder(actor)
+        data = _parsed(HospitalEventCreateSerializer, request).validated_data
         citizen = selectors.hospital_patient_get(actor=actor, cpr=data["cpr"])
         event = services.hospital_event_record(
             actor=actor, citizen=citizen, code=data["code"], occurred_at=data["occurred_at"]

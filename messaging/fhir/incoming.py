@@ -622,7 +622,7 @@ class Incoming:
             at = self._occurred_at(code, encounter, provenance)
             name = next(iter(patient.get("name") or []), {})
             address = next(iter(patient.get("address") or []), {})
-            citizen = citizen_register_from_notification(
+            notified = citizen_register_from_notification(
                 actor=actor,
                 municipality=receiver,
                 cpr=cpr,
@@ -633,7 +633,7 @@ class Incoming:
                 city=address.get("city") or "",
             )
             event = services.hospital_event_record(
-                actor=actor, citizen=citizen, code=code, occurred_at=at, message_id=message_id
+                actor=actor, code=code, occurred_at=at, message_id=message_id, **notified.event_fields
             )
             return event.message
         earlier_id = self.msg.earlier_header_id(provenance)

@@ -340,11 +340,69 @@ def test_stin_for_an_unregistered_citizen_registers_them_and_starts_the_stay(wor
     assert client.get(reverse("messaging:thread", args=[message.thread_id])).status_code == 200
 
 
-def test_a_known_citizen_is_updated_and_moves_to_the_receiving_municipality(world, post):
+def test_a_notification_never_moves_a_known_citizen_to_another_municipality(world, post, client):
+    before = (world.citizen.first_name, world.citizen.last_name, world.citizen.street, world.citizen.municipality)
     bundle = notification(world, cpr=world.citizen.cpr, receiver=world.municipality_b, last_name="Nyt-Navn")
+    ack = ack_of(post(bundle, as_user="hospital_nurse"))
+    assert ack["code"] == "fatal-error" and ack["issues"] == ["MSG_RECEIVER_UNABLE_TO_RECEIVE_MSG_TYPE"]
+    world.citizen.refresh_from_db()
+    after = (world.citizen.first_name, world.citizen.last_name, world.citizen.street, world.citizen.municipality)
+    assert after == before and not HospitalStay.objects.exists()
+    client.force_login(world.users["homecare_a"])  # the real municipality keeps the citizen
+    assert client.get(reverse("citizens:detail", args=[world.citizen.pk])).status_code == 200
+    client.force_login(world.users["homecare_b"])
+    assert client.get(reverse("citizens:detail", args=[world.citizen.pk])).status_code == 404
+
+
+def test_a_differing_name_and_address_are_kept_as_given_by_the_sender(world, post, client):
+    before = (world.citizen.first_name, world.citizen.last_name, world.citizen.street, world.citizen.city)
+    bundle = notification(world, cpr=world.citizen.cpr, first_name="Falsk", last_name="Navn")
     assert ack_of(post(bundle, as_user="hospital_nurse"))["code"] == "ok"
     world.citizen.refresh_from_db()
-    assert world.citizen.last_name == "Nyt-Navn" and world.citizen.municipality == world.municipality_b
+    assert (world.citizen.first_name, world.citizen.last_name, world.citizen.street, world.citizen.city) == before
+    message = Message.objects.get(pk=fx.header_of(bundle)["id"])
+    assert message.given_name == "Falsk Navn" and message.given_address == "Testvej 1, 8000 Aarhus C"
+    client.force_login(world.users["homecare_a"])
+    page = client.get(reverse("messaging:thread", args=[message.thread_id])).content.decode()
+    assert "Name as given by the sender" in page and "Falsk Navn" in page and "Testvej 1, 8000 Aarhus C" in page
+    client.force_login(world.users["hospital_nurse"])
+    events = client.get(reverse("messaging_ops:hospital_events")).content.decode()
+    assert "Name as given by the sender: Falsk Navn" in events
+    api = client.get("/api/v1/hospital-events/").json()["results"][0]
+    assert (api["given_name"], api["given_address"]) == ("Falsk Navn", "Testvej 1, 8000 Aarhus C")
+    client.force_login(world.users["homecare_a"])
+    api_message = client.get(f"/api/v1/messages/{message.pk}/").json()
+    assert api_message["given_name"] == "Falsk Navn"
+
+
+def test_the_same_name_and_address_are_not_repeated_as_given(world, post):
+    citizen = world.citizen
+    bundle = notification(world, cpr=citizen.cpr, first_name=citizen.first_name.upper(), last_name=citizen.last_name)
+    for resource in (e["resource"] for e in bundle["entry"]):
+        if resource["resourceType"] == "Patient":
+            resource.pop("address", None)
+    assert ack_of(post(bundle, as_user="hospital_nurse"))["code"] == "ok"
+    message = Message.objects.get(pk=fx.header_of(bundle)["id"])
+    assert (message.given_name, message.given_address) == ("", "")
+
+
+@pytest.mark.parametrize("role", ["care_coordinator", "organisation_admin"])
+def test_only_clinicians_or_the_integration_send_hospital_notifications(world, post, role):
+    from messaging.tests.helpers import member
+
+    world.users["clerk"] = member(world.department, role)
+    before = counts()
+    ack = ack_of(post(notification(world), as_user="clerk"))
+    assert ack["code"] == "fatal-error" and ack["issues"] == ["MSG_RESOURCE_NOT_ALLOWED"]
+    assert counts() == before
+
+
+def test_the_departments_integration_sends_hospital_notifications(world, post):
+    from messaging.tests.helpers import member
+
+    world.users["system"] = member(world.department, "integration")
+    assert ack_of(post(notification(world), as_user="system"))["code"] == "ok"
+    assert HospitalStay.objects.filter(citizen__cpr=NEW_CPR, department=world.department).exists()
 
 
 def test_correction_and_cancellation_refer_back_through_provenance(world, post):
