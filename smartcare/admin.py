@@ -65,7 +65,8 @@ class CitizenRowsMixin:
         return obj
 
     def get_search_fields(self, request):
-        return [f"{self.citizen_path}__cpr" if self.citizen_path else "cpr"]  # shows the search box; get_search_results does the work
+        """Shows the search box; ``get_search_results`` does the work."""
+        return [f"{self.citizen_path}__cpr" if self.citizen_path else "cpr"]
 
     def get_search_results(self, request, queryset, search_term):
         if not search_term.strip():
