@@ -158,6 +158,24 @@ class UserAdmin(DjangoUserAdmin):
         )
     ]
 
+    def get_readonly_fields(self, request, obj=None):
+        """Only a superuser hands out superuser status and admin permissions (their own included)."""
+        fields = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            fields += ["is_superuser", "groups", "user_permissions"]
+        return fields
+
+    def has_change_permission(self, request, obj=None):
+        """A superuser's account (its e-mail address, its password) is changed by superusers only."""
+        return super().has_change_permission(request, obj) and not (
+            obj is not None and obj.is_superuser and not request.user.is_superuser
+        )
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and not (
+            obj is not None and obj.is_superuser and not request.user.is_superuser
+        )
+
     @admin.action(description=_("Send invitation (set-password link by e-mail)"))
     def send_invitation(self, request, queryset):
         sent = 0

@@ -291,3 +291,68 @@ def test_membership_create_holds_a_person_to_the_rule(administrator, ours, their
     assert list(own.value.message_dict) == ["user"]
     assert list(elsewhere.value.message_dict) == ["organisation"]
     assert membership_end(by=administrator, membership=created, end_date=created.start_date).end_date
+
+
+# --- the user page: no other way to more access -------------------------------------------------------
+
+
+def user_form(user, **overrides) -> dict:
+    own = list(user.memberships.all())
+    data = {
+        "email": user.email,
+        "first_name": "",
+        "last_name": "",
+        "title": "",
+        "phone": "",
+        "is_active": "on",
+        "is_staff": "on",
+        "is_superuser": "on",
+        "user_permissions": [Permission.objects.get(codename="change_citizen").pk],
+        "date_joined_0": "2026-01-01",
+        "date_joined_1": "08:00:00",
+        "last_login_0": "",
+        "last_login_1": "",
+        "memberships-TOTAL_FORMS": str(len(own)),
+        "memberships-INITIAL_FORMS": str(len(own)),
+        "memberships-MIN_NUM_FORMS": "0",
+        "memberships-MAX_NUM_FORMS": "1000",
+    }
+    for index, membership in enumerate(own):
+        row = {
+            "id": membership.pk,
+            "user": user.pk,
+            "organisation": membership.organisation_id,
+            "role": membership.role,
+            "start_date": membership.start_date.isoformat(),
+        }
+        data |= {f"memberships-{index}-{name}": value for name, value in row.items()}
+    return data | overrides
+
+
+def test_administrator_cannot_make_themselves_superuser_or_give_themselves_permissions(signed_in, administrator):
+    response = signed_in.post(f"/admin/sectors/user/{administrator.pk}/change/", user_form(administrator))
+
+    assert response.status_code == 302
+    administrator.refresh_from_db()
+    assert not administrator.is_superuser
+    assert not administrator.user_permissions.filter(codename="change_citizen").exists()
+
+
+def test_superuser_accounts_are_changed_by_superusers_only(signed_in):
+    root = UserFactory(is_staff=True, is_superuser=True, email="root@example.dk")
+
+    response = signed_in.post(f"/admin/sectors/user/{root.pk}/change/", user_form(root, email="mine@example.dk"))
+
+    assert response.status_code == 403
+    root.refresh_from_db()
+    assert root.email == "root@example.dk"
+
+
+def test_superuser_still_gives_permissions(client, colleague):
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    user = colleague.user
+
+    response = client.post(f"/admin/sectors/user/{user.pk}/change/", user_form(user, is_superuser=""))
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert user.user_permissions.filter(codename="change_citizen").exists()
