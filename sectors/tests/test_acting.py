@@ -5,7 +5,7 @@ import datetime
 import pytest
 from django.core.exceptions import BadRequest, PermissionDenied
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from sectors import acting
 from sectors.choices import MembershipRole
@@ -15,6 +15,16 @@ from .factories import GPClinicFactory, MembershipFactory, MunicipalityFactory, 
 pytestmark = pytest.mark.django_db
 
 SWITCH_URL = "/acting-organisation/"
+
+
+@pytest.fixture(autouse=True)
+def english(request, settings):
+    """The refusals are read in English here (Danish is the default, with its own catalogue)."""
+    for name in ("client", "api_client"):
+        if name in request.fixturenames:
+            request.getfixturevalue(name).cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
