@@ -48,19 +48,19 @@ def administrator(ours):
 
 
 @pytest.fixture
-def colleague(ours):
-    return MembershipFactory(organisation=ours, role=MembershipRole.GP)
-
-
-@pytest.fixture
-def stranger(theirs):
-    return MembershipFactory(organisation=theirs, role=MembershipRole.GP)
-
-
-@pytest.fixture
 def signed_in(client, administrator):
+    """The administrator, in the admin."""
     client.force_login(administrator)
     return client
+
+
+@pytest.fixture
+def members(ours, theirs):
+    """A colleague (a GP of the administrator's organisation) and a stranger (a GP elsewhere)."""
+    return (
+        MembershipFactory(organisation=ours, role=MembershipRole.GP),
+        MembershipFactory(organisation=theirs, role=MembershipRole.GP),
+    )
 
 
 def membership_form(user, organisation, role=MembershipRole.GP) -> dict:
@@ -70,14 +70,16 @@ def membership_form(user, organisation, role=MembershipRole.GP) -> dict:
 # --- the membership pages -------------------------------------------------------------------------
 
 
-def test_list_shows_only_memberships_of_organisations_they_administer(signed_in, administrator, colleague, stranger):
+def test_list_shows_only_memberships_of_organisations_they_administer(signed_in, administrator, members):
+    colleague, stranger = members
     response = signed_in.get(MEMBERSHIPS)
 
     assert response.status_code == 200
     assert set(response.context["cl"].result_list) == {colleague, administrator.memberships.get()}
 
 
-def test_membership_of_another_organisation_cannot_be_opened_or_changed(signed_in, stranger, ours):
+def test_membership_of_another_organisation_cannot_be_opened_or_changed(signed_in, members, ours):
+    _, stranger = members
     url = f"{MEMBERSHIPS}{stranger.pk}/change/"
 
     assert signed_in.get(url).status_code == 302  # "does not exist", like a missing id
@@ -133,7 +135,8 @@ def test_own_membership_is_read_only(signed_in, administrator, theirs):
     assert signed_in.post(f"{MEMBERSHIPS}{own.pk}/delete/", {"post": "yes"}).status_code == 403
 
 
-def test_staff_who_administer_nothing_manage_no_memberships(client, colleague, stranger, ours):
+def test_staff_who_administer_nothing_manage_no_memberships(client, members, ours):
+    colleague, stranger = members
     gp = staff(colleague.user)
     client.force_login(gp)
 
@@ -143,7 +146,8 @@ def test_staff_who_administer_nothing_manage_no_memberships(client, colleague, s
     assert Membership.objects.count() == 2
 
 
-def test_a_former_administrator_administers_nothing(client, administrator, colleague):
+def test_a_former_administrator_administers_nothing(client, administrator, members):
+    colleague, _ = members
     own = administrator.memberships.get()
     own.end_date = own.start_date
     own.start_date = own.start_date.replace(year=own.start_date.year - 1)
@@ -153,7 +157,8 @@ def test_a_former_administrator_administers_nothing(client, administrator, colle
     assert list(client.get(MEMBERSHIPS).context["cl"].result_list) == []
 
 
-def test_superuser_manages_every_membership(client, colleague, stranger, theirs):
+def test_superuser_manages_every_membership(client, members, theirs):
+    colleague, stranger = members
     root = UserFactory(is_staff=True, is_superuser=True)
     client.force_login(root)
 
@@ -183,7 +188,8 @@ def inline_data(**form) -> dict:
     return data | {f"memberships-0-{name}": value for name, value in form.items()}
 
 
-def test_user_page_lists_only_memberships_they_administer(administrator, colleague, theirs):
+def test_user_page_lists_only_memberships_they_administer(administrator, members, theirs):
+    colleague, _ = members
     MembershipFactory(user=colleague.user, organisation=theirs, role=MembershipRole.GP)
 
     inline, request, formset = inline_formset(MembershipInlineForUser, administrator, colleague.user)
@@ -192,7 +198,8 @@ def test_user_page_lists_only_memberships_they_administer(administrator, colleag
     assert list(formset.forms[0].fields["organisation"].queryset) == [colleague.organisation]
 
 
-def test_user_page_refuses_a_membership_elsewhere(administrator, colleague, theirs):
+def test_user_page_refuses_a_membership_elsewhere(administrator, members, theirs):
+    colleague, _ = members
     data = inline_data(organisation=theirs.pk, role=MembershipRole.GP, start_date="2026-01-01")
 
     _, _, formset = inline_formset(MembershipInlineForUser, administrator, colleague.user, data)
@@ -201,11 +208,16 @@ def test_user_page_refuses_a_membership_elsewhere(administrator, colleague, thei
     assert "organisation" in formset.forms[0].errors
 
 
-def test_user_page_adds_a_membership_in_their_organisation(administrator, ours):
+@pytest.mark.parametrize("page", ["user", "organisation"])
+def test_administrator_adds_a_colleague_on_the_user_or_organisation_page(administrator, ours, page):
     newcomer = UserFactory()
-    data = inline_data(organisation=ours.pk, role=MembershipRole.PRACTICE_NURSE, start_date="2026-01-01")
+    if page == "user":
+        inline, parent, row = MembershipInlineForUser, newcomer, {"organisation": ours.pk}
+    else:
+        inline, parent, row = MembershipInlineForOrganisation, ours, {"user": newcomer.pk}
+    data = inline_data(**row, role=MembershipRole.CARE_COORDINATOR, start_date="2026-01-01")
 
-    _, _, formset = inline_formset(MembershipInlineForUser, administrator, newcomer, data)
+    _, _, formset = inline_formset(inline, administrator, parent, data)
 
     assert formset.is_valid(), formset.errors
     formset.save()
@@ -222,7 +234,7 @@ def test_own_user_page_offers_no_membership_changes(administrator):
     assert not inline.has_delete_permission(request, administrator)
 
 
-def test_own_user_page_refuses_a_posted_membership(client, administrator, ours):
+def test_own_user_page_refuses_a_posted_membership(administrator, ours):
     """Even a forged form for one's own page adds nothing."""
     data = inline_data(organisation=ours.pk, role=MembershipRole.CARE_COORDINATOR, start_date="2026-01-01")
 
@@ -233,7 +245,8 @@ def test_own_user_page_refuses_a_posted_membership(client, administrator, ours):
     assert administrator.memberships.count() == 1
 
 
-def test_organisation_page_of_another_organisation_offers_no_membership_changes(administrator, stranger, theirs):
+def test_organisation_page_of_another_organisation_offers_no_membership_changes(administrator, members, theirs):
+    _, stranger = members
     inline, request, formset = inline_formset(MembershipInlineForOrganisation, administrator, theirs)
 
     assert list(formset.queryset) == []
@@ -248,17 +261,6 @@ def test_organisation_page_refuses_the_administrator_themselves(administrator, o
 
     assert not formset.is_valid()
     assert administrator.pk not in {u.pk for u in formset.forms[0].fields["user"].queryset}
-
-
-def test_organisation_page_adds_a_colleague(administrator, ours):
-    newcomer = UserFactory()
-    data = inline_data(user=newcomer.pk, role=MembershipRole.GP, start_date="2026-01-01")
-
-    _, _, formset = inline_formset(MembershipInlineForOrganisation, administrator, ours, data)
-
-    assert formset.is_valid(), formset.errors
-    formset.save()
-    assert newcomer.memberships.get().organisation == ours
 
 
 def test_organisation_page_lets_the_superuser_add_anyone(theirs):
@@ -348,7 +350,8 @@ def test_superuser_accounts_are_changed_by_superusers_only(signed_in):
     assert root.email == "root@example.dk"
 
 
-def test_superuser_still_gives_permissions(client, colleague):
+def test_superuser_still_gives_permissions(client, members):
+    colleague, _ = members
     client.force_login(UserFactory(is_staff=True, is_superuser=True))
     user = colleague.user
 
