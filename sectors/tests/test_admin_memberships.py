@@ -332,6 +332,7 @@ def user_form(user, **overrides) -> dict:
 
 
 def test_administrator_cannot_make_themselves_superuser_or_give_themselves_permissions(signed_in, administrator):
+    assert signed_in.get(f"/admin/sectors/user/{administrator.pk}/change/").status_code == 200
     response = signed_in.post(f"/admin/sectors/user/{administrator.pk}/change/", user_form(administrator))
 
     assert response.status_code == 302
