@@ -5,21 +5,18 @@ organisation they act for, on every page here (as in ``citizens.admin``). Plans,
 measurements, thresholds, schedules and alerts change in the portal and the API, through the
 services that enforce the FHIR lifecycles and write the plan history and the access log, so these
 pages only show them: a measurement in particular is never edited, only corrected by a new one.
-Looking at a citizen's records here is written to the access log like anywhere else.
+Looking at a citizen's records here is written to the access log like anywhere else
+(``smartcare.admin``).
 """
 
 from __future__ import annotations
 
 from django.contrib import admin
-from django.db.models import Model, Q
+from django.db.models import Q
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from citizens.access import actor_from_request
-from citizens.admin import ReadOnlyMixin, gated_citizens
-from citizens.choices import AccessAction
-from citizens.filtersets import search_citizens
-from citizens.models import Citizen
+from smartcare.admin import GatedAdmin, ReadOnlyInline
 
 from .models import (
     Activity,
@@ -34,60 +31,6 @@ from .models import (
     PlanChange,
     Threshold,
 )
-from .selectors import citizens_read_log
-
-
-class GatedAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    """Read-only rows of one citizen each, found through ``citizen_path``; non-superusers see
-    those inside the gate only, and every row shown is in the access log."""
-
-    citizen_path = "citizen"
-    show_full_result_count = False  # no second COUNT over a large table
-    search_help_text = _("The citizen's CPR number (whole or the first six digits or more) or part of the name.")
-
-    def get_search_fields(self, request):
-        return [f"{self.citizen_path}__cpr"]  # shows the search box; get_search_results does the work
-
-    def get_queryset(self, request):
-        qs = super().get_queryset(request)
-        if request.user.is_superuser:
-            return qs
-        return qs.filter(**{f"{self.citizen_path}__in": gated_citizens(request).values("pk")})
-
-    def get_search_results(self, request, queryset, search_term):
-        if not search_term.strip():
-            return queryset, False
-        hits = search_citizens(Citizen.objects.all(), search_term).values("pk")
-        return queryset.filter(self.search_q(hits, search_term)), False
-
-    def search_q(self, hits, search_term: str) -> Q:
-        return Q(**{f"{self.citizen_path}__in": hits})
-
-    def citizen_of(self, obj: Model) -> Citizen:
-        for name in self.citizen_path.split("__"):
-            obj = getattr(obj, name)
-        return obj
-
-    def get_changelist_instance(self, request):
-        changelist = super().get_changelist_instance(request)
-        changelist.result_list = rows = list(changelist.result_list)
-        citizens_read_log(
-            actor=actor_from_request(request),
-            citizens=[self.citizen_of(row) for row in rows],
-            action=AccessAction.LIST,
-            detail=f"admin {self.opts.model_name} list",
-        )
-        return changelist
-
-    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
-        if obj is not None:
-            citizens_read_log(
-                actor=actor_from_request(request),
-                citizens=[self.citizen_of(obj)],
-                action=AccessAction.VIEW,
-                detail=f"admin {self.opts.model_name}",
-            )
-        return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
 
 
 def changes_table(changes: dict) -> str:
@@ -110,15 +53,6 @@ def _short(value) -> str:
 
 
 # --- care plans -------------------------------------------------------------------------------------
-
-
-class ReadOnlyInline(ReadOnlyMixin, admin.TabularInline):
-    extra = 0
-    show_change_link = False
-    related: tuple[str, ...] = ()
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related(*self.related)
 
 
 class CareTeamInline(ReadOnlyInline):

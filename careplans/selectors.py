@@ -4,7 +4,7 @@ with access-log entries for every citizen whose data is shown."""
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
@@ -320,26 +320,6 @@ def monitoring_schedules(*, citizen: Citizen) -> QuerySet[MonitoringSchedule]:
 # --- the API: gated lists and records, each citizen shown logged as read --------------------------
 
 M = TypeVar("M", bound=Model)
-
-
-def citizens_read_log(
-    *, actor: Actor, citizens: Iterable[Citizen], detail: str, action: str = AccessAction.API_READ
-) -> None:
-    """Log that these citizens' data was shown, each with the relationship that allowed it: one
-    query for the reasons and one append per reason, however many rows were shown."""
-    by_pk = {c.pk: c for c in citizens}
-    if not by_pk:
-        return
-    reasons = dict(
-        visible_citizens(actor.acting, actor.user, with_reason=True)
-        .filter(pk__in=list(by_pk))
-        .values_list("pk", "access_via")
-    )
-    groups: dict[str, list[Citizen]] = {}
-    for pk, citizen in by_pk.items():
-        groups.setdefault(reasons.get(pk, ""), []).append(citizen)
-    for reason, group in groups.items():
-        access_log_record(actor=actor, citizens=group, action=action, detail=detail[:300], reason=reason)
 
 
 def _visible_ids(actor: Actor) -> QuerySet:

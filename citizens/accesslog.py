@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from .access import Actor
+from .access import Actor, visible_citizens
+from .choices import AccessAction
 from .models import AccessLogEntry, AccessLogHead, Citizen
 
 GENESIS = "0" * 64
@@ -98,6 +99,26 @@ def access_log_record(
         AccessLogEntry.objects.bulk_create(entries)
         AccessLogHead.objects.filter(id=1).update(last_hash=prev, count=head.count + len(entries))
     return entries
+
+
+def citizens_read_log(
+    *, actor: Actor, citizens: Iterable[Citizen], detail: str, action: str = AccessAction.API_READ
+) -> None:
+    """Log that these citizens' data was shown, each with the relationship that allowed it: one
+    query for the reasons and one append per reason, however many rows were shown."""
+    by_pk = {c.pk: c for c in citizens}
+    if not by_pk:
+        return
+    reasons = dict(
+        visible_citizens(actor.acting, actor.user, with_reason=True)
+        .filter(pk__in=list(by_pk))
+        .values_list("pk", "access_via")
+    )
+    groups: dict[str, list[Citizen]] = {}
+    for pk, citizen in by_pk.items():
+        groups.setdefault(reasons.get(pk, ""), []).append(citizen)
+    for reason, group in groups.items():
+        access_log_record(actor=actor, citizens=group, action=action, detail=detail[:300], reason=reason)
 
 
 @dataclass(frozen=True)

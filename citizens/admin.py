@@ -6,24 +6,21 @@ the access log). Citizens' data is changed in the portal, through the services t
 gate and write the access log, so these pages are read-only; the exceptions are the list of
 conditions, which administrators maintain, and the review of break-the-glass accesses and of the
 other accesses to review (admissions without an earlier relationship, deaths). Looking
-at a citizen here is written to the access log like anywhere else.
+at a citizen here is written to the access log like anywhere else (``smartcare.admin``).
 """
 
 from __future__ import annotations
 
 from django.contrib import admin
-from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.http import HttpRequest
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 from sectors.acting import acting_for
 from sectors.choices import OrganisationKind
 from sectors.models import Organisation
+from smartcare.admin import CitizenRowsMixin, GatedAdmin, ReadOnlyInline
 
-from .access import Actor, access_reason, actor_from_request, visible_citizens
-from .accesslog import access_log_record
-from .choices import AccessAction
-from .filtersets import search_citizens
+from .access import actor_from_request
 from .models import (
     AccessLogEntry,
     AccessReviewItem,
@@ -37,51 +34,6 @@ from .models import (
     Objection,
 )
 from .services import access_review_done, break_glass_review, may_review
-
-
-def gated_citizens(request: HttpRequest, *, with_reason: bool = False) -> QuerySet[Citizen]:
-    """The citizens this admin user may see: all for superusers, the access gate for the rest."""
-    if request.user.is_superuser:
-        return Citizen.objects.all()
-    return visible_citizens(acting_for(request), request.user, with_reason=with_reason)
-
-
-class ReadOnlyMixin:
-    """Shown, never added, changed or deleted here."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class CitizenSearchMixin:
-    """Rows that belong to a citizen, found by the citizen's CPR number (whole or the first six
-    digits or more) or name, as in the portal."""
-
-    show_full_result_count = False  # no second COUNT over a large table
-    search_fields = ["citizen__cpr"]  # shows the search box; get_search_results does the work
-    search_help_text = _("The citizen's CPR number (whole or the first six digits or more) or part of the name.")
-
-    def get_search_results(self, request, queryset, search_term):
-        if not search_term.strip():
-            return queryset, False
-        hits = search_citizens(Citizen.objects.all(), search_term)
-        return queryset.filter(citizen__in=hits.values("pk")), False
-
-
-class GatedByCitizenMixin(CitizenSearchMixin):
-    """Non-superusers see rows only for citizens inside the access gate."""
-
-    def get_queryset(self, request):
-        qs = super().get_queryset(request)
-        if request.user.is_superuser:
-            return qs
-        return qs.filter(citizen__in=gated_citizens(request).values("pk"))
 
 
 class OrganisationOfKindFilter(admin.SimpleListFilter):
@@ -156,32 +108,26 @@ class ConditionAdmin(admin.ModelAdmin):
 # --- citizens -----------------------------------------------------------------------------------
 
 
-class ContactPersonInline(ReadOnlyMixin, admin.TabularInline):
+class ContactPersonInline(ReadOnlyInline):
     model = ContactPerson
     fields = ["name", "relation", "phone", "is_primary"]
-    extra = 0
 
 
-class CitizenConditionInline(ReadOnlyMixin, admin.TabularInline):
+class CitizenConditionInline(ReadOnlyInline):
     model = CitizenCondition
     fields = ["condition", "onset_date"]
-    extra = 0
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("condition")
+    related = ("condition",)
 
 
-class HospitalStayInline(ReadOnlyMixin, admin.TabularInline):
+class HospitalStayInline(ReadOnlyInline):
     model = HospitalStay
     fields = ["department", "kind", "admitted_at", "on_leave", "discharged_at"]
-    extra = 0
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("department")
+    related = ("department",)
 
 
 @admin.register(Citizen)
-class CitizenAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class CitizenAdmin(GatedAdmin):
+    citizen_path = ""  # the row is the citizen
     list_display = [
         "cpr_display",
         "first_name",
@@ -202,9 +148,7 @@ class CitizenAdmin(ReadOnlyMixin, admin.ModelAdmin):
         "sex",
     ]
     list_select_related = ["municipality", "gp_clinic"]
-    search_fields = ["cpr", "search_name"]  # see get_search_results
     search_help_text = _("CPR number (whole or the first six digits or more) or part of the name.")
-    show_full_result_count = False
     inlines = [ContactPersonInline, CitizenConditionInline, HospitalStayInline]
     fieldsets = [
         (None, {"fields": ["cpr_display", "birth_date", "sex", "first_name", "last_name"]}),
@@ -219,51 +163,12 @@ class CitizenAdmin(ReadOnlyMixin, admin.ModelAdmin):
     def cpr_display(self, obj: Citizen) -> str:
         return obj.cpr_formatted
 
-    def get_queryset(self, request):
-        if request.user.is_superuser:
-            return super().get_queryset(request)
-        qs = gated_citizens(request, with_reason=True)
-        ordering = self.get_ordering(request)
-        return qs.order_by(*ordering) if ordering else qs
-
-    def get_search_results(self, request, queryset, search_term):
-        return search_citizens(queryset, search_term), False
-
-    # Every citizen shown is in the access log, here as in the portal.
-
-    def get_changelist_instance(self, request):
-        changelist = super().get_changelist_instance(request)
-        changelist.result_list = rows = list(changelist.result_list)
-        actor = actor_from_request(request)
-        by_reason: dict[str, list[Citizen]] = {}
-        for citizen in rows:
-            by_reason.setdefault(getattr(citizen, "access_via", ""), []).append(citizen)
-        for reason, citizens in by_reason.items():
-            access_log_record(actor=actor, citizens=citizens, action=AccessAction.LIST, detail="admin", reason=reason)
-        return changelist
-
-    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
-        if obj is not None:
-            actor = actor_from_request(request)
-            reason, text = self._reason(actor, request, obj)
-            access_log_record(
-                actor=actor, citizens=obj, action=AccessAction.VIEW, detail="admin", reason=reason, reason_text=text
-            )
-        return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
-
-    @staticmethod
-    def _reason(actor: Actor, request: HttpRequest, citizen: Citizen) -> tuple[str, str]:
-        """The relationship behind the look-up; a superuser may have none (blank, so it stands out)."""
-        if request.user.is_superuser and not actor.acting:
-            return "", ""
-        return access_reason(actor, citizen) or ("", "")
-
 
 # --- stays, objections, consent ---------------------------------------------------------------------
 
 
 @admin.register(HospitalStay)
-class HospitalStayAdmin(ReadOnlyMixin, GatedByCitizenMixin, admin.ModelAdmin):
+class HospitalStayAdmin(GatedAdmin):
     list_display = ["citizen", "department", "kind", "admitted_at", "on_leave", "discharged_at"]
     list_filter = [DepartmentFilter, "kind", "on_leave"]
     list_select_related = ["citizen", "department"]
@@ -271,7 +176,7 @@ class HospitalStayAdmin(ReadOnlyMixin, GatedByCitizenMixin, admin.ModelAdmin):
 
 
 @admin.register(Objection)
-class ObjectionAdmin(ReadOnlyMixin, GatedByCitizenMixin, admin.ModelAdmin):
+class ObjectionAdmin(GatedAdmin):
     list_display = ["citizen", "target", "sector", "organisation", "recorded_at", "withdrawn_at"]
     list_filter = ["target", "sector"]
     list_select_related = ["citizen", "organisation"]
@@ -279,7 +184,7 @@ class ObjectionAdmin(ReadOnlyMixin, GatedByCitizenMixin, admin.ModelAdmin):
 
 
 @admin.register(ConsentEvent)
-class ConsentEventAdmin(ReadOnlyMixin, GatedByCitizenMixin, admin.ModelAdmin):
+class ConsentEventAdmin(GatedAdmin):
     list_display = ["at", "citizen", "description", "by", "organisation"]
     list_select_related = ["citizen", "by", "organisation"]
     date_hierarchy = "at"
@@ -298,7 +203,7 @@ class ReviewedFilter(admin.SimpleListFilter):
         return queryset
 
 
-class ReviewListAdmin(CitizenSearchMixin, admin.ModelAdmin):
+class ReviewListAdmin(CitizenRowsMixin, admin.ModelAdmin):
     """Rows of the review list: fixed but for the review, which the organisation's administrator
     (``may_review``) gives once through ``review`` (the service). Non-superusers see the rows of
     the organisation they act for (``scope``)."""
@@ -383,7 +288,7 @@ class AccessReviewItemAdmin(ReviewListAdmin):
 
 
 @admin.register(AccessLogEntry)
-class AccessLogEntryAdmin(ReadOnlyMixin, GatedByCitizenMixin, admin.ModelAdmin):
+class AccessLogEntryAdmin(GatedAdmin):
     """Append-only: nobody adds, changes or deletes entries, superusers included."""
 
     list_display = ["at", "user_name", "organisation_name", "role", "citizen", "action", "reason", "detail"]

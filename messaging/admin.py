@@ -1,6 +1,6 @@
 """The admin for messages, their deliveries and the organisations' webhooks.
 
-As in ``careplans.admin``: superusers see every row; everybody else sees only rows about citizens
+As everywhere in the admin (``smartcare.admin``): superusers see every row; everybody else sees only rows about citizens
 inside the access gate of the organisation they act for, and of those only what that organisation
 sent or received (a message between two other organisations about a shared citizen stays theirs).
 Messages, receivers, hospital events and attempts are written by the services and the delivery
@@ -21,11 +21,11 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from careplans.admin import GatedAdmin, ReadOnlyInline
 from citizens.access import actor_from_request
-from citizens.admin import DepartmentFilter, ReadOnlyMixin
+from citizens.admin import DepartmentFilter
 from sectors.acting import acting_for
 from sectors.models import Organisation
+from smartcare.admin import GatedAdmin, ReadOnlyInline, ReadOnlyMixin
 
 from .choices import DeliveryStatus
 from .models import (

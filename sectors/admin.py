@@ -1,27 +1,113 @@
+"""The admin for organisations, staff and memberships.
+
+A membership is what opens citizens' data to a person, so its management is scoped: superusers
+manage every membership; other staff (with the membership permissions) only those of the
+organisations they administer, and never their own. The same holds for the membership lists on
+the user and organisation pages: what is listed, which organisations and people may be chosen,
+and what is saved (``services.membership_grant_check``).
+"""
+
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from smartcare.forms import apply_service_errors
+
 from .models import Membership, Organisation, User
-from .services import user_invite
+from .selectors import organisations_administered_by
+from .services import membership_grant_check, user_invite
 
 
-class MembershipInlineForUser(admin.TabularInline):
+class MembershipAdminForm(forms.ModelForm):
+    """Holds a changed membership to ``membership_grant_check`` for the person saving it."""
+
+    granted_by: User | None = None  # set per request by ``MembershipScope.scoped_form``
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.granted_by is None or not self.has_changed():
+            return cleaned
+        user = cleaned.get("user") if "user" in self.fields else self.instance.user
+        organisation = cleaned.get("organisation") if "organisation" in self.fields else self.instance.organisation
+        if user is not None and organisation is not None:
+            try:
+                membership_grant_check(by=self.granted_by, user=user, organisation=organisation)
+            except ValidationError as exc:
+                apply_service_errors(exc, self)
+        return cleaned
+
+
+class MembershipScope:
+    """Shared by the membership admin and the membership lists on the user and organisation pages."""
+
+    form = MembershipAdminForm
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        if request.user.is_superuser:
+            return qs
+        return qs.filter(organisation__in=organisations_administered_by(user=request.user))
+
+    def get_autocomplete_fields(self, request):
+        """Organisations to choose from are few for anybody but a superuser: a plain list of them."""
+        fields = super().get_autocomplete_fields(request)
+        return fields if request.user.is_superuser else [f for f in fields if f != "organisation"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if not request.user.is_superuser:
+            if db_field.name == "organisation":
+                kwargs["queryset"] = organisations_administered_by(user=request.user)
+            elif db_field.name == "user":
+                kwargs["queryset"] = User.objects.exclude(pk=request.user.pk)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    @staticmethod
+    def scoped_form(form_class, request):
+        return type(form_class.__name__, (form_class,), {"granted_by": request.user})
+
+
+class MembershipInlineBase(MembershipScope, admin.TabularInline):
     model = Membership
-    fk_name = "user"
     extra = 0
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.form = self.scoped_form(formset.form, request)
+        return formset
+
+    def manages(self, request, parent) -> bool:
+        raise NotImplementedError
+
+    def has_add_permission(self, request, obj=None):
+        return super().has_add_permission(request, obj) and (obj is None or self.manages(request, obj))
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and (obj is None or self.manages(request, obj))
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and (obj is None or self.manages(request, obj))
+
+
+class MembershipInlineForUser(MembershipInlineBase):
+    fk_name = "user"
     autocomplete_fields = ["organisation"]
     fields = ["organisation", "role", "start_date", "end_date"]
 
+    def manages(self, request, parent) -> bool:
+        """Another person's memberships (in the organisations one administers, see get_queryset)."""
+        return request.user.is_superuser or parent.pk != request.user.pk
 
-class MembershipInlineForOrganisation(admin.TabularInline):
-    model = Membership
+
+class MembershipInlineForOrganisation(MembershipInlineBase):
     fk_name = "organisation"
-    extra = 0
     autocomplete_fields = ["user"]
     fields = ["user", "role", "start_date", "end_date"]
+
+    def manages(self, request, parent) -> bool:
+        return organisations_administered_by(user=request.user).filter(pk=parent.pk).exists()
 
 
 @admin.register(Organisation)
@@ -72,6 +158,24 @@ class UserAdmin(DjangoUserAdmin):
         )
     ]
 
+    def get_readonly_fields(self, request, obj=None):
+        """Only a superuser hands out superuser status and admin permissions (their own included)."""
+        fields = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            fields += ["is_superuser", "groups", "user_permissions"]
+        return fields
+
+    def has_change_permission(self, request, obj=None):
+        """A superuser's account (its e-mail address, its password) is changed by superusers only."""
+        return super().has_change_permission(request, obj) and not (
+            obj is not None and obj.is_superuser and not request.user.is_superuser
+        )
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and not (
+            obj is not None and obj.is_superuser and not request.user.is_superuser
+        )
+
     @admin.action(description=_("Send invitation (set-password link by e-mail)"))
     def send_invitation(self, request, queryset):
         sent = 0
@@ -91,10 +195,23 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(MembershipScope, admin.ModelAdmin):
     list_display = ["user", "organisation", "role", "start_date", "end_date"]
     list_filter = ["role", "organisation__kind"]
     search_fields = ["user__email", "user__first_name", "user__last_name", "organisation__name"]
     list_select_related = ["user", "organisation"]
     autocomplete_fields = ["user", "organisation"]
     date_hierarchy = "start_date"
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        return self.scoped_form(super().get_form(request, obj, change=change, **kwargs), request)
+
+    def _own(self, request, obj) -> bool:
+        return obj is not None and not request.user.is_superuser and obj.user_id == request.user.pk
+
+    def has_change_permission(self, request, obj=None):
+        """One's own memberships are shown, never changed or removed here."""
+        return super().has_change_permission(request, obj) and not self._own(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and not self._own(request, obj)

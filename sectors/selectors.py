@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 
+from .choices import MembershipRole
 from .models import Membership, Organisation, User
 
 
@@ -51,3 +52,12 @@ def user_acting_choices(*, user: User) -> list[Organisation]:
     for membership in user_memberships(user=user):
         seen.setdefault(membership.organisation_id, membership.organisation)
     return list(seen.values())
+
+
+def organisations_administered_by(*, user: User) -> QuerySet[Organisation]:
+    """The organisations whose memberships the user manages: those where they hold an active
+    organisation-administrator membership today (superusers manage every organisation)."""
+    if user.is_superuser:
+        return Organisation.objects.all()
+    administering = Membership.objects.active().filter(user=user, role=MembershipRole.ORGANISATION_ADMIN)
+    return Organisation.objects.filter(pk__in=administering.values("organisation_id"))

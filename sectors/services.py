@@ -11,8 +11,10 @@ from allauth.core import context as allauth_context
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 from .models import Membership, Organisation, User
+from .selectors import organisations_administered_by
 
 ORGANISATION_FIELDS = {
     "kind",
@@ -96,6 +98,18 @@ def user_create(
     return user
 
 
+def membership_grant_check(*, by: User, user: User, organisation: Organisation) -> None:
+    """Refuse a membership ``by`` may not give or change: a superuser manages every membership;
+    anybody else only those of organisations they administer, and never their own (nobody widens
+    their own access to citizens)."""
+    if by.is_superuser:
+        return
+    if user.pk == by.pk:
+        raise ValidationError({"user": _("You cannot give yourself a membership or change your own.")})
+    if not organisations_administered_by(user=by).filter(pk=organisation.pk).exists():
+        raise ValidationError({"organisation": _("You can only manage memberships of organisations you administer.")})
+
+
 @transaction.atomic
 def membership_create(
     *,
@@ -106,6 +120,9 @@ def membership_create(
     start_date: datetime.date | None = None,
     end_date: datetime.date | None = None,
 ) -> Membership:
+    """``by`` None: the system (demo data, commands); a person is held to ``membership_grant_check``."""
+    if by is not None:
+        membership_grant_check(by=by, user=user, organisation=organisation)
     membership = Membership(user=user, organisation=organisation, role=role, end_date=end_date)
     if start_date is not None:
         membership.start_date = start_date
@@ -116,6 +133,8 @@ def membership_create(
 
 @transaction.atomic
 def membership_end(*, by: User | None, membership: Membership, end_date: datetime.date) -> Membership:
+    if by is not None:
+        membership_grant_check(by=by, user=membership.user, organisation=membership.organisation)
     membership.end_date = end_date
     membership.full_clean()
     membership.save(update_fields=["end_date"])

@@ -1,6 +1,6 @@
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponseBadRequest
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
@@ -48,8 +48,8 @@ def organisation_detail(request, pk: int):
 @require_POST
 def acting_switch(request):
     form = ActingOrganisationForm(request.POST)
-    if not form.is_valid():
-        return HttpResponseBadRequest()
+    if not form.is_valid() and "organisation" in form.errors:
+        raise acting_module.ActingOrganisationInvalid
     acting_module.acting_set(request, organisation_id=form.cleaned_data["organisation"])
     target = form.cleaned_data.get("next") or ""
     if not url_has_allowed_host_and_scheme(

@@ -27,6 +27,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import Serializer
 
 from citizens.access import Actor
+from citizens.accesslog import citizens_read_log
 from citizens.api.serializers import DetailErrorSerializer
 from citizens.api.views import api_actor, field_errors
 from citizens.choices import AccessAction
@@ -48,7 +49,6 @@ from ..selectors import (
     alert_list,
     careplan_list,
     citizen_for_write,
-    citizens_read_log,
     goal_list,
     observation_list,
     record_get,

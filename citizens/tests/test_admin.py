@@ -1,5 +1,6 @@
-"""The admin: superusers see every citizen, other staff only what the access gate allows; the
-access log cannot be changed or deleted by anybody."""
+"""The admin: superusers see every citizen, other staff only what the access gate allows; every
+page that shows citizens' data is in the access log, superusers' look-ups included; the access log
+cannot be changed or deleted by anybody."""
 
 from __future__ import annotations
 
@@ -7,16 +8,27 @@ import datetime
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from citizens.access import Actor
 from citizens.accesslog import access_log_record
-from citizens.choices import AccessAction, AccessReason
+from citizens.choices import AccessAction, AccessReason, ObjectionTarget
 from citizens.cpr import parse_cpr
-from citizens.models import AccessLogEntry, BreakGlassAccess, Citizen, Condition
+from citizens.models import (
+    AccessLogEntry,
+    BreakGlassAccess,
+    Citizen,
+    Condition,
+    ConsentEvent,
+    HospitalStay,
+    Objection,
+)
+from citizens.tests.factories import CitizenFactory, HospitalStayFactory
 from sectors.acting import resolve
 from sectors.choices import MembershipRole
-from sectors.tests.factories import MembershipFactory, UserFactory
+from sectors.tests.factories import HospitalDepartmentFactory, MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -64,6 +76,18 @@ def superuser():
 @pytest.fixture
 def staff_gp(gp):
     return staff(gp, "view_citizen", "view_accesslogentry", "view_hospitalstay", "view_contactperson")
+
+
+def break_the_glass(user, citizen, reason: str = "Akut") -> BreakGlassAccess:
+    now = timezone.now()
+    return BreakGlassAccess.objects.create(
+        user=user,
+        organisation=user.memberships.get().organisation,
+        citizen=citizen,
+        reason=reason,
+        started_at=now,
+        expires_at=now + datetime.timedelta(hours=4),
+    )
 
 
 def log_read(user, citizen):
@@ -131,8 +155,8 @@ def test_looking_at_citizens_in_the_admin_is_logged(client, staff_gp, clinic, mi
 
     entries = list(AccessLogEntry.objects.order_by("pk")[before:])
     assert [(e.action, e.reason, e.citizen_id, e.organisation_id, e.detail) for e in entries] == [
-        (AccessAction.LIST, AccessReason.GP_CLINIC, mine.pk, clinic.pk, "admin"),
-        (AccessAction.VIEW, AccessReason.GP_CLINIC, mine.pk, clinic.pk, "admin"),
+        (AccessAction.LIST, AccessReason.GP_CLINIC, mine.pk, clinic.pk, "admin citizen list"),
+        (AccessAction.VIEW, AccessReason.GP_CLINIC, mine.pk, clinic.pk, "admin citizen"),
     ]
 
 
@@ -187,8 +211,9 @@ def test_access_log_cannot_be_added_changed_or_deleted_even_by_a_superuser(clien
     assert client.post(f"/admin/citizens/accesslogentry/{entry.pk}/delete/", {"post": "yes"}).status_code == 403
     bulk = client.post("/admin/citizens/accesslogentry/", {"action": "delete_selected", "_selected_action": [entry.pk]})
     assert bulk.status_code in (200, 302, 403)
-    entry.refresh_from_db()
-    assert entry.detail == "" and AccessLogEntry.objects.count() == 1
+    entry.refresh_from_db()  # still there, unchanged (looking at it added entries of its own)
+    assert entry.detail == ""
+    assert AccessLogEntry.objects.filter(citizen=mine, user=gp).count() == 1
 
 
 def test_access_log_admin_offers_no_actions_and_has_the_filters(client, superuser, gp, mine):
@@ -224,15 +249,7 @@ def test_access_log_head_is_not_in_the_admin(client, superuser):
 
 
 def test_only_the_organisations_administrator_reviews_break_the_glass(client, clinic, outsider, mine):
-    now = timezone.now()
-    grant = BreakGlassAccess.objects.create(
-        user=outsider,
-        organisation=outsider.memberships.get().organisation,
-        citizen=mine,
-        reason="Akut indlæggelse, ingen journal tilgængelig",
-        started_at=now,
-        expires_at=now + datetime.timedelta(hours=4),
-    )
+    grant = break_the_glass(outsider, mine, "Akut indlæggelse, ingen journal tilgængelig")
     url = f"/admin/citizens/breakglassaccess/{grant.pk}/change/"
     admin_of_theirs = staff(
         MembershipFactory(organisation=grant.organisation, role=MembershipRole.ORGANISATION_ADMIN).user,
@@ -256,3 +273,121 @@ def test_only_the_organisations_administrator_reviews_break_the_glass(client, cl
     assert (grant.reviewed_by, grant.review_note) == (admin_of_theirs, "Berettiget")
     assert grant.reason.startswith("Akut")
     assert client.post(url, {"review_note": "Ændret"}).status_code == 403  # reviewed once
+
+
+# --- every page that shows citizens' data is logged -------------------------------------------------
+
+MODELS = ["hospitalstay", "objection", "consentevent", "accesslogentry", "breakglassaccess"]
+
+
+@pytest.fixture
+def staff_viewer(gp):
+    return staff(gp, *(f"view_{model}" for model in MODELS))
+
+
+def make_row(model: str, citizen, *, by) -> object:
+    """A row of ``model`` about ``citizen``."""
+    now = timezone.now()
+    if model == "hospitalstay":
+        admitted = now - datetime.timedelta(days=10 + HospitalStay.objects.filter(citizen=citizen).count())
+        return HospitalStayFactory(citizen=citizen, admitted_at=admitted, discharged_at=admitted)
+    if model == "objection":
+        return Objection.objects.create(
+            citizen=citizen,
+            target=ObjectionTarget.ORGANISATION,
+            organisation=HospitalDepartmentFactory(),
+            recorded_by=by,
+        )
+    if model == "consentevent":
+        return ConsentEvent.objects.create(citizen=citizen, by=by, description="Samtykke givet")
+    if model == "accesslogentry":
+        actor = Actor(user=by, acting=resolve(by, None))
+        return access_log_record(actor=actor, citizens=citizen, action=AccessAction.VIEW)[0]
+    return break_the_glass(by, citizen)
+
+
+def new_entries(since: int, user) -> list[tuple]:
+    """(action, citizen, detail) of the user's entries since ``since``, sorted."""
+    return sorted(
+        (e.action, str(e.citizen_id), e.detail) for e in AccessLogEntry.objects.filter(pk__gt=since, user=user)
+    )
+
+
+def last_pk() -> int:
+    return AccessLogEntry.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_list_page_logs_each_citizen_shown_once(client, staff_viewer, mine, model):
+    make_row(model, mine, by=staff_viewer)
+    make_row(model, mine, by=staff_viewer)  # two rows, one citizen
+    client.force_login(staff_viewer)
+    before = last_pk()
+
+    response = client.get(f"/admin/citizens/{model}/")
+
+    assert response.status_code == 200
+    assert len(response.context["cl"].result_list) >= 2
+    assert new_entries(before, staff_viewer) == [(AccessAction.LIST, str(mine.pk), f"admin {model} list")]
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_change_page_logs_the_citizen(client, staff_viewer, mine, model):
+    row = make_row(model, mine, by=staff_viewer)
+    client.force_login(staff_viewer)
+    before = last_pk()
+
+    response = client.get(f"/admin/citizens/{model}/{row.pk}/change/")
+
+    assert response.status_code == 200
+    assert new_entries(before, staff_viewer) == [(AccessAction.VIEW, str(mine.pk), f"admin {model}")]
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_superusers_are_logged_too(client, superuser, outsider, gp, mine, theirs, model):
+    make_row(model, mine, by=gp)
+    row = make_row(model, theirs, by=outsider)
+    client.force_login(superuser)
+    before = last_pk()
+
+    client.get(f"/admin/citizens/{model}/")
+    client.get(f"/admin/citizens/{model}/{row.pk}/change/")
+
+    assert new_entries(before, superuser) == sorted(
+        [
+            (AccessAction.LIST, str(mine.pk), f"admin {model} list"),
+            (AccessAction.LIST, str(theirs.pk), f"admin {model} list"),
+            (AccessAction.VIEW, str(theirs.pk), f"admin {model}"),
+        ]
+    )
+
+
+def test_the_relationship_is_logged_as_the_reason(client, staff_viewer, mine):
+    make_row("hospitalstay", mine, by=staff_viewer)
+    client.force_login(staff_viewer)
+    before = last_pk()
+
+    client.get("/admin/citizens/hospitalstay/")
+
+    assert list(AccessLogEntry.objects.filter(pk__gt=before).values_list("reason", flat=True)) == [
+        AccessReason.GP_CLINIC
+    ]
+
+
+def test_a_list_page_logs_in_a_fixed_number_of_queries(client, staff_viewer, clinic):
+    client.force_login(staff_viewer)
+
+    def queries_for_list() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/admin/citizens/hospitalstay/").status_code == 200
+        return len(queries)
+
+    HospitalStayFactory(citizen=CitizenFactory(gp_clinic=clinic))
+    one = queries_for_list()
+    for _ in range(4):
+        HospitalStayFactory(citizen=CitizenFactory(gp_clinic=clinic))
+    five = queries_for_list()
+
+    assert HospitalStay.objects.count() == 5
+    assert AccessLogEntry.objects.filter(action=AccessAction.LIST).count() == 1 + 5
+    assert five == one

@@ -14,7 +14,10 @@ ACTING_HEADER = OpenApiParameter(
     OpenApiTypes.INT,
     OpenApiParameter.HEADER,
     required=False,
-    description="Id of the organisation to act for (one of your memberships). Defaults to your first.",
+    description=(
+        "Id of the organisation to act for (one of your active memberships); without it, your first. "
+        "A value that is not an id is answered 400, an organisation you are not an active member of 403."
+    ),
 )
 
 

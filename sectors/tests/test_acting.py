@@ -3,8 +3,9 @@
 import datetime
 
 import pytest
+from django.core.exceptions import BadRequest, PermissionDenied
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from sectors import acting
 from sectors.choices import MembershipRole
@@ -14,6 +15,16 @@ from .factories import GPClinicFactory, MembershipFactory, MunicipalityFactory, 
 pytestmark = pytest.mark.django_db
 
 SWITCH_URL = "/acting-organisation/"
+
+
+@pytest.fixture(autouse=True)
+def english(request, settings):
+    """The refusals are read in English here (Danish is the default, with its own catalogue)."""
+    for name in ("client", "api_client"):
+        if name in request.fixturenames:
+            request.getfixturevalue(name).cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
@@ -131,6 +142,7 @@ def test_revoked_membership_stops_the_session_choice_at_the_next_request(signed_
     signed_in.post(SWITCH_URL, {"organisation": clinic.pk})
     _end(user.memberships.get(organisation=clinic))
     assert dashboard_organisation(signed_in) == municipality.name
+    assert acting.SESSION_KEY not in signed_in.session  # forgotten, not kept to come back later
 
 
 @pytest.mark.parametrize(
@@ -191,15 +203,105 @@ def test_api_header_selects_among_own_memberships(api_client, two_jobs):
     assert body["acting_roles"] == [MembershipRole.GP]
 
 
-@pytest.mark.parametrize("header", ["foreign", "expired", "abc", ""])
-def test_api_header_for_a_foreign_organisation_is_ignored(api_client, two_jobs, header):
-    user, municipality, _ = two_jobs
-    if header == "foreign":
-        header = str(GPClinicFactory().pk)
-    elif header == "expired":
+def _header_for(user, case: str) -> str:
+    if case == "foreign":
+        return str(GPClinicFactory().pk)
+    if case == "expired":
         membership = MembershipFactory(user=user, organisation=GPClinicFactory(name="Aaa Lægehus"))
         _end(membership)
-        header = str(membership.organisation_id)
+        return str(membership.organisation_id)
+    return case
+
+
+@pytest.mark.parametrize("case", ["foreign", "expired"])
+def test_api_header_for_an_organisation_without_membership_is_forbidden(api_client, two_jobs, case):
+    user, _, _ = two_jobs
     api_client.force_authenticate(user)
-    body = me(api_client, **{"X-Acting-Organisation": header})
-    assert body["acting_organisation"]["id"] == municipality.pk
+
+    response = api_client.get("/api/v1/me/", headers={"X-Acting-Organisation": _header_for(user, case)})
+
+    assert response.status_code == 403
+    assert response.json() == {"detail": "You have no active membership of the organisation you asked to act for."}
+
+
+@pytest.mark.parametrize("case", ["abc", "", " ", "1.5", "-3", "0", "١٢", "9" * 40])
+def test_api_header_that_is_not_an_id_is_a_bad_request(api_client, two_jobs, case):
+    user, _, _ = two_jobs
+    api_client.force_authenticate(user)
+
+    response = api_client.get("/api/v1/me/", headers={"X-Acting-Organisation": case})
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "X-Acting-Organisation": ["The organisation to act for must be given as an organisation id."]
+    }
+
+
+def test_api_write_with_a_foreign_header_is_refused_and_writes_nothing(api_client, two_jobs):
+    from citizens.models import Citizen
+
+    user, municipality, clinic = two_jobs
+    api_client.force_authenticate(user)
+    foreign = GPClinicFactory()
+    payload = {"cpr": "0101801235", "first_name": "Test", "last_name": "Testesen", "municipality": municipality.pk}
+
+    response = api_client.post(
+        "/api/v1/citizens/",
+        payload,
+        format="json",
+        headers={"X-Acting-Organisation": str(foreign.pk)},
+    )
+
+    assert response.status_code == 403
+    assert not Citizen.objects.exists()
+
+
+def test_api_header_of_a_user_without_memberships_is_forbidden(api_client):
+    api_client.force_authenticate(UserFactory())
+
+    response = api_client.get("/api/v1/me/", headers={"X-Acting-Organisation": str(GPClinicFactory().pk)})
+
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize(("case", "status"), [("foreign", 403), ("expired", 403), ("abc", 400), ("", 400)])
+def test_page_with_a_header_it_may_not_use_answers_with_an_error_page(signed_in, two_jobs, case, status):
+    user, _, _ = two_jobs
+
+    response = signed_in.get("/", headers={"X-Acting-Organisation": _header_for(user, case)})
+
+    assert response.status_code == status
+    assert f"{status}.html" in [t.name for t in response.templates]
+    if status == 403:
+        assert "You have no active membership of the organisation you asked to act for." in response.content.decode()
+
+
+def test_page_with_an_own_organisation_in_the_header_acts_for_it(signed_in, two_jobs):
+    _, _, clinic = two_jobs
+    response = signed_in.get("/", headers={"X-Acting-Organisation": str(clinic.pk)})
+    assert response.status_code == 200
+    assert response.context["acting"].organisation == clinic
+
+
+def test_forged_switch_answers_with_the_error_page(signed_in):
+    response = signed_in.post(SWITCH_URL, {"organisation": GPClinicFactory().pk})
+    assert response.status_code == 403
+    assert "403.html" in [t.name for t in response.templates]
+    assert "You have no active membership of the organisation you asked to act for." in response.content.decode()
+
+
+def test_switch_with_malformed_input_answers_with_the_error_page(signed_in):
+    response = signed_in.post(SWITCH_URL, {"organisation": "abc"})
+    assert response.status_code == 400
+    assert "400.html" in [t.name for t in response.templates]
+
+
+@pytest.mark.parametrize("value", ["abc", "", "0", "1.5"])
+def test_resolve_refuses_a_value_that_is_not_an_id(two_jobs, value):
+    with pytest.raises(BadRequest):
+        acting.resolve(two_jobs[0], value)
+
+
+def test_resolve_refuses_an_organisation_without_membership(two_jobs):
+    with pytest.raises(PermissionDenied):
+        acting.resolve(two_jobs[0], GPClinicFactory().pk)
