@@ -21,7 +21,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from citizens.api.serializers import DetailErrorSerializer
 from citizens.api.views import api_actor
 from citizens.choices import AccessAction
 from sectors.api.views import ACTING_HEADER
@@ -90,6 +89,12 @@ class FhirContentNegotiation(BaseContentNegotiation):
         return renderer, renderer.media_type
 
 
+# Errors answer as a FHIR OperationOutcome (XML when XML was asked for), not the API's error body.
+OPERATION_OUTCOME = {
+    "type": "object",
+    "required": ["resourceType", "issue"],
+    "properties": {"resourceType": {"type": "string", "enum": ["OperationOutcome"]}, "issue": {"type": "array"}},
+}
 MESSAGE_ID = OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH, description=_("The message id."))
 FORMAT = OpenApiParameter(
     "_format",
@@ -122,17 +127,17 @@ DOWNLOAD = OpenApiParameter(
     responses={
         (200, FHIR_JSON): OpenApiResponse(OpenApiTypes.OBJECT, description=_("The Bundle (type message).")),
         (200, FHIR_XML): OpenApiResponse(OpenApiTypes.STR, description=_("The Bundle in FHIR XML.")),
-        403: OpenApiResponse(
-            DetailErrorSerializer,
-            description=_("Not signed in: send a session cookie or `Authorization: Token <key>`."),
+        (403, FHIR_JSON): OpenApiResponse(
+            OPERATION_OUTCOME, description=_("Not signed in: send a session cookie or `Authorization: Token <key>`.")
         ),
-        404: OpenApiResponse(
-            DetailErrorSerializer,
+        (404, FHIR_JSON): OpenApiResponse(
+            OPERATION_OUTCOME,
             description=_(
                 "No such message, a portal notification, or a message the acting organisation neither sent nor "
                 "received or about a citizen it has no relationship with: indistinguishable on purpose."
             ),
         ),
+        (500, FHIR_JSON): OpenApiResponse(OPERATION_OUTCOME, description=_("An unexpected server error.")),
     },
 )
 class BundleView(APIView):
