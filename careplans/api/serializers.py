@@ -140,7 +140,10 @@ class ActivitySerializer(BlankChoicesAsNull, serializers.ModelSerializer):
             "outcome_note",
         ]
         read_only_fields = fields
-        extra_kwargs = {"next_due_on": {"help_text": _("The next date the activity is due; null when none.")}}
+        extra_kwargs = {
+            "next_due_on": {"help_text": _("The next date the activity is due; null when none.")},
+            "handoff_status": {"help_text": _("Null when the responsible organisation created the activity itself.")},
+        }
 
 
 class CarePlanSerializer(serializers.ModelSerializer):
