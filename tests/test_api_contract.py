@@ -310,3 +310,26 @@ def test_a_citizens_data_never_gets_into_the_error_log_line(world, monkeypatch, 
     assert response.status_code == 500
     [record] = [r for r in caplog.records if r.name == "smartcare.api"]
     assert citizen.cpr not in record.getMessage() and f"/api/v1/citizens/{citizen.pk}/" in record.getMessage()
+
+
+def test_a_server_error_of_the_fhir_export_is_an_operation_outcome_with_the_error_id(world, monkeypatch, caplog):
+    message = message_send(
+        actor=actor_for(world.users["gp_a"]),
+        citizen=world.citizen,
+        receiver=world.municipality_a,
+        category="nursing",
+        text="x",
+    )
+
+    def failing(*args, **kwargs):
+        raise RuntimeError("unexpected")
+
+    monkeypatch.setattr("messaging.fhir.views_export.message_bundle", failing)
+
+    with caplog.at_level(logging.ERROR, logger="smartcare.api"):
+        response = client_for(world.users["gp_a"]).get(f"/fhir/Bundle/{message.pk}")
+
+    assert response.status_code == 500 and response["Content-Type"] == "application/fhir+json"
+    [issue] = json.loads(response.content)["issue"]
+    [record] = [r for r in caplog.records if r.name == "smartcare.api"]
+    assert issue["code"] == "exception" and record.args[0] in issue["diagnostics"]

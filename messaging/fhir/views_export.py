@@ -36,14 +36,20 @@ XML_FORMATS = {"xml", FHIR_XML, "application/xml", "text/xml"}
 def _outcome(data: Any) -> OperationOutcome:
     """An error answer (DRF's ``{"detail": ...}``) as the FHIR OperationOutcome a FHIR client expects."""
     detail = data.get("detail", data) if isinstance(data, dict) else data
-    code = getattr(detail, "code", "") or "processing"
-    issue_code = {"not_found": "not-found", "not_authenticated": "login", "permission_denied": "forbidden"}.get(
-        code, "processing"
-    )
+    code = getattr(detail, "code", "") or (data.get("code") if isinstance(data, dict) else "") or "processing"
+    issue_code = {
+        "not_found": "not-found",
+        "not_authenticated": "login",
+        "permission_denied": "forbidden",
+        "server_error": "exception",
+    }.get(code, "processing")
+    diagnostics = str(detail)
+    if isinstance(data, dict) and data.get("error_id"):  # a server error: the id is also in the log
+        diagnostics = f"{diagnostics} error_id={data['error_id']}"
     return OperationOutcome.model_validate(
         {
             "resourceType": "OperationOutcome",
-            "issue": [{"severity": "error", "code": issue_code, "diagnostics": str(detail)}],
+            "issue": [{"severity": "error", "code": issue_code, "diagnostics": diagnostics}],
         }
     )
 
