@@ -25,3 +25,6 @@ urlpatterns = [
     path("messages/", include("messaging.urls_ops")),
     path("", include("sectors.urls")),
 ]
+
+handler404 = "smartcare.errors.page_not_found"
+handler500 = "smartcare.errors.server_error"

@@ -16,6 +16,7 @@ from rest_framework import serializers
 from citizens.api.serializers import OrganisationNameSerializer
 from citizens.selectors import conditions_list
 from sectors.models import Organisation, User
+from smartcare.api.fields import BlankChoicesAsNull
 
 from ..choices import (
     ActivityStatus,
@@ -85,7 +86,7 @@ ASSIGNABLE_FIELDS = [
 ]
 
 
-class GoalSerializer(serializers.ModelSerializer):
+class GoalSerializer(BlankChoicesAsNull, serializers.ModelSerializer):
     citizen = serializers.UUIDField(source="care_plan.citizen_id", read_only=True, help_text=_("The citizen's id."))
     responsible_organisation = OrganisationNameSerializer(read_only=True)
     target_display = serializers.CharField(read_only=True, help_text=_("The target as one line of text."))
@@ -105,12 +106,12 @@ class GoalSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
         extra_kwargs = {
-            "handoff_status": {"help_text": _("Empty when the responsible organisation created the goal itself.")},
+            "handoff_status": {"help_text": _("Null when the responsible organisation created the goal itself.")},
             "target_code": {"help_text": _("LOINC code of the measured quantity, if the target is measurable.")},
         }
 
 
-class ActivitySerializer(serializers.ModelSerializer):
+class ActivitySerializer(BlankChoicesAsNull, serializers.ModelSerializer):
     citizen = serializers.UUIDField(source="care_plan.citizen_id", read_only=True, help_text=_("The citizen's id."))
     responsible_organisation = OrganisationNameSerializer(read_only=True)
     responsible_person = PersonSerializer(read_only=True, allow_null=True)
@@ -139,7 +140,10 @@ class ActivitySerializer(serializers.ModelSerializer):
             "outcome_note",
         ]
         read_only_fields = fields
-        extra_kwargs = {"next_due_on": {"help_text": _("The next date the activity is due; null when none.")}}
+        extra_kwargs = {
+            "next_due_on": {"help_text": _("The next date the activity is due; null when none.")},
+            "handoff_status": {"help_text": _("Null when the responsible organisation created the activity itself.")},
+        }
 
 
 class CarePlanSerializer(serializers.ModelSerializer):

@@ -28,11 +28,11 @@ from rest_framework.serializers import Serializer
 
 from citizens.access import Actor
 from citizens.accesslog import citizens_read_log
-from citizens.api.serializers import DetailErrorSerializer
-from citizens.api.views import api_actor, field_errors
+from citizens.api.views import api_actor
 from citizens.choices import AccessAction
 from citizens.models import Citizen
 from sectors.api.views import ACTING_HEADER
+from smartcare.api.schema import ERROR_REF, error_schema
 
 from .. import monitoring, services
 from ..filtersets import (
@@ -97,7 +97,7 @@ S = TypeVar("S", bound=InputSerializer)
 # --- documentation of the errors -----------------------------------------------------------------
 
 BAD_REQUEST = OpenApiResponse(
-    field_errors({"period_end": ["The plan cannot end before it starts."]}),
+    error_schema({"period_end": ["The plan cannot end before it starts."]}),
     description=_(
         "Invalid input: the body maps each field to its messages; rules that span fields are under "
         "non_field_errors. A citizen or care plan the acting organisation may not see is reported like one "
@@ -105,14 +105,14 @@ BAD_REQUEST = OpenApiResponse(
     ),
 )
 TRANSITION_REFUSED = OpenApiResponse(
-    field_errors({"status": ["The status cannot change from “Draft” to “Completed”."], "code": INVALID_TRANSITION}),
+    error_schema({"status": ["The status cannot change from “Draft” to “Completed”."], "code": INVALID_TRANSITION}),
     description=_(
         "Invalid input, or a transition the FHIR lifecycle does not allow: then the body also has "
         "`code: invalid_transition` beside the status field's message. Nothing is saved."
     ),
 )
 FORBIDDEN = OpenApiResponse(
-    DetailErrorSerializer,
+    error_schema(),
     description=_(
         "Not signed in, or the acting organisation may not make this change: only organisations on the care "
         "team change a plan, only the responsible organisation changes a goal's or activity's status, only the "
@@ -120,10 +120,10 @@ FORBIDDEN = OpenApiResponse(
     ),
 )
 UNAUTHENTICATED = OpenApiResponse(
-    DetailErrorSerializer, description=_("Not signed in: send a session cookie or `Authorization: Token <key>`.")
+    error_schema(), description=_("Not signed in: send a session cookie or `Authorization: Token <key>`.")
 )
 NOT_FOUND = OpenApiResponse(
-    DetailErrorSerializer,
+    error_schema(),
     description=_(
         "No such record, or one of a citizen the acting organisation has no relationship with: the two are "
         "indistinguishable on purpose."
@@ -136,14 +136,11 @@ NO_LONGER_VISIBLE = OpenApiResponse(
     )
 )
 BAD_FILTER = OpenApiResponse(
-    field_errors({"status": ["Select a valid choice. x is not one of the available choices."]}),
+    error_schema({"status": ["Select a valid choice. x is not one of the available choices."]}),
     description=_("An invalid filter value: each filter maps to its messages."),
 )
 BULK_REFUSED = OpenApiResponse(
-    {
-        "type": "object",
-        "properties": {"items": {"oneOf": [{"type": "array", "items": {"type": "string"}}, {"type": "object"}]}},
-    },
+    {"allOf": [ERROR_REF, {"properties": {"items": {"oneOf": [{"type": "array"}, {"type": "object"}]}}}]},
     description=_(
         "Nothing was stored. Either `items` is a list of messages about the request as a whole (none, or more "
         "than 1,000 readings), or an object mapping the index of each wrong reading to its field errors, e.g. "

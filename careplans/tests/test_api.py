@@ -411,7 +411,7 @@ def test_a_rejection_needs_a_reason(gp, plan, citizen, municipality_nurse):
     )
     assert reassigned.status_code == 200
     assert reassigned.json()["responsible_organisation"]["id"] == plan.coordinating_organisation_id
-    assert reassigned.json()["handoff_status"] == ""
+    assert reassigned.json()["handoff_status"] is None
 
 
 def test_goal_status_is_for_the_owner_and_follows_the_lifecycle(gp, goal, municipality_nurse):

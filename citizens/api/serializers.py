@@ -244,10 +244,3 @@ class CitizenCreateSerializer(CitizenUpdateSerializer):
     # Declared again so that they follow the CPR number in the documentation.
     conditions = ConditionInputSerializer(many=True, required=False, help_text=_("Chronic conditions."))
     contact_persons = ContactPersonInputSerializer(many=True, required=False, help_text=_("Contact persons."))
-
-
-# --- errors (documentation only) ---------------------------------------------------------------
-
-
-class DetailErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField(help_text=_("What went wrong."))

@@ -29,6 +29,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from sectors.api.views import ACTING_HEADER
+from smartcare.api.schema import error_schema
 
 from ..access import Actor, actor_from_request
 from ..choices import AccessAction, AccessReason
@@ -41,7 +42,6 @@ from .serializers import (
     CitizenSerializer,
     CitizenUpdateSerializer,
     ConditionSerializer,
-    DetailErrorSerializer,
 )
 
 UUID_PATTERN = "[0-9a-fA-F-]{32,36}"
@@ -50,14 +50,8 @@ UUID_PATTERN = "[0-9a-fA-F-]{32,36}"
 extend_schema_field(OpenApiTypes.STR)(CitizenFilterSet.base_filters["condition"])
 
 
-# 400: each invalid field maps to its messages (nested for the lists); rules that span fields are
-# under non_field_errors.
-def field_errors(example: dict) -> dict:
-    return {"type": "object", "additionalProperties": {"type": "array", "items": {}}, "example": example}
-
-
 BAD_REQUEST = OpenApiResponse(
-    field_errors({"cpr": ["A citizen with this CPR number is already registered in your organisation's care."]}),
+    error_schema({"cpr": ["A citizen with this CPR number is already registered in your organisation's care."]}),
     description=_(
         "Invalid input: the body maps each field to its messages, e.g. an invalid or already registered CPR "
         "number (cpr), an unknown condition code (conditions), an onset date in the future, or a citizen the "
@@ -68,14 +62,14 @@ BAD_REQUEST = OpenApiResponse(
     ),
 )
 BAD_FILTER = OpenApiResponse(
-    field_errors({"condition": ["Select a valid choice. That choice is not one of the available choices."]}),
+    error_schema({"condition": ["Select a valid choice. That choice is not one of the available choices."]}),
     description=_("An invalid filter value, e.g. an unknown condition code: each filter maps to its messages."),
 )
 UNAUTHENTICATED = OpenApiResponse(
-    DetailErrorSerializer, description=_("Not signed in: send a session cookie or `Authorization: Token <key>`.")
+    error_schema(), description=_("Not signed in: send a session cookie or `Authorization: Token <key>`.")
 )
 FORBIDDEN_WRITE = OpenApiResponse(
-    DetailErrorSerializer,
+    error_schema(),
     description=_(
         "Not signed in, or the acting organisation is not a GP clinic or a municipality (only they register "
         "and change citizens)."
@@ -88,7 +82,7 @@ NO_LONGER_VISIBLE = OpenApiResponse(
     )
 )
 NOT_FOUND = OpenApiResponse(
-    DetailErrorSerializer,
+    error_schema(),
     description=_(
         "No such citizen, or one the acting organisation has no relationship with: the two are "
         "indistinguishable on purpose."

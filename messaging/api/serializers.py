@@ -18,8 +18,9 @@ from rest_framework import serializers
 from careplans.api.serializers import PersonSerializer
 from citizens.models import Citizen
 from sectors.models import Organisation, User
+from smartcare.api.fields import BlankAsNullChoiceField, BlankChoicesAsNull
 
-from ..choices import Category, HospitalCode, MessageType, Priority
+from ..choices import Category, HospitalCode, MessageType, NoticeKind, Priority
 from ..models import Attachment, Delivery, DeliveryAttempt, HospitalEvent, Message, Recipient
 
 # --- responses ---------------------------------------------------------------------------------
@@ -62,7 +63,7 @@ class HospitalCodeField(serializers.ChoiceField):
         super().__init__(HospitalCode.choices, **kwargs)
 
 
-class ReceiverSerializer(serializers.ModelSerializer):
+class ReceiverSerializer(BlankChoicesAsNull, serializers.ModelSerializer):
     """A receiving organisation of a message and the acknowledgement it gave."""
 
     organisation = OrganisationAddressSerializer(read_only=True)
@@ -74,7 +75,7 @@ class ReceiverSerializer(serializers.ModelSerializer):
         extra_kwargs = {
             "role": {"help_text": _("The primary receiver, or a copy (cc).")},
             "received_at": {"help_text": _("When it arrived in the receiver's inbox; null until then.")},
-            "ack_code": {"help_text": _("The receiver's acknowledgement; empty until it is received.")},
+            "ack_code": {"help_text": _("The receiver's acknowledgement; null until it is received.")},
             "acknowledged_at": {"help_text": _("When the acknowledgement arrived; null while it is awaited.")},
         }
 
@@ -112,9 +113,7 @@ class InboxItemSerializer(serializers.ModelSerializer):
 
     id = serializers.UUIDField(source="message_id", read_only=True, help_text=_("The message id."))
     type = serializers.ChoiceField(source="message.type", choices=MessageType.choices, read_only=True)
-    category = serializers.ChoiceField(
-        source="message.category", choices=Category.choices, allow_blank=True, read_only=True
-    )
+    category = BlankAsNullChoiceField(source="message.category", choices=Category.choices, read_only=True)
     topic = serializers.CharField(source="message.topic", read_only=True)
     priority = serializers.ChoiceField(source="message.priority", choices=Priority.choices, read_only=True)
     hospital_code_label = serializers.CharField(
@@ -122,8 +121,11 @@ class InboxItemSerializer(serializers.ModelSerializer):
         read_only=True,
         help_text=_("A hospital notification's code as MedCom writes it (STIN, RE_STIN, AN_STIN); else empty."),
     )
-    notice_kind = serializers.CharField(
-        source="message.notice_kind", read_only=True, help_text=_("A portal notification's kind; else empty.")
+    notice_kind = BlankAsNullChoiceField(
+        source="message.notice_kind",
+        choices=NoticeKind.choices,
+        read_only=True,
+        help_text=_("A portal notification's kind; else null."),
     )
     sender = OrganisationAddressSerializer(source="message.sender", read_only=True)
     citizen = CitizenRefSerializer(source="message.citizen", read_only=True)
@@ -163,7 +165,7 @@ class InboxItemSerializer(serializers.ModelSerializer):
         return recipient.role == "cc"
 
 
-class SentItemSerializer(serializers.ModelSerializer):
+class SentItemSerializer(BlankChoicesAsNull, serializers.ModelSerializer):
     """One sent message with its receivers and their acknowledgements."""
 
     citizen = CitizenRefSerializer(read_only=True)
@@ -199,7 +201,7 @@ GIVEN_ADDRESS_HELP = _(
 )
 
 
-class MessageSerializer(serializers.ModelSerializer):
+class MessageSerializer(BlankChoicesAsNull, serializers.ModelSerializer):
     """One message with its receivers and attachments; ``receipt`` and ``is_read`` are the acting
     organisation's and the user's own state. Expects the view's prefetches."""
 
@@ -285,9 +287,7 @@ class ThreadSerializer(serializers.Serializer):
 
     id = serializers.UUIDField(source="thread.pk", read_only=True, help_text=_("The thread's id."))
     citizen = CitizenRefSerializer(source="thread.citizen", read_only=True)
-    category = serializers.ChoiceField(
-        source="thread.category", choices=Category.choices, allow_blank=True, read_only=True
-    )
+    category = BlankAsNullChoiceField(source="thread.category", choices=Category.choices, read_only=True)
     topic = serializers.CharField(source="thread.topic", read_only=True)
     messages = MessageSerializer(many=True, read_only=True, help_text=_("Oldest first."))
 

@@ -35,11 +35,11 @@ from rest_framework.response import Response
 
 from careplans.selectors import citizen_for_write
 from citizens.access import Actor
-from citizens.api.serializers import DetailErrorSerializer
-from citizens.api.views import api_actor, field_errors
+from citizens.api.views import api_actor
 from citizens.choices import AccessAction
 from citizens.models import Citizen
 from sectors.api.views import ACTING_HEADER
+from smartcare.api.schema import error_schema
 from smartcare.uploads import large_body
 
 from .. import hospital_rules, selectors, services
@@ -70,7 +70,7 @@ S = TypeVar("S", bound=InputSerializer)
 # --- documentation of the errors -----------------------------------------------------------------
 
 BAD_REQUEST = OpenApiResponse(
-    field_errors({"receiver": ["Kommune A has no care relationship with the citizen and cannot receive messages."]}),
+    error_schema({"receiver": ["Kommune A has no care relationship with the citizen and cannot receive messages."]}),
     description=_(
         "Invalid input: the body maps each field to its messages (e.g. text, category, priority, topic, "
         "receiver, cc, attachments); rules that span fields are under non_field_errors. A citizen the acting "
@@ -78,31 +78,31 @@ BAD_REQUEST = OpenApiResponse(
     ),
 )
 UNAUTHENTICATED = OpenApiResponse(
-    DetailErrorSerializer, description=_("Not signed in: send a session cookie or `Authorization: Token <key>`.")
+    error_schema(), description=_("Not signed in: send a session cookie or `Authorization: Token <key>`.")
 )
 FORBIDDEN = OpenApiResponse(
-    DetailErrorSerializer,
+    error_schema(),
     description=_(
         "Not signed in, or the acting organisation may not do this (e.g. mark handled or assign a message it "
         "sent rather than received)."
     ),
 )
 DEPARTMENTS_ONLY = OpenApiResponse(
-    DetailErrorSerializer,
+    error_schema(),
     description=_(
         "Not signed in, the acting organisation is not a hospital department, or the user is neither a hospital "
         "physician or nurse nor the department's system integration (only they record hospital events)."
     ),
 )
 NOT_FOUND = OpenApiResponse(
-    DetailErrorSerializer,
+    error_schema(),
     description=_(
         "No such message, or one the acting organisation neither sent nor received or about a citizen it has "
         "no relationship with: the cases are indistinguishable on purpose."
     ),
 )
 BAD_FILTER = OpenApiResponse(
-    field_errors({"category": ["Select a valid choice. x is not one of the available choices."]}),
+    error_schema({"category": ["Select a valid choice. x is not one of the available choices."]}),
     description=_("An invalid filter value: each filter maps to its messages."),
 )
 MESSAGE_ID = OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH, description=_("The message id."))

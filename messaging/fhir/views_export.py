@@ -23,7 +23,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from citizens.api.serializers import DetailErrorSerializer
 from citizens.api.views import api_actor
 from citizens.choices import AccessAction
 from sectors.api.views import ACTING_HEADER
@@ -47,17 +46,21 @@ class ExportFailed(APIException):
 def _outcome(data: Any) -> OperationOutcome:
     """An error answer (DRF's ``{"detail": ...}``) as the FHIR OperationOutcome a FHIR client expects."""
     detail = data.get("detail", data) if isinstance(data, dict) else data
-    code = getattr(detail, "code", "") or "processing"
+    code = getattr(detail, "code", "") or (data.get("code") if isinstance(data, dict) else "") or "processing"
     issue_code = {
         "not_found": "not-found",
         "not_authenticated": "login",
         "permission_denied": "forbidden",
         "exception": "exception",
+        "server_error": "exception",
     }.get(code, "processing")
+    diagnostics = str(detail)
+    if isinstance(data, dict) and data.get("error_id"):  # a server error: the id is also in the log
+        diagnostics = f"{diagnostics} error_id={data['error_id']}"
     return OperationOutcome.model_validate(
         {
             "resourceType": "OperationOutcome",
-            "issue": [{"severity": "error", "code": issue_code, "diagnostics": str(detail)}],
+            "issue": [{"severity": "error", "code": issue_code, "diagnostics": diagnostics}],
         }
     )
 
@@ -103,6 +106,12 @@ class FhirContentNegotiation(BaseContentNegotiation):
         return renderer, renderer.media_type
 
 
+# Errors answer as a FHIR OperationOutcome (XML when XML was asked for), not the API's error body.
+OPERATION_OUTCOME = {
+    "type": "object",
+    "required": ["resourceType", "issue"],
+    "properties": {"resourceType": {"type": "string", "enum": ["OperationOutcome"]}, "issue": {"type": "array"}},
+}
 MESSAGE_ID = OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH, description=_("The message id."))
 FORMAT = OpenApiParameter(
     "_format",
@@ -135,18 +144,19 @@ DOWNLOAD = OpenApiParameter(
     responses={
         (200, FHIR_JSON): OpenApiResponse(OpenApiTypes.OBJECT, description=_("The Bundle (type message).")),
         (200, FHIR_XML): OpenApiResponse(OpenApiTypes.STR, description=_("The Bundle in FHIR XML.")),
-        403: OpenApiResponse(
-            DetailErrorSerializer,
-            description=_("Not signed in: send a session cookie or `Authorization: Token <key>`."),
+        (403, FHIR_JSON): OpenApiResponse(
+            OPERATION_OUTCOME, description=_("Not signed in: send a session cookie or `Authorization: Token <key>`.")
         ),
-        404: OpenApiResponse(
-            DetailErrorSerializer,
+        (404, FHIR_JSON): OpenApiResponse(
+            OPERATION_OUTCOME,
             description=_(
                 "No such message, a portal notification, or a message the acting organisation neither sent nor "
                 "received or about a citizen it has no relationship with: indistinguishable on purpose."
             ),
         ),
-        500: OpenApiResponse(OpenApiTypes.OBJECT, description=_("The export failed (logged): an OperationOutcome.")),
+        (500, FHIR_JSON): OpenApiResponse(
+            OPERATION_OUTCOME, description=_("The export failed, or an unexpected server error (logged).")
+        ),
     },
 )
 class BundleView(APIView):

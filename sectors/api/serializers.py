@@ -13,8 +13,10 @@ class OrganisationRefSerializer(serializers.ModelSerializer):
 
 class OrganisationSerializer(serializers.ModelSerializer):
     sector = serializers.ChoiceField(choices=Sector.choices, read_only=True, help_text="Derived from the kind.")
-    parent = OrganisationRefSerializer(read_only=True)
-    municipality = OrganisationRefSerializer(read_only=True, help_text="The municipality the organisation is in.")
+    parent = OrganisationRefSerializer(read_only=True, allow_null=True)
+    municipality = OrganisationRefSerializer(
+        read_only=True, allow_null=True, help_text="The municipality the organisation is in."
+    )
     identifiers = serializers.SerializerMethodField(help_text="FHIR-style identifiers (system, value).")
 
     class Meta:
