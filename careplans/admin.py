@@ -63,9 +63,12 @@ class GatedAdmin(ReadOnlyMixin, admin.ModelAdmin):
     def search_q(self, hits, search_term: str) -> Q:
         return Q(**{f"{self.citizen_path}__in": hits})
 
-    def citizen_of(self, obj: Model) -> Citizen:
+    def citizen_of(self, obj: Model) -> Citizen | None:
+        """None for a row about no citizen (a user's daily digest delivery): nothing to log."""
         for name in self.citizen_path.split("__"):
             obj = getattr(obj, name)
+            if obj is None:
+                return None
         return obj
 
     def get_changelist_instance(self, request):
@@ -73,14 +76,14 @@ class GatedAdmin(ReadOnlyMixin, admin.ModelAdmin):
         changelist.result_list = rows = list(changelist.result_list)
         citizens_read_log(
             actor=actor_from_request(request),
-            citizens=[self.citizen_of(row) for row in rows],
+            citizens=[citizen for citizen in map(self.citizen_of, rows) if citizen is not None],
             action=AccessAction.LIST,
             detail=f"admin {self.opts.model_name} list",
         )
         return changelist
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
-        if obj is not None:
+        if obj is not None and self.citizen_of(obj) is not None:
             citizens_read_log(
                 actor=actor_from_request(request),
                 citizens=[self.citizen_of(obj)],

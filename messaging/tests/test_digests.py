@@ -149,3 +149,22 @@ def test_the_api_lists_a_digest_delivery_without_a_message(
         None,
         DeliveryStatus.FAILED,
     )
+
+
+def test_the_admin_lists_and_opens_a_digest_delivery(
+    client, world, actor, settings, django_capture_on_commit_callbacks, mailoutbox
+):
+    from sectors.tests.factories import UserFactory
+
+    settings.MFA_REQUIRED_FOR_ADMINS = False
+    user = digest_user(world)
+    with django_capture_on_commit_callbacks(execute=True):
+        send(world, actor)
+    digests_send_task()
+    delivery = Delivery.objects.get(channel=Channel.EMAIL_DIGEST)
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    page = client.get("/admin/messaging/delivery/", {"channel__exact": Channel.EMAIL_DIGEST})
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert f"/admin/messaging/delivery/{delivery.pk}/change/" in html and str(user) in html
+    assert client.get(f"/admin/messaging/delivery/{delivery.pk}/change/").status_code == 200
