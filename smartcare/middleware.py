@@ -49,7 +49,7 @@ class HtmxLoginRedirectMiddleware:
             return response
         user = getattr(request, "user", None)
         login = resolve_url(settings.LOGIN_URL)
-        if (user is not None and user.is_authenticated) or urlsplit(response["Location"]).path != login:
+        if (user is not None and user.is_authenticated) or urlsplit(response.get("Location", "")).path != login:
             return response
         page = request.htmx.current_url_abs_path
         if page and url_has_allowed_host_and_scheme(
