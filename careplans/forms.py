@@ -20,6 +20,7 @@ from citizens.access import Actor
 from citizens.models import Citizen, CitizenCondition, Condition
 from sectors.choices import OrganisationKind
 from sectors.models import Membership, Organisation, User
+from smartcare.forms import DateInput
 
 from .choices import (
     ActivityStatus,
@@ -31,11 +32,6 @@ from .choices import (
     Weekday,
 )
 from .models import Activity, CarePlan, Goal
-
-
-def date_input() -> forms.DateInput:
-    # type="date" needs ISO dates whatever the language's date format is.
-    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 def _model_field(model, name: str, **kwargs) -> forms.Field:
@@ -213,8 +209,8 @@ class CarePlanForm(_PlanForm):
         widget=forms.CheckboxSelectMultiple,
     )
     intent = forms.ChoiceField(label=_("Intent"), choices=CarePlanIntent.choices, initial=CarePlanIntent.PLAN)
-    period_start = forms.DateField(label=_("Start"), initial=timezone.localdate, widget=date_input())
-    period_end = forms.DateField(label=_("End"), required=False, widget=date_input())
+    period_start = forms.DateField(label=_("Start"), initial=timezone.localdate, widget=DateInput())
+    period_end = forms.DateField(label=_("End"), required=False, widget=DateInput())
     coordinating_organisation = OrganisationField(label=_("Coordinating organisation"))
     coordinator = PersonField(
         label=_("Coordinator (tovholder)"), help_text=_("Optional; a member of the coordinating organisation.")
@@ -282,8 +278,8 @@ class TeamForm(_PlanForm):
     organisation = OrganisationField(label=_("Organisation"))
     role = forms.ChoiceField(label=_("Role"), choices=CareTeamRole.choices, initial=CareTeamRole.OTHER)
     person = PersonField(label=_("Person"), help_text=_("Optional; a member of the organisation."))
-    period_start = forms.DateField(label=_("From"), initial=timezone.localdate, widget=date_input())
-    period_end = forms.DateField(label=_("Until"), required=False, widget=date_input())
+    period_start = forms.DateField(label=_("From"), initial=timezone.localdate, widget=DateInput())
+    period_end = forms.DateField(label=_("Until"), required=False, widget=DateInput())
     comment = forms.CharField(label=_("Comment"), required=False, max_length=2000)
 
     def clean(self):
@@ -299,7 +295,7 @@ class TeamForm(_PlanForm):
 
 
 class TeamEndForm(forms.Form):
-    end_date = forms.DateField(label=_("Last day"), required=False, widget=date_input())
+    end_date = forms.DateField(label=_("Last day"), required=False, widget=DateInput())
     comment = forms.CharField(label=_("Comment"), required=False, max_length=2000)
 
 
@@ -312,7 +308,7 @@ class GoalForm(_PlanForm):
 
     description = forms.CharField(label=_("Goal"), max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
     responsible_organisation = OrganisationField(label=_("Responsible organisation"))
-    due_date = forms.DateField(label=_("Due date"), required=False, widget=date_input())
+    due_date = forms.DateField(label=_("Due date"), required=False, widget=DateInput())
     target_text = _model_field(Goal, "target_text")
     target_code = _model_field(Goal, "target_code")
     target_comparator = _model_field(Goal, "target_comparator")
@@ -372,7 +368,7 @@ class ActivityForm(_PlanForm):
     description = forms.CharField(label=_("Activity"), max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
     responsible_organisation = OrganisationField(label=_("Responsible organisation"))
     responsible_person = PersonField(label=_("Responsible person"), help_text=_("Optional."))
-    due_date = forms.DateField(label=_("Due date"), required=False, widget=date_input())
+    due_date = forms.DateField(label=_("Due date"), required=False, widget=DateInput())
     weekdays = forms.MultipleChoiceField(
         label=_("Repeat on"),
         choices=Weekday.choices,
@@ -380,8 +376,8 @@ class ActivityForm(_PlanForm):
         widget=forms.CheckboxSelectMultiple(attrs={"class": "btn-check"}),
     )
     interval_weeks = forms.IntegerField(label=_("Every … weeks"), min_value=1, max_value=52, initial=1)
-    starts_on = forms.DateField(label=_("Starts on"), required=False, widget=date_input())
-    ends_on = forms.DateField(label=_("Ends on"), required=False, widget=date_input())
+    starts_on = forms.DateField(label=_("Starts on"), required=False, widget=DateInput())
+    ends_on = forms.DateField(label=_("Ends on"), required=False, widget=DateInput())
 
     FIELDS = (
         "description",

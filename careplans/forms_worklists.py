@@ -8,11 +8,11 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from smartcare.forms import DATETIME_LOCAL_INPUT_FORMATS, DateTimeLocalInput
+
 from .choices import ObservationCode, ObservationSource, ThresholdCode
 from .measurements import MeasurementType
 from .monitoring import Reading
-
-DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 
 
 def _note(label=None, *, max_length: int = 2000, rows: int = 2) -> forms.CharField:
@@ -49,8 +49,8 @@ class MeasurementForm(forms.Form):
     value_2 = _number(_("Second value"), large=True)
     effective_at = forms.DateTimeField(
         label=_("Measured at"),
-        input_formats=[DATETIME_LOCAL, "%Y-%m-%dT%H:%M:%S"],
-        widget=forms.DateTimeInput(format=DATETIME_LOCAL, attrs={"type": "datetime-local"}),
+        input_formats=DATETIME_LOCAL_INPUT_FORMATS,
+        widget=DateTimeLocalInput(),
     )
     source = forms.ChoiceField(label=_("Measured by"), choices=ObservationSource.choices)
     note = _note(max_length=300, rows=2)

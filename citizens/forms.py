@@ -13,14 +13,13 @@ from django.utils.translation import gettext_lazy as _
 
 from sectors.choices import OrganisationKind, Sector
 from sectors.models import Organisation
+from smartcare.forms import DateInput
 
 from .choices import ObjectionTarget
 from .cpr import parse_cpr
 from .models import Citizen, ContactPerson
 from .selectors import conditions_list
 from .services import ConditionItem, ContactItem
-
-DATE_INPUT = {"type": "date"}
 
 
 def _model_field(model, name: str, **kwargs) -> forms.Field:
@@ -114,7 +113,7 @@ class CitizenForm(forms.Form):
 
 class ConditionItemForm(forms.Form):
     condition = forms.ModelChoiceField(queryset=conditions_list(), label=_("Condition"))
-    onset_date = forms.DateField(label=_("Onset date"), required=False, widget=forms.DateInput(attrs=DATE_INPUT))
+    onset_date = forms.DateField(label=_("Onset date"), required=False, widget=DateInput())
 
     def clean_onset_date(self) -> datetime.date | None:
         value = self.cleaned_data["onset_date"]
@@ -277,8 +276,8 @@ class BreakGlassReviewForm(forms.Form):
 
 
 class AccessReportFilterForm(forms.Form):
-    since = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs=DATE_INPUT))
-    until = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs=DATE_INPUT))
+    since = forms.DateField(label=_("From"), required=False, widget=DateInput())
+    until = forms.DateField(label=_("To"), required=False, widget=DateInput())
 
     def clean(self):
         data = super().clean()

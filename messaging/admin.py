@@ -24,7 +24,7 @@ from django.utils.translation import ngettext
 from citizens.access import actor_from_request
 from citizens.admin import DepartmentFilter
 from sectors.acting import acting_for
-from sectors.models import Organisation
+from sectors.models import Organisation, User
 from smartcare.admin import GatedAdmin, ReadOnlyInline, ReadOnlyMixin
 
 from .choices import DeliveryStatus
@@ -241,11 +241,12 @@ class DeliveryAdmin(MessagingAdmin):
     citizen_path = "message__citizen"
     list_display = ["message", "channel", "receiver", "status", "attempts", "short_error", "next_attempt_at"]
     list_filter = [DeliveryStatusFilter, "channel"]
-    list_select_related = ["message__citizen", "recipient__organisation"]
+    list_select_related = ["message__citizen", "recipient__organisation", "user"]
     search_help_text = _("The citizen's CPR number or name, or a message id.")
     fields = [
         "message",
         "recipient",
+        "digest",
         "channel",
         "user",
         "key",
@@ -267,8 +268,8 @@ class DeliveryAdmin(MessagingAdmin):
         return Q(message_id=value)
 
     @admin.display(description=_("receiver"), ordering="recipient__organisation__name")
-    def receiver(self, obj: Delivery) -> Organisation:
-        return obj.recipient.organisation
+    def receiver(self, obj: Delivery) -> Organisation | User:
+        return obj.recipient.organisation if obj.recipient_id else obj.user  # a digest: its user
 
     @admin.display(description=_("last error"))
     def short_error(self, obj: Delivery) -> str:

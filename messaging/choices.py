@@ -84,6 +84,7 @@ class Channel(models.TextChoices):
     IN_APP = "in-app", _("Inbox")
     EMAIL = "email", _("E-mail")
     WEBHOOK = "webhook", _("Webhook")
+    EMAIL_DIGEST = "email-digest", _("Daily digest")
 
 
 class DeliveryStatus(models.TextChoices):

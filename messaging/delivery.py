@@ -79,8 +79,25 @@ def _email(delivery: Delivery) -> str:
             "There is a new message for %(org)s in SmartCare.\n\nOpen it here (sign-in required):\n%(url)s\n\n"
             "You receive this e-mail because of your notification settings in SmartCare."
         ) % {"org": organisation.name, "url": absolute_url(reverse("messaging:inbox"))}
+    return _send_email(subject, body, user.email)
+
+
+def _email_digest(delivery: Delivery) -> str:
+    """The day's digest: how many messages are unread (counted when the digest was made), a link,
+    and no health data."""
+    unread = delivery.digest.messages
+    with translation.override(getattr(delivery.user, "language", None) or settings.LANGUAGE_CODE):
+        subject = _("SmartCare: %(n)d unread messages") % {"n": unread}
+        body = _(
+            "You have %(n)d unread messages in SmartCare from the last day.\n\n"
+            "Open your inbox here (sign-in required):\n%(url)s"
+        ) % {"n": unread, "url": absolute_url(reverse("messaging:inbox"))}
+    return _send_email(subject, body, delivery.user.email)
+
+
+def _send_email(subject: str, body: str, to: str) -> str:
     try:
-        send_mail(subject, body, None, [user.email], fail_silently=False)
+        send_mail(subject, body, None, [to], fail_silently=False)
     except smtplib.SMTPRecipientsRefused as exc:
         raise PermanentError(f"address refused: {exc}") from exc
     except (smtplib.SMTPException, OSError) as exc:
@@ -193,11 +210,11 @@ def _claim(delivery_id: int) -> Delivery | None:
     if not claimed:
         return None
     return Delivery.objects.select_related(
-        "message__sender", "message__citizen", "recipient__organisation__webhook", "user"
+        "message__sender", "message__citizen", "recipient__organisation__webhook", "user", "digest"
     ).get(pk=delivery_id)
 
 
-TRANSPORTS = {Channel.EMAIL: _email, Channel.WEBHOOK: _webhook}
+TRANSPORTS = {Channel.EMAIL: _email, Channel.WEBHOOK: _webhook, Channel.EMAIL_DIGEST: _email_digest}
 
 
 def delivery_run(delivery_id: int) -> Outcome | None:

@@ -9,10 +9,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from citizens.cpr import parse_cpr
+from smartcare.forms import DATETIME_LOCAL_INPUT_FORMATS, DateTimeLocalInput
 
 from .choices import EmailMode, HospitalCode, MessageType
-
-DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 
 # The types a user gets e-mail about (acknowledgements are machine traffic, never e-mailed).
 PREFERENCE_TYPES = (MessageType.CARE_COMMUNICATION, MessageType.HOSPITAL_NOTIFICATION, MessageType.NOTIFICATION)
@@ -26,8 +25,8 @@ def _time_field(label) -> forms.DateTimeField:
     """A ``datetime-local`` input, read in the current time zone (Europe/Copenhagen)."""
     return forms.DateTimeField(
         label=label,
-        input_formats=[DATETIME_LOCAL, "%Y-%m-%dT%H:%M:%S"],
-        widget=forms.DateTimeInput(format=DATETIME_LOCAL, attrs={"type": "datetime-local"}),
+        input_formats=DATETIME_LOCAL_INPUT_FORMATS,
+        widget=DateTimeLocalInput(),
     )
 
 

@@ -279,11 +279,13 @@ class WebhookEndpoint(models.Model):
 
 
 class Delivery(models.Model):
-    """The outbox: one row per receiver and channel (and per member, for e-mail)."""
+    """The outbox: one row per receiver and channel (and per member, for e-mail); a daily digest
+    is one row per user and day, for its ``DigestRun`` instead of a message."""
 
-    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="deliveries")
-    recipient = models.ForeignKey(Recipient, on_delete=models.CASCADE, related_name="deliveries")
-    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, null=True, blank=True, related_name="deliveries")
+    recipient = models.ForeignKey(Recipient, on_delete=models.CASCADE, null=True, blank=True, related_name="deliveries")
+    digest = models.OneToOneField("DigestRun", on_delete=models.CASCADE, null=True, blank=True, related_name="delivery")
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
     user = models.ForeignKey(USER, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
     key = models.CharField(_("idempotency key"), max_length=200, unique=True)
     status = models.CharField(
@@ -303,8 +305,24 @@ class Delivery(models.Model):
         indexes = [
             models.Index(fields=["status", "next_attempt_at"], name="delivery_due"),
         ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(channel=Channel.EMAIL_DIGEST, digest__isnull=False, user__isnull=False)
+                    & Q(message__isnull=True, recipient__isnull=True)
+                )
+                | (
+                    ~Q(channel=Channel.EMAIL_DIGEST)
+                    & Q(digest__isnull=True, message__isnull=False, recipient__isnull=False)
+                ),
+                name="delivery_of_a_message_or_a_digest",
+                violation_error_message=_("A delivery is of a message to a receiver, or of a user's daily digest."),
+            ),
+        ]
 
     def __str__(self) -> str:
+        if self.digest_id:
+            return f"{self.get_channel_display()} → {self.user}"
         return f"{self.get_channel_display()} → {self.recipient.organisation}"
 
 

@@ -21,7 +21,8 @@ from sectors.choices import OrganisationKind
 from sectors.models import Organisation, User
 
 from . import hospital_rules
-from .choices import EmailMode, MessageType
+from .choices import Channel, EmailMode, MessageType
+from .digests import digest_members
 from .models import (
     Delivery,
     DeliveryAttempt,
@@ -213,15 +214,19 @@ def citizen_messages(*, actor: Actor, citizen: Citizen, limit: int = 10) -> list
 
 
 def deliveries(*, actor: Actor, failed_only: bool = False) -> QuerySet[Delivery]:
-    """Deliveries to the organisation or of its messages (operations page and API). Only what the
-    organisation sent or received; never another organisation's."""
+    """Deliveries to the organisation or of its messages (operations page and API), and the daily
+    digests of its members. Only what the organisation sent or received; never another
+    organisation's."""
     if not actor.acting:
         return Delivery.objects.none()
     org_id = actor.organisation.pk
+    of_messages = (Q(recipient__organisation_id=org_id) | Q(message__sender_id=org_id)) & Q(
+        message__citizen_id__in=_visible_ids(actor)
+    )
+    of_members = Q(channel=Channel.EMAIL_DIGEST, user_id__in=digest_members(org_id))
     qs = (
-        Delivery.objects.filter(Q(recipient__organisation_id=org_id) | Q(message__sender_id=org_id))
-        .filter(message__citizen_id__in=_visible_ids(actor))
-        .select_related("message", "recipient__organisation", "user")
+        Delivery.objects.filter(of_messages | of_members)
+        .select_related("message", "recipient__organisation", "user", "digest")
         .prefetch_related(Prefetch("attempt_log", queryset=DeliveryAttempt.objects.order_by("started_at", "pk")))
         .order_by("-created_at", "-pk")
     )

@@ -18,11 +18,10 @@ import filetype
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from citizens.access import Actor, access_reason, organisation_sees
@@ -47,11 +46,11 @@ from .choices import (
     RecipientRole,
     Revision,
 )
+from .digests import delivery_organisation_ids
 from .hospital_rules import hospital_event_log, require_hospital_recorder
 from .models import (
     Attachment,
     Delivery,
-    DigestRun,
     EmailPreference,
     HospitalEvent,
     Message,
@@ -967,7 +966,7 @@ def delivery_retry(*, actor: Actor, delivery: Delivery) -> Delivery:
         if not (actor.acting and actor.acting.is_organisation_admin):
             raise PermissionDenied
         org_id = actor.organisation.pk
-        if org_id not in (delivery.recipient.organisation_id, delivery.message.sender_id):
+        if org_id not in delivery_organisation_ids(delivery):
             raise PermissionDenied
     if delivery.status != DeliveryStatus.FAILED:
         raise ValidationError(_("Only failed deliveries can be retried."))
@@ -988,48 +987,3 @@ def email_preference_set(*, user: User, message_type: str, mode: str) -> EmailPr
         user=user, message_type=message_type, defaults={"mode": mode}
     )
     return preference
-
-
-@transaction.atomic
-def digests_send(*, now: datetime.datetime | None = None) -> int:
-    """The daily digest: one e-mail per user who chose it, counting the unread messages of the
-    chosen types from the last day, without health data. Once per user and day (DigestRun)."""
-    from .delivery import absolute_url
-
-    now = now or timezone.now()
-    day = timezone.localdate(now)
-    since = now - datetime.timedelta(days=1)
-    sent = 0
-    chosen: dict[int, list[str]] = {}
-    for user_id, message_type in EmailPreference.objects.filter(mode=EmailMode.DIGEST).values_list(
-        "user_id", "message_type"
-    ):
-        chosen.setdefault(user_id, []).append(message_type)
-    done = set(DigestRun.objects.filter(day=day, user_id__in=chosen).values_list("user_id", flat=True))
-    for user in User.objects.filter(pk__in=set(chosen) - done, is_active=True).exclude(email="").order_by("pk"):
-        organisations = Membership.objects.active().filter(user=user).values("organisation_id")
-        unread = (
-            Recipient.objects.filter(
-                organisation_id__in=organisations,
-                received_at__gte=since,
-                message__type__in=chosen[user.pk],
-            )
-            .exclude(message__read_marks__user=user)
-            .count()
-        )
-        try:
-            with transaction.atomic():
-                DigestRun.objects.create(user=user, day=day, messages=unread)
-        except IntegrityError:
-            continue  # another run sent it
-        if not unread:
-            continue
-        with translation.override(settings.LANGUAGE_CODE):
-            subject = _("SmartCare: %(n)d unread messages") % {"n": unread}
-            body = _(
-                "You have %(n)d unread messages in SmartCare from the last day.\n\n"
-                "Open your inbox here (sign-in required):\n%(url)s"
-            ) % {"n": unread, "url": absolute_url(reverse("messaging:inbox"))}
-        transaction.on_commit(lambda s=subject, b=body, to=user.email: send_mail(s, b, None, [to]))
-        sent += 1
-    return sent

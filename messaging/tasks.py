@@ -6,6 +6,7 @@ from celery import shared_task
 
 from . import services
 from .delivery import deliveries_sweep, delivery_run
+from .digests import digests_send
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
@@ -48,5 +49,8 @@ def care_events_dispatch_task() -> int:
 
 @shared_task
 def digests_send_task() -> int:
-    """Periodic (beat, daily): the e-mail digests."""
-    return services.digests_send()
+    """Periodic (beat, daily): the e-mail digests, enqueued once they are written (committed)."""
+    ids = digests_send()
+    for pk in ids:
+        deliver_task.delay(pk)
+    return len(ids)

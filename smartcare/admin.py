@@ -60,8 +60,11 @@ class CitizenRowsMixin:
         return f"{self.citizen_path or 'pk'}__in"
 
     def citizen_of(self, obj: Model):
+        """None for a row about no citizen (a user's daily digest delivery): nothing to log."""
         for name in filter(None, self.citizen_path.split("__")):
             obj = getattr(obj, name)
+            if obj is None:
+                return None
         return obj
 
     def get_search_fields(self, request):

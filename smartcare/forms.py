@@ -1,4 +1,29 @@
+from django import forms
 from django.forms.renderers import TemplatesSetting
+
+# The browser's date and time pickers take and give ISO values only, whatever the page's language:
+# a Danish "15.03.2020" in ``<input type="date">`` shows as empty and saves as empty.
+ISO_DATE = "%Y-%m-%d"
+DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+DATETIME_LOCAL_INPUT_FORMATS = [DATETIME_LOCAL, "%Y-%m-%dT%H:%M:%S"]
+
+
+class DateInput(forms.DateInput):
+    """``<input type="date">`` with an ISO value: the one date widget of every form."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format=ISO_DATE)
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    """``<input type="datetime-local">`` with an ISO value (local time, to the minute)."""
+
+    input_type = "datetime-local"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format=DATETIME_LOCAL)
 
 
 class BootstrapFormRenderer(TemplatesSetting):

@@ -1,5 +1,12 @@
+from urllib.parse import urlsplit
+
 from django.conf import settings
+from django.http import QueryDict
+from django.http.response import HttpResponseRedirectBase
+from django.shortcuts import resolve_url
 from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
+from django_htmx.http import HttpResponseClientRedirect
 
 
 class DanishFirstLocaleMiddleware:
@@ -22,3 +29,33 @@ class DanishFirstLocaleMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Content-Language", language)
         return response
+
+
+class HtmxLoginRedirectMiddleware:
+    """An htmx request whose session has ended goes to the sign-in page as a whole page.
+
+    ``login_required`` answers with a redirect to the sign-in page; htmx would follow it and swap
+    the sign-in page into the current one. Instead it gets ``HX-Redirect`` (htmx then loads the
+    page itself), with ``next`` the page the user is on (``HX-Current-URL``, this site only), not
+    the fragment the request asked for.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if not getattr(request, "htmx", False) or not isinstance(response, HttpResponseRedirectBase):
+            return response
+        user = getattr(request, "user", None)
+        login = resolve_url(settings.LOGIN_URL)
+        if (user is not None and user.is_authenticated) or urlsplit(response.get("Location", "")).path != login:
+            return response
+        page = request.htmx.current_url_abs_path
+        if page and url_has_allowed_host_and_scheme(
+            page, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            query = QueryDict(mutable=True)
+            query["next"] = page
+            login = f"{login}?{query.urlencode(safe='/')}"
+        return HttpResponseClientRedirect(login)

@@ -3,12 +3,14 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from .health import health
+from .session import session_keepalive
 
 admin.site.site_header = "SmartCare"
 admin.site.site_title = "SmartCare"
 
 urlpatterns = [
     path("health/", health, name="health"),
+    path("session/keepalive/", session_keepalive, name="session_keepalive"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

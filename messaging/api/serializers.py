@@ -339,10 +339,13 @@ class DeliveryAttemptSerializer(serializers.ModelSerializer):
 
 
 class DeliverySerializer(serializers.ModelSerializer):
-    """One delivery of a message to a receiver over one channel, with every attempt."""
+    """One delivery of a message to a receiver over one channel, with every attempt; a daily
+    digest (channel ``email-digest``) has no message and no receiver, only its user."""
 
-    message = serializers.UUIDField(source="message_id", read_only=True, help_text=_("The message id."))
-    receiver = OrganisationAddressSerializer(source="recipient.organisation", read_only=True)
+    message = serializers.UUIDField(
+        source="message_id", read_only=True, allow_null=True, help_text=_("The message id.")
+    )
+    receiver = OrganisationAddressSerializer(source="recipient.organisation", read_only=True, allow_null=True)
     user = PersonSerializer(read_only=True, allow_null=True, help_text=_("The member an e-mail goes to."))
     attempt_log = DeliveryAttemptSerializer(many=True, read_only=True, help_text=_("Every attempt, oldest first."))
 
