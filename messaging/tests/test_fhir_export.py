@@ -500,8 +500,9 @@ def test_an_export_that_fails_is_a_logged_500_not_a_missing_message(client, worl
     outcome = response.json()
     assert outcome["resourceType"] == "OperationOutcome" and outcome["issue"][0]["code"] == "exception"
     assert xml.status_code == 500 and xml["Content-Type"] == "application/fhir+xml"
-    failures = [r for r in caplog.records if r.name == "messaging.fhir.views_export"]
-    assert failures and failures[0].getMessage() == f"FHIR export of message {message.pk} failed"
+    failures = [r for r in caplog.records if r.name == "smartcare.api"]
+    assert len(failures) == 2 and all(r.exc_info for r in failures)
+    assert f"error_id={failures[0].args[0]}" in outcome["issue"][0]["diagnostics"]
     assert all(world.citizen.cpr not in r.getMessage() for r in failures)
     # outside the user's access it is still a missing message
     client.force_login(world.users["gp_b"])
