@@ -8,7 +8,6 @@ is logged with action export.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from django.http import Http404
@@ -28,8 +27,6 @@ from sectors.api.views import ACTING_HEADER
 
 from .. import selectors
 from .export import EXPORTED_TYPES, bundle_json, bundle_xml, message_bundle
-
-logger = logging.getLogger(__name__)
 
 FHIR_JSON = "application/fhir+json"
 FHIR_XML = "application/fhir+xml"
