@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 CPR_SYSTEM = "urn:oid:1.2.208.176.1.2"
@@ -61,6 +62,12 @@ def parse_cpr(value: str) -> CPR:
             code="cpr_date",
             params={"value": format_cpr(digits)},
         ) from None
+    if birth_date > timezone.localdate():
+        raise ValidationError(
+            _("The CPR number %(value)s gives a birth date in the future."),
+            code="cpr_future",
+            params={"value": format_cpr(digits)},
+        )
     sex = "male" if int(digits[9]) % 2 else "female"
     return CPR(digits=digits, birth_date=birth_date, sex=sex)
 

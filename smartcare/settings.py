@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "citizens",
     "careplans",
     "messaging",
+    "smartcare.apps.SmartCareConfig",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,47 @@
+"""The project's own app: wires the rules every SmartCare app shares once all models are loaded."""
+
+from __future__ import annotations
+
+from django.apps import AppConfig, apps
+from django.db import models
+
+PROJECT_APPS = ("sectors", "citizens", "careplans", "messaging")
+
+
+def text_fields():
+    """Every CharField and TextField of the project's models (EmailField, URLField... included)."""
+    for label in PROJECT_APPS:
+        for model in apps.get_app_config(label).get_models():
+            for field in model._meta.concrete_fields:
+                if isinstance(field, models.CharField | models.TextField):
+                    yield model, field
+
+
+def install_text_validators() -> None:
+    """Attach the control-character validator to every text field. It goes into the field's
+    validator list (run by ``full_clean`` and copied by DRF's ModelSerializer), not into its
+    ``validators`` argument, so migrations do not change."""
+    from smartcare.validators import free_text, single_line_text
+
+    for _model, field in text_fields():
+        validator = free_text if isinstance(field, models.TextField) else single_line_text
+        if validator not in field.validators:
+            field.__dict__["validators"] = [*field.validators, validator]
+
+
+def install_datetime_field() -> None:
+    """Every model datetime in the API renders as RFC 3339 with a real offset."""
+    from rest_framework import serializers
+
+    from smartcare.api.fields import DateTimeField
+
+    serializers.ModelSerializer.serializer_field_mapping[models.DateTimeField] = DateTimeField
+
+
+class SmartCareConfig(AppConfig):
+    name = "smartcare"
+    verbose_name = "SmartCare"
+
+    def ready(self) -> None:
+        install_text_validators()
+        install_datetime_field()
