@@ -62,18 +62,19 @@ def parse_cpr(value: str) -> CPR:
             code="cpr_date",
             params={"value": format_cpr(digits)},
         ) from None
-    if birth_date > timezone.localdate():
-        raise ValidationError(
-            _("The CPR number %(value)s gives a birth date in the future."),
-            code="cpr_future",
-            params={"value": format_cpr(digits)},
-        )
     sex = "male" if int(digits[9]) % 2 else "female"
     return CPR(digits=digits, birth_date=birth_date, sex=sex)
 
 
 def validate_cpr(value: str) -> None:
-    parse_cpr(value)
+    """A CPR number a citizen can have: a real date that is not in the future (parse_cpr alone
+    decodes any number, e.g. 010130-4xxx as born in 2030)."""
+    if parse_cpr(value).birth_date > timezone.localdate():
+        raise ValidationError(
+            _("The CPR number %(value)s gives a birth date in the future."),
+            code="cpr_future",
+            params={"value": format_cpr(normalise_cpr(value))},
+        )
 
 
 def is_cpr_like(value: str) -> bool:
