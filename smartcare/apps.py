@@ -29,6 +29,23 @@ def install_text_validators() -> None:
             field.__dict__["validators"] = [*field.validators, validator]
 
 
+def install_input_validators() -> None:
+    """Every text a form or a serializer takes in refuses control characters, so a text that
+    goes into a history entry or a note without a model's full_clean() is refused as well, with
+    the field's name. Tabs and line breaks pass here (free text); a model's single-line field
+    refuses them itself. ``default_validators`` is the fields' own hook for validators that
+    every instance has (DRF uses it when no ``validators`` are given, as for declared fields;
+    ModelSerializer fields get the model field's validators)."""
+    from django import forms
+    from rest_framework import serializers
+
+    from smartcare.validators import free_text
+
+    for field_class in (forms.CharField, serializers.CharField):
+        if free_text not in field_class.default_validators:
+            field_class.default_validators = [*field_class.default_validators, free_text]
+
+
 def install_datetime_field() -> None:
     """Every model datetime in the API renders as RFC 3339 with a real offset."""
     from rest_framework import serializers
@@ -44,4 +61,5 @@ class SmartCareConfig(AppConfig):
 
     def ready(self) -> None:
         install_text_validators()
+        install_input_validators()
         install_datetime_field()

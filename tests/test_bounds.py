@@ -322,6 +322,30 @@ def test_a_control_character_through_the_api_is_a_400_naming_the_field(world):
     assert "title" in response.json()
 
 
+def test_a_control_character_in_a_text_no_model_validates_is_a_400_naming_the_field(world):
+    """The comment goes into the plan's history without a model's full_clean()."""
+    body = {
+        "citizen": str(world.citizen.pk),
+        "title": "KOL",
+        "coordinating_organisation": world.clinic_a.pk,
+        "comment": "Aftalt med\x07 borgeren",
+    }
+    response = api(world.users["gp_a"]).post("/api/v1/careplans/", body, format="json")
+    assert response.status_code == 400, response.content
+    assert "comment" in response.json()
+    assert not world.citizen.care_plans.exists()
+
+
+def test_every_form_and_serializer_text_field_refuses_control_characters():
+    from django import forms
+    from rest_framework import serializers
+
+    for field in (forms.CharField(), forms.CharField(widget=forms.Textarea), serializers.CharField()):
+        with pytest.raises((ValidationError, serializers.ValidationError)):
+            field.run_validation("a\x1bb") if isinstance(field, serializers.Field) else field.clean("a\x1bb")
+    assert forms.CharField().clean("line one\r\nline two") == "line one\r\nline two"
+
+
 def test_a_control_character_in_a_page_form_is_a_field_error(world, client):
     client.force_login(world.users["gp_a"])
     response = client.post(
