@@ -7,6 +7,7 @@ import django_filters
 from django.utils.translation import gettext_lazy as _
 
 from sectors.models import Organisation
+from smartcare.filters import BooleanFilter
 
 from .choices import (
     ActivityStatus,
@@ -82,7 +83,7 @@ class ThresholdFilterSet(django_filters.FilterSet):
 
     citizen = django_filters.UUIDFilter(field_name="citizen_id", label=_("Citizen"))
     code = django_filters.ChoiceFilter(choices=ThresholdCode.choices, label=_("Measured quantity"))
-    history = django_filters.BooleanFilter(method="filter_history", label=_("Include earlier versions"))
+    history = BooleanFilter(method="filter_history", label=_("Include earlier versions"))
 
     class Meta:
         model = Threshold
@@ -102,9 +103,7 @@ class AlertFilterSet(django_filters.FilterSet):
     citizen = django_filters.UUIDFilter(field_name="citizen_id", label=_("Citizen"))
     severity = django_filters.ChoiceFilter(choices=AlertSeverity.choices, label=_("Severity"))
     kind = django_filters.ChoiceFilter(choices=AlertKind.choices, label=_("Kind"))
-    open = django_filters.BooleanFilter(
-        field_name="acknowledged_at", lookup_expr="isnull", label=_("Open (not acknowledged)")
-    )
+    open = BooleanFilter(field_name="acknowledged_at", lookup_expr="isnull", label=_("Open (not acknowledged)"))
 
     class Meta:
         model = Alert

@@ -97,3 +97,18 @@ COMPONENT_BY_CODE: dict[str, tuple[MeasurementType, int]] = {
     for measurement in MEASUREMENTS.values()
     for index, component in enumerate(measurement.components)
 }
+
+
+def implausible(component_code: str, value: Decimal) -> str | None:
+    """Why a value of the component (a threshold code) is not plausible, or None if it is."""
+    measurement, index = COMPONENT_BY_CODE[component_code]
+    component = measurement.components[index]
+    if component.minimum <= value <= component.maximum:
+        return None
+    return _("%(label)s %(value)s %(unit)s is not plausible (%(min)s–%(max)s).") % {
+        "label": component.label,
+        "value": f"{value.normalize():f}",
+        "unit": measurement.unit_display,
+        "min": component.minimum,
+        "max": component.maximum,
+    }

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from citizens.models import Citizen, Condition
 from sectors.models import Organisation
+from smartcare.validators import date_errors, from_1900, period_order, raise_errors, validate_dates
 
 from .choices import (
     ActivityStatus,
@@ -28,6 +29,7 @@ from .choices import (
     ThresholdCode,
     Weekday,
 )
+from .measurements import COMPONENT_BY_CODE, implausible
 
 USER = settings.AUTH_USER_MODEL
 
@@ -69,12 +71,16 @@ class CarePlan(models.Model):
                 name="careplan_period_order",
                 condition=Q(period_end__isnull=True) | Q(period_end__gte=models.F("period_start")),
                 violation_error_message=_("The plan cannot end before it starts."),
-            )
+            ),
+            from_1900("careplan_period_from_1900", "period_start"),
         ]
         indexes = [models.Index(fields=["citizen", "status"], name="careplan_citizen_status")]
 
     def __str__(self) -> str:
         return self.title
+
+    def clean(self) -> None:
+        validate_dates(self, planned=("period_start", "period_end"), periods=(("period_start", "period_end"),))
 
     @property
     def is_open(self) -> bool:
@@ -117,7 +123,8 @@ class CareTeamParticipant(models.Model):
                 name="careteam_period_order",
                 condition=Q(period_end__isnull=True) | Q(period_end__gte=models.F("period_start")),
                 violation_error_message=_("Participation cannot end before it starts."),
-            )
+            ),
+            from_1900("careteam_period_from_1900", "period_start"),
         ]
         indexes = [
             models.Index(fields=["organisation", "period_end"], name="careteam_organisation"),
@@ -134,6 +141,11 @@ class CareTeamParticipant(models.Model):
     def is_active_on(self, day=None) -> bool:
         day = day or timezone.localdate()
         return self.period_start <= day and (self.period_end is None or self.period_end >= day)
+
+    def clean(self) -> None:
+        validate_dates(
+            self, planned=("period_start", "period_end"), periods=(("period_start", "period_end"),), birth_date=None
+        )
 
 
 class AssignableItem(models.Model):
@@ -162,6 +174,12 @@ class AssignableItem(models.Model):
     @property
     def awaiting_acceptance(self) -> bool:
         return self.handoff_status == HandoffStatus.REQUESTED
+
+    DATE_RULES: dict = {"planned": ("due_date",)}
+
+    def clean(self) -> None:
+        birth_date = self.care_plan.citizen.birth_date if self.care_plan_id else None
+        validate_dates(self, birth_date=birth_date, **self.DATE_RULES)
 
 
 class Goal(AssignableItem):
@@ -239,6 +257,7 @@ class Activity(AssignableItem):
                 condition=Q(weekdays="") | Q(starts_on__isnull=False),
                 violation_error_message=_("A recurring activity needs a start date."),
             ),
+            period_order("activity_ends_not_before_start", "starts_on", "ends_on"),
         ]
         indexes = [
             models.Index(fields=["responsible_organisation", "status"], name="activity_owner_status"),
@@ -247,6 +266,12 @@ class Activity(AssignableItem):
 
     def __str__(self) -> str:
         return self.description[:80]
+
+    DATE_RULES: dict = {
+        "planned": ("due_date", "starts_on", "ends_on"),
+        "happened": ("last_done_on",),
+        "periods": (("starts_on", "ends_on"),),
+    }
 
     @property
     def weekday_list(self) -> list[str]:
@@ -403,11 +428,15 @@ class Observation(models.Model):
                 name="observation_unique_external_id",
                 violation_error_message=_("This measurement was already received."),
             ),
+            from_1900("observation_effective_from_1900", "effective_at", moment=True),
         ]
         indexes = [models.Index(fields=["citizen", "code", "effective_at"], name="observation_series")]
 
     def __str__(self) -> str:
         return f"{self.get_code_display()} {self.display_value}"
+
+    def clean(self) -> None:
+        validate_dates(self, happened=("effective_at",))
 
     @property
     def display_value(self) -> str:
@@ -464,10 +493,22 @@ class Threshold(models.Model):
                 ),
                 violation_error_message=_("Limits must be ordered: red low ≤ yellow low < yellow high ≤ red high."),
             ),
+            period_order("threshold_validity_order", "valid_from", "valid_to"),
         ]
 
     def __str__(self) -> str:
         return f"{self.get_code_display()} v{self.version}"
+
+    def clean(self) -> None:
+        """Limits lie within the plausibility range the observations obey: no reading reaches
+        a limit outside it, so such a limit would silently alert on nothing."""
+        errors = date_errors(self, since=("valid_from",), periods=(("valid_from", "valid_to"),))
+        for name in ("red_low", "yellow_low", "yellow_high", "red_high"):
+            value = getattr(self, name)
+            problem = implausible(self.code, value) if self.code in COMPONENT_BY_CODE and value is not None else None
+            if problem:
+                errors.setdefault(name, []).append(problem)
+        raise_errors(errors)
 
 
 class MonitoringSchedule(models.Model):
@@ -496,10 +537,14 @@ class MonitoringSchedule(models.Model):
                 condition=Q(every_hours__gte=1),
                 violation_error_message=_("At least one hour between measurements."),
             ),
+            period_order("schedule_ends_after_start", "starts_at", "ends_at", strict=True),
         ]
 
     def __str__(self) -> str:
         return f"{self.get_code_display()} / {self.every_hours} h"
+
+    def clean(self) -> None:
+        validate_dates(self, planned=("starts_at", "ends_at"), strict_periods=(("starts_at", "ends_at"),))
 
 
 class Alert(models.Model):

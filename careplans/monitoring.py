@@ -27,7 +27,7 @@ from citizens.models import Citizen
 from sectors.models import Organisation
 
 from .choices import AlertKind, AlertSeverity, CareEventKind, ObservationStatus
-from .measurements import COMPONENT_BY_CODE, MEASUREMENTS
+from .measurements import COMPONENT_BY_CODE, MEASUREMENTS, implausible
 from .models import OPEN_PLAN_STATUSES, Alert, CareEvent, CarePlan, MonitoringSchedule, Observation, Threshold
 
 BULK_LIMIT = 1000
@@ -85,22 +85,9 @@ def validate_reading(reading: Reading) -> tuple[Decimal, Decimal | None]:
     elif reading.value_2 not in (None, ""):
         raise ValidationError({"value_2": [_("This measurement has one value.")]})
     for index, (value, component) in enumerate(zip(values, measurement.components, strict=True)):
-        field = "value" if index == 0 else "value_2"
-        if not component.minimum <= value <= component.maximum:
-            raise ValidationError(
-                {
-                    field: [
-                        _("%(label)s %(value)s %(unit)s is not plausible (%(min)s–%(max)s).")
-                        % {
-                            "label": component.label,
-                            "value": f"{value.normalize():f}",
-                            "unit": measurement.unit_display,
-                            "min": component.minimum,
-                            "max": component.maximum,
-                        }
-                    ]
-                }
-            )
+        problem = implausible(component.code, value)
+        if problem:
+            raise ValidationError({"value" if index == 0 else "value_2": [problem]})
     if measurement.is_pair and values[1] >= values[0]:
         raise ValidationError({"value_2": [_("The diastolic pressure must be below the systolic.")]})
     return values[0], (values[1] if measurement.is_pair else None)

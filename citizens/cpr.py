@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 CPR_SYSTEM = "urn:oid:1.2.208.176.1.2"
@@ -66,7 +67,14 @@ def parse_cpr(value: str) -> CPR:
 
 
 def validate_cpr(value: str) -> None:
-    parse_cpr(value)
+    """A CPR number a citizen can have: a real date that is not in the future (parse_cpr alone
+    decodes any number, e.g. 010130-4xxx as born in 2030)."""
+    if parse_cpr(value).birth_date > timezone.localdate():
+        raise ValidationError(
+            _("The CPR number %(value)s gives a birth date in the future."),
+            code="cpr_future",
+            params={"value": format_cpr(normalise_cpr(value))},
+        )
 
 
 def is_cpr_like(value: str) -> bool:

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from sectors.choices import OrganisationKind
 from sectors.models import Organisation
+from smartcare.filters import BooleanFilter
 
 from .cpr import is_cpr_like, normalise_cpr
 from .models import Citizen, CitizenCondition, Condition, HospitalStay
@@ -39,8 +40,8 @@ class CitizenFilterSet(django_filters.FilterSet):
         queryset=Organisation.objects.filter(kind=OrganisationKind.GP_CLINIC).order_by("name"),
         label=_("GP clinic"),
     )
-    admitted_now = django_filters.BooleanFilter(method="filter_admitted_now", label=_("Admitted now"))
-    receives_home_care = django_filters.BooleanFilter(label=_("Receives home care"))
+    admitted_now = BooleanFilter(method="filter_admitted_now", label=_("Admitted now"))
+    receives_home_care = BooleanFilter(label=_("Receives home care"))
 
     class Meta:
         model = Citizen

@@ -16,7 +16,7 @@ from sectors.models import Organisation
 from smartcare.forms import DateInput
 
 from .choices import ObjectionTarget
-from .cpr import parse_cpr
+from .cpr import parse_cpr, validate_cpr
 from .models import Citizen, ContactPerson
 from .selectors import conditions_list
 from .services import ConditionItem, ContactItem
@@ -28,7 +28,8 @@ def _model_field(model, name: str, **kwargs) -> forms.Field:
 
 
 def _cpr_digits(value: str) -> str:
-    return parse_cpr(value).digits  # raises ValidationError with a readable message
+    validate_cpr(value)  # raises ValidationError with a readable message
+    return parse_cpr(value).digits
 
 
 class GroupedClinicIterator(ModelChoiceIterator):

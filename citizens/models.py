@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from sectors.choices import OrganisationKind, Sector
 from sectors.models import Organisation
+from smartcare.validators import date_errors, from_1900, validate_dates
 
 from .choices import AccessAction, AccessReason, ObjectionTarget, ReviewKind, Sex, StayKind, StayStatus
 from .cpr import format_cpr, validate_cpr
@@ -153,6 +154,7 @@ class Citizen(models.Model):
             errors.setdefault("municipality", []).append(_("Choose a municipality."))
         if self.gp_clinic_id and self.gp_clinic.kind != OrganisationKind.GP_CLINIC:
             errors.setdefault("gp_clinic", []).append(_("Choose a GP clinic."))
+        errors |= date_errors(self, happened=("consent_recorded_at", "deceased_at"), birth_date=self.birth_date)
         if errors:
             raise ValidationError(errors)
 
@@ -187,12 +189,17 @@ class CitizenCondition(models.Model):
                 fields=["citizen", "condition"],
                 name="citizen_condition_unique",
                 violation_error_message=_("The citizen already has this condition."),
-            )
+            ),
+            from_1900("citizencondition_onset_from_1900", "onset_date"),
         ]
         indexes = [models.Index(fields=["condition", "citizen"], name="citizencondition_condition")]
 
     def __str__(self) -> str:
         return str(self.condition)
+
+    def clean(self) -> None:
+        """A known onset has happened: not in the future, not before the birth."""
+        validate_dates(self, happened=("onset_date",))
 
 
 class HospitalStay(models.Model):
@@ -228,6 +235,7 @@ class HospitalStay(models.Model):
                 condition=Q(discharged_at__isnull=True) | Q(discharged_at__gte=models.F("admitted_at")),
                 violation_error_message=_("Discharge cannot be before admission."),
             ),
+            from_1900("hospitalstay_admitted_from_1900", "admitted_at", moment=True),
         ]
         indexes = [
             models.Index(fields=["department", "discharged_at"], name="hospitalstay_department"),
@@ -235,6 +243,10 @@ class HospitalStay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.department} {self.admitted_at:%Y-%m-%d}"
+
+    def clean(self) -> None:
+        """A stay has happened: admitted after the birth and not in the future, discharged after."""
+        validate_dates(self, happened=("admitted_at", "discharged_at"), periods=(("admitted_at", "discharged_at"),))
 
     @property
     def is_current(self) -> bool:
@@ -306,6 +318,7 @@ class Objection(models.Model):
             raise ValidationError({"sector": _("Choose the sector.")})
         if self.target == ObjectionTarget.ORGANISATION and not self.organisation_id:
             raise ValidationError({"organisation": _("Choose the organisation.")})
+        validate_dates(self, happened=("recorded_at", "withdrawn_at"), periods=(("recorded_at", "withdrawn_at"),))
 
 
 class Reviewed(models.Model):

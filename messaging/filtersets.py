@@ -8,6 +8,8 @@ from __future__ import annotations
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
+from smartcare.filters import BooleanFilter
+
 from .choices import Category, Channel, DeliveryStatus, MessageType
 from .models import Delivery
 
@@ -27,9 +29,9 @@ class MessageFilterSet(django_filters.FilterSet):
     category = django_filters.ChoiceFilter(choices=Category.choices, method=_as_given, label=_("Category"))
     citizen = django_filters.UUIDFilter(method=_as_given, label=_("Citizen"))
     type = django_filters.ChoiceFilter(choices=LISTED_TYPES, method=_as_given, label=_("Message type (inbox)"))
-    unhandled = django_filters.BooleanFilter(method=_as_given, label=_("Only messages not handled yet (inbox)"))
-    mine = django_filters.BooleanFilter(method=_as_given, label=_("Only messages assigned to me (inbox)"))
-    unread = django_filters.BooleanFilter(method=_as_given, label=_("Only messages I have not read (inbox)"))
+    unhandled = BooleanFilter(method=_as_given, label=_("Only messages not handled yet (inbox)"))
+    mine = BooleanFilter(method=_as_given, label=_("Only messages assigned to me (inbox)"))
+    unread = BooleanFilter(method=_as_given, label=_("Only messages I have not read (inbox)"))
 
 
 class DeliveryFilterSet(django_filters.FilterSet):

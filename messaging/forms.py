@@ -182,7 +182,8 @@ class AssignForm(forms.Form):
 
 
 class InboxFilterForm(forms.Form):
-    """The inbox's filters; invalid values are ignored (a list page never answers 400)."""
+    """The inbox's filters. An invalid value is shown as the form's error and lists nothing,
+    rather than being ignored (which would list more than was asked for)."""
 
     category = forms.ChoiceField(label=_("Category"), required=False, choices=[("", _("All")), *Category.choices])
     type = forms.ChoiceField(
@@ -200,6 +201,8 @@ class InboxFilterForm(forms.Form):
     unhandled = forms.BooleanField(label=_("Not handled"), required=False)
     mine = forms.BooleanField(label=_("Assigned to me"), required=False)
 
-    def filters(self) -> dict:
-        self.is_valid()  # the fields that are valid still filter
-        return {name: value for name, value in getattr(self, "cleaned_data", {}).items() if value}
+    def filters(self) -> dict | None:
+        """The filters to apply, or None when a value is invalid."""
+        if not self.is_valid():
+            return None
+        return {name: value for name, value in self.cleaned_data.items() if value}

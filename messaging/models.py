@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from citizens.models import Citizen, HospitalStay
 from sectors.models import Organisation
+from smartcare.validators import from_1900, validate_dates
 
 from .choices import (
     AckCode,
@@ -155,6 +156,7 @@ class Message(models.Model):
                 name="message_one_ack_per_receiver",
                 violation_error_message=_("The message is already acknowledged by this organisation."),
             ),
+            from_1900("message_occurred_from_1900", "occurred_at", moment=True),
         ]
 
     def __str__(self) -> str:
@@ -163,6 +165,10 @@ class Message(models.Model):
         if self.type == MessageType.NOTIFICATION:
             return self.get_notice_kind_display()
         return self.topic or self.get_category_display() or self.get_type_display()
+
+    def clean(self) -> None:
+        """A hospital event in a notification has happened, during the citizen's life."""
+        validate_dates(self, happened=("occurred_at",))
 
     @property
     def hospital_code_label(self) -> str:
@@ -398,9 +404,13 @@ class HospitalEvent(models.Model):
         verbose_name = _("hospital event")
         verbose_name_plural = _("hospital events")
         ordering = ["-occurred_at", "-pk"]
+        constraints = [from_1900("hospitalevent_occurred_from_1900", "occurred_at", moment=True)]
 
     def __str__(self) -> str:
         return f"{self.message.hospital_code_label} {self.occurred_at:%Y-%m-%d %H:%M}"
+
+    def clean(self) -> None:
+        validate_dates(self, happened=("occurred_at",))
 
 
 class FhirReceipt(models.Model):

@@ -840,8 +840,7 @@ def hospital_event_record(
     department = require_hospital_recorder(actor)
     if code not in HospitalCode.values:
         raise ValidationError({"code": [_("Choose a hospital event.")]})
-    if occurred_at > timezone.now() + datetime.timedelta(minutes=5):
-        raise ValidationError({"occurred_at": [_("The time cannot be in the future.")]})
+    HospitalEvent(citizen=citizen, occurred_at=occurred_at).clean()  # in the citizen's life, not ahead
     # Read (and lock) the citizen afresh: two events for the same citizen are applied one after
     # the other, and a death recorded meanwhile is seen.
     citizen = Citizen.objects.select_for_update().get(pk=citizen.pk)
@@ -883,8 +882,7 @@ def hospital_event_correct(
     """A correction (RE_) of the time of the latest event: the stay follows, and the municipality
     gets a correction that points at the first notification."""
     event = _require_revisable(actor, event)
-    if occurred_at > timezone.now() + datetime.timedelta(minutes=5):
-        raise ValidationError({"occurred_at": [_("The time cannot be in the future.")]})
+    HospitalEvent(citizen_id=event.citizen_id, occurred_at=occurred_at).clean()
     stay = event.stay
     if stay is not None:
         if event.code in STAY_KIND_OF:

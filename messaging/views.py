@@ -70,9 +70,11 @@ def inbox(request):
     form = InboxFilterForm(request.GET)
     filters = form.filters()
     if box == "sent":
-        rows = selectors.sent_box(actor=actor, filters=filters)
+        rows = selectors.sent_box(actor=actor, filters=filters or {})
     else:
-        rows = selectors.inbox(actor=actor, filters=filters)
+        rows = selectors.inbox(actor=actor, filters=filters or {})
+    if filters is None:  # the form shows what is wrong
+        rows, filters = rows.none(), {}
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     shown = list(page.object_list)
     citizens = [row.citizen if box == "sent" else row.message.citizen for row in shown]

@@ -204,6 +204,8 @@ def _render_operations(request, actor: Actor, *, error: str = "", status: int = 
     filters = DeliveryFilterForm(request.GET)
     failed_only = filters.failed_only
     rows = selectors.deliveries(actor=actor, failed_only=failed_only)
+    if not filters.is_valid():  # the form says what is wrong; nothing is listed
+        rows = rows.none()
     page = Paginator(rows, DELIVERIES_PAGE_SIZE).get_page(request.GET.get("page"))
     page.object_list = list(page.object_list)
     context = {

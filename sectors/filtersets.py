@@ -2,6 +2,8 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from smartcare.filters import BooleanFilter
+
 from .choices import OrganisationKind
 from .models import Organisation
 
@@ -20,7 +22,7 @@ class OrganisationFilterSet(django_filters.FilterSet):
         method="filter_municipality",
         label=_("Municipality"),
     )
-    is_active = django_filters.BooleanFilter(label=_("Active"))
+    is_active = BooleanFilter(label=_("Active"))
 
     class Meta:
         model = Organisation

@@ -10,6 +10,8 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from smartcare.validators import date_errors, from_1900
+
 from .choices import ROLES_ANYWHERE, ROLES_BY_KIND, SECTOR_OF_KIND, MembershipRole, OrganisationKind, Sector
 from .validators import validate_gln, validate_municipality_code, validate_sor, validate_ydernummer
 
@@ -230,6 +232,7 @@ class Membership(models.Model):
                 name="membership_unique_user_org_role_start",
                 violation_error_message=_("This person already has this role here from that date."),
             ),
+            from_1900("membership_start_from_1900", "start_date"),
         ]
 
     def __str__(self) -> str:
@@ -246,6 +249,9 @@ class Membership(models.Model):
     def clean(self) -> None:
         if self.end_date and self.start_date and self.end_date < self.start_date:
             raise ValidationError({"end_date": _("The end date cannot be before the start date.")})
+        errors = date_errors(self, planned=("start_date", "end_date"), birth_date=None)
+        if errors:
+            raise ValidationError(errors)
         if self.organisation_id and self.role:
             allowed = ROLES_BY_KIND.get(OrganisationKind(self.organisation.kind), set()) | ROLES_ANYWHERE
             if self.role not in allowed:

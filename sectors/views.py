@@ -26,7 +26,9 @@ def dashboard(request):
 @require_GET
 def organisation_directory(request):
     filterset = OrganisationFilterSet(request.GET or None, queryset=organisation_list())
-    page = Paginator(filterset.qs, DIRECTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    # An invalid filter is shown with the results and lists nothing, rather than being ignored.
+    rows = filterset.qs if not filterset.is_bound or filterset.is_valid() else filterset.queryset.none()
+    page = Paginator(rows, DIRECTORY_PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     context = {"filterset": filterset, "page": page, "query": query.urlencode()}

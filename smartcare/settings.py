@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "citizens",
     "careplans",
     "messaging",
+    "smartcare.apps.SmartCareConfig",
 ]
 
 MIDDLEWARE = [

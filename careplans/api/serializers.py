@@ -16,7 +16,7 @@ from rest_framework import serializers
 from citizens.api.serializers import OrganisationNameSerializer
 from citizens.selectors import conditions_list
 from sectors.models import Organisation, User
-from smartcare.api.fields import BlankChoicesAsNull
+from smartcare.api.fields import BlankChoicesAsNull, DateTimeField
 
 from ..choices import (
     ActivityStatus,
@@ -488,7 +488,7 @@ class ReadingSerializer(InputSerializer):
         allow_blank=True,
         help_text=_("UCUM unit: mm[Hg], /min, %, kg, mmol/L or L, as the measurement requires."),
     )
-    effective_at = serializers.DateTimeField(help_text=_("When it was measured (ISO 8601 with time zone)."))
+    effective_at = DateTimeField(help_text=_("When it was measured (ISO 8601 with time zone)."))
     source = serializers.ChoiceField(
         choices=ObservationSource.choices, required=False, help_text=_("Who measured; default: device.")
     )
@@ -536,7 +536,7 @@ class ObservationCorrectSerializer(InputSerializer):
     value = serializers.DecimalField(max_digits=7, decimal_places=2, required=False)
     value_2 = serializers.DecimalField(max_digits=7, decimal_places=2, required=False, allow_null=True)
     unit = serializers.CharField(max_length=20, required=False, allow_blank=True, help_text=_("Default: as before."))
-    effective_at = serializers.DateTimeField(required=False, help_text=_("Default: as before."))
+    effective_at = DateTimeField(required=False, help_text=_("Default: as before."))
     source = serializers.ChoiceField(choices=ObservationSource.choices, required=False)
     note = serializers.CharField(max_length=300, required=False, allow_blank=True)
 

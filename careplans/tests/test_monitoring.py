@@ -318,6 +318,7 @@ def test_an_ended_schedule_no_longer_gets_alerts(world, gp, plan):
     schedule = schedule_create(
         actor=gp, citizen=world.citizen, code=BP, every_hours=24, monitoring_organisation=world.municipality_a
     )
+    schedule.starts_at = timezone.now() - datetime.timedelta(days=2)
     schedule.ends_at = timezone.now() - datetime.timedelta(minutes=1)
     schedule.save()
 

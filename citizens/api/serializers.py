@@ -15,6 +15,7 @@ from rest_framework import serializers
 
 from sectors.choices import OrganisationKind
 from sectors.models import Organisation
+from smartcare.api.fields import DateTimeField
 
 from ..choices import AccessReason, Sex, StayKind
 from ..models import Citizen, CitizenCondition, Condition, ContactPerson, HospitalStay
@@ -84,7 +85,7 @@ class ConsentSerializer(serializers.Serializer):
         read_only=True,
         help_text=_("Consent to sharing health data across sectors (Sundhedsloven §41-42); null: not asked yet."),
     )
-    recorded_at = serializers.DateTimeField(
+    recorded_at = DateTimeField(
         source="consent_recorded_at", allow_null=True, read_only=True, help_text=_("When the consent was recorded.")
     )
 

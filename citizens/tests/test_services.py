@@ -112,7 +112,7 @@ def test_consent_is_recorded_with_who_and_when_and_logged(world, actor):
 
 
 def test_a_transfer_closes_the_previous_stay(world):
-    now = timezone.now()
+    now = timezone.now() - datetime.timedelta(days=4)
     first = hospital_stay_start(citizen=world.citizen, department=world.department, admitted_at=now)
     second = hospital_stay_start(
         citizen=world.citizen, department=world.other_department, admitted_at=now + datetime.timedelta(hours=5)

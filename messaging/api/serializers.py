@@ -18,7 +18,7 @@ from rest_framework import serializers
 from careplans.api.serializers import PersonSerializer
 from citizens.models import Citizen
 from sectors.models import Organisation, User
-from smartcare.api.fields import BlankAsNullChoiceField, BlankChoicesAsNull
+from smartcare.api.fields import BlankAsNullChoiceField, BlankChoicesAsNull, DateTimeField
 
 from ..choices import Category, HospitalCode, MessageType, NoticeKind, Priority
 from ..models import Attachment, Delivery, DeliveryAttempt, HospitalEvent, Message, Recipient
@@ -129,7 +129,7 @@ class InboxItemSerializer(serializers.ModelSerializer):
     )
     sender = OrganisationAddressSerializer(source="message.sender", read_only=True)
     citizen = CitizenRefSerializer(source="message.citizen", read_only=True)
-    sent_at = serializers.DateTimeField(source="message.sent_at", read_only=True)
+    sent_at = DateTimeField(source="message.sent_at", read_only=True)
     is_copy = serializers.SerializerMethodField(help_text=_("Received as a copy (cc)."))
     is_read = serializers.BooleanField(read_only=True, help_text=_("Read by you (read state is each user's own)."))
     assigned_to = PersonSerializer(read_only=True, allow_null=True)
@@ -473,8 +473,8 @@ class MessageAssignSerializer(InputSerializer):
 class HospitalEventCreateSerializer(InputSerializer):
     cpr = serializers.CharField(max_length=11, help_text=_("The citizen's CPR number (DDMMYY-SSSS or DDMMYYSSSS)."))
     code = HospitalCodeField()
-    occurred_at = serializers.DateTimeField(help_text=_("When it happened (ISO 8601 with time zone)."))
+    occurred_at = DateTimeField(help_text=_("When it happened (ISO 8601 with time zone)."))
 
 
 class HospitalEventCorrectSerializer(InputSerializer):
-    occurred_at = serializers.DateTimeField(help_text=_("The correct time of the event."))
+    occurred_at = DateTimeField(help_text=_("The correct time of the event."))

@@ -22,6 +22,7 @@ from django.utils import timezone
 from fhir.resources.R4B.bundle import Bundle
 
 from sectors.models import Organisation
+from smartcare.datetimes import rfc3339
 
 from . import codes, resources
 
@@ -82,7 +83,7 @@ def _endpoint(org: Organisation | dict[str, Any]) -> str:
 
 
 def _instant(value: datetime.datetime | None) -> str:
-    return timezone.localtime(value or timezone.now()).isoformat(timespec="seconds")
+    return rfc3339(value or timezone.now())
 
 
 def acknowledgement_bundle(

@@ -23,6 +23,7 @@ from fhir.resources.R4B.bundle import Bundle
 
 from citizens.choices import StayKind
 from sectors.models import Membership, Organisation
+from smartcare.datetimes import rfc3339
 
 from ..choices import HospitalCode, MessageType, Priority, RecipientRole, Revision
 from ..models import Message, Recipient
@@ -72,7 +73,7 @@ def bundle_xml(bundle: Bundle) -> bytes:
 
 def _when(value: datetime.datetime) -> str:
     """FHIR dateTime/instant with the time zone (MedCom requires one), in the portal's zone."""
-    return timezone.localtime(value).isoformat(timespec="seconds")
+    return rfc3339(value)
 
 
 def _urn(value: str) -> str:

@@ -121,7 +121,11 @@ def test_inbox_filters(client, world, actor, deliver, sent):
         MessageType.HOSPITAL_NOTIFICATION
     }
     assert len(shown(citizen=str(world.citizen.pk))) == 3
-    assert shown(citizen="not-a-uuid", category="bogus") == shown()  # bad filters are ignored
+    bad = client.get(INBOX, {"citizen": "not-a-uuid", "category": "bogus"})
+    assert bad.status_code == 200
+    assert bad.context["rows"] == []  # bad filters list nothing and say why
+    assert set(bad.context["form"].errors) == {"citizen", "category"}
+    assert 'data-testid="filter-errors"' in bad.content.decode()
     client.get(thread_url(other))
     assert other.pk not in shown(unread="on")
     assert shown(mine="on") == set()
