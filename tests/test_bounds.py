@@ -24,7 +24,8 @@ from citizens.tests.conftest import actor, english, world  # noqa: F401 - fixtur
 from messaging.choices import HospitalCode
 from messaging.services import hospital_event_record
 from messaging.tests import fixtures_fhir as fx
-from messaging.tests.test_fhir_incoming import ack_of, post, token  # noqa: F401 - fixtures
+from messaging.tests.conftest import post, token  # noqa: F401 - fixtures
+from messaging.tests.fhir_post import ack_of
 from smartcare.apps import text_fields
 from smartcare.datetimes import rfc3339
 from smartcare.validators import free_text, single_line_text
@@ -356,12 +357,15 @@ def test_a_control_character_in_a_page_form_is_a_field_error(world, client):
     assert b"control character" in response.content
 
 
-def test_a_message_bundle_with_a_nul_in_its_text_is_a_fatal_error_not_a_500(world, post):
+def test_a_message_bundle_with_a_nul_in_its_text_is_refused_not_a_500(world, post):
+    """FHIR strings may hold no control character but tab and line breaks: such a body is no valid
+    bundle, answered 400 with an OperationOutcome naming the problem, and nothing is stored."""
     bundle = fx.care_communication(
         sender=world.clinic_a, receiver=world.municipality_a, cpr=world.citizen.cpr, text="Ny medicin\x00"
     )
-    ack = ack_of(post(bundle))
-    assert ack["code"] == "fatal-error", ack
+    response = post(bundle)
+    assert response.status_code == 400
+    assert response.json()["resourceType"] == "OperationOutcome"
     assert not world.citizen.messages.exists()
 
 
