@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.utils import translation
+from django.utils.cache import patch_cache_control
 
 
 class DanishFirstLocaleMiddleware:
@@ -21,4 +22,30 @@ class DanishFirstLocaleMiddleware:
         request.LANGUAGE_CODE = language
         response = self.get_response(request)
         response.headers.setdefault("Content-Language", language)
+        return response
+
+
+class NoStoreMiddleware:
+    """Nothing with citizen data is kept by a browser, a shared computer's disk or a proxy.
+
+    Every response to a signed-in user (pages, CSV exports, attachments) and every response under
+    ``/api/`` and ``/fhir/`` (which authenticate by token, so the user is only known inside the
+    view) is marked ``Cache-Control: no-store, private``. Static files (served by WhiteNoise before
+    this middleware) and the health check are left alone: they carry no citizen data.
+    """
+
+    ALWAYS = ("/api/", "/fhir/")
+    NEVER = ("/health/",)
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        path = request.path_info
+        if path.startswith(self.NEVER):
+            return response
+        user = getattr(request, "user", None)
+        if path.startswith(self.ALWAYS) or (user is not None and user.is_authenticated):
+            patch_cache_control(response, no_store=True, private=True)
         return response

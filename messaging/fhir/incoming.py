@@ -628,10 +628,8 @@ class Incoming:
                         content = base64.b64decode(attachment["data"], validate=True)
                     except (binascii.Error, ValueError):
                         raise Reject("MSG_Datatype_Wrong", _("An attachment is not valid base64."), "value") from None
-                    # MedCom's title has no file extension; the portal's file name has (as in the portal).
-                    extension = services.ATTACHMENT_TYPES.get(attachment.get("contentType") or "")
-                    if extension and not title.lower().endswith(f".{extension}"):
-                        title = f"{title[:250]}.{extension}"
+                    # MedCom's title has no file extension; the message service names the file
+                    # after the type its content has (``messaging.attachments.attachment_name``).
                     attachments.append(SimpleUploadedFile(title[:255], content))
                 elif attachment.get("url"):
                     links.append(f"{title}: {attachment['url']}")
