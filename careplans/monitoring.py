@@ -590,7 +590,8 @@ def schedule_create(
     if code not in MEASUREMENTS:
         raise ValidationError({"code": [_("Unknown measurement type %(code)s.") % {"code": code}]})
     if not may_monitor(monitoring_organisation, citizen):
-        raise ValidationError({"monitoring_organisation": [_("Only an organisation caring for the citizen monitors.")]})
+        message = _("Only an organisation with a care relationship with the citizen can monitor the measurements.")
+        raise ValidationError({"monitoring_organisation": [message]})
     schedule = MonitoringSchedule(
         citizen=citizen,
         code=code,

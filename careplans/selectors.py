@@ -106,15 +106,18 @@ def careplan_history(*, plan: CarePlan) -> QuerySet[PlanChange]:
     return plan.changes.select_related("by", "organisation").order_by("-at", "-pk")
 
 
-def _incoming_handoffs(actor: Actor, *, include_answered: bool = False) -> QuerySet[Handoff]:
-    """Requests to the acting organisation about citizens it may see: the list and its badge."""
-    qs = Handoff.objects.filter(to_organisation=actor.organisation, care_plan__citizen_id__in=_visible_ids(actor))
+def _incoming_handoffs(actor: Actor, *, include_answered: bool = False, visible=None) -> QuerySet[Handoff]:
+    """Requests to the acting organisation about citizens it may see: the list and its badge.
+    ``visible`` is the gate's subquery when the caller already has it."""
+    visible = _visible_ids(actor) if visible is None else visible
+    qs = Handoff.objects.filter(to_organisation=actor.organisation, care_plan__citizen_id__in=visible)
     return qs if include_answered else qs.filter(status=HandoffStatus.REQUESTED)
 
 
-def _organisation_alerts(actor: Actor, *, include_acknowledged: bool = False) -> QuerySet[Alert]:
+def _organisation_alerts(actor: Actor, *, include_acknowledged: bool = False, visible=None) -> QuerySet[Alert]:
     """The acting organisation's alerts about citizens it may see: the work list and its badge."""
-    qs = Alert.objects.filter(organisation=actor.organisation, citizen_id__in=_visible_ids(actor))
+    visible = _visible_ids(actor) if visible is None else visible
+    qs = Alert.objects.filter(organisation=actor.organisation, citizen_id__in=visible)
     return qs if include_acknowledged else qs.filter(acknowledged_at__isnull=True)
 
 
@@ -278,8 +281,9 @@ def navigation_counts(*, actor: Actor) -> dict[str, int]:
     so nothing to log."""
     if not actor.acting:
         return {"handoffs": 0, "alerts": 0, "red_alerts": 0}
-    handoffs = _incoming_handoffs(actor).count()
-    alerts = _organisation_alerts(actor).aggregate(
+    visible = _visible_ids(actor)  # the gate's look-ups once for both badges
+    handoffs = _incoming_handoffs(actor, visible=visible).count()
+    alerts = _organisation_alerts(actor, visible=visible).aggregate(
         total=Count("pk"), red=Count("pk", filter=Q(severity=AlertSeverity.RED))
     )
     return {"handoffs": handoffs, "alerts": alerts["total"], "red_alerts": alerts["red"]}

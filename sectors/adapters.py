@@ -1,6 +1,7 @@
 from allauth.account.adapter import DefaultAccountAdapter, get_adapter
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 
 class StaffOnlyAccountAdapter(DefaultAccountAdapter):
@@ -15,7 +16,7 @@ class StaffOnlyAccountAdapter(DefaultAccountAdapter):
         try:
             return super().get_client_ip(request)
         except ImproperlyConfigured:
-            raise PermissionDenied("The request did not come through the trusted proxies.") from None
+            raise PermissionDenied(_("The request did not come through the trusted proxies.")) from None
 
 
 def client_ip(request: HttpRequest) -> str | None:

@@ -18,21 +18,11 @@ from citizens.choices import ObjectionTarget
 from citizens.permissions import may_monitor, may_set_thresholds
 from citizens.services import objection_record
 
-from .helpers import active_plan, blood_pressure
+from .helpers import blood_pressure
 
 pytestmark = pytest.mark.django_db
 
 BP = ObservationCode.BLOOD_PRESSURE
-
-
-@pytest.fixture
-def gp(actor):
-    return actor("gp_a")
-
-
-@pytest.fixture
-def plan(world, gp):
-    return active_plan(world, gp)
 
 
 # --- who may monitor ---------------------------------------------------------------------------
@@ -48,9 +38,7 @@ def test_an_organisation_without_a_care_relationship_cannot_be_made_to_monitor(w
 
 
 def test_an_organisation_the_citizen_objected_to_cannot_monitor(world, gp):
-    objection_record(
-        actor=gp, citizen=world.citizen, target=ObjectionTarget.ORGANISATION, organisation=world.municipality_a
-    )
+    object_to_the_municipality(world, gp)
     assert not may_monitor(world.municipality_a, world.citizen)
     with pytest.raises(ValidationError):
         schedule_create(
@@ -68,9 +56,7 @@ def test_the_gp_the_municipality_and_the_care_team_may_monitor(world, gp, plan):
 
 
 def test_the_schedule_form_offers_only_organisations_that_may_monitor(client, world, gp, plan):
-    objection_record(
-        actor=gp, citizen=world.citizen, target=ObjectionTarget.ORGANISATION, organisation=world.municipality_a
-    )
+    object_to_the_municipality(world, gp)
     client.force_login(world.users["gp_a"])
     response = client.get(reverse("careplans:thresholds", args=[world.citizen.pk]))
     assert response.status_code == 200
@@ -108,41 +94,40 @@ def test_the_api_refuses_limits_from_a_non_clinician(client, world):
 # --- badges count what the lists show ----------------------------------------------------------
 
 
-def test_badges_equal_the_gated_lists_when_access_ends(world, actor, gp, plan):
-    """The municipality gets an alert and a hand-off request, then the citizen objects to it: the
-    lists drop the citizen, and so must the badges."""
-    activity_create(
-        actor=gp,
-        plan=plan,
-        description="Blodtryksmåling i hjemmet",
-        responsible_organisation=world.municipality_a,
-        due_date=timezone.localdate(),
-    )
-    threshold_set(actor=gp, citizen=world.citizen, code=ThresholdCode.SYSTOLIC, reason="KOL", yellow_high=150)
+def alert_for_the_municipality(world, gp, *, red: bool = False) -> None:
+    """A blood pressure over the limits, which the municipality monitors."""
+    limit = {"red_high": 150} if red else {"yellow_high": 150}
+    threshold_set(actor=gp, citizen=world.citizen, code=ThresholdCode.SYSTOLIC, reason="KOL", **limit)
     schedule_create(
         actor=gp, citizen=world.citizen, code=BP, every_hours=24, monitoring_organisation=world.municipality_a
     )
     observation_record(actor=gp, citizen=world.citizen, reading=blood_pressure("160", "80"))
-    homecare = actor("homecare_a")
-    assert navigation_counts(actor=homecare) == {"handoffs": 1, "alerts": 1, "red_alerts": 0}
 
+
+def object_to_the_municipality(world, gp) -> None:
     objection_record(
         actor=gp, citizen=world.citizen, target=ObjectionTarget.ORGANISATION, organisation=world.municipality_a
     )
+
+
+def test_badges_equal_the_gated_lists_when_access_ends(world, actor, gp, plan):
+    """The municipality gets an alert and a hand-off request, then the citizen objects to it: the
+    lists drop the citizen, and so must the badges."""
+    visit = {"description": "Blodtryksmåling i hjemmet", "due_date": timezone.localdate()}
+    activity_create(actor=gp, plan=plan, responsible_organisation=world.municipality_a, **visit)
+    alert_for_the_municipality(world, gp)
+    homecare = actor("homecare_a")
+    assert navigation_counts(actor=homecare) == {"handoffs": 1, "alerts": 1, "red_alerts": 0}
+
+    object_to_the_municipality(world, gp)
 
     assert alerts_worklist(actor=homecare) == [] and handoffs_incoming(actor=homecare) == []
     assert navigation_counts(actor=homecare) == {"handoffs": 0, "alerts": 0, "red_alerts": 0}
 
 
-def test_the_badge_on_a_page_equals_the_alert_list(client, world, actor, gp, plan):
-    threshold_set(actor=gp, citizen=world.citizen, code=ThresholdCode.SYSTOLIC, reason="KOL", red_high=150)
-    schedule_create(
-        actor=gp, citizen=world.citizen, code=BP, every_hours=24, monitoring_organisation=world.municipality_a
-    )
-    observation_record(actor=gp, citizen=world.citizen, reading=blood_pressure("160", "80"))
-    objection_record(
-        actor=gp, citizen=world.citizen, target=ObjectionTarget.ORGANISATION, organisation=world.municipality_a
-    )
+def test_the_badge_on_a_page_equals_the_alert_list(client, world, gp, plan):
+    alert_for_the_municipality(world, gp, red=True)
+    object_to_the_municipality(world, gp)
     client.force_login(world.users["homecare_a"])
     response = client.get(reverse("careplans:alerts"))
     assert response.status_code == 200
