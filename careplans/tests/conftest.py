@@ -1,19 +1,3 @@
 """Care-plan tests use the citizens' small world (two clinics, two municipalities, a hospital)."""
 
-import pytest
-
-from careplans.tests.helpers import active_plan
-from citizens.tests import conftest as shared
-
-world, actor, english = shared.world, shared.actor, shared.english
-
-
-@pytest.fixture
-def gp(actor):
-    """The citizen's GP (clinic A), who makes most plans in these tests (a file may name its own)."""
-    return actor("gp_a")
-
-
-@pytest.fixture
-def plan(world, gp):
-    return active_plan(world, gp)
+from citizens.tests.conftest import actor, english, world  # noqa: F401 - fixtures

@@ -31,6 +31,16 @@ from .helpers import active_plan, blood_pressure
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture
+def gp(actor):
+    return actor("gp_a")
+
+
+@pytest.fixture
+def plan(world, gp):
+    return active_plan(world, gp)
+
+
 def reason(actor, citizen):
     found = access_reason(actor, citizen)
     return found[0] if found else None

@@ -28,7 +28,19 @@ from careplans.services import (
 )
 from citizens.access import access_reason
 
+from .helpers import active_plan
+
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def gp(actor):
+    return actor("gp_a")
+
+
+@pytest.fixture
+def plan(world, gp):
+    return active_plan(world, gp)
 
 
 def assign_activity(gp, plan, organisation, **fields):

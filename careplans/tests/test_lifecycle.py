@@ -20,6 +20,8 @@ from careplans.services import (
     goal_set_status,
 )
 
+from .helpers import active_plan
+
 pytestmark = pytest.mark.django_db
 
 
@@ -30,6 +32,16 @@ def pairs(table: dict[str, set[str]]) -> list[tuple[str, str]]:
 def assert_invalid_transition(excinfo) -> None:
     errors = excinfo.value.error_dict["status"]
     assert [e.code for e in errors] == ["invalid_transition"]
+
+
+@pytest.fixture
+def gp(actor):
+    return actor("gp_a")
+
+
+@pytest.fixture
+def plan(world, gp):
+    return active_plan(world, gp)
 
 
 def in_status(model, obj, field: str, status: str):

@@ -45,6 +45,16 @@ BP = ObservationCode.BLOOD_PRESSURE
 
 
 @pytest.fixture
+def gp(actor):
+    return actor("gp_a")
+
+
+@pytest.fixture
+def plan(world, gp):
+    return active_plan(world, gp)
+
+
+@pytest.fixture
 def systolic(world, gp):
     return threshold_set(
         actor=gp,

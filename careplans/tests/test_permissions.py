@@ -18,9 +18,11 @@ from citizens.choices import ObjectionTarget
 from citizens.permissions import may_monitor, may_set_thresholds
 from citizens.services import objection_record
 
-from .helpers import blood_pressure
+from .helpers import active_plan, blood_pressure
 
 pytestmark = pytest.mark.django_db
+
+GP = "gp_a"  # the citizen's GP, who sets the limits and schedules
 
 BP = ObservationCode.BLOOD_PRESSURE
 
@@ -28,7 +30,8 @@ BP = ObservationCode.BLOOD_PRESSURE
 # --- who may monitor ---------------------------------------------------------------------------
 
 
-def test_an_organisation_without_a_care_relationship_cannot_be_made_to_monitor(world, gp):
+def test_an_organisation_without_a_care_relationship_cannot_be_made_to_monitor(world, actor):
+    gp = actor(GP)
     with pytest.raises(ValidationError) as excinfo:
         schedule_create(
             actor=gp, citizen=world.citizen, code=BP, every_hours=24, monitoring_organisation=world.clinic_b
@@ -37,7 +40,8 @@ def test_an_organisation_without_a_care_relationship_cannot_be_made_to_monitor(w
     assert not MonitoringSchedule.objects.exists()
 
 
-def test_an_organisation_the_citizen_objected_to_cannot_monitor(world, gp):
+def test_an_organisation_the_citizen_objected_to_cannot_monitor(world, actor):
+    gp = actor(GP)
     object_to_the_municipality(world, gp)
     assert not may_monitor(world.municipality_a, world.citizen)
     with pytest.raises(ValidationError):
@@ -46,7 +50,9 @@ def test_an_organisation_the_citizen_objected_to_cannot_monitor(world, gp):
         )
 
 
-def test_the_gp_the_municipality_and_the_care_team_may_monitor(world, gp, plan):
+def test_the_gp_the_municipality_and_the_care_team_may_monitor(world, actor):
+    gp = actor(GP)
+    plan = active_plan(world, gp)
     careteam_add(actor=gp, plan=plan, organisation=world.municipality_b, role=CareTeamRole.HOME_CARE)
     for organisation in (world.clinic_a, world.municipality_a, world.municipality_b):
         assert may_monitor(organisation, world.citizen)
@@ -55,7 +61,9 @@ def test_the_gp_the_municipality_and_the_care_team_may_monitor(world, gp, plan):
     assert not may_monitor(world.clinic_b, world.citizen)
 
 
-def test_the_schedule_form_offers_only_organisations_that_may_monitor(client, world, gp, plan):
+def test_the_schedule_form_offers_only_organisations_that_may_monitor(client, world, actor):
+    gp = actor(GP)
+    active_plan(world, gp)
     object_to_the_municipality(world, gp)
     client.force_login(world.users["gp_a"])
     response = client.get(reverse("careplans:thresholds", args=[world.citizen.pk]))
@@ -110,9 +118,11 @@ def object_to_the_municipality(world, gp) -> None:
     )
 
 
-def test_badges_equal_the_gated_lists_when_access_ends(world, actor, gp, plan):
+def test_badges_equal_the_gated_lists_when_access_ends(world, actor):
     """The municipality gets an alert and a hand-off request, then the citizen objects to it: the
     lists drop the citizen, and so must the badges."""
+    gp = actor(GP)
+    plan = active_plan(world, gp)
     visit = {"description": "Blodtryksmåling i hjemmet", "due_date": timezone.localdate()}
     activity_create(actor=gp, plan=plan, responsible_organisation=world.municipality_a, **visit)
     alert_for_the_municipality(world, gp)
@@ -125,7 +135,8 @@ def test_badges_equal_the_gated_lists_when_access_ends(world, actor, gp, plan):
     assert navigation_counts(actor=homecare) == {"handoffs": 0, "alerts": 0, "red_alerts": 0}
 
 
-def test_the_badge_on_a_page_equals_the_alert_list(client, world, gp, plan):
+def test_the_badge_on_a_page_equals_the_alert_list(client, world, actor):
+    gp = actor(GP)
     alert_for_the_municipality(world, gp, red=True)
     object_to_the_municipality(world, gp)
     client.force_login(world.users["homecare_a"])

@@ -25,7 +25,19 @@ from careplans.services import (
 from citizens.models import AccessLogEntry
 from citizens.tests.factories import ConditionFactory
 
+from .helpers import active_plan
+
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def gp(actor):
+    return actor("gp_a")
+
+
+@pytest.fixture
+def plan(world, gp):
+    return active_plan(world, gp)
 
 
 # --- creating a plan -------------------------------------------------------------------------------
