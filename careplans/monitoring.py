@@ -20,10 +20,11 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from citizens.access import BREAK_THE_GLASS_ROLES, Actor, access_reason
+from citizens.access import Actor, access_reason
 from citizens.accesslog import access_log_record
 from citizens.choices import AccessAction
 from citizens.models import Citizen
+from citizens.permissions import may_monitor, require_set_thresholds
 from sectors.models import Organisation
 
 from .choices import AlertKind, AlertSeverity, CareEventKind, ObservationStatus
@@ -100,12 +101,6 @@ def _require_access(actor: Actor, citizen: Citizen) -> tuple[str, str]:
     return reason
 
 
-def _require_clinician(actor: Actor) -> None:
-    """Limits and schedules are clinical decisions: licensed clinicians only."""
-    if not actor.acting or not (actor.acting.roles & BREAK_THE_GLASS_ROLES):
-        raise PermissionDenied(_("Only clinicians set thresholds and monitoring schedules."))
-
-
 # --- thresholds ---------------------------------------------------------------------------------
 
 
@@ -141,7 +136,7 @@ def threshold_set(
     red_high: Any = None,
 ) -> Threshold:
     """A new version of the citizen's limits for one measured quantity; the old one is kept."""
-    _require_clinician(actor)
+    require_set_thresholds(actor)
     access = _require_access(actor, citizen)
     if code not in COMPONENT_BY_CODE:
         raise ValidationError({"code": [_("Unknown measured quantity %(code)s.") % {"code": code}]})
@@ -577,10 +572,13 @@ def schedule_create(
     grace_hours: int = 6,
     care_plan: CarePlan | None = None,
 ) -> MonitoringSchedule:
-    _require_clinician(actor)
+    require_set_thresholds(actor)
     access = _require_access(actor, citizen)
     if code not in MEASUREMENTS:
         raise ValidationError({"code": [_("Unknown measurement type %(code)s.") % {"code": code}]})
+    if not may_monitor(monitoring_organisation, citizen):
+        message = _("Only an organisation with a care relationship with the citizen can monitor the measurements.")
+        raise ValidationError({"monitoring_organisation": [message]})
     schedule = MonitoringSchedule(
         citizen=citizen,
         code=code,

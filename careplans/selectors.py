@@ -16,6 +16,8 @@ from citizens.access import Actor, access_reason, visible_citizens
 from citizens.accesslog import access_log_record
 from citizens.choices import AccessAction
 from citizens.models import Citizen
+from citizens.permissions import may_monitor
+from sectors.models import Organisation
 
 from .choices import ActivityStatus, AlertSeverity, HandoffStatus, ObservationStatus
 from .filtersets import (
@@ -104,17 +106,29 @@ def careplan_history(*, plan: CarePlan) -> QuerySet[PlanChange]:
     return plan.changes.select_related("by", "organisation").order_by("-at", "-pk")
 
 
+def _incoming_handoffs(actor: Actor, *, include_answered: bool = False, visible=None) -> QuerySet[Handoff]:
+    """Requests to the acting organisation about citizens it may see: the list and its badge.
+    ``visible`` is the gate's subquery when the caller already has it."""
+    visible = _visible_ids(actor) if visible is None else visible
+    qs = Handoff.objects.filter(to_organisation=actor.organisation, care_plan__citizen_id__in=visible)
+    return qs if include_answered else qs.filter(status=HandoffStatus.REQUESTED)
+
+
+def _organisation_alerts(actor: Actor, *, include_acknowledged: bool = False, visible=None) -> QuerySet[Alert]:
+    """The acting organisation's alerts about citizens it may see: the work list and its badge."""
+    visible = _visible_ids(actor) if visible is None else visible
+    qs = Alert.objects.filter(organisation=actor.organisation, citizen_id__in=visible)
+    return qs if include_acknowledged else qs.filter(acknowledged_at__isnull=True)
+
+
 def handoffs_incoming(*, actor: Actor, include_answered: bool = False) -> list[Handoff]:
     """Requests to the acting organisation; overdue ones first."""
     if not actor.acting:
         return []
-    qs = Handoff.objects.filter(to_organisation=actor.organisation).select_related(
+    qs = _incoming_handoffs(actor, include_answered=include_answered).select_related(
         "care_plan__citizen", "goal", "activity", "from_organisation", "requested_by"
     )
-    if not include_answered:
-        qs = qs.filter(status=HandoffStatus.REQUESTED)
-    visible = visible_citizens(actor.acting, actor.user).values("pk")
-    rows = list(qs.filter(care_plan__citizen_id__in=visible).order_by("requested_at")[:500])
+    rows = list(qs.order_by("requested_at")[:500])
     _log(actor, [h.care_plan.citizen for h in rows], "hand-off requests", AccessAction.LIST)
     return rows
 
@@ -151,16 +165,11 @@ def alerts_worklist(*, actor: Actor, include_acknowledged: bool = False, citizen
     """Open alerts for the acting organisation: red before yellow, oldest first."""
     if not actor.acting:
         return []
-    qs = Alert.objects.filter(organisation=actor.organisation).select_related(
-        "citizen", "observation", "acknowledged_by"
-    )
+    qs = _organisation_alerts(actor, include_acknowledged=include_acknowledged)
     if citizen is not None:
         qs = qs.filter(citizen=citizen)
-    if not include_acknowledged:
-        qs = qs.filter(acknowledged_at__isnull=True)
-    visible = visible_citizens(actor.acting, actor.user).values("pk")
     rows = list(
-        qs.filter(citizen_id__in=visible)
+        qs.select_related("citizen", "observation", "acknowledged_by")
         .annotate(
             rank=Case(When(severity=AlertSeverity.RED, then=Value(0)), default=Value(1), output_field=IntegerField())
         )
@@ -267,11 +276,14 @@ def threshold_history(*, citizen: Citizen) -> QuerySet[Threshold]:
 
 
 def navigation_counts(*, actor: Actor) -> dict[str, int]:
-    """Counts for the navigation badges: no citizen data, so nothing to log."""
+    """Counts for the navigation badges: what the hand-off and alert lists show, counted through
+    the same gated querysets (a citizen that left the gate leaves the badge too). No citizen data,
+    so nothing to log."""
     if not actor.acting:
         return {"handoffs": 0, "alerts": 0, "red_alerts": 0}
-    handoffs = Handoff.objects.filter(to_organisation=actor.organisation, status=HandoffStatus.REQUESTED).count()
-    alerts = Alert.objects.filter(organisation=actor.organisation, acknowledged_at__isnull=True).aggregate(
+    visible = _visible_ids(actor)  # the gate's look-ups once for both badges
+    handoffs = _incoming_handoffs(actor, visible=visible).count()
+    alerts = _organisation_alerts(actor, visible=visible).aggregate(
         total=Count("pk"), red=Count("pk", filter=Q(severity=AlertSeverity.RED))
     )
     return {"handoffs": handoffs, "alerts": alerts["total"], "red_alerts": alerts["red"]}
@@ -315,6 +327,23 @@ def monitoring_schedules(*, citizen: Citizen) -> QuerySet[MonitoringSchedule]:
         .select_related("monitoring_organisation")
         .order_by("code", "starts_at")
     )
+
+
+def monitoring_organisation_choices(*, actor: Actor, citizen: Citizen) -> QuerySet[Organisation]:
+    """Who may be asked to watch a measurement: of the citizen's GP clinic and municipality, the
+    organisations on the citizen's open care teams and the acting organisation, those that may
+    monitor the citizen (``citizens.permissions.may_monitor``: a care relationship, no objection)."""
+    ids = {pk for pk in (citizen.gp_clinic_id, citizen.municipality_id, actor.organisation.pk) if pk}
+    today = timezone.localdate()
+    ids.update(
+        CareTeamParticipant.objects.filter(
+            care_plan__citizen=citizen, care_plan__status__in=OPEN_PLAN_STATUSES, period_start__lte=today
+        )
+        .filter(Q(period_end__isnull=True) | Q(period_end__gte=today))
+        .values_list("organisation_id", flat=True)
+    )
+    allowed = [org.pk for org in Organisation.objects.filter(pk__in=ids) if may_monitor(org, citizen)]
+    return Organisation.objects.filter(pk__in=allowed).order_by("name")
 
 
 # --- the API: gated lists and records, each citizen shown logged as read --------------------------

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import formats, timezone
@@ -18,9 +18,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from citizens import permissions
 from citizens import selectors as citizen_selectors
-from citizens.access import BREAK_THE_GLASS_ROLES, Actor, actor_from_request
-from sectors.models import Organisation
+from citizens.access import Actor, actor_from_request
 from smartcare.forms import apply_service_errors
 
 from . import monitoring, selectors, services
@@ -36,8 +36,6 @@ from .forms_worklists import (
 )
 from .measurements import COMPONENT_BY_CODE, MEASUREMENTS
 
-# The licensed clinicians who may break the glass are the ones who set a citizen's limits.
-THRESHOLD_ROLES = BREAK_THE_GLASS_ROLES
 CODE_LABELS = dict(ObservationCode.choices)
 
 
@@ -344,26 +342,13 @@ def alerts_ack_yellow(request, citizen_pk):
 # --- thresholds and monitoring schedules ---------------------------------------------------------
 
 
-def may_set_thresholds(actor: Actor) -> bool:
-    return bool(actor.acting and actor.acting.roles & THRESHOLD_ROLES)
-
-
-def _monitoring_organisations(actor: Actor, citizen):
-    """Who may be asked to watch a measurement: the citizen's GP clinic and municipality, the
-    organisations on the citizen's open care teams, and the acting organisation."""
-    ids = {pk for pk in (citizen.gp_clinic_id, citizen.municipality_id, actor.organisation.pk) if pk}
-    for plan in selectors.careplans_for_citizen(citizen=citizen, open_only=True):
-        ids.update(p.organisation_id for p in plan.participants.all() if p.is_active_on())
-    return Organisation.objects.filter(pk__in=ids).order_by("name")
-
-
 def _render_thresholds(request, actor: Actor, citizen, *, threshold_form=None, schedule_form=None, status=200):
     current = selectors.current_thresholds(citizen=citizen)
     rows = []
     for code, label in ThresholdCode.choices:
         measurement, _index = COMPONENT_BY_CODE[code]
         rows.append({"code": code, "label": label, "unit": measurement.unit_display, "threshold": current.get(code)})
-    may_set = may_set_thresholds(actor)
+    may_set = permissions.may_set_thresholds(actor)
     if may_set and threshold_form is None:
         code = request.GET.get("code")
         threshold_form = ThresholdForm(
@@ -371,7 +356,7 @@ def _render_thresholds(request, actor: Actor, citizen, *, threshold_form=None, s
         )
     if may_set and schedule_form is None:
         schedule_form = ScheduleForm(
-            organisations=_monitoring_organisations(actor, citizen),
+            organisations=selectors.monitoring_organisation_choices(actor=actor, citizen=citizen),
             initial={"monitoring_organisation": actor.organisation.pk},
         )
     context = {
@@ -393,11 +378,12 @@ def thresholds(request, citizen_pk):
     citizen = citizen_selectors.citizen_get(actor=actor, pk=citizen_pk, detail="thresholds")
     if request.method == "GET":
         return _render_thresholds(request, actor, citizen)
-    if not may_set_thresholds(actor):
-        raise PermissionDenied(_("Only clinicians set thresholds and monitoring."))
+    permissions.require_set_thresholds(actor)  # before the form: a non-clinician gets 403, not field errors
     url = reverse("careplans:thresholds", args=[citizen.pk])
     if request.POST.get("action") == "schedule":
-        form = ScheduleForm(request.POST, organisations=_monitoring_organisations(actor, citizen))
+        form = ScheduleForm(
+            request.POST, organisations=selectors.monitoring_organisation_choices(actor=actor, citizen=citizen)
+        )
         if form.is_valid():
             try:
                 monitoring.schedule_create(actor=actor, citizen=citizen, **form.cleaned_data)

@@ -25,6 +25,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from sectors.acting import Acting, acting_for
+from sectors.adapters import client_ip
 from sectors.choices import SECTOR_OF_KIND, MembershipRole, OrganisationKind
 from sectors.models import Organisation, User
 
@@ -60,17 +61,12 @@ class Actor:
     def role(self) -> str:
         return self.acting.primary_role or ""
 
-    @property
-    def may_break_the_glass(self) -> bool:
-        return bool(self.acting.roles & BREAK_THE_GLASS_ROLES)
-
 
 def actor_from_request(request: HttpRequest) -> Actor:
-    remote = request.META.get("REMOTE_ADDR")
     return Actor(
         user=request.user,
         acting=acting_for(request),
-        ip_address=remote or None,
+        ip_address=client_ip(request),
         user_agent=(request.META.get("HTTP_USER_AGENT") or "")[:300],
     )
 

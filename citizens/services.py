@@ -34,6 +34,7 @@ from .models import (
     HospitalStay,
     Objection,
 )
+from .permissions import require_break_the_glass, require_register_citizens
 
 CITIZEN_FIELDS = {
     "first_name",
@@ -46,7 +47,6 @@ CITIZEN_FIELDS = {
     "gp_clinic",
     "receives_home_care",
 }
-REGISTERING_KINDS = {OrganisationKind.GP_CLINIC, OrganisationKind.MUNICIPALITY}
 
 
 @dataclass(frozen=True)
@@ -61,16 +61,6 @@ class ContactItem:
     phone: str
     relation: str = ""
     is_primary: bool = False
-
-
-def may_register_citizens(actor: Actor) -> bool:
-    """Whether the acting organisation registers and edits citizens (pages hide the buttons)."""
-    return bool(actor.acting) and actor.organisation.kind in REGISTERING_KINDS
-
-
-def _require_registering_organisation(actor: Actor) -> None:
-    if not actor.acting or actor.organisation.kind not in REGISTERING_KINDS:
-        raise PermissionDenied(_("Only GP clinics and municipalities register and edit citizens."))
 
 
 def _cpr_or_error(value: str) -> str:
@@ -123,7 +113,7 @@ def citizen_create(
     (its own clinic as GP clinic, or its own municipality), otherwise it could not see the
     citizen it just registered. A CPR number that is already registered is refused outside the
     transaction of the registration, so the logged attempt stays."""
-    _require_registering_organisation(actor)
+    require_register_citizens(actor)
     unknown = set(fields) - CITIZEN_FIELDS
     if unknown:
         raise TypeError(f"Unknown citizen fields: {sorted(unknown)}")
@@ -176,7 +166,7 @@ def citizen_update(
     **fields: Any,
 ) -> Citizen:
     """Change a citizen the actor can see (the caller got it through the access policy)."""
-    _require_registering_organisation(actor)
+    require_register_citizens(actor)
     unknown = set(fields) - CITIZEN_FIELDS
     if unknown:
         raise TypeError(f"Unknown citizen fields: {sorted(unknown)}")
@@ -351,8 +341,7 @@ def break_glass_open(*, actor: Actor, cpr: str, reason: str) -> Citizen:
     The only way a CPR outside the user's scope can be found; it is logged, flagged for review
     and listed for the organisation's administrators.
     """
-    if not actor.acting or not actor.may_break_the_glass:
-        raise PermissionDenied(_("Only clinicians can break the glass."))
+    require_break_the_glass(actor)
     reason = (reason or "").strip()
     if len(reason) < MIN_REASON_LENGTH:
         raise ValidationError(

@@ -21,7 +21,7 @@ from messaging.views import citizen_overview_context as messaging_overview_conte
 from sectors.choices import MembershipRole, OrganisationKind
 from smartcare.forms import apply_service_errors
 
-from . import selectors, services
+from . import permissions, selectors, services
 from .access import Actor, actor_from_request
 from .choices import AccessReason
 from .cpr import is_cpr_like, normalise_cpr
@@ -71,7 +71,7 @@ def citizen_list(request):
         "filterset": filterset,
         "page": page,
         "query": _query_without_page(request),
-        "may_register": services.may_register_citizens(actor),
+        "may_register": permissions.may_register_citizens(actor),
     }
     partial = request.htmx and not request.htmx.history_restore_request
     template = "citizens/_citizen_results.html" if partial else "citizens/citizen_list.html"
@@ -87,7 +87,7 @@ def citizen_search(request):
     context = {
         "query": query,
         "hits": hits,
-        "may_break_the_glass": actor.may_break_the_glass,
+        "may_break_the_glass": permissions.may_break_the_glass(actor),
         # Only a whole CPR number is carried over to the break-the-glass form.
         "break_glass_cpr": normalise_cpr(query) if is_cpr_like(query) and len(normalise_cpr(query)) == 10 else "",
     }
@@ -111,7 +111,7 @@ def citizen_detail(request, pk):
         "active_objections": [objection for objection in citizen.objections.all() if objection.is_active],
         "break_glass": grant,
         "is_break_glass": citizen.access_via == AccessReason.BREAK_THE_GLASS,
-        "may_register": services.may_register_citizens(actor),
+        "may_register": permissions.may_register_citizens(actor),
         # Care plans, latest measurements and open alerts (templates/careplans/_citizen_sections.html).
         **citizen_overview_context(actor=actor, citizen=citizen),
         # The citizen's messages for the acting organisation (templates/messaging/_citizen_messages.html).
@@ -124,8 +124,7 @@ def citizen_detail(request, pk):
 
 
 def _require_registering(actor: Actor) -> None:
-    if not services.may_register_citizens(actor):
-        raise PermissionDenied(_("Only GP clinics and municipalities register and edit citizens."))
+    permissions.require_register_citizens(actor)
 
 
 def _own_relationships(actor: Actor) -> dict:
@@ -305,8 +304,7 @@ def objection_withdraw(request, pk, objection_pk: int):
 @require_http_methods(["GET", "POST"])
 def break_glass(request):
     actor = actor_from_request(request)
-    if not actor.may_break_the_glass:
-        raise PermissionDenied(_("Only clinicians can break the glass."))
+    permissions.require_break_the_glass(actor)
     context = {"hours": services.break_the_glass_hours()}
     if request.method == "GET":
         cpr = normalise_cpr(request.GET.get("cpr", ""))[:10]

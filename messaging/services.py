@@ -14,7 +14,6 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-import filetype
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -32,6 +31,7 @@ from citizens.services import hospital_stay_end, hospital_stay_start
 from sectors.choices import MembershipRole
 from sectors.models import Membership, Organisation, User
 
+from .attachments import attachment_name, attachment_type
 from .choices import (
     AckCode,
     Activity,
@@ -60,13 +60,6 @@ from .models import (
 )
 
 logger = logging.getLogger(__name__)
-
-ATTACHMENT_TYPES = {
-    "application/pdf": "pdf",
-    "image/png": "png",
-    "image/jpeg": "jpg",
-    "image/gif": "gif",
-}
 
 
 def _setting(name: str, default):
@@ -139,18 +132,6 @@ def _enqueue(deliveries: Iterable[Delivery]) -> None:
         transaction.on_commit(lambda: [deliver_task.delay(pk) for pk in ids])
 
 
-def _check_attachment(upload: UploadedFile) -> str:
-    """The file type is read from the content, never trusted from the name or the browser."""
-    head = upload.read(2048)
-    upload.seek(0)
-    kind = filetype.guess(head)
-    if kind is None or kind.mime not in ATTACHMENT_TYPES:
-        raise ValidationError(
-            {"attachments": [_("%(name)s is not a PDF, PNG, JPEG or GIF file.") % {"name": upload.name}]}
-        )
-    return kind.mime
-
-
 @dataclass(frozen=True)
 class _Sending:
     type: str
@@ -181,7 +162,7 @@ def _create(
         raise ValidationError(
             {"attachments": [_("A message is at most %(mb)d MB.") % {"mb": max_message_bytes() // (1024 * 1024)}]}
         )
-    kinds = [_check_attachment(upload) for upload in attachments]
+    kinds = [attachment_type(upload) for upload in attachments]
     now = timezone.now()
     thread = sending.thread
     if thread is None:
@@ -207,7 +188,11 @@ def _create(
     message.save(force_insert=True)
     for upload, mime in zip(attachments, kinds, strict=True):
         Attachment.objects.create(
-            message=message, file=upload, filename=upload.name[:255], content_type=mime, size=upload.size or 0
+            message=message,
+            file=upload,
+            filename=attachment_name(upload.name, mime),
+            content_type=mime,
+            size=upload.size or 0,
         )
     deliveries: list[Delivery] = []
     for index, organisation in enumerate(receivers):

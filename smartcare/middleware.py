@@ -5,6 +5,7 @@ from django.http import QueryDict
 from django.http.response import HttpResponseRedirectBase
 from django.shortcuts import resolve_url
 from django.utils import translation
+from django.utils.cache import patch_cache_control
 from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -59,3 +60,29 @@ class HtmxLoginRedirectMiddleware:
             query["next"] = page
             login = f"{login}?{query.urlencode(safe='/')}"
         return HttpResponseClientRedirect(login)
+
+
+class NoStoreMiddleware:
+    """Nothing with citizen data is kept by a browser, a shared computer's disk or a proxy.
+
+    Every response to a signed-in user (pages, CSV exports, attachments) and every response under
+    ``/api/`` and ``/fhir/`` (which authenticate by token, so the user is only known inside the
+    view) is marked ``Cache-Control: no-store, private``. Static files (served by WhiteNoise before
+    this middleware) and the health check are left alone: they carry no citizen data.
+    """
+
+    ALWAYS = ("/api/", "/fhir/")
+    NEVER = ("/health/",)
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        path = request.path_info
+        if path.startswith(self.NEVER):
+            return response
+        user = getattr(request, "user", None)
+        if path.startswith(self.ALWAYS) or (user is not None and user.is_authenticated):
+            patch_cache_control(response, no_store=True, private=True)
+        return response

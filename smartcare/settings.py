@@ -83,6 +83,7 @@ MIDDLEWARE = [
     "smartcare.uploads.RequestBodyLimitMiddleware",  # before CSRF, which reads the form
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "smartcare.middleware.NoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -258,8 +259,17 @@ ACCOUNT_EMAIL_VERIFICATION = "none"  # staff accounts are created by administrat
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[SmartCare] "
+# Sign-in limits. A hospital unit of thousands of staff can sit behind one address and sign in at
+# shift change: the per-address limits are generous (and configurable); failures against one
+# account stay strictly limited whatever the address. The client address comes from
+# X-Forwarded-For only for the TRUSTED_PROXY_COUNT proxies in front of the portal, or from the
+# header a trusted proxy sets (TRUSTED_CLIENT_IP_HEADER, e.g. X-Real-IP); otherwise the peer
+# address. The rate limits and the access log use the same address (sectors.adapters.client_ip).
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = env.str("TRUSTED_CLIENT_IP_HEADER", default="") or None
 ACCOUNT_RATE_LIMITS = {
-    "login_failed": env.str("LOGIN_FAILED_RATE_LIMIT", default="5/5m/ip,5/5m/key"),
+    "login": env.str("LOGIN_RATE_LIMIT", default="3000/5m/ip"),
+    "login_failed": env.str("LOGIN_FAILED_RATE_LIMIT", default="300/5m/ip") + ",5/5m/key",
     "reset_password": "5/m/ip,3/m/key",
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]

@@ -15,6 +15,7 @@ from careplans.choices import (
     AlertSeverity,
     CareEventKind,
     CarePlanStatus,
+    CareTeamRole,
     ObservationCode,
     ObservationStatus,
     ThresholdCode,
@@ -34,7 +35,7 @@ from careplans.monitoring import (
     threshold_set,
 )
 from careplans.selectors import current_thresholds, observation_series, threshold_history
-from careplans.services import careplan_set_status
+from careplans.services import careplan_set_status, careteam_add
 
 from .helpers import active_plan, blood_pressure, single
 
@@ -287,6 +288,8 @@ def test_alerts_go_to_every_open_plans_coordinator_and_the_monitoring_organisati
     hospital_plan = active_plan(world, gp, title="Hjertesvigt", coordinating_organisation=world.department)
     closed = active_plan(world, gp, title="Afsluttet", coordinating_organisation=world.clinic_b)
     careplan_set_status(actor=gp, plan=closed, status=CarePlanStatus.COMPLETED)
+    # Another municipality on the care team monitors the weight (only the team may monitor).
+    careteam_add(actor=gp, plan=plan, organisation=world.municipality_b, role=CareTeamRole.HOME_CARE)
     schedule_create(
         actor=gp, citizen=world.citizen, code=BP, every_hours=24, monitoring_organisation=world.municipality_a
     )

@@ -110,3 +110,33 @@ def test_removing_the_newest_entries_is_detected(world, actor):
     report = access_log_verify()
     assert not report.ok
     assert "newest" in report.problem
+
+
+# --- from where: the same client address the sign-in limits believe ------------------------------
+
+
+def _read_page(client, world, **headers):
+    from django.urls import reverse
+
+    client.force_login(world.users["gp_a"])
+    response = client.get(reverse("citizens:detail", args=[world.citizen.pk]), REMOTE_ADDR="10.0.0.2", **headers)
+    assert response.status_code == 200
+    return AccessLogEntry.objects.filter(citizen=world.citizen).latest("pk")
+
+
+def test_a_spoofed_x_forwarded_for_is_not_logged(client, world, settings):
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 0
+    entry = _read_page(client, world, HTTP_X_FORWARDED_FOR="6.6.6.6")
+    assert entry.ip_address == "10.0.0.2"
+
+
+def test_behind_a_trusted_proxy_the_client_address_is_logged(client, world, settings):
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
+    entry = _read_page(client, world, HTTP_X_FORWARDED_FOR="6.6.6.6, 198.51.100.7")
+    assert entry.ip_address == "198.51.100.7"
+
+
+def test_a_trusted_proxy_header_is_logged(client, world, settings):
+    settings.ALLAUTH_TRUSTED_CLIENT_IP_HEADER = "X-Real-IP"
+    entry = _read_page(client, world, HTTP_X_REAL_IP="198.51.100.8", HTTP_X_FORWARDED_FOR="6.6.6.6")
+    assert entry.ip_address == "198.51.100.8"

@@ -572,10 +572,8 @@ class Incoming:
                         content = base64.b64decode(attachment["data"], validate=True)
                     except (binascii.Error, ValueError):
                         raise Reject("MSG_Datatype_Wrong", _("An attachment is not valid base64."), "value") from None
-                    # MedCom's title has no file extension; the portal's file name has (as in the portal).
-                    extension = services.ATTACHMENT_TYPES.get(attachment.get("contentType") or "")
-                    if extension and not title.lower().endswith(f".{extension}"):
-                        title = f"{title}.{extension}"
+                    # MedCom's title has no file extension; the message service names the file
+                    # after the type its content has (``messaging.attachments.attachment_name``).
                     check_length(Attachment, "filename", title, "Attachment.title")
                     attachments.append(SimpleUploadedFile(title, content))
                 elif attachment.get("url"):

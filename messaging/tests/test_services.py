@@ -203,6 +203,29 @@ def test_pdf_png_jpeg_and_gif_attachments_are_accepted(world, actor):
     ]
 
 
+@pytest.mark.parametrize(
+    ("name", "content", "stored"),
+    [
+        ("scan.png", PDF, "scan.pdf"),
+        ("foto.pdf", PNG, "foto.png"),
+        ("brev.docx", PDF, "brev.pdf"),
+        ("billede.GIF", JPEG, "billede.jpg"),
+        ("tegning.jpg", GIF, "tegning.gif"),
+        ("Epikrise", PDF, "Epikrise.pdf"),
+        ("Brev fra dr. Hansen", PDF, "Brev fra dr. Hansen.pdf"),
+        ("SCAN.PDF", PDF, "SCAN.PDF"),
+        ("foto.jpeg", JPEG, "foto.jpeg"),
+        (".png", PDF, "attachment.pdf"),
+        ("x" * 300 + ".png", PDF, "x" * 251 + ".pdf"),
+    ],
+)
+def test_an_attachment_is_named_after_its_content(world, actor, name, content, stored):
+    """A name whose extension contradicts the content would open in the wrong program: the
+    stored name carries the extension of the type read from the content."""
+    message = send(world, actor, attachments=[upload(name, content)])
+    assert Attachment.objects.get(message=message).filename == stored
+
+
 def test_a_text_file_named_pdf_is_refused(world, actor):
     with pytest.raises(ValidationError) as exc:
         send(world, actor, attachments=[upload("x.pdf", b"just some text, not a PDF at all")])

@@ -562,3 +562,23 @@ def test_the_navigation_count_stops_at_the_cap(world, actor, client, monkeypatch
 
     assert 'data-testid="nav-messages-count">2+<' in html
     assert selectors.unread_count(actor=actor("homecare_a")) == 3  # cap + 1: enough to know there are more
+
+
+def test_the_unread_badge_equals_the_inbox_when_the_citizen_leaves_the_gate(client, world, actor, sent):
+    """The navigation badge counts through the same gated inbox as the list: a message about a
+    citizen who objected to the municipality leaves both."""
+    from citizens.choices import ObjectionTarget
+    from citizens.services import objection_record
+
+    login(client, world, "homecare_a")
+    response = client.get(reverse("messaging:inbox"))
+    assert len(response.context["page"].object_list) == 1 and response.context["messaging_nav"]["unread"] == 1
+
+    gp = actor("gp_a")
+    municipality = world.municipality_a
+    objection_record(actor=gp, citizen=world.citizen, target=ObjectionTarget.ORGANISATION, organisation=municipality)
+
+    response = client.get(reverse("messaging:inbox"))
+    assert response.status_code == 200
+    assert len(response.context["page"].object_list) == 0
+    assert response.context["messaging_nav"]["unread"] == 0
