@@ -36,6 +36,11 @@ XML_FORMATS = {"xml", FHIR_XML, "application/xml", "text/xml"}
 def _outcome(data: Any) -> OperationOutcome:
     """An error answer (DRF's ``{"detail": ...}``) as the FHIR OperationOutcome a FHIR client expects."""
     detail = data.get("detail", data) if isinstance(data, dict) else data
+    if isinstance(detail, dict):  # field errors (a bad X-Acting-Organisation): "field: message"
+        detail = "; ".join(
+            f"{field}: {' '.join(map(str, messages)) if isinstance(messages, list) else messages}"
+            for field, messages in detail.items()
+        )
     code = getattr(detail, "code", "") or (data.get("code") if isinstance(data, dict) else "") or "processing"
     issue_code = {
         "not_found": "not-found",
@@ -134,6 +139,9 @@ DOWNLOAD = OpenApiParameter(
     responses={
         (200, FHIR_JSON): OpenApiResponse(OpenApiTypes.OBJECT, description=_("The Bundle (type message).")),
         (200, FHIR_XML): OpenApiResponse(OpenApiTypes.STR, description=_("The Bundle in FHIR XML.")),
+        (400, FHIR_JSON): OpenApiResponse(
+            OPERATION_OUTCOME, description=_("X-Acting-Organisation is no organisation id.")
+        ),
         (403, FHIR_JSON): OpenApiResponse(
             OPERATION_OUTCOME, description=_("Not signed in: send a session cookie or `Authorization: Token <key>`.")
         ),

@@ -2,8 +2,8 @@
 
 Every 4xx/5xx answer under ``/api/`` has this shape (``smartcare.api.exceptions`` makes sure of it),
 and the schema generator adds the error answers an operation can give but does not declare itself:
-403 (not signed in), 400 (input or filters), 404 (record, unknown page), 415 (body type), 429
-(throttled) and 500 (with an ``error_id``).
+403 (not signed in), 400 (input, filters or the acting-organisation header), 404 (record, unknown
+page), 415 (body type), 429 (throttled) and 500 (with an ``error_id``).
 """
 
 from __future__ import annotations
@@ -61,7 +61,10 @@ def error_schema(example: dict | None = None) -> dict:
 
 
 DEFAULT_ERRORS = {
-    "400": _("Invalid input or filter values: the body maps each field to its messages."),
+    "400": _(
+        "Invalid input, filter values or X-Acting-Organisation header: the body maps each field (or the "
+        "header) to its messages."
+    ),
     "403": _("Not signed in, or not allowed: send a session cookie or `Authorization: Token <key>`."),
     "404": _("No such record, or a page beyond the last one."),
     "415": _("The body is not of a media type the operation accepts."),
@@ -89,11 +92,11 @@ class SmartCareAutoSchema(AutoSchema):
         return responses
 
     def _possible_errors(self) -> list[str]:
-        codes = ["403", "429", "500"]
+        # 400 always: every operation takes ``X-Acting-Organisation``, and a value that is no
+        # organisation id is a bad request whatever else the operation reads.
+        codes = ["400", "403", "429", "500"]
         has_body = self.method in ("POST", "PUT", "PATCH")
         paginated = self._is_list_view() and self._get_paginator() is not None
-        if has_body or paginated or self._get_filter_parameters():
-            codes.append("400")
         if "{" in self.path or paginated:
             codes.append("404")
         if has_body:
