@@ -446,6 +446,8 @@ class CarePlanGenerator:
             if spec.owner == GP:
                 due = today + datetime.timedelta(days=rng.randint(*spec.due_in))
                 done = status == CarePlanStatus.COMPLETED
+                if done:  # done already, so not on a day still to come
+                    due = min(due, today)
                 self.rows["activities"].append(
                     (
                         activity_id, plan_id, spec.description, clinic, "", due, made, made,

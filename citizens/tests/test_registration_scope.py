@@ -4,6 +4,7 @@ the citizen, tells the user whom to ask, and is logged."""
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from rest_framework.test import APIClient
@@ -71,6 +72,7 @@ def test_the_page_shows_nothing_of_the_citizen_and_logs_the_attempt(world, clien
 def test_the_api_shows_nothing_of_the_citizen_and_logs_the_attempt(world):
     api = APIClient()
     api.force_authenticate(world.users["gp_b"])
+    api.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     body = {"cpr": world.citizen.cpr, "first_name": "Inge", "last_name": "Prøve",
             "municipality": world.municipality_b.pk, "gp_clinic": world.clinic_b.pk}  # fmt: skip
     response = api.post("/api/v1/citizens/", body, format="json")

@@ -221,7 +221,10 @@ def test_api_header_for_an_organisation_without_membership_is_forbidden(api_clie
     response = api_client.get("/api/v1/me/", headers={"X-Acting-Organisation": _header_for(user, case)})
 
     assert response.status_code == 403
-    assert response.json() == {"detail": "You have no active membership of the organisation you asked to act for."}
+    assert response.json() == {
+        "detail": "You have no active membership of the organisation you asked to act for.",
+        "code": "permission_denied",
+    }
 
 
 @pytest.mark.parametrize("case", ["abc", "", " ", "1.5", "-3", "0", "١٢", "9" * 40])
