@@ -68,9 +68,7 @@ def group_visits(activities: list[Activity], day: datetime.date) -> TodayVisits:
         visit.activities.append(activity)
         visit.open_alerts = max(visit.open_alerts, activity.open_alerts)
     visits = list(by_citizen.values())
-    return TodayVisits(
-        day=day, visits=[v for v in visits if not v.paused], paused=[v for v in visits if v.paused]
-    )
+    return TodayVisits(day=day, visits=[v for v in visits if not v.paused], paused=[v for v in visits if v.paused])
 
 
 def today_visits(*, actor: Actor, day: datetime.date | None = None) -> TodayVisits:
