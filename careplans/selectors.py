@@ -122,12 +122,22 @@ def _organisation_alerts(actor: Actor, *, include_acknowledged: bool = False, vi
     return qs if include_acknowledged else qs.filter(acknowledged_at__isnull=True)
 
 
+# What a hand-off card shows of the item and its plan, so the receiver does not accept blind.
+HANDOFF_CARD = (
+    "care_plan__citizen",
+    "care_plan__coordinator",
+    "care_plan__coordinating_organisation",
+    "goal",
+    "activity__responsible_person",
+)
+
+
 def handoffs_incoming(*, actor: Actor, include_answered: bool = False) -> list[Handoff]:
     """Requests to the acting organisation; overdue ones first."""
     if not actor.acting:
         return []
     qs = _incoming_handoffs(actor, include_answered=include_answered).select_related(
-        "care_plan__citizen", "goal", "activity", "from_organisation", "requested_by"
+        *HANDOFF_CARD, "from_organisation", "requested_by"
     )
     rows = list(qs.order_by("requested_at")[:500])
     _log(actor, [h.care_plan.citizen for h in rows], "hand-off requests", AccessAction.LIST)
@@ -140,7 +150,7 @@ def handoffs_sent(*, actor: Actor) -> list[Handoff]:
     visible = visible_citizens(actor.acting, actor.user).values("pk")
     rows = list(
         Handoff.objects.filter(from_organisation=actor.organisation, care_plan__citizen_id__in=visible)
-        .select_related("care_plan__citizen", "goal", "activity", "to_organisation", "answered_by")
+        .select_related(*HANDOFF_CARD, "to_organisation", "answered_by")
         .order_by("-requested_at")[:200]
     )
     _log(actor, [h.care_plan.citizen for h in rows], "hand-offs sent", AccessAction.LIST)
