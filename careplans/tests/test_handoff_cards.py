@@ -41,6 +41,17 @@ def plan(world, actor):
     return active_plan(world, actor("gp_a"), coordinator=world.users["gp_a"])
 
 
+def weight_goal(gp, plan, organisation, **fields):
+    return goal_create(
+        actor=gp,
+        plan=plan,
+        responsible_organisation=organisation,
+        target_code=ThresholdCode.BODY_WEIGHT,
+        target_unit="kg",
+        **fields,
+    )
+
+
 def incoming(client, world) -> str:
     client.force_login(world.users["homecare_a"])
     response = client.get(reverse("careplans:handoffs"))
@@ -80,16 +91,14 @@ def test_an_activity_card_says_how_often_from_when_by_whom_and_who_coordinates(c
 
 
 def test_a_goal_card_says_its_measurable_target_and_due_date(client, world, actor, plan):
-    goal_create(
-        actor=actor("gp_a"),
-        plan=plan,
+    weight_goal(
+        actor("gp_a"),
+        plan,
+        world.municipality_a,
         description="Vægten holdes stabil",
-        responsible_organisation=world.municipality_a,
         due_date=WEDNESDAY + datetime.timedelta(days=90),
-        target_code=ThresholdCode.BODY_WEIGHT,
         target_comparator="<=",
         target_value=Decimal("82.5"),
-        target_unit="kg",
     )
     content = incoming(client, world)
     assert card(content, "handoff-target").endswith("Body weight &lt;= 82.5 kg")
@@ -126,24 +135,17 @@ def test_the_hand_off_query_count_does_not_grow_with_cards(client, world, actor,
 
     def add(n):
         for i in range(n):
+            fields = {"responsible_person": nurse, "weekdays": "MO", "starts_on": WEDNESDAY}
             activity_create(
-                actor=gp,
-                plan=plan,
-                description=f"Besøg {i}",
-                responsible_organisation=world.municipality_a,
-                responsible_person=nurse,
-                weekdays="MO",
-                starts_on=WEDNESDAY,
+                actor=gp, plan=plan, description=f"Besøg {i}", responsible_organisation=world.municipality_a, **fields
             )
-            goal_create(
-                actor=gp,
-                plan=plan,
+            weight_goal(
+                gp,
+                plan,
+                world.municipality_a,
                 description=f"Mål {i}",
-                responsible_organisation=world.municipality_a,
-                target_code=ThresholdCode.BODY_WEIGHT,
                 target_comparator="<",
                 target_value=Decimal("90"),
-                target_unit="kg",
             )
 
     add(1)

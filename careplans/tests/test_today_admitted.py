@@ -13,12 +13,12 @@ from django.urls import reverse
 from django.utils import formats, timezone
 from freezegun import freeze_time
 
-from careplans.choices import CarePlanStatus
-from careplans.services import activity_create, careplan_create
 from careplans.today import today_visits
 from citizens.models import Citizen
 from citizens.services import hospital_stay_end, hospital_stay_start
 from citizens.tests.factories import CitizenFactory
+
+from .helpers import home_visit
 
 pytestmark = pytest.mark.django_db
 
@@ -45,20 +45,7 @@ def visit_for(world, homecare, street: str, due_date: datetime.date):
     citizen = CitizenFactory(
         municipality=world.municipality_a, gp_clinic=world.clinic_a, street=street, postal_code="5000"
     )
-    plan = careplan_create(
-        actor=homecare,
-        citizen=citizen,
-        title="Hjemmepleje",
-        coordinating_organisation=world.municipality_a,
-        status=CarePlanStatus.ACTIVE,
-    )
-    activity_create(
-        actor=homecare,
-        plan=plan,
-        description=f"Medicin på {street}",
-        responsible_organisation=world.municipality_a,
-        due_date=due_date,
-    )
+    home_visit(homecare, citizen, world.municipality_a, due_date)
     return citizen
 
 

@@ -8,8 +8,7 @@ import pytest
 from django.conf import settings
 from django.utils import formats, timezone, translation
 
-from careplans.choices import CarePlanStatus
-from careplans.services import activity_create, careplan_create
+from careplans.tests.helpers import home_visit
 from citizens.access import Actor
 from citizens.models import AccessLogHead
 from citizens.services import hospital_stay_end, hospital_stay_start
@@ -38,20 +37,7 @@ def rounds(db):
         citizen = CitizenFactory(
             municipality=municipality, gp_clinic=clinic, street=street, postal_code="5000", city="Odense C"
         )
-        plan = careplan_create(
-            actor=homecare,
-            citizen=citizen,
-            title="Hjemmepleje",
-            coordinating_organisation=municipality,
-            status=CarePlanStatus.ACTIVE,
-        )
-        activity_create(
-            actor=homecare,
-            plan=plan,
-            description=f"Medicin til {citizen.first_name}",
-            responsible_organisation=municipality,
-            due_date=today - datetime.timedelta(days=2),
-        )
+        home_visit(homecare, citizen, municipality, today - datetime.timedelta(days=2))
         citizens.append(citizen)
     admitted_at = timezone.now() - datetime.timedelta(days=3)
     hospital_stay_start(citizen=citizens[0], department=department, admitted_at=admitted_at)
