@@ -19,6 +19,7 @@ from citizens.models import Citizen
 from citizens.permissions import may_monitor
 from sectors.models import Organisation
 
+from .admissions import stay_note, with_stay
 from .choices import ActivityStatus, AlertSeverity, HandoffStatus, ObservationStatus
 from .filtersets import (
     ActivityFilterSet,
@@ -121,12 +122,22 @@ def _organisation_alerts(actor: Actor, *, include_acknowledged: bool = False, vi
     return qs if include_acknowledged else qs.filter(acknowledged_at__isnull=True)
 
 
+# What a hand-off card shows of the item and its plan, so the receiver does not accept blind.
+HANDOFF_CARD = (
+    "care_plan__citizen",
+    "care_plan__coordinator",
+    "care_plan__coordinating_organisation",
+    "goal",
+    "activity__responsible_person",
+)
+
+
 def handoffs_incoming(*, actor: Actor, include_answered: bool = False) -> list[Handoff]:
     """Requests to the acting organisation; overdue ones first."""
     if not actor.acting:
         return []
     qs = _incoming_handoffs(actor, include_answered=include_answered).select_related(
-        "care_plan__citizen", "goal", "activity", "from_organisation", "requested_by"
+        *HANDOFF_CARD, "from_organisation", "requested_by"
     )
     rows = list(qs.order_by("requested_at")[:500])
     _log(actor, [h.care_plan.citizen for h in rows], "hand-off requests", AccessAction.LIST)
@@ -139,7 +150,7 @@ def handoffs_sent(*, actor: Actor) -> list[Handoff]:
     visible = visible_citizens(actor.acting, actor.user).values("pk")
     rows = list(
         Handoff.objects.filter(from_organisation=actor.organisation, care_plan__citizen_id__in=visible)
-        .select_related("care_plan__citizen", "goal", "activity", "to_organisation", "answered_by")
+        .select_related(*HANDOFF_CARD, "to_organisation", "answered_by")
         .order_by("-requested_at")[:200]
     )
     _log(actor, [h.care_plan.citizen for h in rows], "hand-offs sent", AccessAction.LIST)
@@ -186,7 +197,8 @@ TODAY_LIMIT = 300
 def today_list(*, actor: Actor, day: datetime.date | None = None) -> list[Activity]:
     """Home-care "Today": activities due today or overdue, owned by the acting organisation or
     assigned to the user, for citizens the organisation serves, in visiting order by address;
-    each with ``open_alerts``, the organisation's open alerts for the citizen.
+    each with ``open_alerts``, the organisation's open alerts for the citizen, and ``stay``, the
+    citizen's hospital stay when it pauses the visit or it ended lately (``careplans.admissions``).
 
     At most ``TODAY_LIMIT``, the most overdue first when there are more. They are chosen by due
     date, which the (organisation, next due) index yields in order, and put in address order
@@ -197,14 +209,16 @@ def today_list(*, actor: Actor, day: datetime.date | None = None) -> list[Activi
     day = day or timezone.localdate()
     organisation = actor.organisation
     visible = visible_citizens(actor.acting, actor.user).values("pk")
-    due = (
+    due = with_stay(
         Activity.objects.filter(
             next_due_on__lte=day, care_plan__status__in=OPEN_PLAN_STATUSES, care_plan__citizen_id__in=visible
         )
         .exclude(status__in=(*DONE_STATUSES, ActivityStatus.ON_HOLD))  # on hold: paused, no visit
         .exclude(handoff_status__in=[HandoffStatus.REQUESTED, HandoffStatus.REJECTED])
         .select_related("care_plan__citizen", "responsible_person")
-        .order_by("next_due_on", "pk")
+        .order_by("next_due_on", "pk"),
+        citizen="care_plan__citizen_id",
+        now=timezone.now(),
     )
     # The organisation's first due activities in due-date order come straight from the index; the
     # plan and gate checks then run for those only (joined to all of them at once, PostgreSQL
@@ -233,6 +247,7 @@ def today_list(*, actor: Actor, day: datetime.date | None = None) -> list[Activi
     )
     for activity in rows:
         activity.open_alerts = open_alerts.get(activity.care_plan.citizen_id, 0)
+        activity.stay = stay_note(activity, activity.care_plan.citizen)
     rows.sort(
         key=lambda a: (
             a.care_plan.citizen.postal_code,

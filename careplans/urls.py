@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views_worklists
+from . import views_monitoring, views_worklists
 
 app_name = "careplans"
 urlpatterns: list = []
@@ -11,6 +11,7 @@ urlpatterns += [
     path("activities/<int:pk>/done/", views_worklists.activity_done, name="activity_done"),
     path("citizens/<uuid:citizen_pk>/measurements/new/", views_worklists.measurement_new, name="measurement_new"),
     path("citizens/<uuid:citizen_pk>/thresholds/", views_worklists.thresholds, name="thresholds"),
+    path("citizens/<uuid:citizen_pk>/measurements/", views_monitoring.measurements, name="measurements"),
     path("citizens/<uuid:citizen_pk>/alerts/ack-yellow/", views_worklists.alerts_ack_yellow, name="alerts_ack_yellow"),
     path("handoffs/", views_worklists.handoffs, name="handoffs"),
     path("handoffs/<int:pk>/accept/", views_worklists.handoff_accept, name="handoff_accept"),

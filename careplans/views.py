@@ -36,6 +36,7 @@ from sectors.selectors import organisation_list
 from smartcare.forms import apply_service_errors
 
 from . import selectors, services
+from .charts import measurement_charts, measurement_severity
 from .choices import (
     ActivityStatus,
     CarePlanStatus,
@@ -58,11 +59,9 @@ from .forms import (
 )
 from .lifecycle import ACTIVITY_TRANSITIONS, GOAL_TRANSITIONS, PLAN_TRANSITIONS, allowed_next
 from .measurements import COMPONENT_BY_CODE, MEASUREMENTS
-from .models import Activity, CarePlan, CareTeamParticipant, Goal, Observation, PlanChange, Threshold
-from .monitoring import evaluate
+from .models import Activity, CarePlan, CareTeamParticipant, Goal, PlanChange
+from .views_monitoring import monitoring_links
 
-CHART_DAYS = 90
-LIMITS = ("red_low", "yellow_low", "yellow_high", "red_high")
 ORGANISATION_SEARCH_LIMIT = 20
 
 # The plan page's sections, and what else a change in one of them can change: a goal or an
@@ -212,76 +211,6 @@ def _rejection_reasons(history: Iterable[HistoryEntry]) -> dict[tuple[str, str],
     return reasons
 
 
-# --- measurements ------------------------------------------------------------------------------
-
-
-def _number(value) -> float | None:
-    return None if value is None else float(value)
-
-
-def _charts(citizen: Citizen) -> list[dict]:
-    """One chart per measurement type with data in the last 90 days, with the current limits;
-    blood pressure has a line (and limits) for the systolic and for the diastolic pressure."""
-    codes = {observation.code for observation in selectors.latest_observations(citizen=citizen)}
-    if not codes:
-        return []
-    thresholds = selectors.current_thresholds(citizen=citizen)
-    since = timezone.now() - datetime.timedelta(days=CHART_DAYS)
-    charts = []
-    for code, measurement in MEASUREMENTS.items():
-        if code not in codes:
-            continue
-        observations = list(selectors.observation_series(citizen=citizen, code=code, since=since))
-        if not observations:
-            continue
-        series = []
-        for index, component in enumerate(measurement.components):
-            threshold = thresholds.get(component.code)
-            points = []
-            for observation in observations:
-                value = observation.value if index == 0 else observation.value_2
-                if value is not None:
-                    points.append([int(observation.effective_at.timestamp() * 1000), float(value)])
-            series.append(
-                {
-                    "code": component.code,
-                    "label": str(component.label),
-                    "points": points,
-                    "limits": {name: _number(getattr(threshold, name, None)) for name in LIMITS},
-                }
-            )
-        charts.append(
-            {
-                "code": code,
-                "script_id": f"chart-data-{code}",
-                "label": measurement.label,
-                "unit": measurement.unit_display,
-                "observations": observations[::-1],
-                "thresholds": [(c.label, thresholds.get(c.code)) for c in measurement.components],
-                "data": {
-                    "label": str(measurement.label),
-                    "unit": measurement.unit_display,
-                    "decimals": measurement.decimals,
-                    "series": series,
-                },
-            }
-        )
-    return charts
-
-
-def _severity(observation: Observation, thresholds: dict[str, Threshold]) -> str | None:
-    """The worst colour of a measurement's values against the current limits."""
-    worst = None
-    values = (observation.value, observation.value_2)
-    for component, value in zip(MEASUREMENTS[observation.code].components, values, strict=False):
-        if value is None:
-            continue
-        severity = evaluate(value, thresholds.get(component.code))
-        if severity and worst != "red":
-            worst = severity
-    return worst
-
-
 def citizen_overview_context(*, actor: Actor, citizen: Citizen) -> dict:
     """What the citizen overview shows of care plans and home monitoring (the hook in
     ``citizens.views.citizen_detail``); the citizen was read and logged by ``citizen_get``."""
@@ -291,11 +220,12 @@ def citizen_overview_context(*, actor: Actor, citizen: Citizen) -> dict:
     return {
         "care_plans": list(selectors.careplans_for_citizen(citizen=citizen, open_only=True)),
         "latest_measurements": [
-            {"observation": o, "label": MEASUREMENTS[o.code].label, "severity": _severity(o, thresholds)}
+            {"observation": o, "label": MEASUREMENTS[o.code].label, "severity": measurement_severity(o, thresholds)}
             for o in latest
         ],
         "open_alerts": selectors.alerts_worklist(actor=actor, citizen=citizen),
         "may_create_plan": bool(actor.acting),
+        **monitoring_links(actor),
     }
 
 
@@ -376,7 +306,8 @@ def _plan_context(
 
 def _render_page(request, actor: Actor, plan: CarePlan, *, status: int = 200, **kwargs):
     context = _plan_context(actor, plan, **kwargs)
-    context["charts"] = _charts(plan.citizen)
+    context["charts"] = measurement_charts(plan.citizen)
+    context.update(monitoring_links(actor))
     context["target_units"] = {code: m.unit_display for code, (m, _i) in COMPONENT_BY_CODE.items()}
     return render(request, "careplans/plan_detail.html", context, status=status)
 

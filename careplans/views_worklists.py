@@ -35,6 +35,7 @@ from .forms_worklists import (
     ThresholdForm,
 )
 from .measurements import COMPONENT_BY_CODE, MEASUREMENTS
+from .today import today_visits
 
 CODE_LABELS = dict(ObservationCode.choices)
 
@@ -54,27 +55,21 @@ def _keep_query(request, *names: str) -> str:
 # --- Today ---------------------------------------------------------------------------------------
 
 
-def _visits(activities, day: datetime.date, failed: tuple[int, ActivityDoneForm] | None = None) -> list[dict]:
-    """The activities grouped by citizen, in the visiting order of the list (by address)."""
-    visits: dict = {}
+def _render_today(request, actor: Actor, *, failed: tuple[int, ActivityDoneForm] | None = None, status: int = 200):
+    listing = today_visits(actor=actor)
+    activities = listing.activities
     for activity in activities:
-        activity.overdue_days = (day - activity.next_due_on).days
         if failed and failed[0] == activity.pk:
             activity.done_form = failed[1]
         else:
             activity.done_form = ActivityDoneForm(auto_id=f"id_%s_{activity.pk}")
-        citizen = activity.care_plan.citizen
-        visit = visits.setdefault(citizen.pk, {"citizen": citizen, "activities": [], "open_alerts": 0})
-        visit["activities"].append(activity)
-        visit["open_alerts"] = max(visit["open_alerts"], activity.open_alerts)
-        visit["overdue"] = visit.get("overdue", False) or activity.overdue_days > 0
-    return list(visits.values())
-
-
-def _render_today(request, actor: Actor, *, failed=None, status: int = 200):
-    day = timezone.localdate()
-    activities = selectors.today_list(actor=actor, day=day)
-    context = {"day": day, "visits": _visits(activities, day, failed), "count": len(activities)}
+    context = {
+        "day": listing.day,
+        "visits": listing.visits,
+        "paused_visits": listing.paused,
+        "count": listing.count,
+        "overdue_count": listing.overdue_count,
+    }
     if failed and not any(a.pk == failed[0] for a in activities):  # not on the list: show the error on top
         context["error"] = " ".join(message for messages_ in failed[1].errors.values() for message in messages_)
     return render(request, "careplans/worklists/today.html", context, status=status)

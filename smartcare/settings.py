@@ -435,6 +435,8 @@ CITIZEN_ACCESS_HOSPITAL_DAYS = env.int("CITIZEN_ACCESS_HOSPITAL_DAYS", default=3
 BREAK_THE_GLASS_HOURS = env.int("BREAK_THE_GLASS_HOURS", default=4)
 # A hand-off request nobody answered within this many hours shows as overdue.
 HANDOFF_OVERDUE_HOURS = env.int("HANDOFF_OVERDUE_HOURS", default=72)
+# After a discharge, the Today list says "Discharged <date>" on the citizen's visits this many hours.
+TODAY_DISCHARGED_NOTICE_HOURS = env.int("TODAY_DISCHARGED_NOTICE_HOURS", default=48)
 
 # --- Messaging (messaging/) -----------------------------------------------------------------------
 # Absolute links in e-mails.

@@ -10,7 +10,7 @@ from django.utils import timezone
 from careplans.choices import CarePlanStatus, ObservationCode
 from careplans.models import CarePlan
 from careplans.monitoring import Reading
-from careplans.services import careplan_create
+from careplans.services import activity_create, careplan_create
 
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 
@@ -23,6 +23,20 @@ def active_plan(world, gp, *, title: str = "KOL-forløb", coordinating_organisat
         coordinating_organisation=coordinating_organisation or world.clinic_a,
         status=CarePlanStatus.ACTIVE,
         **fields,
+    )
+
+
+def home_visit(actor, citizen, organisation, due_date: datetime.date, *, title: str = "Hjemmepleje"):
+    """An active plan the municipality coordinates, with one visit it makes itself (no hand-off)."""
+    plan = careplan_create(
+        actor=actor, citizen=citizen, title=title, coordinating_organisation=organisation, status=CarePlanStatus.ACTIVE
+    )
+    return activity_create(
+        actor=actor,
+        plan=plan,
+        description=f"Besøg hos {citizen.first_name}",
+        responsible_organisation=organisation,
+        due_date=due_date,
     )
 
 

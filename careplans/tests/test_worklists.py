@@ -128,7 +128,7 @@ def test_today_lists_due_and_overdue_activities_in_address_order(client, world, 
         assert hidden not in content
     assert "Overdue 3 days" in content
     assert 'inputmode="decimal"' not in content  # the keypad belongs to the measurement form
-    assert [len(visit["activities"]) for visit in response.context["visits"]] == [1, 1, 1]
+    assert [len(visit.activities) for visit in response.context["visits"]] == [1, 1, 1]
 
 
 def test_today_shows_the_open_alert_count_linking_to_the_citizens_alerts(client, world, actor):

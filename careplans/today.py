@@ -1,0 +1,76 @@
+"""Home care's Today list as visits: the due activities (``selectors.today_list``) grouped by
+citizen in visiting order, with what is overdue and what is paused because the citizen is in
+hospital (``careplans.admissions``). The page and any count of overdue visits read it here, so
+the rule is the same everywhere."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.utils import timezone
+
+from citizens.access import Actor
+
+from . import selectors
+from .admissions import StayNote, overdue_days
+from .models import Activity
+
+
+@dataclass
+class Visit:
+    citizen: object
+    stay: StayNote | None = None
+    activities: list[Activity] = field(default_factory=list)
+    open_alerts: int = 0
+
+    @property
+    def paused(self) -> bool:
+        return self.stay is not None and self.stay.paused
+
+    @property
+    def overdue(self) -> bool:
+        return any(activity.overdue_days > 0 for activity in self.activities)
+
+
+@dataclass
+class TodayVisits:
+    day: datetime.date
+    visits: list[Visit]  # to make, in visiting order
+    paused: list[Visit]  # the citizen is in hospital: set apart, never overdue
+
+    @property
+    def count(self) -> int:
+        """Activities due on the visits to make."""
+        return sum(len(visit.activities) for visit in self.visits)
+
+    @property
+    def overdue_count(self) -> int:
+        """Visits to make with an overdue activity; a paused visit is never one."""
+        return sum(1 for visit in self.visits if visit.overdue)
+
+    @property
+    def activities(self) -> list[Activity]:
+        return [a for visit in (*self.visits, *self.paused) for a in visit.activities]
+
+
+def group_visits(activities: list[Activity], day: datetime.date) -> TodayVisits:
+    """Group the list's activities (in its order) by citizen; sets ``overdue_days`` and
+    ``paused`` on each activity."""
+    by_citizen: dict = {}
+    for activity in activities:
+        citizen = activity.care_plan.citizen
+        visit = by_citizen.get(citizen.pk)
+        if visit is None:
+            visit = by_citizen[citizen.pk] = Visit(citizen=citizen, stay=activity.stay)
+        activity.paused = visit.paused
+        activity.overdue_days = overdue_days(activity.next_due_on, day, visit.stay)
+        visit.activities.append(activity)
+        visit.open_alerts = max(visit.open_alerts, activity.open_alerts)
+    visits = list(by_citizen.values())
+    return TodayVisits(day=day, visits=[v for v in visits if not v.paused], paused=[v for v in visits if v.paused])
+
+
+def today_visits(*, actor: Actor, day: datetime.date | None = None) -> TodayVisits:
+    day = day or timezone.localdate()
+    return group_visits(selectors.today_list(actor=actor, day=day), day)
