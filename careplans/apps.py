@@ -10,3 +10,6 @@ class CareplansConfig(AppConfig):
     def ready(self) -> None:
         # Registers the care-team relationship; keeps its flag in step with citizen moves.
         from . import access_rules, receivers  # noqa: F401
+
+        # Registers the dashboard's alert, hand-off and visit cards (smartcare.dashboard).
+        from . import dashboard_cards  # noqa: F401
