@@ -3,7 +3,8 @@ alerts (red and yellow), hand-off requests awaiting an answer (and the overdue o
 care, the visits on "Today" that are overdue.
 
 The counts come from the same gated querysets as the work lists and their navigation badges
-(``selectors``), so a count is what the linked list shows; the rows shown are logged once."""
+(``selectors``), so a count is what the linked list shows. The citizens of the rows shown are
+logged by the dashboard, once for the page (``smartcare.dashboard``)."""
 
 from __future__ import annotations
 
@@ -17,10 +18,9 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from citizens.access import Actor, actor_from_request
-from citizens.accesslog import citizens_read_log
-from citizens.choices import AccessAction
 from sectors.choices import OrganisationKind
-from smartcare.dashboard import TOP_ROWS, Card, Count as CardCount, Row, register_cards
+from smartcare.dashboard import TOP_ROWS, Card, Row, register_cards
+from smartcare.dashboard import Count as CardCount
 
 from .choices import AlertSeverity, ObservationCode
 from .models import Activity, Alert, Handoff
@@ -45,7 +45,7 @@ class WorkOverview:
 
 def work_overview(*, actor: Actor, day: datetime.date | None = None, top: int = TOP_ROWS) -> WorkOverview:
     """The acting organisation's care-plan work in numbers, with the first ``top`` rows of each
-    list; the citizens of those rows are logged as listed (the rest are only counted)."""
+    list. Not logged: the caller logs the citizens of the rows it shows."""
     if not actor.acting:
         return WorkOverview()
     day = day or timezone.localdate()
@@ -75,12 +75,6 @@ def work_overview(*, actor: Actor, day: datetime.date | None = None, top: int = 
         overdue = sorted((a for a in due if a.next_due_on < day), key=lambda a: (a.next_due_on, a.pk))
         overview.due_today = len(due) - len(overdue)
         overview.overdue_visits = overdue
-    shown = [
-        *(h.care_plan.citizen for h in overview.oldest_handoffs),
-        *(a.citizen for a in overview.first_alerts),
-        *(a.care_plan.citizen for a in overview.overdue_visits[:top]),
-    ]
-    citizens_read_log(actor=actor, citizens=shown, detail="dashboard", action=AccessAction.LIST)
     return overview
 
 
@@ -112,6 +106,7 @@ def _alerts_card(overview: WorkOverview) -> Card:
             for alert in overview.first_alerts
         ),
         rows_label=_("First alerts on the list"),
+        citizens=tuple(alert.citizen for alert in overview.first_alerts),
     )
 
 
@@ -137,6 +132,7 @@ def _handoffs_card(overview: WorkOverview) -> Card:
             for handoff in overview.oldest_handoffs
         ),
         rows_label=_("Oldest requests"),
+        citizens=tuple(handoff.care_plan.citizen for handoff in overview.oldest_handoffs),
     )
 
 
@@ -161,6 +157,7 @@ def _visits_card(overview: WorkOverview, top: int = TOP_ROWS) -> Card:
             for activity in overview.overdue_visits[:top]
         ),
         rows_label=_("Most overdue visits"),
+        citizens=tuple(activity.care_plan.citizen for activity in overview.overdue_visits[:top]),
     )
 
 

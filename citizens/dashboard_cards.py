@@ -1,6 +1,7 @@
 """The dashboard's citizen cards (registered with ``smartcare.dashboard`` in ``ready()``):
 citizens admitted or discharged in the last 48 hours, a hospital's current admissions, and for
-an organisation administrator the access review list.
+an organisation administrator the access review list; and the access-log writer for every
+card's rows.
 
 Each count is the linked list's own selector with the list's filter (``citizen_list`` for "my
 citizens", the review selectors for the review page), so the two cannot disagree."""
@@ -12,11 +13,12 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from sectors.choices import OrganisationKind
-from smartcare.dashboard import TOP_ROWS, Card, Count, Row, register_cards
+from smartcare.dashboard import TOP_ROWS, Card, Count, Row, register_cards, register_row_logger
 
 from .access import Actor, actor_from_request
+from .accesslog import citizens_read_log
 from .choices import AccessAction
-from .selectors import _log_rows, break_glass_for_review, citizen_list, review_items_for
+from .selectors import break_glass_for_review, citizen_list, review_items_for
 
 RECENT = {"recent_stay": "true"}
 ADMITTED = {"admitted_now": "true"}
@@ -32,7 +34,6 @@ def _recent_stays_card(actor: Actor) -> Card:
     recent = citizen_list(actor=actor, filters=RECENT)
     count = recent.count()
     rows = list(recent[:TOP_ROWS]) if count else []
-    _log_rows(actor, rows, AccessAction.LIST, "dashboard")  # with each row's reason, as the list logs
     url = _list_url(RECENT)
     return Card(
         key="hospital-stays",
@@ -51,6 +52,7 @@ def _recent_stays_card(actor: Actor) -> Card:
             for citizen in rows
         ),
         rows_label=_("Citizens admitted or discharged"),
+        citizens=tuple(rows),
     )
 
 
@@ -91,3 +93,12 @@ def citizen_cards(request: HttpRequest) -> list[Card]:
     if actor.acting.is_organisation_admin:
         cards.append(_review_card(actor))
     return cards
+
+
+@register_row_logger
+def log_dashboard_rows(request: HttpRequest, citizens: list) -> None:
+    """The citizens the dashboard's cards show, each once and with the reason for access, as a
+    list page logs its rows: one query for the reasons and one append per reason."""
+    citizens_read_log(
+        actor=actor_from_request(request), citizens=citizens, detail="dashboard", action=AccessAction.LIST
+    )

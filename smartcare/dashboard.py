@@ -7,16 +7,20 @@ The dashboard page belongs to ``sectors``, the lowest app, but most of the work 
 and the dashboard renders whatever the providers return.
 
 A provider takes the request and returns its cards. It reads through its app's gated selectors,
-so a count is what the linked list shows, and it writes the access-log entries for the citizens
-its rows name, like any list page. It makes a fixed number of queries whatever the amount of
-data: the counts are counted by the database, and only ``TOP_ROWS`` rows are fetched.
+so a count is what the linked list shows, and names the citizens its rows show. Those are
+written to the access log once for the whole page, like a list page's rows, by the logger the
+citizens app registers (``register_row_logger``): one entry per citizen shown, with the reason
+for access. A provider makes a fixed number of queries whatever the amount of data: the
+database counts, and only ``TOP_ROWS`` rows are fetched.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 
 # Rows shown on a card; the linked list has the rest.
@@ -59,10 +63,13 @@ class Card:
     counts: tuple[Count, ...]
     rows: tuple[Row, ...] = field(default_factory=tuple)
     rows_label: str = ""  # a heading for the rows, read by screen readers
+    citizens: tuple[Any, ...] = field(default_factory=tuple)  # the citizens the rows show, to log
 
 
 CardProvider = Callable[[HttpRequest], Iterable[Card]]
+RowLogger = Callable[[HttpRequest, list[Any]], None]
 _PROVIDERS: dict[str, CardProvider] = {}
+_ROW_LOGGER: list[RowLogger] = []
 
 
 def register_cards(name: str) -> Callable[[CardProvider], CardProvider]:
@@ -76,7 +83,22 @@ def register_cards(name: str) -> Callable[[CardProvider], CardProvider]:
     return decorator
 
 
+def register_row_logger(func: RowLogger) -> RowLogger:
+    """Register the function that writes the access-log entries for the citizens shown."""
+    _ROW_LOGGER[:] = [func]
+    return func
+
+
 def dashboard_cards(request: HttpRequest) -> list[Card]:
-    """Every registered provider's cards for this request, in page order."""
-    cards = [card for provider in _PROVIDERS.values() for card in provider(request)]
-    return sorted(cards, key=lambda card: (card.order, card.key))
+    """Every registered provider's cards for this request, in page order; the citizens their
+    rows show are logged before the page is rendered."""
+    cards = sorted(
+        (card for provider in _PROVIDERS.values() for card in provider(request)),
+        key=lambda card: (card.order, card.key),
+    )
+    shown = [citizen for card in cards for citizen in card.citizens]
+    if shown:
+        if not _ROW_LOGGER:  # never show a citizen without logging it
+            raise ImproperlyConfigured("No access-log writer is registered for the dashboard's rows.")
+        _ROW_LOGGER[0](request, shown)
+    return cards
