@@ -11,7 +11,7 @@ import re
 
 import pytest
 from django.conf import settings
-from django.urls import reverse
+from django.urls import get_resolver, reverse
 from django.utils import timezone
 from django.utils.translation import gettext, override
 from freezegun import freeze_time
@@ -39,7 +39,11 @@ ROW = re.compile(r'data-testid="([a-z-]+)-row">([^<]*)<')
 
 @pytest.fixture(autouse=True)
 def frozen():
-    """Wednesday 11 March 2026, 09:00 in Copenhagen: visits, hand-offs and stays depend on the time."""
+    """Wednesday 11 March 2026, 09:00 in Copenhagen: visits, hand-offs and stays depend on the time.
+
+    The URLs (and with them DRF's throttles, which keep ``time.time`` as a class attribute) are
+    loaded first: loaded under the frozen clock they would keep its fake for later tests."""
+    get_resolver().url_patterns  # noqa: B018 - imports every view now
     with freeze_time("2026-03-11 08:00:00", tick=False) as frozen_time:
         yield frozen_time
 
@@ -373,3 +377,78 @@ def test_the_dashboard_renders_in_danish_the_default_language(client, busy):
     with override("da"):
         for text in ("Your work", "Messages", "Alerts", "Hand-off requests", "Visits today", "Go to Today"):
             assert f">{gettext(text)}<" in html or f">{gettext(text)} <" in html, text
+
+
+# --- the "admitted or discharged in the last 48 hours" filter behind the hospital card -------------
+
+
+def test_the_recent_stay_filter_selects_admissions_and_discharges_of_the_last_48_hours(client, world, frozen):
+    now = timezone.now()
+    admitted = citizen_of(world, last_name="Indlagt")
+    HospitalStayFactory(citizen=admitted, department=world.department, admitted_at=now - datetime.timedelta(hours=47))
+    discharged = citizen_of(world, last_name="Udskrevet")
+    HospitalStayFactory(
+        citizen=discharged,
+        department=world.department,
+        admitted_at=now - datetime.timedelta(days=10),
+        discharged_at=now - datetime.timedelta(hours=47),
+    )
+    earlier = citizen_of(world, last_name="Tidligere")
+    HospitalStayFactory(
+        citizen=earlier,
+        department=world.department,
+        admitted_at=now - datetime.timedelta(days=10),
+        discharged_at=now - datetime.timedelta(hours=49),
+    )
+    still_in = citizen_of(world, last_name="Langtidsindlagt")
+    HospitalStayFactory(citizen=still_in, department=world.department, admitted_at=now - datetime.timedelta(days=3))
+    login(client, world, "gp_a")
+
+    def names(value):
+        response = client.get(reverse("citizens:list"), {"recent_stay": value})
+        assert response.status_code == 200
+        return {citizen.last_name for citizen in response.context["page"].object_list}
+
+    assert names("true") == {"Indlagt", "Udskrevet"}
+    assert names("false") == {"Tidligere", "Langtidsindlagt", world.citizen.last_name}
+    html = client.get(reverse("citizens:list"), {"recent_stay": "true"}).content.decode()
+    assert '<option value="true" selected>' in html  # the list shows that it is filtered
+    assert client.get(reverse("citizens:list"), {"recent_stay": "perhaps"}).context["page"].object_list == []
+
+
+# --- the registry ------------------------------------------------------------------------------------
+
+
+def test_the_registry_orders_the_cards_and_logs_their_citizens_once(monkeypatch, rf):
+    logged = []
+    monkeypatch.setattr(dashboard, "_PROVIDERS", {})
+    monkeypatch.setattr(dashboard, "_ROW_LOGGER", [])
+    dashboard.register_row_logger(lambda request, citizens: logged.append(citizens))
+
+    @dashboard.register_cards("late")
+    def late(request):
+        return [dashboard.Card("b", 20, "B", "/b/", "B", (), citizens=("x",))]
+
+    @dashboard.register_cards("early")
+    def early(request):
+        return [dashboard.Card("a", 10, "A", "/a/", "A", (), citizens=("y", "z"))]
+
+    cards = dashboard.dashboard_cards(rf.get("/"))
+    assert [card.key for card in cards] == ["a", "b"]
+    assert logged == [["y", "z", "x"]]
+
+
+def test_the_registry_refuses_to_show_citizens_it_cannot_log(monkeypatch, rf):
+    from django.core.exceptions import ImproperlyConfigured
+
+    monkeypatch.setattr(dashboard, "_PROVIDERS", {})
+    monkeypatch.setattr(dashboard, "_ROW_LOGGER", [])
+    dashboard.register_cards("one")(lambda request: [dashboard.Card("a", 1, "A", "/", "A", (), citizens=("x",))])
+    with pytest.raises(ImproperlyConfigured):
+        dashboard.dashboard_cards(rf.get("/"))
+
+
+def test_a_capped_count_shows_the_cap_and_a_plus():
+    count = dashboard.Count("unread", 100, "/", "unread", cap=99)
+    assert (count.shown, dashboard.Count("unread", 99, "/", "unread", cap=99).shown) == ("99+", "99")
+    assert dashboard.Count("red", 1000, "/", "red").shown == "1000"
