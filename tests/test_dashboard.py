@@ -170,10 +170,13 @@ def test_the_gp_clinic_sees_its_messages_alerts_requests_and_hospital_stays(clie
         ("hospital-stays", name),
     ]
     inbox = reverse("messaging:inbox")
-    assert f'href="{inbox}?unread=on" data-testid="messages-unread"' in html
-    assert f'href="{inbox}?unhandled=on" data-testid="messages-unhandled"' in html
+    assert f'href="{inbox}?unread=on" aria-label="Messages: 1 unread" data-testid="messages-unread"' in html
+    assert f'href="{inbox}?unhandled=on" aria-label="Messages: 1 not handled" data-testid="messages-unhandled"' in html
     assert f'href="{reverse("careplans:alerts")}?citizen={world.citizen.pk}" data-testid="alerts-row"' in html
-    assert f'href="{reverse("citizens:list")}?recent_stay=true" data-testid="stays-recent"' in html
+    assert (
+        f'href="{reverse("citizens:list")}?recent_stay=true" '
+        'aria-label="Hospital stays, last 48 hours: 1 admitted or discharged" data-testid="stays-recent"' in html
+    )
     for absent in ("card-today", "card-admitted", "card-access-review"):
         assert f'data-testid="{absent}"' not in html
     # the members list stays on the page, below the work
@@ -236,7 +239,10 @@ def test_the_hospital_department_sees_its_current_admissions(client, world, acto
         "admitted-now": "1",
         "stays-recent": "2",
     }
-    assert f'href="{reverse("citizens:list")}?admitted_now=true" data-testid="admitted-now"' in html
+    assert (
+        f'href="{reverse("citizens:list")}?admitted_now=true" '
+        'aria-label="Current admissions: 1 admitted now" data-testid="admitted-now"' in html
+    )
     assert sorted(rows) == sorted(
         [("hospital-stays", world.citizen.full_name), ("hospital-stays", discharged.full_name)]
     )
@@ -252,7 +258,10 @@ def test_the_organisation_administrator_also_sees_the_access_review(client, worl
     client.force_login(admin)
     html, counts, _rows = page(client)
     assert counts["review-open"] == "2"
-    assert f'href="{reverse("citizens:break_glass_review")}" data-testid="review-open"' in html
+    assert (
+        f'href="{reverse("citizens:break_glass_review")}" '
+        'aria-label="Access review: 2 not reviewed" data-testid="review-open"' in html
+    )
     assert 'data-testid="card-access-review"' not in page(login(client, world, "hospital_nurse"))[0]
 
 
@@ -287,6 +296,9 @@ def test_every_count_is_what_its_list_shows(client, busy, actor, deliver, frozen
     HospitalStayFactory(citizen=citizen_of(world), department=world.department, admitted_at=timezone.now())
     login(client, world, "homecare_a")
     _html, counts, rows = page(client)
+    # only the citizens on the cards are logged, not the whole Today list behind the counts
+    assert not AccessLogEntry.objects.filter(detail="today list").exists()
+    assert AccessLogEntry.objects.filter(detail="dashboard").count() == len({text.split(":")[0] for _k, text in rows})
     inbox = reverse("messaging:inbox")
     assert int(counts["messages-unread"]) == client.get(f"{inbox}?unread=on").context["page"].paginator.count == 5
     assert int(counts["messages-unhandled"]) == client.get(f"{inbox}?unhandled=on").context["page"].paginator.count
