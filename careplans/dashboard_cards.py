@@ -16,10 +16,11 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from citizens.access import Actor, actor_from_request
 from sectors.choices import OrganisationKind
-from smartcare.dashboard import TOP_ROWS, Card, Row, register_cards
+from smartcare.dashboard import TOP_ROWS, Card, CardKind, Row, register_cards
 from smartcare.dashboard import Count as CardCount
 
 from .choices import AlertSeverity, ObservationCode
@@ -28,6 +29,11 @@ from .selectors import _incoming_handoffs, _organisation_alerts, _visible_ids, t
 from .services import handoff_overdue_after
 
 CODE_LABELS = dict(ObservationCode.choices)
+ALERTS = CardKind("alerts", 20, gettext_lazy("Alerts"), gettext_lazy("Go to the alerts"), "careplans:alerts")
+HANDOFFS = CardKind(
+    "handoffs", 30, gettext_lazy("Hand-off requests"), gettext_lazy("Go to the hand-off requests"), "careplans:handoffs"
+)
+VISITS = CardKind("today", 40, gettext_lazy("Visits today"), gettext_lazy("Go to Today"), "careplans:today")
 
 
 @dataclass
@@ -84,81 +90,67 @@ def _date(value) -> str:
     return formats.date_format(value, "SHORT_DATE_FORMAT")
 
 
+def _measurement(code: str) -> str:
+    return str(CODE_LABELS.get(code, code))
+
+
 def _alerts_card(overview: WorkOverview) -> Card:
-    url = reverse("careplans:alerts")
-    return Card(
-        key="alerts",
-        order=20,
-        title=_("Alerts"),
-        url=url,
-        link_text=_("Go to the alerts"),
-        counts=(
+    url = reverse(ALERTS.url_name)
+    rows = [
+        Row(
+            text=f"{alert.citizen.full_name}: {alert.get_severity_display()} · {_measurement(alert.code)}",
+            url=f"{url}?citizen={alert.citizen_id}",
+            note=_date(alert.created_at),
+        )
+        for alert in overview.first_alerts
+    ]
+    return ALERTS.card(
+        counts=[
             CardCount(_("red"), overview.red_alerts, url, "alerts-red", "danger"),
             CardCount(_("yellow"), overview.yellow_alerts, url, "alerts-yellow", "warning"),
-        ),
-        rows=tuple(
-            Row(
-                text=f"{alert.citizen.full_name}: {alert.get_severity_display()} · "
-                f"{CODE_LABELS.get(alert.code, alert.code)}",
-                url=f"{url}?citizen={alert.citizen_id}",
-                note=_date(alert.created_at),
-            )
-            for alert in overview.first_alerts
-        ),
+        ],
+        rows=rows,
         rows_label=_("First alerts on the list"),
-        citizens=tuple(alert.citizen for alert in overview.first_alerts),
+        citizens=[alert.citizen for alert in overview.first_alerts],
     )
 
 
 def _handoffs_card(overview: WorkOverview) -> Card:
-    url = reverse("careplans:handoffs")
+    url = reverse(HANDOFFS.url_name)
     cutoff = timezone.now() - handoff_overdue_after()
-    return Card(
-        key="handoffs",
-        order=30,
-        title=_("Hand-off requests"),
-        url=url,
-        link_text=_("Go to the hand-off requests"),
-        counts=(
-            CardCount(_("awaiting your answer"), overview.handoffs, url, "handoffs-waiting"),
-            CardCount(_("overdue"), overview.overdue_handoffs, url, "handoffs-overdue", "danger"),
-        ),
-        rows=tuple(
-            Row(
-                text=f"{handoff.care_plan.citizen.full_name}: {handoff.item}",
-                url=f"{url}#handoff-{handoff.pk}",
-                note=_("overdue") if handoff.requested_at < cutoff else _date(handoff.requested_at),
-            )
-            for handoff in overview.oldest_handoffs
-        ),
-        rows_label=_("Oldest requests"),
-        citizens=tuple(handoff.care_plan.citizen for handoff in overview.oldest_handoffs),
-    )
+    rows = [
+        Row(
+            text=f"{handoff.care_plan.citizen.full_name}: {handoff.item}",
+            url=f"{url}#handoff-{handoff.pk}",
+            note=_("overdue") if handoff.requested_at < cutoff else _date(handoff.requested_at),
+        )
+        for handoff in overview.oldest_handoffs
+    ]
+    counts = [
+        CardCount(_("awaiting your answer"), overview.handoffs, url, "handoffs-waiting"),
+        CardCount(_("overdue"), overview.overdue_handoffs, url, "handoffs-overdue", "danger"),
+    ]
+    citizens = [handoff.care_plan.citizen for handoff in overview.oldest_handoffs]
+    return HANDOFFS.card(counts=counts, rows=rows, rows_label=_("Oldest requests"), citizens=citizens)
 
 
 def _visits_card(overview: WorkOverview, top: int = TOP_ROWS) -> Card:
-    url = reverse("careplans:today")
-    return Card(
-        key="today",
-        order=40,
-        title=_("Visits today"),
-        url=url,
-        link_text=_("Go to Today"),
-        counts=(
-            CardCount(_("overdue"), len(overview.overdue_visits), url, "visits-overdue", "danger"),
-            CardCount(_("due today"), overview.due_today, url, "visits-due"),
-        ),
-        rows=tuple(
-            Row(
-                text=f"{activity.care_plan.citizen.full_name}: {activity}",
-                url=f"{url}#visit-{activity.care_plan.citizen_id}",
-                note=_("due %(date)s") % {"date": _date(activity.next_due_on)},
-            )
-            for activity in overview.overdue_visits[:top]
-        ),
-        rows_label=_("Most overdue visits"),
-        citizens=tuple(activity.care_plan.citizen for activity in overview.overdue_visits[:top]),
-    )
+    url = reverse(VISITS.url_name)
+    shown = overview.overdue_visits[:top]
+    counts = [
+        CardCount(_("overdue"), len(overview.overdue_visits), url, "visits-overdue", "danger"),
+        CardCount(_("due today"), overview.due_today, url, "visits-due"),
+    ]
+    rows = [
+        Row(
+            f"{a.care_plan.citizen.full_name}: {a}",
+            f"{url}#visit-{a.care_plan.citizen_id}",
+            _("due %(date)s") % {"date": _date(a.next_due_on)},
+        )
+        for a in shown
+    ]
+    citizens = [a.care_plan.citizen for a in shown]
+    return VISITS.card(counts=counts, rows=rows, rows_label=_("Most overdue visits"), citizens=citizens)
 
 
 @register_cards("careplans")

@@ -11,9 +11,10 @@ from __future__ import annotations
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from sectors.choices import OrganisationKind
-from smartcare.dashboard import TOP_ROWS, Card, Count, Row, register_cards, register_row_logger
+from smartcare.dashboard import TOP_ROWS, Card, CardKind, Count, Row, register_cards, register_row_logger
 
 from .access import Actor, actor_from_request
 from .accesslog import citizens_read_log
@@ -23,6 +24,20 @@ from .selectors import break_glass_for_review, citizen_list, review_items_for
 RECENT = {"recent_stay": "true"}
 ADMITTED = {"admitted_now": "true"}
 HOSPITAL_KINDS = (OrganisationKind.HOSPITAL_DEPARTMENT, OrganisationKind.HOSPITAL_UNIT)
+ADMITTED_CARD = CardKind(
+    "admitted", 45, gettext_lazy("Current admissions"), gettext_lazy("Show the admitted citizens"), "citizens:list"
+)
+STAYS_CARD = CardKind(
+    "hospital-stays",
+    50,
+    gettext_lazy("Hospital stays, last 48 hours"),
+    gettext_lazy("Show the citizens admitted or discharged"),
+    "citizens:list",
+)
+REVIEW_CARD = CardKind(
+    "access-review", 70, gettext_lazy("Access review"), gettext_lazy("Go to the access review"),
+    "citizens:break_glass_review",
+)  # fmt: skip
 
 
 def _list_url(filters: dict[str, str]) -> str:
@@ -33,52 +48,28 @@ def _list_url(filters: dict[str, str]) -> str:
 def _recent_stays_card(actor: Actor) -> Card:
     recent = citizen_list(actor=actor, filters=RECENT)
     count = recent.count()
-    rows = list(recent[:TOP_ROWS]) if count else []
+    shown = list(recent[:TOP_ROWS]) if count else []
     url = _list_url(RECENT)
-    return Card(
-        key="hospital-stays",
-        order=50,
-        title=_("Hospital stays, last 48 hours"),
-        url=url,
-        link_text=_("Show the citizens admitted or discharged"),
-        counts=(Count(_("admitted or discharged"), count, url, "stays-recent"),),
-        rows=tuple(
-            Row(
-                text=citizen.full_name,
-                url=reverse("citizens:detail", args=[citizen.pk]),
-                # The list's own prefetch: the open stay, if any.
-                note=_("admitted") if citizen.current_stays else _("discharged"),
-            )
-            for citizen in rows
-        ),
-        rows_label=_("Citizens admitted or discharged"),
-        citizens=tuple(rows),
-    )
+    rows = [
+        # the list's own prefetch tells whether the citizen is in hospital now
+        Row(c.full_name, reverse("citizens:detail", args=[c.pk]), _("admitted") if c.current_stays else _("discharged"))
+        for c in shown
+    ]
+    counts = [Count(_("admitted or discharged"), count, url, "stays-recent")]
+    label = _("Citizens admitted or discharged")
+    return STAYS_CARD.card(counts=counts, rows=rows, rows_label=label, citizens=shown, url=url)
 
 
 def _admissions_card(actor: Actor) -> Card:
     url = _list_url(ADMITTED)
-    return Card(
-        key="admitted",
-        order=45,
-        title=_("Current admissions"),
-        url=url,
-        link_text=_("Show the admitted citizens"),
-        counts=(Count(_("admitted now"), citizen_list(actor=actor, filters=ADMITTED).count(), url, "admitted-now"),),
-    )
+    count = citizen_list(actor=actor, filters=ADMITTED).count()
+    return ADMITTED_CARD.card(counts=[Count(_("admitted now"), count, url, "admitted-now")], url=url)
 
 
 def _review_card(actor: Actor) -> Card:
-    url = reverse("citizens:break_glass_review")
+    url = reverse(REVIEW_CARD.url_name)
     count = break_glass_for_review(actor=actor).count() + review_items_for(actor=actor).count()
-    return Card(
-        key="access-review",
-        order=70,
-        title=_("Access review"),
-        url=url,
-        link_text=_("Go to the access review"),
-        counts=(Count(_("not reviewed"), count, url, "review-open", "warning"),),
-    )
+    return REVIEW_CARD.card(counts=[Count(_("not reviewed"), count, url, "review-open", "warning")])
 
 
 @register_cards("citizens")

@@ -8,12 +8,14 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from citizens.access import actor_from_request
-from smartcare.dashboard import TOP_ROWS, Card, Count, Row, register_cards
+from smartcare.dashboard import TOP_ROWS, Card, CardKind, Count, Row, register_cards
 
 from . import selectors
 
+MESSAGES = CardKind("messages", 10, gettext_lazy("Messages"), gettext_lazy("Go to the inbox"), "messaging:inbox")
 UNREAD = {"unread": "on"}
 UNHANDLED = {"unhandled": "on"}
 
@@ -40,19 +42,9 @@ def message_cards(request: HttpRequest) -> list[Card]:
         )
         for row in newest
     )
-    return [
-        Card(
-            key="messages",
-            order=10,
-            title=_("Messages"),
-            url=reverse("messaging:inbox"),
-            link_text=_("Go to the inbox"),
-            counts=(
-                Count(_("unread"), unread, _inbox_url(UNREAD), "messages-unread", cap=cap),
-                Count(_("not handled"), unhandled, _inbox_url(UNHANDLED), "messages-unhandled", "warning", cap=cap),
-            ),
-            rows=rows,
-            rows_label=_("Newest messages not handled"),
-            citizens=tuple(row.message.citizen for row in newest),  # logged by the dashboard
-        )
+    counts = [
+        Count(_("unread"), unread, _inbox_url(UNREAD), "messages-unread", cap=cap),
+        Count(_("not handled"), unhandled, _inbox_url(UNHANDLED), "messages-unhandled", "warning", cap=cap),
     ]
+    citizens = [row.message.citizen for row in newest]  # logged by the dashboard
+    return [MESSAGES.card(counts=counts, rows=rows, rows_label=_("Newest messages not handled"), citizens=citizens)]

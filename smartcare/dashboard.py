@@ -22,6 +22,7 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
+from django.urls import reverse
 
 # Rows shown on a card; the linked list has the rest.
 TOP_ROWS = 3
@@ -54,16 +55,51 @@ class Row:
 
 
 @dataclass(frozen=True)
-class Card:
+class CardKind:
+    """What a card is, the same on every page: its place (work to act on first), its title and
+    the list it summarises (a URL name; a card may link to the list with a filter)."""
+
     key: str
-    order: int  # place on the page: work to act on first
+    order: int
     title: str
-    url: str  # the whole list
     link_text: str
+    url_name: str
+
+    def card(
+        self,
+        *,
+        counts: Iterable[Count],
+        rows: Iterable[Row] = (),
+        rows_label: str = "",
+        citizens: Iterable[Any] = (),
+        url: str = "",
+    ) -> Card:
+        return Card(self, url or reverse(self.url_name), tuple(counts), tuple(rows), rows_label, tuple(citizens))
+
+
+@dataclass(frozen=True)
+class Card:
+    """One card of this page: the counts, the first rows of the list (``rows_label`` is their
+    heading for screen readers) and the citizens those rows show, to log."""
+
+    kind: CardKind
+    url: str  # the whole list
     counts: tuple[Count, ...]
     rows: tuple[Row, ...] = field(default_factory=tuple)
-    rows_label: str = ""  # a heading for the rows, read by screen readers
-    citizens: tuple[Any, ...] = field(default_factory=tuple)  # the citizens the rows show, to log
+    rows_label: str = ""
+    citizens: tuple[Any, ...] = field(default_factory=tuple)
+
+    @property
+    def key(self) -> str:
+        return self.kind.key
+
+    @property
+    def title(self) -> str:
+        return str(self.kind.title)
+
+    @property
+    def link_text(self) -> str:
+        return str(self.kind.link_text)
 
 
 CardProvider = Callable[[HttpRequest], Iterable[Card]]
@@ -94,7 +130,7 @@ def dashboard_cards(request: HttpRequest) -> list[Card]:
     rows show are logged before the page is rendered."""
     cards = sorted(
         (card for provider in _PROVIDERS.values() for card in provider(request)),
-        key=lambda card: (card.order, card.key),
+        key=lambda card: (card.kind.order, card.key),
     )
     shown = [citizen for card in cards for citizen in card.citizens]
     if shown:

@@ -26,6 +26,7 @@ from citizens.tests.conftest import actor, english, world  # noqa: F401 - the sh
 from citizens.tests.factories import CitizenFactory, HospitalStayFactory
 from messaging.choices import Category, HospitalCode
 from messaging.services import hospital_event_record, message_send
+from messaging.tests.test_views import deliver  # noqa: F401 - runs what the services enqueue on commit
 from sectors.choices import MembershipRole
 from sectors.tests.factories import MembershipFactory
 from smartcare import dashboard
@@ -48,17 +49,6 @@ def frozen():
         yield frozen_time
 
 
-@pytest.fixture
-def deliver(django_capture_on_commit_callbacks):
-    """Run what the services enqueue on commit (Celery is eager): messages reach the inboxes."""
-
-    def run(call, *args, **kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            return call(*args, **kwargs)
-
-    return run
-
-
 def login(client, world, name: str):
     client.force_login(world.users[name])
     return client
@@ -71,6 +61,16 @@ def page(client) -> tuple[str, dict[str, str], list[tuple[str, str]]]:
     start = html.find('data-testid="work-overview"')
     cards = html[start : html.index('id="org-heading"')] if start >= 0 else ""  # not the navigation's badges
     return html, dict(COUNT.findall(cards)), ROW.findall(cards)
+
+
+# The cards every member of an organisation has, each with its counts at zero.
+EVERYONE = ("messages-unread", "messages-unhandled", "alerts-red", "alerts-yellow", "handoffs-waiting")
+EVERYONE += ("handoffs-overdue", "stays-recent")
+
+
+def expected(**counts: int) -> dict[str, str]:
+    """The counts of the page: every member's cards at zero, changed or added by ``counts``."""
+    return {**dict.fromkeys(EVERYONE, "0"), **{key.replace("_", "-"): str(n) for key, n in counts.items()}}
 
 
 def citizen_of(world, **fields):
@@ -153,15 +153,7 @@ def test_the_gp_clinic_sees_its_messages_alerts_requests_and_hospital_stays(clie
     world = busy
     frozen.tick(datetime.timedelta(hours=1))
     html, counts, rows = page(login(client, world, "gp_a"))
-    assert counts == {
-        "messages-unread": "1",
-        "messages-unhandled": "1",
-        "alerts-red": "1",
-        "alerts-yellow": "1",
-        "handoffs-waiting": "0",
-        "handoffs-overdue": "0",
-        "stays-recent": "1",
-    }
+    assert counts == expected(messages_unread=1, messages_unhandled=1, alerts_red=1, alerts_yellow=1, stays_recent=1)
     name = world.citizen.full_name
     assert rows == [
         ("messages", f"{name}: {Category.NURSING.label}"),
@@ -188,17 +180,11 @@ def test_the_home_care_nurse_sees_requests_overdue_visits_and_messages(client, b
     world = busy
     frozen.tick(datetime.timedelta(hours=settings.HANDOFF_OVERDUE_HOURS + 1))  # the request is now overdue
     html, counts, rows = page(login(client, world, "homecare_a"))
-    assert counts == {
-        "messages-unread": "1",
-        "messages-unhandled": "1",
-        "alerts-red": "0",
-        "alerts-yellow": "0",
-        "handoffs-waiting": "1",
-        "handoffs-overdue": "1",
-        "visits-overdue": "2",  # due 9 and 11 March; the requested visit is not the municipality's yet
-        "visits-due": "0",
-        "stays-recent": "0",  # admitted 3 days ago: outside the 48 hours
-    }
+    # Visits: due 9 and 11 March, overdue on the 14th (the requested one is not the municipality's
+    # yet); the stay began 3 days ago, outside the 48 hours.
+    assert counts == expected(
+        messages_unread=1, messages_unhandled=1, handoffs_waiting=1, handoffs_overdue=1, visits_overdue=2, visits_due=0
+    )
     name = world.citizen.full_name
     assert [row for row in rows if row[0] == "handoffs"] == [("handoffs", f"{name}: Blodtryksmåling i hjemmet")]
     assert [row for row in rows if row[0] == "today"] == [
@@ -229,16 +215,7 @@ def test_the_hospital_department_sees_its_current_admissions(client, world, acto
         discharged_at=timezone.now() - datetime.timedelta(hours=30),
     )
     html, counts, rows = page(login(client, world, "hospital_nurse"))
-    assert counts == {
-        "messages-unread": "0",
-        "messages-unhandled": "0",
-        "alerts-red": "0",
-        "alerts-yellow": "0",
-        "handoffs-waiting": "0",
-        "handoffs-overdue": "0",
-        "admitted-now": "1",
-        "stays-recent": "2",
-    }
+    assert counts == expected(admitted_now=1, stays_recent=2)
     assert (
         f'href="{reverse("citizens:list")}?admitted_now=true" '
         'aria-label="Current admissions: 1 admitted now" data-testid="admitted-now"' in html
@@ -257,7 +234,7 @@ def test_the_organisation_administrator_also_sees_the_access_review(client, worl
     admin = MembershipFactory(organisation=world.department, role=MembershipRole.ORGANISATION_ADMIN).user
     client.force_login(admin)
     html, counts, _rows = page(client)
-    assert counts["review-open"] == "2"
+    assert counts == expected(admitted_now=1, stays_recent=1, review_open=2)
     assert (
         f'href="{reverse("citizens:break_glass_review")}" '
         'aria-label="Access review: 2 not reviewed" data-testid="review-open"' in html
@@ -396,24 +373,18 @@ def test_the_dashboard_renders_in_danish_the_default_language(client, busy):
 
 def test_the_recent_stay_filter_selects_admissions_and_discharges_of_the_last_48_hours(client, world, frozen):
     now = timezone.now()
-    admitted = citizen_of(world, last_name="Indlagt")
-    HospitalStayFactory(citizen=admitted, department=world.department, admitted_at=now - datetime.timedelta(hours=47))
-    discharged = citizen_of(world, last_name="Udskrevet")
-    HospitalStayFactory(
-        citizen=discharged,
-        department=world.department,
-        admitted_at=now - datetime.timedelta(days=10),
-        discharged_at=now - datetime.timedelta(hours=47),
-    )
-    earlier = citizen_of(world, last_name="Tidligere")
-    HospitalStayFactory(
-        citizen=earlier,
-        department=world.department,
-        admitted_at=now - datetime.timedelta(days=10),
-        discharged_at=now - datetime.timedelta(hours=49),
-    )
-    still_in = citizen_of(world, last_name="Langtidsindlagt")
-    HospitalStayFactory(citizen=still_in, department=world.department, admitted_at=now - datetime.timedelta(days=3))
+    for name, admitted, discharged in (
+        ("Indlagt", 47, None),
+        ("Udskrevet", 240, 47),
+        ("Tidligere", 240, 49),
+        ("Langtidsindlagt", 72, None),
+    ):
+        HospitalStayFactory(
+            citizen=citizen_of(world, last_name=name),
+            department=world.department,
+            admitted_at=now - datetime.timedelta(hours=admitted),
+            discharged_at=None if discharged is None else now - datetime.timedelta(hours=discharged),
+        )
     login(client, world, "gp_a")
 
     def names(value):
@@ -439,11 +410,11 @@ def test_the_registry_orders_the_cards_and_logs_their_citizens_once(monkeypatch,
 
     @dashboard.register_cards("late")
     def late(request):
-        return [dashboard.Card("b", 20, "B", "/b/", "B", (), citizens=("x",))]
+        return [dashboard.CardKind("b", 20, "B", "B", "dashboard").card(counts=(), citizens=["x"])]
 
     @dashboard.register_cards("early")
     def early(request):
-        return [dashboard.Card("a", 10, "A", "/a/", "A", (), citizens=("y", "z"))]
+        return [dashboard.CardKind("a", 10, "A", "A", "dashboard").card(counts=(), citizens=["y", "z"])]
 
     cards = dashboard.dashboard_cards(rf.get("/"))
     assert [card.key for card in cards] == ["a", "b"]
@@ -455,7 +426,8 @@ def test_the_registry_refuses_to_show_citizens_it_cannot_log(monkeypatch, rf):
 
     monkeypatch.setattr(dashboard, "_PROVIDERS", {})
     monkeypatch.setattr(dashboard, "_ROW_LOGGER", [])
-    dashboard.register_cards("one")(lambda request: [dashboard.Card("a", 1, "A", "/", "A", (), citizens=("x",))])
+    kind = dashboard.CardKind("a", 1, "A", "A", "dashboard")
+    dashboard.register_cards("one")(lambda request: [kind.card(counts=(), citizens=["x"])])
     with pytest.raises(ImproperlyConfigured):
         dashboard.dashboard_cards(rf.get("/"))
 
