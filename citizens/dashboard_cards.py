@@ -35,9 +35,12 @@ STAYS_CARD = CardKind(
     "citizens:list",
 )
 REVIEW_CARD = CardKind(
-    "access-review", 70, gettext_lazy("Access review"), gettext_lazy("Go to the access review"),
+    "access-review",
+    70,
+    gettext_lazy("Access review"),
+    gettext_lazy("Go to the access review"),
     "citizens:break_glass_review",
-)  # fmt: skip
+)
 
 
 def _list_url(filters: dict[str, str]) -> str:
