@@ -4,3 +4,7 @@ from django.apps import AppConfig
 class CitizensConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "citizens"
+
+    def ready(self) -> None:
+        # Registers the dashboard's hospital-stay and access-review cards (smartcare.dashboard).
+        from . import dashboard_cards  # noqa: F401

@@ -1,5 +1,8 @@
+import datetime
+
 import django_filters
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from sectors.choices import OrganisationKind
@@ -8,6 +11,9 @@ from smartcare.filters import BooleanFilter
 
 from .cpr import is_cpr_like, normalise_cpr
 from .models import Citizen, CitizenCondition, Condition, HospitalStay
+
+# "Admitted or discharged recently": the window of the dashboard's hospital card and its list.
+RECENT_STAY_HOURS = 48
 
 
 def search_citizens(queryset, value: str):
@@ -42,10 +48,19 @@ class CitizenFilterSet(django_filters.FilterSet):
     )
     admitted_now = BooleanFilter(method="filter_admitted_now", label=_("Admitted now"))
     receives_home_care = BooleanFilter(label=_("Receives home care"))
+    recent_stay = BooleanFilter(method="filter_recent_stay", label=_("Admitted or discharged in the last 48 hours"))
 
     class Meta:
         model = Citizen
-        fields = ["search", "condition", "municipality", "gp_clinic", "admitted_now", "receives_home_care"]
+        fields = [
+            "search",
+            "condition",
+            "municipality",
+            "gp_clinic",
+            "admitted_now",
+            "receives_home_care",
+            "recent_stay",
+        ]
 
     def filter_search(self, queryset, name, value):
         return search_citizens(queryset, value)
@@ -62,3 +77,14 @@ class CitizenFilterSet(django_filters.FilterSet):
             return queryset
         current = Exists(HospitalStay.objects.filter(citizen_id=OuterRef("pk"), discharged_at__isnull=True))
         return queryset.filter(current if value else ~current)
+
+    def filter_recent_stay(self, queryset, name, value):
+        if value is None:
+            return queryset
+        since = timezone.now() - datetime.timedelta(hours=RECENT_STAY_HOURS)
+        recent = Exists(
+            HospitalStay.objects.filter(citizen_id=OuterRef("pk")).filter(
+                Q(admitted_at__gte=since) | Q(discharged_at__gte=since)
+            )
+        )
+        return queryset.filter(recent if value else ~recent)

@@ -129,6 +129,15 @@ def unread_count(*, actor: Actor, cap: int | None = None) -> int:
     return inbox(actor=actor, filters={"unread": "1"}).order_by()[: cap + 1].count()
 
 
+def inbox_count(*, actor: Actor, filters: Mapping[str, Any], cap: int | None = None) -> int:
+    """The inbox's rows for these filters (as the inbox lists them), counted up to ``cap`` + 1
+    like ``unread_count``. A count is no citizen data: nothing to log."""
+    if not actor.acting:
+        return 0
+    cap = UNREAD_CAP if cap is None else cap
+    return inbox(actor=actor, filters=filters).order_by()[: cap + 1].count()
+
+
 def unread_label(count: int, cap: int | None = None) -> str:
     cap = UNREAD_CAP if cap is None else cap
     return f"{cap}+" if count > cap else str(count)

@@ -5,6 +5,8 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from smartcare.dashboard import dashboard_cards
+
 from . import acting as acting_module
 from .filtersets import OrganisationFilterSet
 from .forms import ActingOrganisationForm
@@ -17,9 +19,12 @@ DIRECTORY_PAGE_SIZE = 25
 @login_required
 @require_GET
 def dashboard(request):
+    """The acting user's work overview: the cards the apps register (``smartcare.dashboard``),
+    then the organisation and its members."""
     acting = request.acting
     members = organisation_members(organisation=acting.organisation) if acting else []
-    return render(request, "sectors/dashboard.html", {"members": members})
+    cards = dashboard_cards(request) if acting else []
+    return render(request, "sectors/dashboard.html", {"members": members, "cards": cards})
 
 
 @login_required

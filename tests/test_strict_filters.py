@@ -30,6 +30,7 @@ def api(user) -> APIClient:
         ("/api/v1/thresholds/", {"history": "perhaps"}),
         ("/api/v1/citizens/", {"admitted_now": "perhaps"}),
         ("/api/v1/citizens/", {"receives_home_care": "x"}),
+        ("/api/v1/citizens/", {"recent_stay": "perhaps"}),
         ("/api/v1/citizens/", {"municipality": "abc"}),
         ("/api/v1/organisations/", {"is_active": "x"}),
         ("/api/v1/organisations/", {"municipality": "abc"}),
@@ -54,6 +55,8 @@ def test_a_boolean_filter_filters(world):
     client = api(world.users["gp_a"])
     assert client.get("/api/v1/citizens/", {"admitted_now": "true"}).json()["count"] == 0
     assert client.get("/api/v1/citizens/", {"admitted_now": "false"}).json()["count"] == 1
+    assert client.get("/api/v1/citizens/", {"recent_stay": "true"}).json()["count"] == 0
+    assert client.get("/api/v1/citizens/", {"recent_stay": "false"}).json()["count"] == 1
 
 
 def test_the_directory_page_shows_an_invalid_filter_and_lists_nothing(world, client):

@@ -113,6 +113,11 @@ LIST_PARAMETERS = [
         OpenApiTypes.BOOL,
         description=_("Only citizens who receive (true) or do not receive (false) home care."),
     ),
+    OpenApiParameter(
+        "recent_stay",
+        OpenApiTypes.BOOL,
+        description=_("Only citizens admitted or discharged (true) or not (false) in the last 48 hours."),
+    ),
     OpenApiParameter("page_size", OpenApiTypes.INT, description=_("Rows per page (default 50, at most 500).")),
 ]
 
