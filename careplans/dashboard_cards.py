@@ -27,6 +27,7 @@ from .choices import AlertSeverity, ObservationCode
 from .models import Activity, Alert, Handoff
 from .selectors import _incoming_handoffs, _organisation_alerts, _visible_ids, today_list
 from .services import handoff_overdue_after
+from .today import group_visits
 
 CODE_LABELS = dict(ObservationCode.choices)
 ALERTS = CardKind("alerts", 20, gettext_lazy("Alerts"), gettext_lazy("Go to the alerts"), "careplans:alerts")
@@ -77,8 +78,10 @@ def work_overview(*, actor: Actor, day: datetime.date | None = None, top: int = 
     if actor.organisation.kind == OrganisationKind.MUNICIPALITY:
         overview.today = True
         # The Today list itself (its rules and its limit), so the numbers are the page's numbers.
-        due = today_list(actor=actor, day=day, log=False)
-        overdue = sorted((a for a in due if a.next_due_on < day), key=lambda a: (a.next_due_on, a.pk))
+        # A citizen in hospital has paused visits: neither due nor overdue (``careplans.today``).
+        grouped = group_visits(today_list(actor=actor, day=day, log=False), day)
+        due = [activity for visit in grouped.visits for activity in visit.activities]
+        overdue = sorted((a for a in due if a.overdue_days > 0), key=lambda a: (a.next_due_on, a.pk))
         overview.due_today = len(due) - len(overdue)
         overview.overdue_visits = overdue
     return overview

@@ -20,7 +20,7 @@ from careplans.choices import CarePlanStatus, ObservationCode, ThresholdCode
 from careplans.monitoring import Reading, observation_record, threshold_set
 from careplans.services import activity_create, careplan_create
 from citizens.choices import AccessAction, AccessReason
-from citizens.models import AccessLogEntry
+from citizens.models import AccessLogEntry, HospitalStay
 from citizens.services import break_glass_open
 from citizens.tests.conftest import actor, english, world  # noqa: F401 - the shared cast
 from citizens.tests.factories import CitizenFactory, HospitalStayFactory
@@ -132,7 +132,8 @@ def work(world, actor, deliver, citizen):
     handoff_to_home_care(world, actor, citizen)
     visit(world, actor, citizen, days_overdue=2)
     visit(world, actor, citizen, days_overdue=0)
-    HospitalStayFactory(citizen=citizen, department=world.department, admitted_at=timezone.now())
+    # Another citizen of theirs is admitted (an admitted citizen's visits are paused, never overdue).
+    HospitalStayFactory(citizen=citizen_of(world), department=world.department, admitted_at=timezone.now())
 
 
 @pytest.fixture
@@ -159,7 +160,7 @@ def test_the_gp_clinic_sees_its_messages_alerts_requests_and_hospital_stays(clie
         ("messages", f"{name}: {Category.NURSING.label}"),
         ("alerts", f"{name}: Red · Body weight"),
         ("alerts", f"{name}: Yellow · Body weight"),
-        ("hospital-stays", name),
+        ("hospital-stays", HospitalStay.objects.get().citizen.full_name),
     ]
     inbox = reverse("messaging:inbox")
     assert f'href="{inbox}?unread=on" aria-label="Messages: 1 unread" data-testid="messages-unread"' in html
