@@ -95,6 +95,20 @@ def _email_digest(delivery: Delivery) -> str:
     return _send_email(subject, body, delivery.user.email)
 
 
+def _email_notice(delivery: Delivery) -> str:
+    """Something waits outside the inbox (a raised alert in the alert list): which organisation,
+    a link, and no health data (no citizen, no measurement, no severity)."""
+    notice = delivery.email_notice
+    organisation = notice.organisation.name
+    with translation.override(getattr(delivery.user, "language", None) or settings.LANGUAGE_CODE):
+        subject = _("SmartCare: new alert for %(org)s") % {"org": organisation}
+        body = _(
+            "There is a new alert for %(org)s in SmartCare.\n\nOpen the alert list here (sign-in required):\n%(url)s"
+            "\n\nYou receive this e-mail because of your notification settings in SmartCare."
+        ) % {"org": organisation, "url": absolute_url(notice.link or reverse("messaging:inbox"))}
+    return _send_email(subject, body, delivery.user.email)
+
+
 def _send_email(subject: str, body: str, to: str) -> str:
     try:
         send_mail(subject, body, None, [to], fail_silently=False)
@@ -210,11 +224,21 @@ def _claim(delivery_id: int) -> Delivery | None:
     if not claimed:
         return None
     return Delivery.objects.select_related(
-        "message__sender", "message__citizen", "recipient__organisation__webhook", "user", "digest"
+        "message__sender",
+        "message__citizen",
+        "recipient__organisation__webhook",
+        "user",
+        "digest",
+        "email_notice__organisation",
     ).get(pk=delivery_id)
 
 
-TRANSPORTS = {Channel.EMAIL: _email, Channel.WEBHOOK: _webhook, Channel.EMAIL_DIGEST: _email_digest}
+TRANSPORTS = {
+    Channel.EMAIL: _email,
+    Channel.WEBHOOK: _webhook,
+    Channel.EMAIL_DIGEST: _email_digest,
+    Channel.EMAIL_NOTICE: _email_notice,
+}
 
 
 def delivery_run(delivery_id: int) -> Outcome | None:

@@ -135,7 +135,7 @@ def hospital_events(request):
                 _("Recorded %(code)s (%(label)s) at %(time)s. The citizen's municipality is notified.")
                 % {
                     "code": event.code,
-                    "label": event.get_code_display(),
+                    "label": event.label,
                     "time": timezone.localtime(event.occurred_at).strftime("%d-%m-%Y %H:%M"),
                 },
             )
