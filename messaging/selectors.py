@@ -244,7 +244,7 @@ def hospital_events(*, actor: Actor) -> QuerySet[HospitalEvent]:
         return HospitalEvent.objects.none()
     return (
         HospitalEvent.objects.filter(department_id=actor.organisation.pk, citizen_id__in=_visible_ids(actor))
-        .select_related("citizen", "department", "message", "revises")
+        .select_related("citizen", "department", "message__department", "message__sender", "revises")
         .order_by("-recorded_at", "-pk")
     )
 
