@@ -82,6 +82,24 @@ def notice_write(
     return notice, Delivery.objects.bulk_create(rows)
 
 
+def care_event_text(event) -> str:
+    """What a hand-off notice is about: its item, or the care plan where the event names none (an
+    overdue request), so no notice reads empty."""
+    payload = event.payload or {}
+    plan = event.care_plan.title if event.care_plan_id else ""
+    texts = {
+        NoticeKind.HANDOFF_REQUESTED: _("%(org)s asks you to take over: %(item)s"),
+        NoticeKind.HANDOFF_ACCEPTED: _("%(org)s accepted: %(item)s"),
+        NoticeKind.HANDOFF_REJECTED: _("%(org)s rejected: %(item)s. Reason: %(reason)s"),
+        NoticeKind.HANDOFF_REASSIGNED: _("Reassigned: %(item)s"),
+        NoticeKind.HANDOFF_OVERDUE: _("%(org)s has not answered your request about “%(item)s” in time."),
+    }
+    template = texts.get(event.kind, "%(item)s")
+    org = payload.get("from") or payload.get("by") or payload.get("to") or ""
+    item = payload.get("item") or payload.get("message") or plan
+    return template % {"org": org, "item": item, "reason": payload.get("reason", "")}
+
+
 # --- a raised alert: e-mail only -------------------------------------------------------------------
 
 

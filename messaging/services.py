@@ -59,7 +59,7 @@ from .models import (
     Recipient,
     Thread,
 )
-from .notices import alert_email_write, hospital_coordinators_write, notice_write
+from .notices import alert_email_write, care_event_text, hospital_coordinators_write, notice_write
 from .notices import members as _members
 from .notices import members_to_email as _members_to_email
 
@@ -661,7 +661,7 @@ def care_events_dispatch(*, limit: int = 500) -> int:
         with transaction.atomic():
             if not CareEvent.objects.filter(pk=pk, processed_at__isnull=True).update(processed_at=timezone.now()):
                 continue  # another worker has it
-            event = CareEvent.objects.select_related("citizen", "organisation").get(pk=pk)
+            event = CareEvent.objects.select_related("citizen", "organisation", "care_plan").get(pk=pk)
             done += 1
             if event.kind == NoticeKind.ALERT_RAISED:
                 _enqueue(alert_email_write(organisation=event.organisation, key=f"care-event:{event.pk}"))
@@ -671,26 +671,11 @@ def care_events_dispatch(*, limit: int = 500) -> int:
                 organisation=event.organisation,
                 citizen=event.citizen,
                 kind=event.kind,
-                text=_care_event_text(event),
+                text=care_event_text(event),
                 link=link,
                 key=f"care-event:{event.pk}",
             )
     return done
-
-
-def _care_event_text(event) -> str:
-    payload = event.payload or {}
-    item = payload.get("item", "")
-    texts = {
-        NoticeKind.HANDOFF_REQUESTED: _("%(org)s asks you to take over: %(item)s"),
-        NoticeKind.HANDOFF_ACCEPTED: _("%(org)s accepted: %(item)s"),
-        NoticeKind.HANDOFF_REJECTED: _("%(org)s rejected: %(item)s. Reason: %(reason)s"),
-        NoticeKind.HANDOFF_REASSIGNED: _("Reassigned: %(item)s"),
-        NoticeKind.HANDOFF_OVERDUE: _("%(org)s has not answered your request in time."),
-    }
-    template = texts.get(event.kind, "%(item)s")
-    org = payload.get("from") or payload.get("by") or payload.get("to") or ""
-    return template % {"org": org, "item": item or payload.get("message", ""), "reason": payload.get("reason", "")}
 
 
 # --- hospital events --------------------------------------------------------------------------------

@@ -4,14 +4,18 @@ once per event; a hospital event has one label everywhere."""
 
 from __future__ import annotations
 
+import datetime
 import smtplib
 from unittest import mock
 
 import pytest
+from django.utils import timezone
+from freezegun import freeze_time
 
 from careplans.choices import ThresholdCode
 from careplans.models import Alert
 from careplans.monitoring import observation_record, threshold_set
+from careplans.services import activity_create, handoffs_flag_overdue
 from careplans.tests.helpers import active_plan, blood_pressure
 from messaging import selectors
 from messaging.choices import (
@@ -203,3 +207,25 @@ def test_no_notice_when_the_coordinator_is_a_receiver_or_there_is_no_open_plan(w
     active_plan(world, actor("gp_a"))  # coordinated by the GP clinic, which gets a copy
     deliver(admit, world, actor)
     assert not Message.objects.filter(notice_kind=NoticeKind.HOSPITAL_EVENT).exists()
+
+
+# --- hand-offs stay in the inbox, and say what they are about ------------------------------------
+
+
+def test_an_overdue_request_notice_names_the_care_plan(world, actor, deliver):
+    gp = actor("gp_a")
+    start = timezone.now()
+    with freeze_time(start):
+        plan = active_plan(world, gp, title="Hjertesvigt-forløb")
+        activity_create(
+            actor=gp, plan=plan, description="Besøg", responsible_organisation=world.municipality_b, weekdays="MO"
+        )
+        deliver(care_events_dispatch)
+    with freeze_time(start + datetime.timedelta(hours=73)):
+        assert handoffs_flag_overdue() == 1
+        deliver(care_events_dispatch)
+    notice = notices(world.clinic_a, NoticeKind.HANDOFF_OVERDUE).get()
+    assert (
+        notice.text == f"{world.municipality_b.name} has not answered your request about “Hjertesvigt-forløb” in time."
+    )
+    assert notice in [row.message for row in selectors.inbox(actor=gp)]
