@@ -409,9 +409,7 @@ class EmailNotice(models.Model):
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     class Meta:
-        verbose_name = _("e-mail notice")
-        verbose_name_plural = _("e-mail notices")
-        ordering = ["-created_at", "-pk"]
+        verbose_name, verbose_name_plural = _("e-mail notice"), _("e-mail notices")
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} → {self.organisation}"

@@ -28,15 +28,6 @@ EVENTS = reverse("messaging_ops:hospital_events")
 
 
 @pytest.fixture
-def deliver(django_capture_on_commit_callbacks):
-    def run(call, *args, **kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            return call(*args, **kwargs)
-
-    return run
-
-
-@pytest.fixture
 def phones(world):
     Organisation.objects.filter(pk=world.department.pk).update(phone="+45 65 41 00 00")
     Organisation.objects.filter(pk=world.clinic_b.pk).update(phone="+45 66 12 34 56")

@@ -17,17 +17,8 @@ from careplans.models import Alert
 from careplans.monitoring import observation_record, threshold_set
 from careplans.services import activity_create, handoffs_flag_overdue
 from careplans.tests.helpers import active_plan, blood_pressure
-from messaging import selectors
-from messaging.choices import (
-    AttemptOutcome,
-    Channel,
-    DeliveryStatus,
-    EmailMode,
-    HospitalCode,
-    MessageType,
-    NoticeKind,
-    Revision,
-)
+from messaging import choices, selectors
+from messaging.choices import AttemptOutcome, Channel, DeliveryStatus, EmailMode, MessageType, NoticeKind
 from messaging.delivery import delivery_run
 from messaging.labels import hospital_event_label
 from messaging.models import Delivery, EmailNotice, Message, Recipient
@@ -46,27 +37,18 @@ from .helpers import admit, member, notices
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def deliver(django_capture_on_commit_callbacks):
-    def run(call, *args, **kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            return call(*args, **kwargs)
-
-    return run
-
-
 # --- labels --------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
     ("code", "revision", "label"),
     [
-        (HospitalCode.STIN, Revision.NEW, "Admitted"),
-        (HospitalCode.STIN, Revision.CANCELLATION, "Cancelled: admission"),
-        (HospitalCode.STIN, Revision.CORRECTION, "Corrected: admission"),
-        (HospitalCode.SLHJ, Revision.NEW, "Discharged home"),
-        (HospitalCode.SLHJ, Revision.CANCELLATION, "Cancelled: discharge"),
-        (HospitalCode.MORS, Revision.CORRECTION, "Corrected: death"),
+        (choices.HospitalCode.STIN, choices.Revision.NEW, "Admitted"),
+        (choices.HospitalCode.STIN, choices.Revision.CANCELLATION, "Cancelled: admission"),
+        (choices.HospitalCode.STIN, choices.Revision.CORRECTION, "Corrected: admission"),
+        (choices.HospitalCode.SLHJ, choices.Revision.NEW, "Discharged home"),
+        (choices.HospitalCode.SLHJ, choices.Revision.CANCELLATION, "Cancelled: discharge"),
+        (choices.HospitalCode.MORS, choices.Revision.CORRECTION, "Corrected: death"),
     ],
 )
 def test_a_hospital_event_is_labelled_by_its_code_and_revision(code, revision, label):
@@ -151,21 +133,12 @@ def test_an_alert_e_mail_notice_is_retried_and_recorded(world, actor, django_cap
 
 
 def test_alert_notices_already_in_the_inbox_are_not_listed_nor_counted(world, actor, deliver):
-    old = deliver(
-        notice_send,
-        organisation=world.clinic_a,
-        citizen=world.citizen,
-        kind=NoticeKind.ALERT_RAISED,
-        text="New alert: ",
-        key="care-event:old",
-    )
-    handoff = deliver(
-        notice_send,
-        organisation=world.clinic_a,
-        citizen=world.citizen,
-        kind=NoticeKind.HANDOFF_REQUESTED,
-        text="Kommunen beder jer overtage: Blodtryksmåling",
-        key="care-event:handoff",
+    old, handoff = (
+        deliver(notice_send, organisation=world.clinic_a, citizen=world.citizen, kind=kind, text=text, key=key)
+        for kind, text, key in [
+            (NoticeKind.ALERT_RAISED, "New alert: ", "care-event:old"),
+            (NoticeKind.HANDOFF_REQUESTED, "Kommunen beder jer overtage: Blodtryksmåling", "care-event:handoff"),
+        ]
     )
     assert Recipient.objects.get(message=old).received_at is not None
     gp = actor("gp_a")
