@@ -9,6 +9,7 @@ import smtplib
 from unittest import mock
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 from freezegun import freeze_time
 
@@ -202,3 +203,35 @@ def test_an_overdue_request_notice_names_the_care_plan(world, actor, deliver):
         notice.text == f"{world.municipality_b.name} has not answered your request about “Hjertesvigt-forløb” in time."
     )
     assert notice in [row.message for row in selectors.inbox(actor=gp)]
+
+
+def test_a_failed_alert_e_mail_is_listed_for_the_organisations_admin_and_sent_again(
+    client, world, actor, django_capture_on_commit_callbacks
+):
+    admin = member(world.clinic_a, MembershipRole.ORGANISATION_ADMIN)
+    _raise_red_alert(world, actor)
+    refused = smtplib.SMTPRecipientsRefused({world.users["gp_a"].email: (550, b"no such user")})
+    with (
+        mock.patch("messaging.delivery.send_mail", side_effect=refused),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        care_events_dispatch()
+    failed = Delivery.objects.get(channel=Channel.EMAIL_NOTICE, user=world.users["gp_a"])
+    assert failed.status == DeliveryStatus.FAILED
+
+    client.force_login(admin)
+    page = client.get(reverse("messaging_ops:operations"), {"status": "failed"})
+    assert page.status_code == 200
+    every = set(Delivery.objects.filter(channel=Channel.EMAIL_NOTICE).values_list("pk", flat=True))
+    assert len(every) == 3  # gp_a, nurse_a and the administrator want alerts by e-mail
+    assert {d.pk for d in page.context["deliveries"]} == every
+    row = page.content.decode().split(f'id="delivery-{failed.pk}"')[1].split("</tr>")[0]
+    assert world.clinic_a.name in row and "Alert raised" in row
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("messaging_ops:delivery_retry", args=[failed.pk]))
+    assert response.status_code == 302
+    failed.refresh_from_db()
+    assert failed.status == DeliveryStatus.DELIVERED
+
+    client.force_login(world.users["admin_b"])  # another organisation's administrator
+    assert client.post(reverse("messaging_ops:delivery_retry", args=[failed.pk])).status_code == 404
