@@ -241,12 +241,13 @@ class DeliveryAdmin(MessagingAdmin):
     citizen_path = "message__citizen"
     list_display = ["message", "channel", "receiver", "status", "attempts", "short_error", "next_attempt_at"]
     list_filter = [DeliveryStatusFilter, "channel"]
-    list_select_related = ["message__citizen", "recipient__organisation", "user"]
+    list_select_related = ["message__citizen", "recipient__organisation", "user", "email_notice__organisation"]
     search_help_text = _("The citizen's CPR number or name, or a message id.")
     fields = [
         "message",
         "recipient",
         "digest",
+        "email_notice",
         "channel",
         "user",
         "key",
@@ -269,6 +270,8 @@ class DeliveryAdmin(MessagingAdmin):
 
     @admin.display(description=_("receiver"), ordering="recipient__organisation__name")
     def receiver(self, obj: Delivery) -> Organisation | User:
+        if obj.email_notice_id:
+            return obj.email_notice.organisation
         return obj.recipient.organisation if obj.recipient_id else obj.user  # a digest: its user
 
     @admin.display(description=_("last error"))

@@ -85,6 +85,7 @@ class Channel(models.TextChoices):
     EMAIL = "email", _("E-mail")
     WEBHOOK = "webhook", _("Webhook")
     EMAIL_DIGEST = "email-digest", _("Daily digest")
+    EMAIL_NOTICE = "email-notice", _("E-mail notice")
 
 
 class DeliveryStatus(models.TextChoices):
@@ -119,3 +120,4 @@ class NoticeKind(models.TextChoices):
     NOT_ACKNOWLEDGED = "not-acknowledged", _("Message not acknowledged")
     DELIVERY_FAILED = "delivery-failed", _("Delivery failed")
     UNHANDLED_REMINDER = "unhandled-reminder", _("Unhandled message")
+    HOSPITAL_EVENT = "hospital-event", _("Hospital event in a care plan you coordinate")

@@ -69,11 +69,16 @@ def absolute_url(path: str) -> str:
 # --- transports -------------------------------------------------------------------------------------
 
 
+def _language(user):
+    """E-mails are written in the receiving user's language."""
+    return translation.override(getattr(user, "language", None) or settings.LANGUAGE_CODE)
+
+
 def _email(delivery: Delivery) -> str:
     """A notice that something is waiting, with a link; never health data (e-mail is not secure)."""
     user = delivery.user
     organisation = delivery.recipient.organisation
-    with translation.override(getattr(user, "language", None) or settings.LANGUAGE_CODE):
+    with _language(user):
         subject = _("SmartCare: new message for %(org)s") % {"org": organisation.name}
         body = _(
             "There is a new message for %(org)s in SmartCare.\n\nOpen it here (sign-in required):\n%(url)s\n\n"
@@ -86,13 +91,29 @@ def _email_digest(delivery: Delivery) -> str:
     """The day's digest: how many messages are unread (counted when the digest was made), a link,
     and no health data."""
     unread = delivery.digest.messages
-    with translation.override(getattr(delivery.user, "language", None) or settings.LANGUAGE_CODE):
+    with _language(delivery.user):
         subject = _("SmartCare: %(n)d unread messages") % {"n": unread}
         body = _(
             "You have %(n)d unread messages in SmartCare from the last day.\n\n"
             "Open your inbox here (sign-in required):\n%(url)s"
         ) % {"n": unread, "url": absolute_url(reverse("messaging:inbox"))}
     return _send_email(subject, body, delivery.user.email)
+
+
+def _email_notice(delivery: Delivery) -> str:
+    """Something waits outside the inbox (a raised alert in the alert list): which organisation,
+    a link, and no health data (no citizen, no measurement, no severity)."""
+    notice = delivery.email_notice
+    values = {"org": notice.organisation.name, "url": absolute_url(notice.link or reverse("messaging:inbox"))}
+    with _language(delivery.user):
+        texts = (
+            _("SmartCare: new alert for %(org)s"),
+            _(
+                "There is a new alert for %(org)s in SmartCare.\n\nOpen the alert list here (sign-in required):\n"
+                "%(url)s\n\nYou receive this e-mail because of your notification settings in SmartCare."
+            ),
+        )
+    return _send_email(texts[0] % values, texts[1] % values, delivery.user.email)
 
 
 def _send_email(subject: str, body: str, to: str) -> str:
@@ -210,11 +231,21 @@ def _claim(delivery_id: int) -> Delivery | None:
     if not claimed:
         return None
     return Delivery.objects.select_related(
-        "message__sender", "message__citizen", "recipient__organisation__webhook", "user", "digest"
+        "message__sender",
+        "message__citizen",
+        "recipient__organisation__webhook",
+        "user",
+        "digest",
+        "email_notice__organisation",
     ).get(pk=delivery_id)
 
 
-TRANSPORTS = {Channel.EMAIL: _email, Channel.WEBHOOK: _webhook, Channel.EMAIL_DIGEST: _email_digest}
+TRANSPORTS = {
+    Channel.EMAIL: _email,
+    Channel.WEBHOOK: _webhook,
+    Channel.EMAIL_DIGEST: _email_digest,
+    Channel.EMAIL_NOTICE: _email_notice,
+}
 
 
 def delivery_run(delivery_id: int) -> Outcome | None:

@@ -19,8 +19,12 @@ from django.utils import timezone
 
 from sectors.models import Membership, User
 
-from .choices import Channel, EmailMode
+from .choices import Channel, EmailMode, NoticeKind
 from .models import Delivery, DigestRun, EmailPreference, Recipient
+
+# Notices kept out of the inbox (and so out of its counts): alerts live in the alert list. Alert
+# notices written before alerts stopped coming to the inbox stay in the database, unlisted.
+NOT_IN_THE_INBOX = [NoticeKind.ALERT_RAISED]
 
 
 @transaction.atomic
@@ -58,6 +62,7 @@ def _unread(user: User, message_types: list[str], since: datetime.datetime) -> i
         Recipient.objects.filter(
             organisation_id__in=organisations, received_at__gte=since, message__type__in=message_types
         )
+        .exclude(message__notice_kind__in=NOT_IN_THE_INBOX)
         .exclude(message__read_marks__user=user)
         .count()
     )
@@ -70,7 +75,10 @@ def digest_members(organisation_id: int) -> QuerySet:
 
 def delivery_organisation_ids(delivery: Delivery) -> set[int]:
     """The organisations whose administrators may send a failed delivery again: the receiver and
-    the sender of its message, or for a digest every organisation its user is a member of."""
+    the sender of its message, the organisation of an e-mail notice, or for a digest every
+    organisation its user is a member of."""
+    if delivery.channel == Channel.EMAIL_NOTICE:
+        return {delivery.email_notice.organisation_id}
     if delivery.channel == Channel.EMAIL_DIGEST:
         return set(
             Membership.objects.active().filter(user_id=delivery.user_id).values_list("organisation_id", flat=True)

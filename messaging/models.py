@@ -22,6 +22,7 @@ from citizens.models import Citizen, HospitalStay
 from sectors.models import Organisation
 from smartcare.validators import from_1900, validate_dates
 
+from . import labels
 from .choices import (
     AckCode,
     Activity,
@@ -161,7 +162,7 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         if self.type == MessageType.HOSPITAL_NOTIFICATION:
-            return f"{self.hospital_code_label} {self.get_hospital_code_display()}"
+            return f"{self.hospital_code_label} {self.hospital_event_label}"
         if self.type == MessageType.NOTIFICATION:
             return self.get_notice_kind_display()
         return self.topic or self.get_category_display() or self.get_type_display()
@@ -173,8 +174,12 @@ class Message(models.Model):
     @property
     def hospital_code_label(self) -> str:
         """The Danish code as MedCom writes it: STIN, RE_STIN, AN_STIN."""
-        prefix = {Revision.CORRECTION: "RE_", Revision.CANCELLATION: "AN_"}.get(self.revision, "")
-        return f"{prefix}{self.hospital_code}"
+        return labels.hospital_code_label(self.hospital_code, self.revision)
+
+    @property
+    def hospital_event_label(self) -> str:
+        """What the event is called: "Admitted", "Cancelled: admission" (``labels``)."""
+        return labels.hospital_event_label(self.hospital_code, self.revision)
 
     @property
     def is_cross_organisation(self) -> bool:
@@ -286,11 +291,15 @@ class WebhookEndpoint(models.Model):
 
 class Delivery(models.Model):
     """The outbox: one row per receiver and channel (and per member, for e-mail); a daily digest
-    is one row per user and day, for its ``DigestRun`` instead of a message."""
+    is one row per user and day, for its ``DigestRun`` instead of a message; an e-mail notice of
+    something kept outside the inbox (a raised alert) is one row per member, for its ``EmailNotice``."""
 
     message = models.ForeignKey(Message, on_delete=models.CASCADE, null=True, blank=True, related_name="deliveries")
     recipient = models.ForeignKey(Recipient, on_delete=models.CASCADE, null=True, blank=True, related_name="deliveries")
     digest = models.OneToOneField("DigestRun", on_delete=models.CASCADE, null=True, blank=True, related_name="delivery")
+    email_notice = models.ForeignKey(
+        "EmailNotice", on_delete=models.CASCADE, null=True, blank=True, related_name="deliveries"
+    )
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
     user = models.ForeignKey(USER, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
     key = models.CharField(_("idempotency key"), max_length=200, unique=True)
@@ -315,19 +324,25 @@ class Delivery(models.Model):
             models.CheckConstraint(
                 condition=(
                     Q(channel=Channel.EMAIL_DIGEST, digest__isnull=False, user__isnull=False)
-                    & Q(message__isnull=True, recipient__isnull=True)
+                    & Q(message__isnull=True, recipient__isnull=True, email_notice__isnull=True)
                 )
                 | (
-                    ~Q(channel=Channel.EMAIL_DIGEST)
-                    & Q(digest__isnull=True, message__isnull=False, recipient__isnull=False)
+                    Q(channel=Channel.EMAIL_NOTICE, email_notice__isnull=False, user__isnull=False)
+                    & Q(message__isnull=True, recipient__isnull=True, digest__isnull=True)
+                )
+                | (
+                    ~Q(channel__in=[Channel.EMAIL_DIGEST, Channel.EMAIL_NOTICE])
+                    & Q(digest__isnull=True, email_notice__isnull=True, message__isnull=False, recipient__isnull=False)
                 ),
-                name="delivery_of_a_message_or_a_digest",
-                violation_error_message=_("A delivery is of a message to a receiver, or of a user's daily digest."),
+                name="delivery_of_a_message_digest_or_notice",
+                violation_error_message=_(
+                    "A delivery is of a message to a receiver, of a user's daily digest or of an e-mail notice."
+                ),
             ),
         ]
 
     def __str__(self) -> str:
-        if self.digest_id:
+        if self.digest_id or self.email_notice_id:
             return f"{self.get_channel_display()} → {self.user}"
         return f"{self.get_channel_display()} → {self.recipient.organisation}"
 
@@ -379,6 +394,27 @@ class DigestRun(models.Model):
         return f"{self.user_id} {self.day}"
 
 
+class EmailNotice(models.Model):
+    """Something that lives outside the inbox (a raised alert: the alert list and the dashboard)
+    told by e-mail only, without health data. One row per cause (``source_key``), for the
+    organisation whose members are told; its deliveries (channel ``email-notice``, one per member
+    who wants e-mail) are claimed, retried and listed like any other e-mail."""
+
+    organisation = models.ForeignKey(
+        Organisation, verbose_name=_("organisation"), on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(_("notification"), max_length=30, choices=NoticeKind.choices)
+    link = models.CharField(_("link"), max_length=300, blank=True)
+    source_key = models.CharField(max_length=160, unique=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name, verbose_name_plural = _("e-mail notice"), _("e-mail notices")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} → {self.organisation}"
+
+
 class HospitalEvent(models.Model):
     """A stay event recorded by a hospital: what changed the citizen's stay and which hospital
     notification told the municipality. A correction or cancellation points at the event it
@@ -411,6 +447,11 @@ class HospitalEvent(models.Model):
 
     def clean(self) -> None:
         validate_dates(self, happened=("occurred_at",))
+
+    @property
+    def label(self) -> str:
+        """What the event is called: "Admitted", "Cancelled: admission" (``labels``)."""
+        return labels.hospital_event_label(self.code, self.revision)
 
 
 class FhirReceipt(models.Model):

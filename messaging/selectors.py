@@ -22,7 +22,7 @@ from sectors.models import Organisation, User
 
 from . import hospital_rules
 from .choices import Channel, EmailMode, MessageType
-from .digests import digest_members
+from .digests import NOT_IN_THE_INBOX, digest_members
 from .models import (
     Delivery,
     DeliveryAttempt,
@@ -65,7 +65,8 @@ def inbox(*, actor: Actor, filters: Mapping[str, Any] | None = None) -> QuerySet
             message__type__in=SHOWN_TYPES,
             message__citizen_id__in=_visible_ids(actor),
         )
-        .select_related("message__sender", "message__citizen", "message__thread", "assigned_to")
+        .exclude(message__notice_kind__in=NOT_IN_THE_INBOX)
+        .select_related("message__sender", "message__department", "message__citizen", "message__thread", "assigned_to")
         .annotate(is_read=Exists(ReadMark.objects.filter(message_id=OuterRef("message_id"), user_id=actor.user.pk)))
         .order_by("-received_at", "-pk")
     )
@@ -215,6 +216,7 @@ def citizen_messages(*, actor: Actor, citizen: Citizen, limit: int = 10) -> list
         return []
     return list(
         Message.objects.filter(citizen=citizen, type__in=SHOWN_TYPES)
+        .exclude(notice_kind__in=NOT_IN_THE_INBOX)
         .filter(_involved(actor.organisation.pk))
         .distinct()
         .select_related("sender", "thread")
@@ -223,9 +225,9 @@ def citizen_messages(*, actor: Actor, citizen: Citizen, limit: int = 10) -> list
 
 
 def deliveries(*, actor: Actor, failed_only: bool = False) -> QuerySet[Delivery]:
-    """Deliveries to the organisation or of its messages (operations page and API), and the daily
-    digests of its members. Only what the organisation sent or received; never another
-    organisation's."""
+    """Deliveries to the organisation or of its messages (operations page and API), its e-mail
+    notices, and the daily digests of its members. Only what the organisation sent or received;
+    never another organisation's."""
     if not actor.acting:
         return Delivery.objects.none()
     org_id = actor.organisation.pk
@@ -233,9 +235,10 @@ def deliveries(*, actor: Actor, failed_only: bool = False) -> QuerySet[Delivery]
         message__citizen_id__in=_visible_ids(actor)
     )
     of_members = Q(channel=Channel.EMAIL_DIGEST, user_id__in=digest_members(org_id))
+    of_notices = Q(channel=Channel.EMAIL_NOTICE, email_notice__organisation_id=org_id)
     qs = (
-        Delivery.objects.filter(of_messages | of_members)
-        .select_related("message", "recipient__organisation", "user", "digest")
+        Delivery.objects.filter(of_messages | of_members | of_notices)
+        .select_related("message", "recipient__organisation", "user", "digest", "email_notice__organisation")
         .prefetch_related(Prefetch("attempt_log", queryset=DeliveryAttempt.objects.order_by("started_at", "pk")))
         .order_by("-created_at", "-pk")
     )
@@ -250,7 +253,7 @@ def hospital_events(*, actor: Actor) -> QuerySet[HospitalEvent]:
         return HospitalEvent.objects.none()
     return (
         HospitalEvent.objects.filter(department_id=actor.organisation.pk, citizen_id__in=_visible_ids(actor))
-        .select_related("citizen", "department", "message", "revises")
+        .select_related("citizen", "department", "message__department", "message__sender", "revises")
         .order_by("-recorded_at", "-pk")
     )
 

@@ -13,11 +13,12 @@ import logging
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -29,7 +30,7 @@ from citizens.choices import AccessAction, StayKind
 from citizens.models import Citizen, HospitalStay
 from citizens.services import hospital_stay_end, hospital_stay_start
 from sectors.choices import MembershipRole
-from sectors.models import Membership, Organisation, User
+from sectors.models import Organisation, User
 
 from .attachments import attachment_name, attachment_type
 from .choices import (
@@ -58,6 +59,9 @@ from .models import (
     Recipient,
     Thread,
 )
+from .notices import alert_email_write, care_event_text, hospital_coordinators_write, notice_write
+from .notices import members as _members
+from .notices import members_to_email as _members_to_email
 
 logger = logging.getLogger(__name__)
 
@@ -80,19 +84,6 @@ def _require_access(actor: Actor, citizen: Citizen) -> tuple[str, str]:
     if reason is None:
         raise PermissionDenied
     return reason
-
-
-def _members_to_email(organisation: Organisation, message_type: str) -> list[User]:
-    """Active members who want an immediate e-mail for this type (no preference: immediately)."""
-    opted_out = EmailPreference.objects.filter(message_type=message_type).exclude(mode=EmailMode.IMMEDIATELY)
-    return list(_members(organisation).exclude(email="").exclude(pk__in=opted_out.values("user_id")).order_by("pk"))
-
-
-def _members(organisation: Organisation, role: str | None = None):
-    memberships = Membership.objects.active().filter(organisation=organisation)
-    if role:
-        memberships = memberships.filter(role=role)
-    return User.objects.filter(pk__in=memberships.values("user_id"))
 
 
 def _add_recipient(message: Message, organisation: Organisation, role: str) -> tuple[Recipient, list[Delivery]]:
@@ -299,10 +290,7 @@ def message_reply(*, actor: Actor, message: Message, text: str, attachments: Seq
         raise ValidationError({"text": [_("Write a message.")]})
     _check_receivers(message.citizen, [message.sender])
     if message.type == MessageType.HOSPITAL_NOTIFICATION:
-        category, topic = (
-            Category.CARECOORDINATION,
-            f"{message.hospital_code_label} {message.get_hospital_code_display()}",
-        )
+        category, topic = (Category.CARECOORDINATION, str(message))
         priority = Priority.ROUTINE
     else:
         category, topic, priority = message.category, message.topic, message.priority
@@ -650,52 +638,17 @@ def unhandled_escalate(*, now: datetime.datetime | None = None) -> int:
 
 
 @transaction.atomic
-def notice_send(
-    *,
-    organisation: Organisation,
-    citizen: Citizen,
-    kind: str,
-    text: str,
-    link: str = "",
-    key: str,
-    sender: Organisation | None = None,
-    assign_to: User | None = None,
-    email_users: Sequence[User] | None = None,
-) -> Message | None:
-    """A portal notification to one organisation; the same ``key`` never notifies twice."""
-    if Message.objects.filter(source_key=key).exists():
-        return None
-    thread = Thread.objects.create(citizen=citizen)
-    notice = Message(
-        type=MessageType.NOTIFICATION,
-        thread=thread,
-        citizen=citizen,
-        sender=sender or organisation,
-        notice_kind=kind,
-        text=text,
-        link=link,
-        source_key=key,
-    )
-    try:
-        with transaction.atomic():
-            notice.save(force_insert=True)
-    except IntegrityError:  # the same cause, concurrently
-        return None
-    recipient = Recipient.objects.create(message=notice, organisation=organisation, assigned_to=assign_to)
-    deliveries = [Delivery(message=notice, recipient=recipient, channel=Channel.IN_APP, key=f"{notice.pk}:in-app")]
-    users = email_users if email_users is not None else _members_to_email(organisation, MessageType.NOTIFICATION)
-    deliveries += [
-        Delivery(
-            message=notice, recipient=recipient, channel=Channel.EMAIL, user=user, key=f"{notice.pk}:email:{user.pk}"
-        )
-        for user in users
-    ]
-    _enqueue(Delivery.objects.bulk_create(deliveries))
+def notice_send(**fields: Any) -> Message | None:
+    """A portal notification to one organisation (the fields of ``notices.notice_write``), sent
+    once this transaction commits; the same ``key`` never notifies twice."""
+    notice, deliveries = notice_write(**fields)
+    _enqueue(deliveries)
     return notice
 
 
 def care_events_dispatch(*, limit: int = 500) -> int:
-    """Turn the care-plan outbox (``careplans.CareEvent``) into notifications. Each event is
+    """Turn the care-plan outbox (``careplans.CareEvent``) into notifications: a raised alert
+    into an e-mail notice only (it lives in the alert list, not the inbox). Each event is
     claimed with a conditional update, so two runs never notify twice (and the notice's key
     would refuse a second one anyway)."""
     from careplans.models import CareEvent  # the care plans depend on nothing of messaging
@@ -708,34 +661,21 @@ def care_events_dispatch(*, limit: int = 500) -> int:
         with transaction.atomic():
             if not CareEvent.objects.filter(pk=pk, processed_at__isnull=True).update(processed_at=timezone.now()):
                 continue  # another worker has it
-            event = CareEvent.objects.select_related("citizen", "organisation").get(pk=pk)
+            event = CareEvent.objects.select_related("citizen", "organisation", "care_plan").get(pk=pk)
+            done += 1
+            if event.kind == NoticeKind.ALERT_RAISED:
+                _enqueue(alert_email_write(organisation=event.organisation, key=f"care-event:{event.pk}"))
+                continue
             link = reverse("careplans:detail", args=[event.care_plan_id]) if event.care_plan_id else ""
             notice_send(
                 organisation=event.organisation,
                 citizen=event.citizen,
                 kind=event.kind,
-                text=_care_event_text(event),
+                text=care_event_text(event),
                 link=link,
                 key=f"care-event:{event.pk}",
             )
-            done += 1
     return done
-
-
-def _care_event_text(event) -> str:
-    payload = event.payload or {}
-    item = payload.get("item", "")
-    texts = {
-        NoticeKind.HANDOFF_REQUESTED: _("%(org)s asks you to take over: %(item)s"),
-        NoticeKind.HANDOFF_ACCEPTED: _("%(org)s accepted: %(item)s"),
-        NoticeKind.HANDOFF_REJECTED: _("%(org)s rejected: %(item)s. Reason: %(reason)s"),
-        NoticeKind.HANDOFF_REASSIGNED: _("Reassigned: %(item)s"),
-        NoticeKind.HANDOFF_OVERDUE: _("%(org)s has not answered your request in time."),
-        NoticeKind.ALERT_RAISED: _("New alert: %(item)s"),
-    }
-    template = texts.get(event.kind, "%(item)s")
-    org = payload.get("from") or payload.get("by") or payload.get("to") or ""
-    return template % {"org": org, "item": item or payload.get("message", ""), "reason": payload.get("reason", "")}
 
 
 # --- hospital events --------------------------------------------------------------------------------
@@ -791,7 +731,7 @@ def _notify(
     **given: str,
 ) -> Message:
     receiver, cc = _notification_receivers(citizen)
-    return _create(
+    message = _create(
         actor=actor,
         message_id=message_id,
         sending=_Sending(
@@ -806,6 +746,8 @@ def _notify(
         text="",
         **given,
     )
+    _enqueue(hospital_coordinators_write(message=message))  # the care plans' coordinators
+    return message
 
 
 @transaction.atomic

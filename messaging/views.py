@@ -32,6 +32,7 @@ from smartcare.uploads import large_body
 
 from . import selectors, services
 from .choices import MessageType
+from .followup import hospital_followups_attach
 from .forms import (
     AssignForm,
     CitizenSearchForm,
@@ -78,6 +79,8 @@ def inbox(request):
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     shown = list(page.object_list)
     citizens = [row.citizen if box == "sent" else row.message.citizen for row in shown]
+    if box == "inbox":
+        hospital_followups_attach(row.message for row in shown)
     selectors.log_listed(actor=actor, citizens=citizens, detail="sent messages" if box == "sent" else "inbox")
     context = {
         "box": box,
@@ -107,6 +110,7 @@ def _render_thread(request, actor: Actor, pk, *, failed: tuple | None = None, st
     thread = selectors.thread_get(actor=actor, pk=pk)
     items = list(selectors.thread_messages(actor=actor, thread=thread))
     services.messages_mark_read(actor=actor, messages=items)
+    hospital_followups_attach(items)
     org_id = actor.organisation.pk
     for message in items:
         recipients = list(message.recipients.all())

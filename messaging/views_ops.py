@@ -24,6 +24,7 @@ from citizens.access import Actor, actor_from_request
 from smartcare.forms import apply_service_errors
 
 from . import hospital_rules, selectors, services
+from .followup import hospital_followups_attach
 from .forms_ops import (
     PREFERENCE_TYPES,
     DeliveryFilterForm,
@@ -82,6 +83,7 @@ def _render_events(request, actor: Actor, *, form=None, failed=None, status: int
     page = Paginator(selectors.hospital_events(actor=actor), EVENTS_PAGE_SIZE).get_page(request.GET.get("page"))
     events = list(page.object_list)
     page.object_list = events
+    hospital_followups_attach(event.message for event in events)
     for event in events:
         event.revisable = not event.superseded
         if failed and failed[0] == event.pk and isinstance(failed[1], HospitalEventCorrectForm):
@@ -135,7 +137,7 @@ def hospital_events(request):
                 _("Recorded %(code)s (%(label)s) at %(time)s. The citizen's municipality is notified.")
                 % {
                     "code": event.code,
-                    "label": event.get_code_display(),
+                    "label": event.label,
                     "time": timezone.localtime(event.occurred_at).strftime("%d-%m-%Y %H:%M"),
                 },
             )

@@ -15,6 +15,17 @@ def token(world):  # noqa: F811 - the shared cast's fixture
 
 
 @pytest.fixture
+def deliver(django_capture_on_commit_callbacks):
+    """Run what the services enqueue on commit (Celery is eager): messages reach the inboxes."""
+
+    def run(call, *args, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return call(*args, **kwargs)
+
+    return run
+
+
+@pytest.fixture
 def post(client, token, django_capture_on_commit_callbacks):
     def _post(bundle, *, as_user="gp_a", fmt="json", raw: bytes | None = None, auth=True):
         body = raw if raw is not None else (fx.as_xml(bundle) if fmt == "xml" else json.dumps(bundle).encode())

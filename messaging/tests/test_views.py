@@ -33,17 +33,6 @@ def media(settings, tmp_path):
 
 
 @pytest.fixture
-def deliver(django_capture_on_commit_callbacks):
-    """Run what the services enqueue on commit (Celery is eager): messages reach the inboxes."""
-
-    def run(call, *args, **kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            return call(*args, **kwargs)
-
-    return run
-
-
-@pytest.fixture
 def sent(world, actor, deliver):
     """A care communication from GP clinic A to municipality A about the citizen."""
     return deliver(send, world, actor, text="Borgeren har fået ny medicin.", topic="Ny medicin")

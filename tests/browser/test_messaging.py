@@ -1,7 +1,7 @@
 """Messaging across sectors: OUH admits an Odense citizen, which notifies Odense Kommune; the
 home-care nurse, on a tablet, sees the hospital notification in the inbox with an unread badge in
-the navigation, opens it and replies, then writes to the ward from the citizen's overview,
-finding it with the receiver search; the OUH nurse sees the reply in the thread, and that the
+the navigation and that the visits are paused, opens it and replies, then writes to the ward from
+the citizen's overview, finding it with the receiver search; the OUH nurse sees the reply in the thread, and that the
 municipality acknowledged the notification."""
 
 import pytest
@@ -66,6 +66,7 @@ def test_admission_notifies_home_care_who_replies_on_a_tablet(new_page):
     assert row.get_by_test_id("unread-badge").is_visible()
     assert "STIN" in row.get_by_test_id("message-kind").inner_text()
     assert department.name in row.inner_text()
+    assert row.get_by_test_id("followup-visits").inner_text().strip() == "Visits paused"  # what follows
     assert home_care.evaluate("document.documentElement.scrollWidth <= window.innerWidth")  # no sideways scrolling
 
     # ... she opens it and replies.
@@ -73,6 +74,8 @@ def test_admission_notifies_home_care_who_replies_on_a_tablet(new_page):
     home_care.wait_for_url("**/messages/threads/*/**")
     message = home_care.get_by_test_id("thread-message").first
     assert message.get_by_test_id("hospital-code").inner_text() == "STIN"
+    assert message.get_by_test_id("event-label").inner_text() == "Admitted"
+    assert message.get_by_test_id("followup-visits").is_visible()
     message.get_by_test_id("reply-toggle").click()
     message.get_by_test_id("reply-form").locator("textarea[name=text]").fill(REPLY)
     message.get_by_test_id("send-reply").click()
