@@ -32,7 +32,8 @@ def test_header_is_one_row_at_1366(new_page, kind):
     role = MembershipRole.HOSPITAL_NURSE if kind == "hospital" else MembershipRole.HOME_CARE_NURSE
     MembershipFactory(user=user, organisation=organisation, role=role)
     MembershipFactory(user=user, organisation=organisation, role=MembershipRole.ORGANISATION_ADMIN)
-    MembershipFactory(user=user, organisation=GPClinicFactory(name="Lægerne Vestergade og Omegn"), role=MembershipRole.GP)
+    clinic = GPClinicFactory(name="Lægerne Vestergade og Omegn")
+    MembershipFactory(user=user, organisation=clinic, role=MembershipRole.GP)
     page = new_page(viewport={"width": 1366, "height": 768})
     sign_in(page, user.email, PASSWORD)
     page.wait_for_url("**/")
