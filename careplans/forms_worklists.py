@@ -13,6 +13,7 @@ from smartcare.forms import DATETIME_LOCAL_INPUT_FORMATS, DateTimeLocalInput
 from .choices import ObservationCode, ObservationSource, ThresholdCode
 from .measurements import MeasurementType
 from .monitoring import Reading
+from .monitoring_entry import WITH_PULSE
 
 
 def _note(label=None, *, max_length: int = 2000, rows: int = 2) -> forms.CharField:
@@ -43,10 +44,12 @@ class ActivityDoneForm(forms.Form):
 
 
 class MeasurementForm(forms.Form):
-    """One home measurement; blood pressure has a second value (the diastolic pressure)."""
+    """One home measurement; blood pressure has a second value (the diastolic pressure) and,
+    optionally, the pulse the monitor shows with it (saved as a heart rate)."""
 
     value = _number(_("Value"), large=True)
     value_2 = _number(_("Second value"), large=True)
+    pulse = _number(_("Pulse"), required=False, large=True)
     effective_at = forms.DateTimeField(
         label=_("Measured at"),
         input_formats=DATETIME_LOCAL_INPUT_FORMATS,
@@ -71,10 +74,14 @@ class MeasurementForm(forms.Form):
             self.fields["value_2"].label = f"{components[1].label} ({measurement.unit_display})"
         else:
             del self.fields["value_2"]
+        if measurement.code == WITH_PULSE:
+            self.fields["pulse"].label = _("Pulse (/min)")
+        else:
+            del self.fields["pulse"]
 
     @property
     def value_fields(self) -> list[forms.BoundField]:
-        return [self[name] for name in ("value", "value_2") if name in self.fields]
+        return [self[name] for name in ("value", "value_2", "pulse") if name in self.fields]
 
     @property
     def detail_fields(self) -> list[forms.BoundField]:

@@ -35,6 +35,7 @@ from .forms_worklists import (
     ThresholdForm,
 )
 from .measurements import COMPONENT_BY_CODE, MEASUREMENTS
+from .monitoring_entry import measurement_entry_record
 from .today import today_visits
 
 CODE_LABELS = dict(ObservationCode.choices)
@@ -174,11 +175,14 @@ def measurement_new(request, citizen_pk):
     form = MeasurementForm(request.POST, measurement=measurement)
     if form.is_valid():
         try:
-            observation = monitoring.observation_record(actor=actor, citizen=citizen, reading=form.reading())
+            observations = measurement_entry_record(
+                actor=actor, citizen=citizen, reading=form.reading(), pulse=form.cleaned_data.get("pulse")
+            )
         except ValidationError as exc:
             apply_service_errors(exc, form)
         else:
-            _outcome_message(request, observation)
+            for observation in observations:
+                _outcome_message(request, observation)
             return redirect(_safe_next(request) or reverse("careplans:measurement_new", args=[citizen.pk]))
     return _render_measurement(request, actor, citizen, measurement=measurement, form=form, status=400)
 

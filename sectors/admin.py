@@ -9,6 +9,7 @@ and what is saved (``services.membership_grant_check``).
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -16,9 +17,10 @@ from django.utils.translation import ngettext
 
 from smartcare.forms import apply_service_errors
 
+from .choices import MembershipRole
 from .models import Membership, Organisation, User
 from .selectors import organisations_administered_by
-from .services import membership_grant_check, user_invite
+from .services import membership_grant_check, user_invite, user_onboard
 
 
 class MembershipAdminForm(forms.ModelForm):
@@ -127,14 +129,68 @@ class OrganisationAdmin(admin.ModelAdmin):
     ]
 
 
+class UserInviteForm(forms.ModelForm):
+    """Adding a person: who they are, and (below) their memberships. No password: the person
+    chooses one through the invitation e-mailed when the account is saved."""
+
+    class Meta:
+        model = User
+        fields = ["email", "first_name", "last_name"]
+
+
+class MembershipListFilter(admin.SimpleListFilter):
+    """The user list by organisation and role. Both choices apply to the same membership (the
+    GPs of one clinic, not GPs anywhere who have some membership of that clinic)."""
+
+    def queryset(self, request, queryset):
+        if self.value() is None:
+            return queryset
+        organisation = request.GET.get(OrganisationListFilter.parameter_name)
+        role = request.GET.get(RoleListFilter.parameter_name)
+        wanted = {}
+        if organisation is not None:
+            if not organisation.isdigit():
+                raise IncorrectLookupParameters(organisation)
+            wanted["organisation"] = int(organisation)
+        if role is not None:
+            if role not in MembershipRole.values:
+                raise IncorrectLookupParameters(role)
+            wanted["role"] = role
+        return queryset.filter(pk__in=Membership.objects.filter(**wanted).values("user"))
+
+
+class OrganisationListFilter(MembershipListFilter):
+    title = _("organisation")
+    parameter_name = "organisation"
+
+    def lookups(self, request, model_admin):
+        return (
+            Organisation.objects.filter(memberships__isnull=False).distinct().order_by("name").values_list("pk", "name")
+        )
+
+
+class RoleListFilter(MembershipListFilter):
+    title = _("role")
+    parameter_name = "role"
+
+    def lookups(self, request, model_admin):
+        return MembershipRole.choices
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
+    """Adding a person asks only their e-mail address, name and memberships, and e-mails them
+    an invitation to choose a password; until they do, their password is unusable. The user page
+    shows the memberships first; the raw permission lists only to superusers."""
+
     ordering = ["email"]
     list_display = ["email", "first_name", "last_name", "title", "is_active", "is_staff", "last_login"]
-    list_filter = ["is_active", "is_staff", "is_superuser", "memberships__role"]
+    list_filter = ["is_active", "is_staff", "is_superuser", OrganisationListFilter, RoleListFilter]
     search_fields = ["email", "first_name", "last_name"]
     inlines = [MembershipInlineForUser]
     actions = ["send_invitation"]
+    add_form = UserInviteForm
+    add_form_template = None  # admin/sectors/user/change_form.html, like the user page
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
         (_("Person"), {"fields": ["first_name", "last_name", "title", "phone"]}),
@@ -148,21 +204,43 @@ class UserAdmin(DjangoUserAdmin):
         (
             None,
             {
-                "classes": ["wide"],
                 "description": _(
-                    "Leave the password empty and use the action “Send invitation” to let the person "
-                    "choose their own password."
+                    "Saving sends the person an e-mail with a link to choose their own password. "
+                    "Until they do, they cannot sign in."
                 ),
-                "fields": ["email", "first_name", "last_name", "title", "usable_password", "password1", "password2"],
+                "fields": ["email", "first_name", "last_name"],
             },
         )
     ]
+    RAW_PERMISSIONS = ("groups", "user_permissions")
+
+    def get_fieldsets(self, request, obj=None):
+        """Groups and single permissions are a superuser's tool; everybody else grants access
+        through memberships."""
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or request.user.is_superuser:
+            return fieldsets
+        return [
+            (name, {**options, "fields": [f for f in options["fields"] if f not in self.RAW_PERMISSIONS]})
+            for name, options in fieldsets
+        ]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        user_onboard(by=request.user, user=obj, request=request)
+        self.message_user(
+            request,
+            _("An invitation to choose a password is e-mailed to %(email)s.") % {"email": obj.email},
+            messages.SUCCESS,
+        )
 
     def get_readonly_fields(self, request, obj=None):
         """Only a superuser hands out superuser status and admin permissions (their own included)."""
         fields = list(super().get_readonly_fields(request, obj))
         if not request.user.is_superuser:
-            fields += ["is_superuser", "groups", "user_permissions"]
+            fields += ["is_superuser", *self.RAW_PERMISSIONS]
         return fields
 
     def has_change_permission(self, request, obj=None):

@@ -76,7 +76,6 @@ def user_create(
 
     ``password_hash`` lets bulk loaders reuse one expensive hash for many demo accounts.
     """
-    email = (email or "").strip().lower()
     user = User(
         email=email,
         first_name=first_name,
@@ -90,11 +89,30 @@ def user_create(
         user.password = password_hash
     elif password:
         user.set_password(password)
-    else:
+    return _account_save(user)
+
+
+def _account_save(user: User) -> User:
+    """Save a new account and its (verified) sign-in address; without a password set, the
+    password is unusable."""
+    user.email = (user.email or "").strip().lower()
+    if not user.password:
         user.set_unusable_password()
     user.full_clean()
     user.save()
-    EmailAddress.objects.create(user=user, email=email, primary=True, verified=True)
+    EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=True)
+    return user
+
+
+@transaction.atomic
+def user_onboard(*, by: User | None, user: User, request: HttpRequest) -> User:
+    """Save a person an administrator has just added (an unsaved ``User`` with e-mail and name)
+    with an unusable password, and e-mail them the invitation to choose their own once the
+    account, and the memberships saved with it, are committed. A failed e-mail is logged and the
+    account stays: the administrator can send the invitation again (the admin action)."""
+    user.password = ""
+    _account_save(user)
+    transaction.on_commit(lambda: user_invite(by=by, user=user, request=request), robust=True)
     return user
 
 

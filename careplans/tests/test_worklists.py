@@ -217,8 +217,8 @@ def test_measurement_page_offers_the_types_then_a_keypad_form(client, world):
     response = client.get(url, {"code": BLOOD_PRESSURE})
     content = response.content.decode()
     assert response.status_code == 200
-    assert content.count('inputmode="decimal"') == 2
-    assert "Systolic (mmHg)" in content and "Diastolic (mmHg)" in content
+    assert content.count('inputmode="decimal"') == 3
+    assert "Systolic (mmHg)" in content and "Diastolic (mmHg)" in content and "Pulse (/min)" in content
     assert 'data-testid="keypad"' in content and "js/keypad.js" in content
     form = response.context["form"]
     assert form["source"].value() == "home-care"

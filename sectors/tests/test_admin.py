@@ -80,7 +80,7 @@ def test_user_changelist_search_and_filters(admin, world, superuser):
     gp, nurse = world["gp"].user, world["nurse"].user
     assert set(changelist(admin, USERS)) == {gp, nurse, superuser}
     assert changelist(admin, USERS, q="karen") == [gp]
-    assert changelist(admin, USERS, memberships__role__exact=MembershipRole.HOME_CARE_NURSE) == [nurse]
+    assert changelist(admin, USERS, role=MembershipRole.HOME_CARE_NURSE) == [nurse]
     assert changelist(admin, USERS, is_superuser__exact=1) == [superuser]
 
 

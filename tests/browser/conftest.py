@@ -42,10 +42,11 @@ def new_page(playwright_browser, live_server, request):
     """Open a page on the live server; a failing test leaves a screenshot in test-artifacts/."""
     contexts = []
 
-    def make(viewport=None, language=None):
-        """language: pin the portal's language (the switch's cookie); None keeps the default."""
+    def make(viewport=None, language=None, bypass_csp=False):
+        """language: pin the portal's language (the switch's cookie); None keeps the default.
+        bypass_csp: let the test inject its own script (axe-core) past the portal's CSP."""
         context = playwright_browser.new_context(
-            base_url=live_server.url, viewport=viewport or {"width": 1280, "height": 900}
+            base_url=live_server.url, viewport=viewport or {"width": 1280, "height": 900}, bypass_csp=bypass_csp
         )
         if language:
             context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
