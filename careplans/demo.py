@@ -162,7 +162,7 @@ class Series:
                     _d(dry - 3),
                     _d(dry + 2),
                     _d(dry + 3.5),
-                    f"Tørvægt {dry:.1f} kg: stigning over 2 kg tyder på væskeophobning.",
+                    f"Tørvægt {str(round(dry, 1)).replace('.', ',')} kg: stigning over 2 kg tyder på væskeophobning.",
                 )
             }
         return {
