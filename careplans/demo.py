@@ -278,7 +278,7 @@ class _Loader:
         self.now = timezone.now()
         self.today = timezone.localdate()
         self.actors: dict[tuple[int, str], Actor] = {}
-        self.heart_clinic = department_at("Odense University Hospital", "Odense")
+        self.heart_clinic = department_at("Odense Universitetshospital", "Odense")
         self.heart_clinic_used = 0
         persona = Membership.objects.filter(user__email="gp@smartcare.example").select_related("organisation").first()
         self.odense_clinic = persona.organisation if persona else None

@@ -27,9 +27,9 @@ from .choices import (
     ObservationSource,
     ObservationStatus,
     ThresholdCode,
-    Weekday,
 )
 from .measurements import COMPONENT_BY_CODE, implausible, number_text
+from .recurrence import recurrence_text
 
 USER = settings.AUTH_USER_MODEL
 
@@ -279,12 +279,7 @@ class Activity(AssignableItem):
 
     @property
     def recurrence_display(self) -> str:
-        days = ", ".join(str(Weekday(d).label) for d in self.weekday_list)
-        if not days:
-            return ""
-        if self.interval_weeks == 1:
-            return str(_("Every week on %(days)s")) % {"days": days}
-        return str(_("Every %(n)d weeks on %(days)s")) % {"n": self.interval_weeks, "days": days}
+        return recurrence_text(weekdays=self.weekday_list, interval_weeks=self.interval_weeks)
 
 
 class Handoff(models.Model):
