@@ -8,5 +8,6 @@ class CareplansConfig(AppConfig):
     verbose_name = _("Care plans and home monitoring")
 
     def ready(self) -> None:
-        # Registers the care-team relationship; keeps its flag in step with citizen moves.
-        from . import access_rules, receivers  # noqa: F401
+        # Registers the care-team relationship and the access log's labels; keeps the care-team
+        # flag in step with citizen moves.
+        from . import access_rules, accesslabels, receivers  # noqa: F401
