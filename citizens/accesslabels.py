@@ -109,28 +109,21 @@ CONSENT_STATES = {
 }
 
 
-@register_detail_pattern(r"admin (?P<model>[\w-]+) list")
-def _admin_list(match: re.Match[str]) -> str | None:
-    name = _model_name(match["model"], plural=True)
-    return gettext("administration: list of %(things)s") % {"things": name} if name else None
+def _model_label(text: Promise, *, plural: bool) -> PatternLabel:
+    def label(match: re.Match[str]) -> str | None:
+        name = _model_name(match["model"], plural=plural)
+        return str(text) % {"name": name} if name else None
+
+    return label
 
 
-@register_detail_pattern(r"admin (?P<model>[\w-]+)")
-def _admin_one(match: re.Match[str]) -> str | None:
-    name = _model_name(match["model"], plural=False)
-    return gettext("administration: %(thing)s") % {"thing": name} if name else None
-
-
-@register_detail_pattern(r"api (?P<model>[\w-]+) list")
-def _api_list(match: re.Match[str]) -> str | None:
-    name = _model_name(match["model"], plural=True)
-    return gettext("API: list of %(things)s") % {"things": name} if name else None
-
-
-@register_detail_pattern(r"api (?P<model>[\w-]+) detail")
-def _api_one(match: re.Match[str]) -> str | None:
-    name = _model_name(match["model"], plural=False)
-    return gettext("API: %(thing)s") % {"thing": name} if name else None
+for _pattern, _text, _plural in (
+    (r"admin (?P<model>[\w-]+) list", _("administration: list of %(name)s"), True),
+    (r"admin (?P<model>[\w-]+)", _("administration: %(name)s"), False),
+    (r"api (?P<model>[\w-]+) list", _("API: list of %(name)s"), True),
+    (r"api (?P<model>[\w-]+) detail", _("API: %(name)s"), False),
+):
+    register_detail_pattern(_pattern)(_model_label(_text, plural=_plural))
 
 
 @register_detail_pattern(r"until (?P<when>\d{4}-\d{2}-\d{2} \d{2}:\d{2})")

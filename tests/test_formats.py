@@ -14,10 +14,11 @@ from django.urls import reverse
 from django.utils import formats, timezone, translation
 from freezegun import freeze_time
 
-from careplans.choices import CarePlanStatus, ObservationCode, ThresholdCode
+from careplans.choices import ObservationCode, ThresholdCode
 from careplans.measurements import number_text
 from careplans.monitoring import Reading, observation_record, threshold_set
-from careplans.services import activity_create, careplan_create, goal_create
+from careplans.services import activity_create, goal_create
+from careplans.tests.helpers import active_plan
 from citizens.tests.conftest import actor, world  # noqa: F401 - the shared cast
 from messaging.services import message_send
 
@@ -39,14 +40,7 @@ def day(world, actor, django_capture_on_commit_callbacks):
     """A plan with a weight goal, a weight of 77.8 kg over the yellow limit (an alert for the GP
     clinic), an overdue home-care visit and a message to the municipality."""
     gp, homecare = actor("gp_a"), actor("homecare_a")
-    plan = careplan_create(
-        actor=gp,
-        citizen=world.citizen,
-        title="Hjertesvigt",
-        coordinating_organisation=world.clinic_a,
-        status=CarePlanStatus.ACTIVE,
-        period_start=TODAY,
-    )
+    plan = active_plan(world, gp, title="Hjertesvigt", period_start=TODAY)
     goal_create(
         actor=gp,
         plan=plan,
@@ -70,12 +64,11 @@ def day(world, actor, django_capture_on_commit_callbacks):
     )
     with translation.override("da"):
         observation_record(actor=gp, citizen=world.citizen, reading=reading)
-    home_plan = careplan_create(
-        actor=homecare,
-        citizen=world.citizen,
+    home_plan = active_plan(
+        world,
+        homecare,
         title="Hjemmepleje",
         coordinating_organisation=world.municipality_a,
-        status=CarePlanStatus.ACTIVE,
         period_start=TODAY - datetime.timedelta(days=10),
     )
     activity_create(
@@ -191,13 +184,7 @@ def test_a_missing_measurement_alert_writes_the_date_as_the_language_does(world,
     from careplans.monitoring import missing_measurements_check, schedule_create
 
     gp = actor("gp_a")
-    careplan_create(
-        actor=gp,
-        citizen=world.citizen,
-        title="KOL",
-        coordinating_organisation=world.clinic_a,
-        status=CarePlanStatus.ACTIVE,
-    )
+    active_plan(world, gp, title="KOL")
     schedule_create(
         actor=gp,
         citizen=world.citizen,
