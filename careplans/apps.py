@@ -8,6 +8,7 @@ class CareplansConfig(AppConfig):
     verbose_name = _("Care plans and home monitoring")
 
     def ready(self) -> None:
-        # Registers the care-team relationship; keeps its flag in step with citizen moves; adds
-        # the dashboard's alert, hand-off and visit cards (smartcare.dashboard).
-        from . import access_rules, dashboard_cards, receivers  # noqa: F401
+        # Registers the care-team relationship and the access log's labels; keeps the care-team
+        # flag in step with citizen moves; adds the dashboard's alert, hand-off and visit cards
+        # (smartcare.dashboard).
+        from . import access_rules, accesslabels, dashboard_cards, receivers  # noqa: F401

@@ -162,7 +162,7 @@ class Series:
                     _d(dry - 3),
                     _d(dry + 2),
                     _d(dry + 3.5),
-                    f"Tørvægt {dry:.1f} kg: stigning over 2 kg tyder på væskeophobning.",
+                    f"Tørvægt {str(round(dry, 1)).replace('.', ',')} kg: stigning over 2 kg tyder på væskeophobning.",
                 )
             }
         return {
@@ -278,7 +278,7 @@ class _Loader:
         self.now = timezone.now()
         self.today = timezone.localdate()
         self.actors: dict[tuple[int, str], Actor] = {}
-        self.heart_clinic = department_at("Odense University Hospital", "Odense")
+        self.heart_clinic = department_at("Odense Universitetshospital", "Odense")
         self.heart_clinic_used = 0
         persona = Membership.objects.filter(user__email="gp@smartcare.example").select_related("organisation").first()
         self.odense_clinic = persona.organisation if persona else None

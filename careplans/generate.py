@@ -595,7 +595,7 @@ class CarePlanGenerator:
                 message = self.missing % {
                     "measurement": label,
                     "hours": hours,
-                    "since": f"{timezone.localtime(last):%Y-%m-%d %H:%M}",
+                    "since": f"{timezone.localtime(last):%d.%m.%Y %H:%M}",  # Danish, as the text
                 }
                 self.rows["alerts"].append(
                     (
@@ -607,7 +607,7 @@ class CarePlanGenerator:
 
     def _alert(self, series, citizen_id, clinic, monitor, observation_id, at, text, severity, open_since) -> None:
         template, label, unit = self.messages[series.code]
-        values = f"{self.labels[series.code]} {text}"
+        values = f"{self.labels[series.code]} {text.replace('.', ',')}"  # the Danish decimal comma
         message = template % {"measurement": label, "values": values, "unit": unit}
         raised = at + RECEIVED_AFTER
         still_open = at >= open_since

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
 from .choices import ObservationCode, ThresholdCode
@@ -107,8 +108,14 @@ def implausible(component_code: str, value: Decimal) -> str | None:
         return None
     return _("%(label)s %(value)s %(unit)s is not plausible (%(min)s–%(max)s).") % {
         "label": component.label,
-        "value": f"{value.normalize():f}",
+        "value": number_text(value),
         "unit": measurement.unit_display,
-        "min": component.minimum,
-        "max": component.maximum,
+        "min": number_text(component.minimum),
+        "max": number_text(component.maximum),
     }
+
+
+def number_text(value: Decimal) -> str:
+    """A measured value as the reader's language writes it (77,8 in Danish, 77.8 in English),
+    without trailing zeros and never in exponent form; no thousands grouping."""
+    return formats.number_format(value.normalize(), use_l10n=True)

@@ -27,9 +27,9 @@ from .choices import (
     ObservationSource,
     ObservationStatus,
     ThresholdCode,
-    Weekday,
 )
-from .measurements import COMPONENT_BY_CODE, implausible
+from .measurements import COMPONENT_BY_CODE, implausible, number_text
+from .recurrence import recurrence_text
 
 USER = settings.AUTH_USER_MODEL
 
@@ -219,7 +219,7 @@ class Goal(AssignableItem):
         if self.target_value is None:
             return self.target_text
         parts = [self.get_target_code_display() if self.target_code else "", self.target_comparator]
-        parts += [f"{self.target_value.normalize():f}", self.target_unit]
+        parts += [number_text(self.target_value), self.target_unit]
         return " ".join(p for p in parts if p)
 
 
@@ -279,12 +279,7 @@ class Activity(AssignableItem):
 
     @property
     def recurrence_display(self) -> str:
-        days = ", ".join(str(Weekday(d).label) for d in self.weekday_list)
-        if not days:
-            return ""
-        if self.interval_weeks == 1:
-            return str(_("Every week on %(days)s")) % {"days": days}
-        return str(_("Every %(n)d weeks on %(days)s")) % {"n": self.interval_weeks, "days": days}
+        return recurrence_text(weekdays=self.weekday_list, interval_weeks=self.interval_weeks)
 
 
 class Handoff(models.Model):
@@ -440,12 +435,10 @@ class Observation(models.Model):
 
     @property
     def display_value(self) -> str:
-        def fmt(v):
-            return f"{v.normalize():f}"
-
+        """The value as the reader's language writes it: 77,8 kg in Danish, 77.8 kg in English."""
         if self.value_2 is not None:
-            return f"{fmt(self.value)}/{fmt(self.value_2)} {self.unit_display}"
-        return f"{fmt(self.value)} {self.unit_display}"
+            return f"{number_text(self.value)}/{number_text(self.value_2)} {self.unit_display}"
+        return f"{number_text(self.value)} {self.unit_display}"
 
     @property
     def unit_display(self) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from citizens.access import Actor, access_reason
@@ -28,7 +28,7 @@ from citizens.permissions import may_monitor, require_set_thresholds
 from sectors.models import Organisation
 
 from .choices import AlertKind, AlertSeverity, CareEventKind, ObservationStatus
-from .measurements import COMPONENT_BY_CODE, MEASUREMENTS, implausible
+from .measurements import COMPONENT_BY_CODE, MEASUREMENTS, implausible, number_text
 from .models import OPEN_PLAN_STATUSES, Alert, CareEvent, CarePlan, MonitoringSchedule, Observation, Threshold
 
 BULK_LIMIT = 1000
@@ -270,7 +270,7 @@ def _alerts_for(
         threshold = thresholds.get(component.code)
         severity = evaluate(value, threshold)
         if severity:
-            parts.append(f"{component.label} {value.normalize():f}")
+            parts.append(f"{component.label} {number_text(value)}")
             if worst != AlertSeverity.RED:
                 worst, used = severity, threshold
     if worst is None:
@@ -631,7 +631,7 @@ def missing_measurements_check(*, now: datetime.datetime | None = None) -> int:
         message = _("%(measurement)s expected every %(hours)d hours; none since %(since)s") % {
             "measurement": label,
             "hours": schedule.every_hours,
-            "since": timezone.localtime(since).strftime("%Y-%m-%d %H:%M"),
+            "since": formats.date_format(timezone.localtime(since), "SHORT_DATETIME_FORMAT"),
         }
         with transaction.atomic():
             raised += len(

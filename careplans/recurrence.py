@@ -4,7 +4,26 @@ from __future__ import annotations
 
 import datetime
 
+from django.utils.translation import gettext
+
+from .choices import Weekday
+
 WEEKDAY_INDEX = {"MO": 0, "TU": 1, "WE": 2, "TH": 3, "FR": 4, "SA": 5, "SU": 6}
+
+
+def recurrence_text(*, weekdays: list[str], interval_weeks: int) -> str:
+    """The rhythm in words: "Every day" when all seven days are chosen (not a list of seven
+    names), else "Every week on Monday, Thursday" or "Every 2 weeks on Friday"."""
+    if not weekdays:
+        return ""
+    if set(weekdays) == set(WEEKDAY_INDEX):
+        if interval_weeks == 1:
+            return gettext("Every day")
+        return gettext("Every day, every %(n)d weeks") % {"n": interval_weeks}
+    days = ", ".join(str(Weekday(d).label) for d in weekdays)
+    if interval_weeks == 1:
+        return gettext("Every week on %(days)s") % {"days": days}
+    return gettext("Every %(n)d weeks on %(days)s") % {"n": interval_weeks, "days": days}
 
 
 def next_occurrence(

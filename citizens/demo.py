@@ -146,8 +146,8 @@ def citizen_demo_load() -> Counter:
     conditions = {c.icd10_code: c for c in Condition.objects.all()}
     odense_gp = Membership.objects.get(user__email="gp@smartcare.example").organisation
     kolding_gp = Membership.objects.get(user__email="gp2@smartcare.example").organisation
-    ouh_odense = department_at("Odense University Hospital", "Odense")
-    ouh_svendborg = department_at("Odense University Hospital", "Svendborg")
+    ouh_odense = department_at("Odense Universitetshospital", "Odense")
+    ouh_svendborg = department_at("Odense Universitetshospital", "Svendborg")
     serial = 0
     created: list[Citizen] = []
 

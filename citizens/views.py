@@ -18,10 +18,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from careplans.views import citizen_overview_context
 from messaging.views import citizen_overview_context as messaging_overview_context
-from sectors.choices import MembershipRole, OrganisationKind
+from sectors.choices import OrganisationKind
 from smartcare.forms import apply_service_errors
 
-from . import permissions, selectors, services
+from . import accessreport, permissions, selectors, services
 from .access import Actor, actor_from_request
 from .choices import AccessReason
 from .cpr import is_cpr_like, normalise_cpr
@@ -41,8 +41,8 @@ from .models import BreakGlassAccess, Citizen
 
 LIST_PAGE_SIZE = 25
 REVIEW_PAGE_SIZE = 25
-ACCESS_REPORT_PAGE_SIZE = 50
-ROLE_LABELS = dict(MembershipRole.choices)
+ACCESS_REPORT_PAGE_SIZE = 50  # groups: one organisation's accesses on one day
+ACCESS_REPORT_GROUP_ENTRIES = 100  # entries shown per group; the CSV has them all
 REASON_LABELS = dict(AccessReason.choices)
 
 
@@ -416,13 +416,17 @@ def access_report(request, pk):
     actor = actor_from_request(request)
     form, period = _report_period(request)
     citizen, entries = selectors.citizen_access_report(actor=actor, citizen_pk=pk, **period)
-    page = None
+    context = {"citizen": citizen, "form": form, "page": None, "query": _query_without_page(request)}
     if form.is_valid():
-        page = Paginator(entries, ACCESS_REPORT_PAGE_SIZE).get_page(request.GET.get("page"))
-        for entry in page:
-            entry.role_label = ROLE_LABELS.get(entry.role, entry.role)
-    context = {"citizen": citizen, "form": form, "page": page, "query": _query_without_page(request)}
-    return render(request, "citizens/access_report.html", context, status=200 if page is not None else 400)
+        page = Paginator(accessreport.access_report_groups(entries), ACCESS_REPORT_PAGE_SIZE).get_page(
+            request.GET.get("page")
+        )
+        groups = accessreport.access_report_group_entries(
+            entries, list(page.object_list), per_group=ACCESS_REPORT_GROUP_ENTRIES
+        )
+        context.update(page=page, groups=groups, total=entries.count())
+    status = 200 if context["page"] is not None else 400
+    return render(request, "citizens/access_report.html", context, status=status)
 
 
 class _Echo:
@@ -449,17 +453,20 @@ def _csv_rows(entries) -> Iterator[list[str]]:
         _("What"),
         _("Why"),
         _("Stated reason"),
+        _("Logged as"),
     ]
     for entry in entries.iterator(chunk_size=2000):
+        accessreport.label_entry(entry)
         yield [
             timezone.localtime(entry.at).isoformat(timespec="seconds"),
             _csv_safe(entry.user_name),
             _csv_safe(entry.organisation_name),
-            str(ROLE_LABELS.get(entry.role, entry.role)),
+            entry.role_label,
             entry.get_action_display(),
-            _csv_safe(entry.detail),
+            _csv_safe(entry.detail_label),
             entry.get_reason_display() if entry.reason else "",
             _csv_safe(entry.reason_text),
+            _csv_safe(entry.detail),
         ]
 
 

@@ -308,7 +308,7 @@ def _elsewhere(story: _Story) -> None:
 
     svendborg = municipality_by_code("0479")
     citizen = _citizens(clinic=None, municipality=svendborg, count=1)[0]
-    ward = _staff(department_at("Odense University Hospital", "Svendborg"), MembershipRole.HOSPITAL_NURSE)
+    ward = _staff(department_at("Odense Universitetshospital", "Svendborg"), MembershipRole.HOSPITAL_NURSE)
     story.hospital(story.on(1, "08:15"), ward, citizen, HospitalCode.STIN, before=15)
 
 

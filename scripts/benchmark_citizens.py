@@ -141,7 +141,7 @@ def main() -> int:
     if prepared is None:
         return 2
     args, generate_seconds, municipality, clinic = prepared
-    department = department_at("Odense University Hospital", "Odense")
+    department = department_at("Odense Universitetshospital", "Odense")
     actors = {
         f"GP clinic ({clinic.name})": bench_actor("bench.gp@bench.example", clinic, MembershipRole.GP),
         f"municipality ({municipality.name})": bench_actor(

@@ -184,7 +184,7 @@ def demo_data_load() -> Counter:
         "region": Organisation.objects.get(kind=OrganisationKind.REGION),
         "clinic:0461": clinics["0461"],
         "clinic:0621": clinics["0621"],
-        "department:ouh-odense": department_at("Odense University Hospital", "Odense"),
+        "department:ouh-odense": department_at("Odense Universitetshospital", "Odense"),
         "municipality:0461": municipality_by_code("0461"),
         "municipality:0479": municipality_by_code("0479"),
     }

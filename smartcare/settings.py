@@ -290,6 +290,9 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Europe/Copenhagen"
 USE_I18N = True
 USE_TZ = True
+# Django's English writes 12/06/2026 (month first): the portal's formats are unambiguous in both
+# languages (6 Dec 2026; 06.12.2026 and a decimal comma), see smartcare/formats/.
+FORMAT_MODULE_PATH = ["smartcare.formats"]
 
 # --- Static files -----------------------------------------------------------------------------
 # Front-end libraries come from the npm registry (package.json) and are served by the portal.

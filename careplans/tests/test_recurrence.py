@@ -104,6 +104,15 @@ def test_display():
     assert Activity(weekdays="").recurrence_display == ""
 
 
+def test_display_of_every_weekday_says_every_day():
+    every_day = Activity(weekdays="MO,TU,WE,TH,FR,SA,SU", interval_weeks=1)
+    assert every_day.recurrence_display == "Every day"
+    every_day.interval_weeks = 2
+    assert every_day.recurrence_display == "Every day, every 2 weeks"
+    six_days = Activity(weekdays="MO,TU,WE,TH,FR,SA", interval_weeks=1)
+    assert six_days.recurrence_display.startswith("Every week on Monday, Tuesday")
+
+
 # --- through the services, with time passing ---------------------------------------------------------
 
 

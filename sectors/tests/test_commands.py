@@ -39,7 +39,7 @@ MUNICIPALITIES = {
 }
 # DOMAIN.md: hospital units and their main sites.
 HOSPITAL_SITES = {
-    "Odense University Hospital": {"Odense", "Svendborg", "Nyborg", "Ærø"},
+    "Odense Universitetshospital": {"Odense", "Svendborg", "Nyborg", "Ærø"},
     "Sygehus Lillebælt": {"Kolding", "Vejle", "Middelfart"},
     "Sygehus Sønderjylland": {"Aabenraa", "Sønderborg", "Tønder"},
     "Sydvestjysk Sygehus": {"Esbjerg", "Grindsted"},
@@ -90,7 +90,7 @@ def test_load_reference_data_creates_the_region():
         sites[department.parent.name].add(department.city)
     assert sites == HOSPITAL_SITES
     odense_department = Organisation.objects.get(
-        kind=OrganisationKind.HOSPITAL_DEPARTMENT, parent=units["Odense University Hospital"], city="Odense"
+        kind=OrganisationKind.HOSPITAL_DEPARTMENT, parent=units["Odense Universitetshospital"], city="Odense"
     )
     assert odense_department.municipality == municipalities["0461"]
 
@@ -125,6 +125,27 @@ def test_load_reference_data_repairs_a_changed_row():
     call_command("load_reference_data", stdout=out)
     assert snapshot() == before
     assert "0 created, 1 updated" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_load_reference_data_gives_an_older_database_the_danish_hospital_names():
+    """Databases loaded before the names were Danish had "Odense University Hospital": a new
+    load renames the unit and its departments in place (same rows, same identifiers)."""
+    call_command("load_reference_data", stdout=StringIO())
+    before = snapshot()
+    ouh = Organisation.objects.filter(name__startswith="Odense Universitetshospital")
+    assert ouh.count() == 5  # the unit and its four departments
+    for organisation in ouh:
+        Organisation.objects.filter(pk=organisation.pk).update(
+            name=organisation.name.replace("Odense Universitetshospital", "Odense University Hospital")
+        )
+    out = StringIO()
+    call_command("load_reference_data", stdout=out)
+    assert snapshot() == before
+    assert "0 created, 5 updated" in out.getvalue()
+    assert not Organisation.objects.filter(name__contains="University").exists()
+    department = Organisation.objects.get(name="Odense Universitetshospital, Medicinsk afdeling Odense")
+    assert department.parent.name == "Odense Universitetshospital"
 
 
 # --- load_demo_data ---------------------------------------------------------------------------
@@ -174,7 +195,7 @@ def test_demo_accounts(demo, db):
     nurse = membership_of("nurse.ouh@smartcare.example")
     assert nurse.role == MembershipRole.HOSPITAL_NURSE
     assert nurse.organisation.kind == OrganisationKind.HOSPITAL_DEPARTMENT
-    assert nurse.organisation.parent.name == "Odense University Hospital"
+    assert nurse.organisation.parent.name == "Odense Universitetshospital"
     assert nurse.organisation.municipality.municipality_code == "0461"
 
     for email, code in [

@@ -100,11 +100,19 @@
     return { suggestedMin: min - pad, suggestedMax: max + pad };
   }
 
+  // The page's language for Intl and Chart.js (which would otherwise use the browser's): English
+  // as British English, so a date reads 6 Dec 2026 and never month first, like the server's.
+  function pageLocale() {
+    const lang = document.documentElement.lang;
+    if (!lang) return undefined;
+    return lang === "en" ? "en-GB" : lang;
+  }
+
   function render(canvas) {
     const source = document.getElementById(canvas.dataset.chart);
     if (!source || !window.Chart) return;
     const data = JSON.parse(source.textContent);
-    const lang = document.documentElement.lang || undefined;
+    const lang = pageLocale();
     const day = new Intl.DateTimeFormat(lang, { day: "numeric", month: "short" });
     const moment = new Intl.DateTimeFormat(lang, { dateStyle: "medium", timeStyle: "short" });
     const number = new Intl.NumberFormat(lang, { maximumFractionDigits: data.decimals });
@@ -134,6 +142,7 @@
       data: { datasets },
       plugins: [thresholdBands],
       options: {
+        locale: lang,
         responsive: true,
         maintainAspectRatio: true,
         aspectRatio: 2.4,

@@ -1,0 +1,11 @@
+"""Danish: 06.12.2026, 06.12.2026 14:30, and a decimal comma (77,8 kg)."""
+
+DATE_FORMAT = "d.m.Y"
+SHORT_DATE_FORMAT = "d.m.Y"
+DATETIME_FORMAT = "d.m.Y H:i"
+SHORT_DATETIME_FORMAT = "d.m.Y H:i"
+TIME_FORMAT = "H:i"
+FIRST_DAY_OF_WEEK = 1  # Monday
+
+DECIMAL_SEPARATOR = ","
+THOUSAND_SEPARATOR = "."
