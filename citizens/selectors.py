@@ -86,6 +86,17 @@ def citizen_search(*, actor: Actor, query: str, limit: int = 25) -> list[Citizen
     return hits
 
 
+def citizen_exact_hit(*, actor: Actor, filters: Mapping[str, Any]) -> Citizen | None:
+    """The one citizen an exact-CPR search finds (with the other filters), or None. Fetches at
+    most two rows and never counts the list: a CPR outside the access policy is None, exactly
+    like one that does not exist. The hit is logged as a search hit."""
+    hits = list(citizen_list(actor=actor, filters=filters).prefetch_related(None)[:2])
+    if len(hits) != 1:
+        return None
+    _log_rows(actor, hits, AccessAction.SEARCH, "search hit")
+    return hits[0]
+
+
 def citizen_get(*, actor: Actor, pk: Any, action: str = AccessAction.VIEW, detail: str = "overview") -> Citizen:
     """One citizen with everything the overview shows, or 404; the read is logged."""
     try:

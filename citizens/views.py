@@ -12,9 +12,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from careplans.views import citizen_overview_context
 from messaging.views import citizen_overview_context as messaging_overview_context
@@ -24,7 +26,7 @@ from smartcare.forms import apply_service_errors
 from . import permissions, selectors, services
 from .access import Actor, actor_from_request
 from .choices import AccessReason
-from .cpr import is_cpr_like, normalise_cpr
+from .cpr import exact_cpr, normalise_cpr
 from .filtersets import CitizenFilterSet
 from .forms import (
     AccessReportFilterForm,
@@ -59,14 +61,27 @@ def _apply_errors(exc: ValidationError, form, **formsets) -> None:
 # --- lists and search --------------------------------------------------------------------------
 
 
+def _open_citizen(request, citizen: Citizen):
+    """A whole CPR number that finds one citizen opens the overview; an htmx search asks the
+    browser to go there (a full page, not a swap into the results)."""
+    url = reverse("citizens:detail", args=[citizen.pk])
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+
+
 @login_required
 @require_GET
 def citizen_list(request):
     actor = actor_from_request(request)
     filterset = CitizenFilterSet(request.GET or None, queryset=Citizen.objects.none())
-    page = selectors.citizen_page(
-        actor=actor, filters=request.GET, page_number=request.GET.get("page"), page_size=LIST_PAGE_SIZE
-    )
+    if exact_cpr(request.GET.get("search", "")):
+        hit = selectors.citizen_exact_hit(actor=actor, filters=request.GET)
+        if hit is not None:
+            return _open_citizen(request, hit)
+        page = Paginator([], LIST_PAGE_SIZE).get_page(1)  # nothing found, and nothing to count
+    else:
+        page = selectors.citizen_page(
+            actor=actor, filters=request.GET, page_number=request.GET.get("page"), page_size=LIST_PAGE_SIZE
+        )
     context = {
         "filterset": filterset,
         "page": page,
@@ -84,12 +99,14 @@ def citizen_search(request):
     actor = actor_from_request(request)
     query = (request.GET.get("q") or "").strip()[:100]
     hits = selectors.citizen_search(actor=actor, query=query)
+    if exact_cpr(query) and len(hits) == 1:
+        return _open_citizen(request, hits[0])
     context = {
         "query": query,
         "hits": hits,
         "may_break_the_glass": permissions.may_break_the_glass(actor),
         # Only a whole CPR number is carried over to the break-the-glass form.
-        "break_glass_cpr": normalise_cpr(query) if is_cpr_like(query) and len(normalise_cpr(query)) == 10 else "",
+        "break_glass_cpr": exact_cpr(query),
     }
     return render(request, "citizens/citizen_search.html", context)
 
