@@ -15,7 +15,7 @@ from sectors.choices import OrganisationKind, Sector
 from sectors.models import Organisation
 from smartcare.forms import DateInput
 
-from .choices import ObjectionTarget
+from .choices import ObjectionTarget, ReviewConclusion
 from .cpr import parse_cpr, validate_cpr
 from .models import Citizen, ContactPerson
 from .selectors import conditions_list
@@ -273,7 +273,45 @@ class BreakGlassForm(forms.Form):
 
 
 class BreakGlassReviewForm(forms.Form):
-    note = forms.CharField(label=_("Review note"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+    conclusion = forms.ChoiceField(
+        label=_("Conclusion"), choices=[("", "---------"), *ReviewConclusion.choices], required=False
+    )
+    note = forms.CharField(
+        label=_("Review note"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+
+
+class ReviewFilterForm(forms.Form):
+    """The review list's filters: which organisation (for a region's administrators) and whether
+    reviewed. An invalid value is shown as an error and lists nothing."""
+
+    UNREVIEWED, REVIEWED, ALL = "unreviewed", "reviewed", "all"
+    status = forms.ChoiceField(
+        label=_("Show"),
+        required=False,
+        choices=[(UNREVIEWED, _("To review")), (REVIEWED, _("Reviewed")), (ALL, _("All"))],
+    )
+    organisation = forms.ModelChoiceField(
+        label=_("Organisation"), queryset=Organisation.objects.none(), required=False, empty_label=_("All")
+    )
+
+    def __init__(self, *args, organisations=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = (
+            organisations if organisations is not None else Organisation.objects.none()
+        )
+
+    def filters(self) -> dict | None:
+        """The arguments of ``selectors.access_review_page``, or None when a value is invalid."""
+        if not self.is_valid():
+            return None
+        status = self.cleaned_data["status"] or (self.ALL if self.data.get("all") == "1" else self.UNREVIEWED)
+        organisation = self.cleaned_data["organisation"]
+        return {
+            "include_reviewed": status != self.UNREVIEWED,
+            "only_reviewed": status == self.REVIEWED,
+            "organisation_id": organisation.pk if organisation else None,
+        }
 
 
 class AccessReportFilterForm(forms.Form):

@@ -24,7 +24,6 @@ from .accesslog import access_log_record
 from .choices import AccessAction, AccessReason, ObjectionTarget, StayKind
 from .cpr import parse_cpr
 from .models import (
-    AccessReviewItem,
     BreakGlassAccess,
     Citizen,
     CitizenCondition,
@@ -35,6 +34,9 @@ from .models import (
     Objection,
 )
 from .permissions import require_break_the_glass, require_register_citizens
+
+# The review functions live in ``reviews``; their old home still names them.
+from .reviews import access_review_done, access_review_flag, break_glass_review, may_review  # noqa: F401
 
 CITIZEN_FIELDS = {
     "first_name",
@@ -371,65 +373,6 @@ def break_glass_open(*, actor: Actor, cpr: str, reason: str) -> Citizen:
         reason_text=reason,
     )
     return citizen
-
-
-@transaction.atomic
-def break_glass_review(*, actor: Actor, grant: BreakGlassAccess, note: str) -> BreakGlassAccess:
-    if not actor.acting or actor.organisation.pk != grant.organisation_id or not actor.acting.is_organisation_admin:
-        raise PermissionDenied
-    return _mark_reviewed(actor, grant, note)
-
-
-def _mark_reviewed(actor: Actor, row: BreakGlassAccess | AccessReviewItem, note: str):
-    if row.reviewed_at is not None:
-        raise ValidationError(_("This access has already been reviewed."))
-    row.reviewed_at = timezone.now()
-    row.reviewed_by = actor.user
-    row.review_note = note
-    row.save(update_fields=["reviewed_at", "reviewed_by", "review_note"])
-    return row
-
-
-def _region_of(organisation: Organisation) -> Organisation | None:
-    """The region above an organisation (a department's unit belongs to its region)."""
-    seen: set[int] = set()
-    current = organisation.parent
-    while current is not None and current.pk not in seen:
-        if current.kind == OrganisationKind.REGION:
-            return current
-        seen.add(current.pk)
-        current = current.parent
-    return None
-
-
-def access_review_flag(*, actor: Actor, citizen: Citizen, kind: str, reason: str) -> AccessReviewItem:
-    """Put something the acting organisation did to a citizen on the review list (the caller's
-    transaction: it is flagged only if it happened)."""
-    item = AccessReviewItem(
-        kind=kind,
-        user=actor.user,
-        organisation=actor.organisation,
-        region=_region_of(actor.organisation),
-        citizen=citizen,
-        reason=reason,
-    )
-    item.full_clean()
-    item.save()
-    return item
-
-
-def may_review(actor: Actor, organisation_id: int | None, region_id: int | None = None) -> bool:
-    """Administrators of the organisation (or of its region) review what its staff did."""
-    if not actor.acting or not actor.acting.is_organisation_admin:
-        return False
-    return actor.organisation.pk in {organisation_id, region_id} - {None}
-
-
-@transaction.atomic
-def access_review_done(*, actor: Actor, item: AccessReviewItem, note: str) -> AccessReviewItem:
-    if not may_review(actor, item.organisation_id, item.region_id):
-        raise PermissionDenied
-    return _mark_reviewed(actor, AccessReviewItem.objects.select_for_update().get(pk=item.pk), note)
 
 
 @dataclass(frozen=True)

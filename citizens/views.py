@@ -25,7 +25,7 @@ from smartcare.forms import apply_service_errors
 
 from . import permissions, selectors, services
 from .access import Actor, actor_from_request
-from .choices import AccessReason
+from .choices import AccessReason, ReviewConclusion
 from .cpr import exact_cpr, normalise_cpr
 from .filtersets import CitizenFilterSet
 from .forms import (
@@ -38,6 +38,7 @@ from .forms import (
     ContactFormSetFactory,
     ObjectionForm,
     ObjectionWithdrawForm,
+    ReviewFilterForm,
 )
 from .models import BreakGlassAccess, Citizen
 
@@ -46,6 +47,7 @@ REVIEW_PAGE_SIZE = 25
 ACCESS_REPORT_PAGE_SIZE = 50
 ROLE_LABELS = dict(MembershipRole.choices)
 REASON_LABELS = dict(AccessReason.choices)
+CONCLUSION_LABELS = dict(ReviewConclusion.choices)
 
 
 def _query_without_page(request) -> str:
@@ -353,17 +355,28 @@ def _require_admin(actor: Actor) -> None:
 
 def _render_review(request, actor: Actor, *, failed=None, status=200):
     """``failed``: (is break-the-glass, pk, review form with errors)."""
-    include_reviewed = request.GET.get("all") == "1"
-    page = selectors.access_review_page(
-        actor=actor, include_reviewed=include_reviewed, page_number=request.GET.get("page"), page_size=REVIEW_PAGE_SIZE
-    )
+    organisations = selectors.review_organisations(actor=actor)
+    filter_form = ReviewFilterForm(request.GET, organisations=organisations)
+    filters = filter_form.filters()
+    if filters is None:
+        page, status = Paginator([], REVIEW_PAGE_SIZE).get_page(1), 400
+    else:
+        page = selectors.access_review_page(
+            actor=actor, page_number=request.GET.get("page"), page_size=REVIEW_PAGE_SIZE, **filters
+        )
     for row in page:
         prefix = "" if row.is_break_glass else "item_"
         if failed and failed[:2] == (row.is_break_glass, row.pk):
             row.review_form = failed[2]
         else:
             row.review_form = BreakGlassReviewForm(auto_id=f"id_%s_{prefix}{row.pk}")
-    context = {"page": page, "include_reviewed": include_reviewed, "query": _query_without_page(request)}
+        row.conclusion_label = CONCLUSION_LABELS.get(row.conclusion, "")
+    context = {
+        "page": page,
+        "filter_form": filter_form,
+        "several_organisations": len(filter_form.fields["organisation"].choices) > 2,
+        "query": _query_without_page(request),
+    }
     return render(request, "citizens/break_glass_review.html", context, status=status)
 
 
@@ -384,19 +397,19 @@ def break_glass_review_done(request, pk: int):
     if grant is None:
         raise Http404
     return _mark_reviewed(
-        request, actor, grant, lambda note: services.break_glass_review(actor=actor, grant=grant, note=note)
+        request, actor, grant, lambda **review: services.break_glass_review(actor=actor, grant=grant, **review)
     )
 
 
 def _mark_reviewed(request, actor: Actor, row, review):
-    """The review form of one row of the list: ``review(note)`` is the service call."""
+    """The review form of one row of the list: ``review(conclusion=, note=)`` is the service call."""
     is_break_glass = isinstance(row, BreakGlassAccess)
     form = BreakGlassReviewForm(request.POST, auto_id=f"id_%s_{'' if is_break_glass else 'item_'}{row.pk}")
     if form.is_valid():
         try:
-            review(form.cleaned_data["note"])
+            review(conclusion=form.cleaned_data["conclusion"], note=form.cleaned_data["note"])
         except ValidationError as exc:
-            form.add_error(None, exc)
+            _apply_errors(exc, form)
         else:
             messages.success(request, _("The access is marked as reviewed."))
             return redirect("citizens:break_glass_review")
@@ -413,7 +426,7 @@ def access_review_done(request, pk: int):
     if item is None:
         raise Http404
     return _mark_reviewed(
-        request, actor, item, lambda note: services.access_review_done(actor=actor, item=item, note=note)
+        request, actor, item, lambda **review: services.access_review_done(actor=actor, item=item, **review)
     )
 
 

@@ -519,7 +519,7 @@ def test_review_lists_grants_without_cpr_and_marks_them_reviewed(client, physici
     assert 'data-testid="nav-break-glass-review"' in content
     done = reverse("citizens:break_glass_review_done", args=[grant.pk])
     assert client.post(done, {"note": ""}).status_code == 400
-    assert client.post(done, {"note": "Begrundet"}).status_code == 302
+    assert client.post(done, {"conclusion": "justified", "note": "Begrundet"}).status_code == 302
     grant.refresh_from_db()
     assert grant.reviewed_by == admin and grant.review_note == "Begrundet"
     assert "Akut indlagt" not in client.get(reverse("citizens:break_glass_review")).content.decode()
@@ -531,11 +531,11 @@ def test_review_is_for_administrators_only(client, physician, citizen):
     grant = BreakGlassAccess.objects.get()
     client.force_login(physician)
     assert client.get(reverse("citizens:break_glass_review")).status_code == 403
-    assert client.post(reverse("citizens:break_glass_review_done", args=[grant.pk]), {"note": "ok"}).status_code == 403
+    assert client.post(reverse("citizens:break_glass_review_done", args=[grant.pk]), {"conclusion": "justified", "note": "ok"}).status_code == 403
     other_admin = MembershipFactory(role=MembershipRole.ORGANISATION_ADMIN).user
     client.force_login(other_admin)
     assert "Akut indlagt" not in client.get(reverse("citizens:break_glass_review")).content.decode()
-    assert client.post(reverse("citizens:break_glass_review_done", args=[grant.pk]), {"note": "ok"}).status_code == 404
+    assert client.post(reverse("citizens:break_glass_review_done", args=[grant.pk]), {"conclusion": "justified", "note": "ok"}).status_code == 404
 
 
 # --- who has seen the data -------------------------------------------------------------------------
