@@ -254,7 +254,16 @@ class ReviewListAdmin(CitizenRowsMixin, admin.ModelAdmin):
 class BreakGlassAccessAdmin(ReviewListAdmin):
     """Reviewed by an administrator of the organisation whose member broke the glass."""
 
-    list_display = ["started_at", "user", "organisation", "citizen", "expires_at", "reviewed_at", "reviewed_by", "conclusion"]
+    list_display = [
+        "started_at",
+        "user",
+        "organisation",
+        "citizen",
+        "expires_at",
+        "reviewed_at",
+        "reviewed_by",
+        "conclusion",
+    ]
     list_select_related = ["user", "organisation", "citizen", "reviewed_by"]
     date_hierarchy = "started_at"
     fields = ["user", "organisation", "citizen", "reason", "started_at", "expires_at", "reviewed_at", "reviewed_by"]

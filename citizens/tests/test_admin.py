@@ -263,7 +263,10 @@ def test_only_the_organisations_administrator_reviews_break_the_glass(client, cl
     )
 
     client.force_login(admin_of_mine)
-    assert client.post(url, {"conclusion": "justified", "review_note": "ok"}).status_code in (302, 403)  # not theirs: nothing to review
+    assert client.post(url, {"conclusion": "justified", "review_note": "ok"}).status_code in (
+        302,
+        403,
+    )  # not theirs: nothing to review
     grant.refresh_from_db()
     assert grant.reviewed_at is None
 

@@ -84,9 +84,7 @@ def test_the_regions_administrator_reviews_an_organisation_without_an_administra
     assert may_review(actor_for(region_admin), clinic_grant.organisation_id) is True
     assert may_review(actor_for(other_region_admin), clinic_grant.organisation_id) is False
     with pytest.raises(PermissionDenied):
-        break_glass_review(
-            actor=actor_for(other_region_admin), grant=clinic_grant, conclusion="justified", note="Set"
-        )
+        break_glass_review(actor=actor_for(other_region_admin), grant=clinic_grant, conclusion="justified", note="Set")
     break_glass_review(
         actor=actor_for(region_admin), grant=clinic_grant, conclusion=ReviewConclusion.FOLLOW_UP, note="Spørg GP"
     )

@@ -531,11 +531,21 @@ def test_review_is_for_administrators_only(client, physician, citizen):
     grant = BreakGlassAccess.objects.get()
     client.force_login(physician)
     assert client.get(reverse("citizens:break_glass_review")).status_code == 403
-    assert client.post(reverse("citizens:break_glass_review_done", args=[grant.pk]), {"conclusion": "justified", "note": "ok"}).status_code == 403
+    assert (
+        client.post(
+            reverse("citizens:break_glass_review_done", args=[grant.pk]), {"conclusion": "justified", "note": "ok"}
+        ).status_code
+        == 403
+    )
     other_admin = MembershipFactory(role=MembershipRole.ORGANISATION_ADMIN).user
     client.force_login(other_admin)
     assert "Akut indlagt" not in client.get(reverse("citizens:break_glass_review")).content.decode()
-    assert client.post(reverse("citizens:break_glass_review_done", args=[grant.pk]), {"conclusion": "justified", "note": "ok"}).status_code == 404
+    assert (
+        client.post(
+            reverse("citizens:break_glass_review_done", args=[grant.pk]), {"conclusion": "justified", "note": "ok"}
+        ).status_code
+        == 404
+    )
 
 
 # --- who has seen the data -------------------------------------------------------------------------

@@ -79,10 +79,18 @@ def test_an_admission_without_a_relationship_is_logged_and_listed_for_review(wor
         assert 'data-testid="review-item-row"' in page and "Admission without an earlier relationship" in page
     client.force_login(world.users["admin_b"])
     assert 'data-testid="review-item-row"' not in client.get(reverse("citizens:break_glass_review")).content.decode()
-    assert client.post(reverse("citizens:access_review_done", args=[item.pk]), {"conclusion": "justified", "note": "ok"}).status_code == 404
+    assert (
+        client.post(
+            reverse("citizens:access_review_done", args=[item.pk]), {"conclusion": "justified", "note": "ok"}
+        ).status_code
+        == 404
+    )
     # reviewed like break-the-glass
     client.force_login(member(region, MembershipRole.ORGANISATION_ADMIN))
-    response = client.post(reverse("citizens:access_review_done", args=[item.pk]), {"conclusion": "justified", "note": "Akut indlæggelse, ok"})
+    response = client.post(
+        reverse("citizens:access_review_done", args=[item.pk]),
+        {"conclusion": "justified", "note": "Akut indlæggelse, ok"},
+    )
     assert response.status_code == 302
     item.refresh_from_db()
     assert item.reviewed_at is not None and item.review_note == "Akut indlæggelse, ok"
