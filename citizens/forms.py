@@ -106,6 +106,11 @@ class CitizenForm(forms.Form):
     def clean_cpr(self) -> str:
         return _cpr_digits(self.cleaned_data["cpr"])
 
+    def birth_date(self) -> datetime.date | None:
+        """The birth date the CPR number gives, once it is valid."""
+        cpr = self.cleaned_data.get("cpr")
+        return parse_cpr(cpr).birth_date if cpr else None
+
     def citizen_fields(self) -> dict:
         data = {name: self.cleaned_data[name] for name in self.FIELDS}
         data["receives_home_care"] = self.cleaned_data["receives_home_care"]
@@ -144,15 +149,7 @@ class _ItemFormSet(forms.BaseFormSet):
 
 
 class ConditionFormSet(_ItemFormSet):
-    def clean(self) -> None:
-        if any(self.errors):
-            return
-        seen = set()
-        for form in self.kept_forms():
-            condition = form.cleaned_data["condition"]
-            if condition.pk in seen:
-                raise ValidationError(_("A condition is listed twice."))
-            seen.add(condition.pk)
+    """A condition listed twice is the service's error, shown with the others at once."""
 
     def items(self) -> list[ConditionItem]:
         return [
@@ -166,11 +163,7 @@ class ConditionFormSet(_ItemFormSet):
 
 
 class ContactFormSet(_ItemFormSet):
-    def clean(self) -> None:
-        if any(self.errors):
-            return
-        if sum(1 for f in self.kept_forms() if f.cleaned_data.get("is_primary")) > 1:
-            raise ValidationError(_("Only one contact person can be the primary contact."))
+    """Two primary contacts is the service's error, shown with the others at once."""
 
     def items(self) -> list[ContactItem]:
         return [

@@ -162,6 +162,21 @@ def _render_citizen_form(request, *, form, conditions, contacts, citizen=None, s
     return render(request, "citizens/citizen_form.html", context, status=status)
 
 
+def _lists_checked(form, conditions, contacts, *, birth_date) -> bool:
+    """Whether the condition and contact rows parsed. While another field of the form is wrong,
+    the service's checks of the lists run too, so every error shows in the same answer."""
+    if not (conditions.is_valid() and contacts.is_valid()):
+        return False
+    if not form.is_valid():
+        try:
+            services.citizen_items_check(
+                birth_date=birth_date, conditions=conditions.items(), contact_persons=contacts.items()
+            )
+        except ValidationError as exc:
+            _apply_errors(exc, form, conditions=conditions, contact_persons=contacts)
+    return True
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def citizen_create(request):
@@ -178,7 +193,8 @@ def citizen_create(request):
     conditions = ConditionFormSetFactory(request.POST, prefix="conditions")
     contacts = ContactFormSetFactory(request.POST, prefix="contacts")
     existing = None
-    if all([form.is_valid(), conditions.is_valid(), contacts.is_valid()]):
+    form_valid = form.is_valid()  # also when not: the lists are checked against a valid CPR's birth date
+    if _lists_checked(form, conditions, contacts, birth_date=form.birth_date()) and form_valid:
         try:
             citizen = services.citizen_create(
                 actor=actor,
@@ -217,7 +233,7 @@ def citizen_edit(request, pk):
     form = CitizenForm(request.POST, with_cpr=False)
     conditions = ConditionFormSetFactory(request.POST, prefix="conditions")
     contacts = ContactFormSetFactory(request.POST, prefix="contacts")
-    if all([form.is_valid(), conditions.is_valid(), contacts.is_valid()]):
+    if _lists_checked(form, conditions, contacts, birth_date=citizen.birth_date) and form.is_valid():
         try:
             services.citizen_update(
                 actor=actor,
