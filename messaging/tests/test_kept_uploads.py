@@ -7,7 +7,6 @@ import re
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.urls import reverse
 from django.utils import timezone
 
 from messaging.choices import Category, MessageType, Priority
