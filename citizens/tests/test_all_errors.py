@@ -28,21 +28,18 @@ def _bad_lists(copd, diabetes):
     return conditions, contacts
 
 
+def _register(gp, clinic, **fields) -> dict:
+    """The errors of a registration by the clinic's GP."""
+    defaults = {"first_name": "", "last_name": "Borger", "municipality": clinic.municipality, "gp_clinic": clinic}
+    with pytest.raises(ValidationError) as caught:
+        citizen_create(actor=actor_for(gp), **{**defaults, **fields})
+    return caught.value.message_dict
+
+
 def test_the_service_reports_every_problem_of_a_registration(gp, clinic):
     copd, diabetes = Condition.objects.get(icd10_code="J44"), Condition.objects.get(icd10_code="E11")
     conditions, contacts = _bad_lists(copd, diabetes)
-    with pytest.raises(ValidationError) as caught:
-        citizen_create(
-            actor=actor_for(gp),
-            cpr="0101559125",
-            first_name="",
-            last_name="Borger",
-            municipality=clinic.municipality,
-            gp_clinic=clinic,
-            conditions=conditions,
-            contact_persons=contacts,
-        )
-    errors = caught.value.message_dict
+    errors = _register(gp, clinic, cpr="0101559125", conditions=conditions, contact_persons=contacts)
     assert sorted(errors) == ["conditions", "contact_persons", "first_name"]
     assert errors["conditions"] == [TWICE, BEFORE_BIRTH]
     assert errors["contact_persons"] == [TWO_PRIMARY]
@@ -50,17 +47,8 @@ def test_the_service_reports_every_problem_of_a_registration(gp, clinic):
 
 
 def test_an_invalid_cpr_is_reported_with_the_other_problems(gp, clinic):
-    with pytest.raises(ValidationError) as caught:
-        citizen_create(
-            actor=actor_for(gp),
-            cpr="12345",
-            first_name="",
-            last_name="Borger",
-            municipality=clinic.municipality,
-            gp_clinic=clinic,
-            contact_persons=[ContactItem(name="A", phone="1", is_primary=True)] * 2,
-        )
-    assert sorted(caught.value.message_dict) == ["contact_persons", "cpr", "first_name"]
+    errors = _register(gp, clinic, cpr="12345", contact_persons=[ContactItem(name="A", phone="1", is_primary=True)] * 2)
+    assert sorted(errors) == ["contact_persons", "cpr", "first_name"]
 
 
 def test_the_registration_page_shows_every_problem_at_once(gp_client, clinic):

@@ -15,23 +15,11 @@ from messaging.models import KeptUpload, Message
 from messaging.services import message_send
 
 from .helpers import PDF, PNG, upload
-from .test_views import COMPOSE, action_url, compose_data, login, sent  # noqa: F401 - the fixture
+
+# deliver, media (autouse) and sent are fixtures.
+from .test_views import COMPOSE, action_url, compose_data, deliver, login, media, sent  # noqa: F401
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture
-def deliver(django_capture_on_commit_callbacks):
-    def run(call, *args, **kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            return call(*args, **kwargs)
-
-    return run
 
 
 def _kept_tokens(content: str) -> list[str]:
