@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from citizens.choices import AccessAction
+from citizens.filtersets import search_citizens
 from citizens.models import AccessLogEntry, Citizen
 
 from .test_views import make_citizen
@@ -116,3 +117,14 @@ def test_a_word_that_matches_nothing_finds_nothing(gp_client, kirsten):
     response = gp_client.get(reverse("citizens:search"), {"q": "Hansen Birgit"})
     assert response.status_code == 200
     assert 'data-testid="no-hit"' in response.content.decode()
+
+
+def test_a_name_search_can_use_the_trigram_index_on_postgresql(kirsten):
+    if connection.vendor != "postgresql":
+        pytest.skip("the trigram index exists on PostgreSQL only")
+    sql, params = search_citizens(Citizen.objects.all(), "Hansen Kirsten").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "citizen_search_name_trgm" in plan
