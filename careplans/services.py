@@ -24,6 +24,7 @@ from citizens.choices import AccessAction
 from citizens.models import Citizen, Condition
 from sectors.choices import OrganisationKind
 from sectors.models import Organisation, User
+from smartcare.validators import gather, raise_errors
 
 from .choices import (
     ActivityStatus,
@@ -202,11 +203,12 @@ def careplan_create(
     **fields: Any,
 ) -> CarePlan:
     reason = _require_access(actor, citizen)
-    if status not in (CarePlanStatus.DRAFT, CarePlanStatus.ACTIVE):
-        raise ValidationError({"status": [_("A new plan is a draft or active.")]})
     unknown = set(fields) - set(PLAN_FIELDS)
     if unknown:
         raise TypeError(f"Unknown care plan fields: {sorted(unknown)}")
+    errors: dict[str, list] = {}
+    if status not in (CarePlanStatus.DRAFT, CarePlanStatus.ACTIVE):
+        errors["status"] = [_("A new plan is a draft or active.")]
     plan = CarePlan(
         citizen=citizen,
         title=title,
@@ -216,8 +218,9 @@ def careplan_create(
         created_by_organisation=actor.organisation,
         **fields,
     )
-    plan.full_clean()
-    _check_member(plan.coordinator, coordinating_organisation, "coordinator")
+    gather(errors, plan.full_clean)  # every error at once: the model's and the coordinator's
+    gather(errors, _check_member, plan.coordinator, coordinating_organisation, "coordinator")
+    raise_errors(errors)
     plan.save()
     plan.conditions.set(list(conditions))
     _ensure_participant(plan, coordinating_organisation, CareTeamRole.COORDINATOR)

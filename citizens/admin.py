@@ -33,7 +33,7 @@ from .models import (
     HospitalStay,
     Objection,
 )
-from .services import access_review_done, break_glass_review, may_review
+from .reviews import access_review_done, break_glass_review, may_review, reviewed_organisations
 
 
 class OrganisationOfKindFilter(admin.SimpleListFilter):
@@ -206,25 +206,25 @@ class ReviewedFilter(admin.SimpleListFilter):
 class ReviewListAdmin(CitizenRowsMixin, admin.ModelAdmin):
     """Rows of the review list: fixed but for the review, which the organisation's administrator
     (``may_review``) gives once through ``review`` (the service). Non-superusers see the rows of
-    the organisation they act for (``scope``)."""
+    the organisations they review (``scope``: their own; a region's, every one of the region)."""
 
-    list_filter = [ReviewedFilter]
+    list_filter = [ReviewedFilter, "conclusion"]
 
-    def scope(self, qs, organisation):
-        return qs.filter(organisation=organisation)
+    def scope(self, qs, request):
+        actor = actor_from_request(request)
+        return qs.filter(Q(organisation=actor.organisation) | Q(organisation__in=reviewed_organisations(actor)))
 
     def may_review(self, request, obj) -> bool:
         raise NotImplementedError
 
-    def review(self, request, obj, note: str) -> None:
+    def review(self, request, obj, conclusion: str, note: str) -> None:
         raise NotImplementedError
 
     def get_queryset(self, request):
         qs = super().get_queryset(request)
         if request.user.is_superuser:
             return qs
-        acting = acting_for(request)
-        return self.scope(qs, acting.organisation) if acting else qs.none()
+        return self.scope(qs, request) if acting_for(request) else qs.none()
 
     def has_add_permission(self, request):
         return False
@@ -239,26 +239,42 @@ class ReviewListAdmin(CitizenRowsMixin, admin.ModelAdmin):
         return obj is None or (obj.reviewed_at is None and self.may_review(request, obj))
 
     def save_model(self, request, obj, form, change):
-        self.review(request, obj, form.cleaned_data["review_note"])
+        self.review(request, obj, form.cleaned_data["conclusion"], form.cleaned_data["review_note"])
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        """The conclusion and the note are required (the service's rule, shown on the form)."""
+        form = super().get_form(request, obj, change=change, **kwargs)
+        for name in ("conclusion", "review_note"):
+            if name in form.base_fields:
+                form.base_fields[name].required = True
+        return form
 
 
 @admin.register(BreakGlassAccess)
 class BreakGlassAccessAdmin(ReviewListAdmin):
     """Reviewed by an administrator of the organisation whose member broke the glass."""
 
-    list_display = ["started_at", "user", "organisation", "citizen", "expires_at", "reviewed_at", "reviewed_by"]
+    list_display = [
+        "started_at",
+        "user",
+        "organisation",
+        "citizen",
+        "expires_at",
+        "reviewed_at",
+        "reviewed_by",
+        "conclusion",
+    ]
     list_select_related = ["user", "organisation", "citizen", "reviewed_by"]
     date_hierarchy = "started_at"
     fields = ["user", "organisation", "citizen", "reason", "started_at", "expires_at", "reviewed_at", "reviewed_by"]
-    fields += ["review_note"]
-    readonly_fields = fields[:-1]
+    fields += ["conclusion", "review_note"]
+    readonly_fields = fields[:-2]
 
     def may_review(self, request, obj) -> bool:
-        acting = acting_for(request)
-        return bool(acting) and acting.organisation.pk == obj.organisation_id and acting.is_organisation_admin
+        return may_review(actor_from_request(request), obj.organisation_id)
 
-    def review(self, request, obj, note: str) -> None:
-        break_glass_review(actor=actor_from_request(request), grant=obj, note=note)
+    def review(self, request, obj, conclusion: str, note: str) -> None:
+        break_glass_review(actor=actor_from_request(request), grant=obj, conclusion=conclusion, note=note)
 
 
 @admin.register(AccessReviewItem)
@@ -266,22 +282,23 @@ class AccessReviewItemAdmin(ReviewListAdmin):
     """Admissions without an earlier relationship and deaths, reviewed like break-the-glass, by an
     administrator of the department or of its region."""
 
-    list_display = ["at", "kind", "user", "organisation", "citizen", "reviewed_at", "reviewed_by"]
-    list_filter = [ReviewedFilter, "kind"]
+    list_display = ["at", "kind", "user", "organisation", "citizen", "reviewed_at", "reviewed_by", "conclusion"]
+    list_filter = [ReviewedFilter, "conclusion", "kind"]
     list_select_related = ["user", "organisation", "citizen", "reviewed_by"]
     date_hierarchy = "at"
     fields = ["kind", "user", "organisation", "region", "citizen", "reason", "at", "reviewed_at", "reviewed_by"]
-    fields += ["review_note"]
-    readonly_fields = fields[:-1]
+    fields += ["conclusion", "review_note"]
+    readonly_fields = fields[:-2]
 
-    def scope(self, qs, organisation):
-        return qs.filter(Q(organisation=organisation) | Q(region=organisation))
+    def scope(self, qs, request):
+        actor = actor_from_request(request)
+        return super().scope(qs, request) | qs.filter(region=actor.organisation)
 
     def may_review(self, request, obj) -> bool:
         return may_review(actor_from_request(request), obj.organisation_id, obj.region_id)
 
-    def review(self, request, obj, note: str) -> None:
-        access_review_done(actor=actor_from_request(request), item=obj, note=note)
+    def review(self, request, obj, conclusion: str, note: str) -> None:
+        access_review_done(actor=actor_from_request(request), item=obj, conclusion=conclusion, note=note)
 
 
 # --- the access log -------------------------------------------------------------------------------

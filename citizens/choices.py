@@ -55,3 +55,11 @@ class ReviewKind(models.TextChoices):
 
     ADMISSION = "admission", _("Admission without an earlier relationship")
     DEATH = "death", _("Death recorded")
+
+
+class ReviewConclusion(models.TextChoices):
+    """What the reviewing administrator concluded about an access."""
+
+    JUSTIFIED = "justified", _("Justified")
+    NOT_JUSTIFIED = "not_justified", _("Not justified")
+    FOLLOW_UP = "follow_up", _("Needs follow-up")

@@ -81,3 +81,9 @@ def is_cpr_like(value: str) -> bool:
     """Whether a search text looks like a (possibly partial) CPR rather than a name."""
     digits = normalise_cpr(value)
     return len(digits) >= 6 and digits.isdigit()
+
+
+def exact_cpr(value: str) -> str:
+    """The 10 digits when a search text is a whole CPR number (with or without the dash), else ""."""
+    digits = normalise_cpr((value or "").strip())
+    return digits if len(digits) == 10 and digits.isascii() and digits.isdigit() else ""

@@ -17,14 +17,20 @@ RECENT_STAY_HOURS = 48
 
 
 def search_citizens(queryset, value: str):
-    """CPR (with or without the dash, whole or the first digits) or name."""
+    """CPR (with or without the dash, whole or the first digits) or name.
+
+    A name matches when each word is part of it, in any order: "Hansen Kirs" finds Kirsten
+    Hansen. Each word is one ``LIKE '%WORD%'`` on ``search_name``, which PostgreSQL answers from
+    the trigram index (migration 0002) and combines with a bitmap AND."""
     value = (value or "").strip()
     if not value:
         return queryset
     if is_cpr_like(value):
         digits = normalise_cpr(value)
         return queryset.filter(cpr=digits) if len(digits) == 10 else queryset.filter(cpr__startswith=digits)
-    return queryset.filter(search_name__contains=Citizen.make_search_name(value, ""))
+    for word in dict.fromkeys(Citizen.make_search_name(value, "").split()):
+        queryset = queryset.filter(search_name__contains=word)
+    return queryset
 
 
 class CitizenFilterSet(django_filters.FilterSet):

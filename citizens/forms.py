@@ -15,7 +15,7 @@ from sectors.choices import OrganisationKind, Sector
 from sectors.models import Organisation
 from smartcare.forms import DateInput
 
-from .choices import ObjectionTarget
+from .choices import ObjectionTarget, ReviewConclusion
 from .cpr import parse_cpr, validate_cpr
 from .models import Citizen, ContactPerson
 from .selectors import conditions_list
@@ -106,6 +106,11 @@ class CitizenForm(forms.Form):
     def clean_cpr(self) -> str:
         return _cpr_digits(self.cleaned_data["cpr"])
 
+    def birth_date(self) -> datetime.date | None:
+        """The birth date the CPR number gives, once it is valid."""
+        cpr = self.cleaned_data.get("cpr")
+        return parse_cpr(cpr).birth_date if cpr else None
+
     def citizen_fields(self) -> dict:
         data = {name: self.cleaned_data[name] for name in self.FIELDS}
         data["receives_home_care"] = self.cleaned_data["receives_home_care"]
@@ -144,15 +149,7 @@ class _ItemFormSet(forms.BaseFormSet):
 
 
 class ConditionFormSet(_ItemFormSet):
-    def clean(self) -> None:
-        if any(self.errors):
-            return
-        seen = set()
-        for form in self.kept_forms():
-            condition = form.cleaned_data["condition"]
-            if condition.pk in seen:
-                raise ValidationError(_("A condition is listed twice."))
-            seen.add(condition.pk)
+    """A condition listed twice is the service's error, shown with the others at once."""
 
     def items(self) -> list[ConditionItem]:
         return [
@@ -166,11 +163,7 @@ class ConditionFormSet(_ItemFormSet):
 
 
 class ContactFormSet(_ItemFormSet):
-    def clean(self) -> None:
-        if any(self.errors):
-            return
-        if sum(1 for f in self.kept_forms() if f.cleaned_data.get("is_primary")) > 1:
-            raise ValidationError(_("Only one contact person can be the primary contact."))
+    """Two primary contacts is the service's error, shown with the others at once."""
 
     def items(self) -> list[ContactItem]:
         return [
@@ -273,7 +266,45 @@ class BreakGlassForm(forms.Form):
 
 
 class BreakGlassReviewForm(forms.Form):
-    note = forms.CharField(label=_("Review note"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+    conclusion = forms.ChoiceField(
+        label=_("Conclusion"), choices=[("", "---------"), *ReviewConclusion.choices], required=False
+    )
+    note = forms.CharField(
+        label=_("Review note"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+
+
+class ReviewFilterForm(forms.Form):
+    """The review list's filters: which organisation (for a region's administrators) and whether
+    reviewed. An invalid value is shown as an error and lists nothing."""
+
+    UNREVIEWED, REVIEWED, ALL = "unreviewed", "reviewed", "all"
+    status = forms.ChoiceField(
+        label=_("Show"),
+        required=False,
+        choices=[(UNREVIEWED, _("To review")), (REVIEWED, _("Reviewed")), (ALL, _("All"))],
+    )
+    organisation = forms.ModelChoiceField(
+        label=_("Organisation"), queryset=Organisation.objects.none(), required=False, empty_label=_("All")
+    )
+
+    def __init__(self, *args, organisations=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = (
+            organisations if organisations is not None else Organisation.objects.none()
+        )
+
+    def filters(self) -> dict | None:
+        """The arguments of ``selectors.access_review_page``, or None when a value is invalid."""
+        if not self.is_valid():
+            return None
+        status = self.cleaned_data["status"] or (self.ALL if self.data.get("all") == "1" else self.UNREVIEWED)
+        organisation = self.cleaned_data["organisation"]
+        return {
+            "include_reviewed": status != self.UNREVIEWED,
+            "only_reviewed": status == self.REVIEWED,
+            "organisation_id": organisation.pk if organisation else None,
+        }
 
 
 class AccessReportFilterForm(forms.Form):

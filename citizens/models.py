@@ -14,7 +14,16 @@ from sectors.choices import OrganisationKind, Sector
 from sectors.models import Organisation
 from smartcare.validators import date_errors, from_1900, validate_dates
 
-from .choices import AccessAction, AccessReason, ObjectionTarget, ReviewKind, Sex, StayKind, StayStatus
+from .choices import (
+    AccessAction,
+    AccessReason,
+    ObjectionTarget,
+    ReviewConclusion,
+    ReviewKind,
+    Sex,
+    StayKind,
+    StayStatus,
+)
 from .cpr import format_cpr, validate_cpr
 
 
@@ -322,12 +331,13 @@ class Objection(models.Model):
 
 
 class Reviewed(models.Model):
-    """Reviewed by an administrator: when, by whom, with a note."""
+    """Reviewed by an administrator: when, by whom, the conclusion and a note."""
 
     reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    conclusion = models.CharField(_("conclusion"), max_length=20, choices=ReviewConclusion.choices, blank=True)
     review_note = models.TextField(_("review note"), blank=True)
 
     class Meta:

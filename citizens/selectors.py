@@ -13,6 +13,8 @@ from django.db.models import CharField, F, Prefetch, Q, QuerySet, Value
 from django.http import Http404
 from django.utils import timezone
 
+from sectors.models import Organisation
+
 from .access import Actor, access_reason, visible_citizens
 from .accesslog import access_log_record
 from .choices import AccessAction
@@ -27,6 +29,7 @@ from .models import (
     ConsentEvent,
     HospitalStay,
 )
+from .reviews import reviewed_organisations
 
 
 def _with_overview_data(qs: QuerySet[Citizen]) -> QuerySet[Citizen]:
@@ -86,6 +89,17 @@ def citizen_search(*, actor: Actor, query: str, limit: int = 25) -> list[Citizen
     return hits
 
 
+def citizen_exact_hit(*, actor: Actor, filters: Mapping[str, Any]) -> Citizen | None:
+    """The one citizen an exact-CPR search finds (with the other filters), or None. Fetches at
+    most two rows and never counts the list: a CPR outside the access policy is None, exactly
+    like one that does not exist. The hit is logged as a search hit."""
+    hits = list(citizen_list(actor=actor, filters=filters).prefetch_related(None)[:2])
+    if len(hits) != 1:
+        return None
+    _log_rows(actor, hits, AccessAction.SEARCH, "search hit")
+    return hits[0]
+
+
 def citizen_get(*, actor: Actor, pk: Any, action: str = AccessAction.VIEW, detail: str = "overview") -> Citizen:
     """One citizen with everything the overview shows, or 404; the read is logged."""
     try:
@@ -128,40 +142,62 @@ def citizen_access_report(
     return citizen, entries.order_by("-at", "-pk")
 
 
-def break_glass_for_review(*, actor: Actor, include_reviewed: bool = False) -> QuerySet[BreakGlassAccess]:
-    """Break-the-glass accesses by the acting organisation's staff, for its administrators."""
-    if not actor.acting or not actor.acting.is_organisation_admin:
-        return BreakGlassAccess.objects.none()
-    qs = BreakGlassAccess.objects.filter(organisation=actor.organisation).select_related(
-        "user", "citizen", "reviewed_by"
+def review_organisations(*, actor: Actor) -> QuerySet[Organisation]:
+    """The organisations whose accesses the actor reviews, for the review list's filter."""
+    return reviewed_organisations(actor).order_by("name", "pk")
+
+
+def _review_rows(qs: QuerySet, *, reviewed: bool | None, organisation_id: int | None) -> QuerySet:
+    if reviewed is not None:
+        qs = qs.filter(reviewed_at__isnull=not reviewed)
+    if organisation_id is not None:
+        qs = qs.filter(organisation_id=organisation_id)
+    return qs
+
+
+def break_glass_for_review(
+    *,
+    actor: Actor,
+    include_reviewed: bool = False,
+    only_reviewed: bool = False,
+    organisation_id: int | None = None,
+) -> QuerySet[BreakGlassAccess]:
+    """Break-the-glass accesses by the staff of the organisations the actor reviews (its own; for
+    a region's administrators every organisation of the region)."""
+    qs = BreakGlassAccess.objects.filter(organisation__in=reviewed_organisations(actor)).select_related(
+        "user", "citizen", "reviewed_by", "organisation"
     )
-    if not include_reviewed:
-        qs = qs.filter(reviewed_at__isnull=True)
-    return qs.order_by("-started_at")
+    reviewed = True if only_reviewed else (None if include_reviewed else False)
+    return _review_rows(qs, reviewed=reviewed, organisation_id=organisation_id).order_by("-started_at")
 
 
 BREAK_THE_GLASS = "break_the_glass"
 
 
-def review_items_for(*, actor: Actor, include_reviewed: bool = False) -> QuerySet[AccessReviewItem]:
+def review_items_for(
+    *,
+    actor: Actor,
+    include_reviewed: bool = False,
+    only_reviewed: bool = False,
+    organisation_id: int | None = None,
+) -> QuerySet[AccessReviewItem]:
     """Admissions without an earlier relationship and deaths, for the administrators of the
     department that recorded them and of its region."""
     if not actor.acting or not actor.acting.is_organisation_admin:
         return AccessReviewItem.objects.none()
-    org = actor.organisation.pk
-    qs = AccessReviewItem.objects.filter(Q(organisation_id=org) | Q(region_id=org)).select_related(
-        "user", "citizen", "reviewed_by", "organisation"
-    )
-    if not include_reviewed:
-        qs = qs.filter(reviewed_at__isnull=True)
-    return qs.order_by("-at", "-pk")
+    qs = AccessReviewItem.objects.filter(
+        Q(organisation__in=reviewed_organisations(actor)) | Q(region_id=actor.organisation.pk)
+    ).select_related("user", "citizen", "reviewed_by", "organisation")
+    reviewed = True if only_reviewed else (None if include_reviewed else False)
+    return _review_rows(qs, reviewed=reviewed, organisation_id=organisation_id).order_by("-at", "-pk")
 
 
-def access_review_page(*, actor: Actor, include_reviewed: bool = False, page_number: Any = 1, page_size: int = 25):
+def access_review_page(*, actor: Actor, page_number: Any = 1, page_size: int = 25, **filters: Any):
     """One page of the review list: break-the-glass accesses and the review items, newest
-    first. Paginated on (kind, id, time) rows; only the page's rows are fetched whole."""
-    grants = break_glass_for_review(actor=actor, include_reviewed=include_reviewed)
-    items = review_items_for(actor=actor, include_reviewed=include_reviewed)
+    first. Paginated on (kind, id, time) rows; only the page's rows are fetched whole.
+    ``filters``: those of ``break_glass_for_review``."""
+    grants = break_glass_for_review(actor=actor, **filters)
+    items = review_items_for(actor=actor, **filters)
     rows = (
         grants.annotate(source=Value(BREAK_THE_GLASS, output_field=CharField()), when=F("started_at"))
         .values_list("source", "pk", "when")

@@ -18,13 +18,13 @@ from django.utils.translation import gettext as _
 
 from sectors.choices import OrganisationKind
 from sectors.models import Organisation
+from smartcare.validators import gather, raise_errors
 
 from .access import Actor, access_reason, visible_citizens
 from .accesslog import access_log_record
 from .choices import AccessAction, AccessReason, ObjectionTarget, StayKind
-from .cpr import parse_cpr
+from .cpr import CPR, parse_cpr
 from .models import (
-    AccessReviewItem,
     BreakGlassAccess,
     Citizen,
     CitizenCondition,
@@ -35,6 +35,9 @@ from .models import (
     Objection,
 )
 from .permissions import require_break_the_glass, require_register_citizens
+
+# The review functions live in ``reviews``; their old home still names them.
+from .reviews import access_review_done, access_review_flag, break_glass_review, may_review  # noqa: F401
 
 CITIZEN_FIELDS = {
     "first_name",
@@ -63,11 +66,15 @@ class ContactItem:
     is_primary: bool = False
 
 
-def _cpr_or_error(value: str) -> str:
+def _parsed_cpr(value: str) -> CPR:
     try:
-        return parse_cpr(value).digits
+        return parse_cpr(value)
     except ValidationError as exc:
         raise ValidationError({"cpr": exc.messages}) from None
+
+
+def _cpr_or_error(value: str) -> str:
+    return _parsed_cpr(value).digits
 
 
 class AlreadyRegistered(ValidationError):
@@ -117,16 +124,21 @@ def citizen_create(
     unknown = set(fields) - CITIZEN_FIELDS
     if unknown:
         raise TypeError(f"Unknown citizen fields: {sorted(unknown)}")
-    digits = _cpr_or_error(cpr)
-    existing = Citizen.objects.filter(cpr=digits).first()
-    if existing is not None:
+    conditions, contact_persons = list(conditions), list(contact_persons)
+    errors: dict[str, list] = {}
+    parsed = gather(errors, _parsed_cpr, cpr)
+    if parsed is not None and (existing := Citizen.objects.filter(cpr=parsed.digits).first()) is not None:
         _refuse_registered(actor, existing)
+    citizen = Citizen(**fields)
+    if parsed is not None:
+        citizen.cpr, citizen.birth_date, citizen.sex = parsed.digits, parsed.birth_date, parsed.sex
+    # A CPR registered meanwhile is an IntegrityError on insert (below), hence no unique check here.
+    _check_citizen(citizen, conditions, contact_persons, errors, exclude=() if parsed else ("cpr", "birth_date", "sex"))
+    raise_errors(errors)
     try:
-        return _citizen_insert(
-            actor=actor, digits=digits, conditions=conditions, contact_persons=contact_persons, fields=fields
-        )
+        return _citizen_insert(actor=actor, citizen=citizen, conditions=conditions, contact_persons=contact_persons)
     except IntegrityError:  # registered concurrently by someone else
-        existing = Citizen.objects.filter(cpr=digits).first()
+        existing = Citizen.objects.filter(cpr=citizen.cpr).first()
         if existing is None:
             raise
         _refuse_registered(actor, existing)
@@ -137,14 +149,10 @@ def citizen_create(
 def _citizen_insert(
     *,
     actor: Actor,
-    digits: str,
-    conditions: Iterable[ConditionItem],
-    contact_persons: Iterable[ContactItem],
-    fields: dict[str, Any],
+    citizen: Citizen,
+    conditions: list[ConditionItem],
+    contact_persons: list[ContactItem],
 ) -> Citizen:
-    parsed = parse_cpr(digits)
-    citizen = Citizen(cpr=digits, birth_date=parsed.birth_date, sex=parsed.sex, **fields)
-    citizen.full_clean(validate_unique=False)  # a CPR registered meanwhile: IntegrityError, see citizen_create
     citizen.save(force_insert=True)
     _set_conditions(citizen, conditions)
     _set_contacts(citizen, contact_persons)
@@ -176,7 +184,11 @@ def citizen_update(
     changed = [name for name, value in fields.items() if getattr(citizen, name) != value]
     for name, value in fields.items():
         setattr(citizen, name, value)
-    citizen.full_clean()
+    conditions = None if conditions is None else list(conditions)
+    contact_persons = None if contact_persons is None else list(contact_persons)
+    errors: dict[str, list] = {}
+    _check_citizen(citizen, conditions or [], contact_persons or [], errors)
+    raise_errors(errors)
     citizen.save()
     if conditions is not None:
         _set_conditions(citizen, conditions)
@@ -195,17 +207,38 @@ def citizen_update(
     return citizen
 
 
-def _set_conditions(citizen: Citizen, items: Iterable[ConditionItem]) -> None:
-    items = list(items)
+def _check_citizen(
+    citizen: Citizen, conditions: list[ConditionItem], contacts: list[ContactItem], errors: dict, exclude=()
+) -> None:
+    """Every problem of a registration or an edit, added to ``errors`` (shown all at once)."""
+    gather(errors, citizen.full_clean, exclude=list(exclude), validate_unique=False)
+    gather(errors, citizen_items_check, birth_date=citizen.birth_date, conditions=conditions, contact_persons=contacts)
+
+
+def citizen_items_check(
+    *, birth_date: datetime.date | None, conditions: list[ConditionItem], contact_persons: list[ContactItem]
+) -> None:
+    """The problems of a citizen's condition and contact lists, all at once. Also asked by the
+    pages while another field is wrong, so the user sees these in the same answer."""
+    errors: dict[str, list] = {}
+    if len({item.condition.pk for item in conditions}) != len(conditions):
+        errors.setdefault("conditions", []).append(_("A condition is listed twice."))
+    onsets = [item.onset_date for item in conditions if item.onset_date]
+    if any(onset > timezone.localdate() for onset in onsets):
+        errors.setdefault("conditions", []).append(_("The onset date cannot be in the future."))
+    if birth_date and any(onset < birth_date for onset in onsets):
+        errors.setdefault("conditions", []).append(_("The onset date cannot be before the birth date."))
+    if sum(1 for item in contact_persons if item.is_primary) > 1:
+        errors["contact_persons"] = [_("Only one contact person can be the primary contact.")]
+    for item in contact_persons:
+        contact = ContactPerson(name=item.name, phone=item.phone, relation=item.relation, is_primary=item.is_primary)
+        gather(errors, contact.full_clean, exclude=["citizen"])
+    raise_errors(errors)
+
+
+def _set_conditions(citizen: Citizen, items: list[ConditionItem]) -> None:
+    """Checked by ``_check_citizen`` first."""
     codes = [item.condition.pk for item in items]
-    if len(codes) != len(set(codes)):
-        raise ValidationError({"conditions": [_("A condition is listed twice.")]})
-    today = timezone.localdate()
-    for item in items:
-        if item.onset_date and item.onset_date > today:
-            raise ValidationError({"conditions": [_("The onset date cannot be in the future.")]})
-        if item.onset_date and item.onset_date < citizen.birth_date:
-            raise ValidationError({"conditions": [_("The onset date cannot be before the birth date.")]})
     citizen.conditions.exclude(condition_id__in=codes).delete()
     existing = {cc.condition_id: cc for cc in citizen.conditions.all()}
     for item in items:
@@ -217,17 +250,13 @@ def _set_conditions(citizen: Citizen, items: Iterable[ConditionItem]) -> None:
             current.save(update_fields=["onset_date"])
 
 
-def _set_contacts(citizen: Citizen, items: Iterable[ContactItem]) -> None:
-    items = list(items)
-    if sum(1 for item in items if item.is_primary) > 1:
-        raise ValidationError({"contact_persons": [_("Only one contact person can be the primary contact.")]})
+def _set_contacts(citizen: Citizen, items: list[ContactItem]) -> None:
+    """Checked by ``_check_citizen`` first."""
     citizen.contact_persons.all().delete()
     for item in items:
-        contact = ContactPerson(
+        ContactPerson.objects.create(
             citizen=citizen, name=item.name, phone=item.phone, relation=item.relation, is_primary=item.is_primary
         )
-        contact.full_clean()
-        contact.save()
 
 
 @transaction.atomic
@@ -371,65 +400,6 @@ def break_glass_open(*, actor: Actor, cpr: str, reason: str) -> Citizen:
         reason_text=reason,
     )
     return citizen
-
-
-@transaction.atomic
-def break_glass_review(*, actor: Actor, grant: BreakGlassAccess, note: str) -> BreakGlassAccess:
-    if not actor.acting or actor.organisation.pk != grant.organisation_id or not actor.acting.is_organisation_admin:
-        raise PermissionDenied
-    return _mark_reviewed(actor, grant, note)
-
-
-def _mark_reviewed(actor: Actor, row: BreakGlassAccess | AccessReviewItem, note: str):
-    if row.reviewed_at is not None:
-        raise ValidationError(_("This access has already been reviewed."))
-    row.reviewed_at = timezone.now()
-    row.reviewed_by = actor.user
-    row.review_note = note
-    row.save(update_fields=["reviewed_at", "reviewed_by", "review_note"])
-    return row
-
-
-def _region_of(organisation: Organisation) -> Organisation | None:
-    """The region above an organisation (a department's unit belongs to its region)."""
-    seen: set[int] = set()
-    current = organisation.parent
-    while current is not None and current.pk not in seen:
-        if current.kind == OrganisationKind.REGION:
-            return current
-        seen.add(current.pk)
-        current = current.parent
-    return None
-
-
-def access_review_flag(*, actor: Actor, citizen: Citizen, kind: str, reason: str) -> AccessReviewItem:
-    """Put something the acting organisation did to a citizen on the review list (the caller's
-    transaction: it is flagged only if it happened)."""
-    item = AccessReviewItem(
-        kind=kind,
-        user=actor.user,
-        organisation=actor.organisation,
-        region=_region_of(actor.organisation),
-        citizen=citizen,
-        reason=reason,
-    )
-    item.full_clean()
-    item.save()
-    return item
-
-
-def may_review(actor: Actor, organisation_id: int | None, region_id: int | None = None) -> bool:
-    """Administrators of the organisation (or of its region) review what its staff did."""
-    if not actor.acting or not actor.acting.is_organisation_admin:
-        return False
-    return actor.organisation.pk in {organisation_id, region_id} - {None}
-
-
-@transaction.atomic
-def access_review_done(*, actor: Actor, item: AccessReviewItem, note: str) -> AccessReviewItem:
-    if not may_review(actor, item.organisation_id, item.region_id):
-        raise PermissionDenied
-    return _mark_reviewed(actor, AccessReviewItem.objects.select_for_update().get(pk=item.pk), note)
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from careplans.views import citizen_overview_context
 from messaging.views import citizen_overview_context as messaging_overview_context
@@ -23,8 +25,8 @@ from smartcare.forms import apply_service_errors
 
 from . import accessreport, permissions, selectors, services
 from .access import Actor, actor_from_request
-from .choices import AccessReason
-from .cpr import is_cpr_like, normalise_cpr
+from .choices import AccessReason, ReviewConclusion
+from .cpr import exact_cpr, normalise_cpr
 from .filtersets import CitizenFilterSet
 from .forms import (
     AccessReportFilterForm,
@@ -36,6 +38,7 @@ from .forms import (
     ContactFormSetFactory,
     ObjectionForm,
     ObjectionWithdrawForm,
+    ReviewFilterForm,
 )
 from .models import BreakGlassAccess, Citizen
 
@@ -44,6 +47,7 @@ REVIEW_PAGE_SIZE = 25
 ACCESS_REPORT_PAGE_SIZE = 50  # groups: one organisation's accesses on one day
 ACCESS_REPORT_GROUP_ENTRIES = 100  # entries shown per group; the CSV has them all
 REASON_LABELS = dict(AccessReason.choices)
+CONCLUSION_LABELS = dict(ReviewConclusion.choices)
 
 
 def _query_without_page(request) -> str:
@@ -59,14 +63,27 @@ def _apply_errors(exc: ValidationError, form, **formsets) -> None:
 # --- lists and search --------------------------------------------------------------------------
 
 
+def _open_citizen(request, citizen: Citizen):
+    """A whole CPR number that finds one citizen opens the overview; an htmx search asks the
+    browser to go there (a full page, not a swap into the results)."""
+    url = reverse("citizens:detail", args=[citizen.pk])
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+
+
 @login_required
 @require_GET
 def citizen_list(request):
     actor = actor_from_request(request)
     filterset = CitizenFilterSet(request.GET or None, queryset=Citizen.objects.none())
-    page = selectors.citizen_page(
-        actor=actor, filters=request.GET, page_number=request.GET.get("page"), page_size=LIST_PAGE_SIZE
-    )
+    if exact_cpr(request.GET.get("search", "")):
+        hit = selectors.citizen_exact_hit(actor=actor, filters=request.GET)
+        if hit is not None:
+            return _open_citizen(request, hit)
+        page = Paginator([], LIST_PAGE_SIZE).get_page(1)  # nothing found, and nothing to count
+    else:
+        page = selectors.citizen_page(
+            actor=actor, filters=request.GET, page_number=request.GET.get("page"), page_size=LIST_PAGE_SIZE
+        )
     context = {
         "filterset": filterset,
         "page": page,
@@ -84,12 +101,14 @@ def citizen_search(request):
     actor = actor_from_request(request)
     query = (request.GET.get("q") or "").strip()[:100]
     hits = selectors.citizen_search(actor=actor, query=query)
+    if exact_cpr(query) and len(hits) == 1:
+        return _open_citizen(request, hits[0])
     context = {
         "query": query,
         "hits": hits,
         "may_break_the_glass": permissions.may_break_the_glass(actor),
         # Only a whole CPR number is carried over to the break-the-glass form.
-        "break_glass_cpr": normalise_cpr(query) if is_cpr_like(query) and len(normalise_cpr(query)) == 10 else "",
+        "break_glass_cpr": exact_cpr(query),
     }
     return render(request, "citizens/citizen_search.html", context)
 
@@ -143,6 +162,21 @@ def _render_citizen_form(request, *, form, conditions, contacts, citizen=None, s
     return render(request, "citizens/citizen_form.html", context, status=status)
 
 
+def _lists_checked(form, conditions, contacts, *, birth_date) -> bool:
+    """Whether the condition and contact rows parsed. While another field of the form is wrong,
+    the service's checks of the lists run too, so every error shows in the same answer."""
+    if not (conditions.is_valid() and contacts.is_valid()):
+        return False
+    if not form.is_valid():
+        try:
+            services.citizen_items_check(
+                birth_date=birth_date, conditions=conditions.items(), contact_persons=contacts.items()
+            )
+        except ValidationError as exc:
+            _apply_errors(exc, form, conditions=conditions, contact_persons=contacts)
+    return True
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def citizen_create(request):
@@ -159,7 +193,8 @@ def citizen_create(request):
     conditions = ConditionFormSetFactory(request.POST, prefix="conditions")
     contacts = ContactFormSetFactory(request.POST, prefix="contacts")
     existing = None
-    if all([form.is_valid(), conditions.is_valid(), contacts.is_valid()]):
+    form_valid = form.is_valid()  # also when not: the lists are checked against a valid CPR's birth date
+    if _lists_checked(form, conditions, contacts, birth_date=form.birth_date()) and form_valid:
         try:
             citizen = services.citizen_create(
                 actor=actor,
@@ -198,7 +233,7 @@ def citizen_edit(request, pk):
     form = CitizenForm(request.POST, with_cpr=False)
     conditions = ConditionFormSetFactory(request.POST, prefix="conditions")
     contacts = ContactFormSetFactory(request.POST, prefix="contacts")
-    if all([form.is_valid(), conditions.is_valid(), contacts.is_valid()]):
+    if _lists_checked(form, conditions, contacts, birth_date=citizen.birth_date) and form.is_valid():
         try:
             services.citizen_update(
                 actor=actor,
@@ -336,17 +371,28 @@ def _require_admin(actor: Actor) -> None:
 
 def _render_review(request, actor: Actor, *, failed=None, status=200):
     """``failed``: (is break-the-glass, pk, review form with errors)."""
-    include_reviewed = request.GET.get("all") == "1"
-    page = selectors.access_review_page(
-        actor=actor, include_reviewed=include_reviewed, page_number=request.GET.get("page"), page_size=REVIEW_PAGE_SIZE
-    )
+    organisations = selectors.review_organisations(actor=actor)
+    filter_form = ReviewFilterForm(request.GET, organisations=organisations)
+    filters = filter_form.filters()
+    if filters is None:
+        page, status = Paginator([], REVIEW_PAGE_SIZE).get_page(1), 400
+    else:
+        page = selectors.access_review_page(
+            actor=actor, page_number=request.GET.get("page"), page_size=REVIEW_PAGE_SIZE, **filters
+        )
     for row in page:
         prefix = "" if row.is_break_glass else "item_"
         if failed and failed[:2] == (row.is_break_glass, row.pk):
             row.review_form = failed[2]
         else:
             row.review_form = BreakGlassReviewForm(auto_id=f"id_%s_{prefix}{row.pk}")
-    context = {"page": page, "include_reviewed": include_reviewed, "query": _query_without_page(request)}
+        row.conclusion_label = CONCLUSION_LABELS.get(row.conclusion, "")
+    context = {
+        "page": page,
+        "filter_form": filter_form,
+        "several_organisations": len(filter_form.fields["organisation"].choices) > 2,
+        "query": _query_without_page(request),
+    }
     return render(request, "citizens/break_glass_review.html", context, status=status)
 
 
@@ -367,19 +413,19 @@ def break_glass_review_done(request, pk: int):
     if grant is None:
         raise Http404
     return _mark_reviewed(
-        request, actor, grant, lambda note: services.break_glass_review(actor=actor, grant=grant, note=note)
+        request, actor, grant, lambda **review: services.break_glass_review(actor=actor, grant=grant, **review)
     )
 
 
 def _mark_reviewed(request, actor: Actor, row, review):
-    """The review form of one row of the list: ``review(note)`` is the service call."""
+    """The review form of one row of the list: ``review(conclusion=, note=)`` is the service call."""
     is_break_glass = isinstance(row, BreakGlassAccess)
     form = BreakGlassReviewForm(request.POST, auto_id=f"id_%s_{'' if is_break_glass else 'item_'}{row.pk}")
     if form.is_valid():
         try:
-            review(form.cleaned_data["note"])
+            review(conclusion=form.cleaned_data["conclusion"], note=form.cleaned_data["note"])
         except ValidationError as exc:
-            form.add_error(None, exc)
+            _apply_errors(exc, form)
         else:
             messages.success(request, _("The access is marked as reviewed."))
             return redirect("citizens:break_glass_review")
@@ -396,7 +442,7 @@ def access_review_done(request, pk: int):
     if item is None:
         raise Http404
     return _mark_reviewed(
-        request, actor, item, lambda note: services.access_review_done(actor=actor, item=item, note=note)
+        request, actor, item, lambda **review: services.access_review_done(actor=actor, item=item, **review)
     )
 
 

@@ -249,6 +249,32 @@ def attachment_path(instance: Attachment, filename: str) -> str:
     return f"attachments/{instance.message_id}/{uuid.uuid4().hex}"
 
 
+def kept_upload_path(instance: KeptUpload, filename: str) -> str:
+    return f"kept/{instance.token.hex}"
+
+
+class KeptUpload(models.Model):
+    """A file chosen on a message form that had an error, kept for a short while so the user
+    does not need to choose it again. Only its owner can use it; a task removes it when it
+    expires (``KEPT_UPLOAD_HOURS``) and sending the message removes it at once."""
+
+    token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    file = models.FileField(upload_to=kept_upload_path)
+    filename = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("file type"), max_length=100)
+    size = models.PositiveBigIntegerField(_("size"))
+    created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("kept upload")
+        verbose_name_plural = _("kept uploads")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.filename
+
+
 class Attachment(models.Model):
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
     file = models.FileField(upload_to=attachment_path)

@@ -33,6 +33,7 @@ from sectors.choices import MembershipRole
 from sectors.models import Organisation, User
 
 from .attachments import attachment_name, attachment_type
+from .checks import attachment_errors, check, content_errors, receiver_errors
 from .choices import (
     AckCode,
     Activity,
@@ -193,21 +194,6 @@ def _create(
     return message
 
 
-def _check_receivers(citizen: Citizen, organisations: Iterable[Organisation]) -> None:
-    for org in organisations:
-        if not org.is_active:
-            raise ValidationError({"receiver": [_("%(org)s is not active.") % {"org": org}]})
-        if not organisation_sees(org, citizen):
-            raise ValidationError(
-                {
-                    "receiver": [
-                        _("%(org)s has no care relationship with the citizen and cannot receive messages about them.")
-                        % {"org": org}
-                    ]
-                }
-            )
-
-
 def _log(actor: Actor, citizen: Citizen, reason: tuple[str, str], detail: str) -> None:
     access_log_record(
         actor=actor,
@@ -217,23 +203,6 @@ def _log(actor: Actor, citizen: Citizen, reason: tuple[str, str], detail: str) -
         reason=reason[0],
         reason_text=reason[1],
     )
-
-
-def _check_content(*, text: str, category: str, topic: str, priority: str) -> None:
-    """The CareCommunication rules. The model's constraints say the same; here the error names
-    the field the user (or the sending system) must fix."""
-    if not (text or "").strip():
-        raise ValidationError({"text": [_("Write a message.")]})
-    if category not in Category.values:
-        raise ValidationError({"category": [_("Choose a category.")]})
-    if category == Category.OTHER and not (topic or "").strip():
-        raise ValidationError({"topic": [_("A topic is required when the category is 'other'.")]})
-    if priority not in Priority.values:
-        raise ValidationError({"priority": [_("Choose a priority.")]})
-    if priority == Priority.ASAP and category != Category.REGARDING_REFERRAL:
-        raise ValidationError(
-            {"priority": [_("Priority 'as soon as possible' is only for messages regarding a referral.")]}
-        )
 
 
 # --- care communication ---------------------------------------------------------------------------
@@ -254,8 +223,11 @@ def message_send(
 ) -> Message:
     """A new care communication (MedCom correspondence message) in a new thread."""
     reason = _require_access(actor, citizen)
-    _check_content(text=text, category=category, topic=topic, priority=priority)
-    _check_receivers(citizen, [receiver, *cc])
+    check(
+        content_errors(text=text, category=category, topic=topic, priority=priority),
+        receiver_errors(citizen, [receiver, *cc]),
+        attachment_errors(attachments, text=text, max_bytes=max_message_bytes()),
+    )
     message = _create(
         actor=actor,
         sending=_Sending(MessageType.CARE_COMMUNICATION, citizen, actor.organisation, receiver, cc),
@@ -286,9 +258,11 @@ def message_reply(*, actor: Actor, message: Message, text: str, attachments: Seq
     reason = _require_access(actor, message.citizen)
     if not message.recipients.filter(organisation_id=actor.organisation.pk).exists():
         raise ValidationError(_("Only a receiver of the message can reply to it."))
-    if not (text or "").strip():
-        raise ValidationError({"text": [_("Write a message.")]})
-    _check_receivers(message.citizen, [message.sender])
+    check(
+        {} if (text or "").strip() else {"text": [_("Write a message.")]},
+        receiver_errors(message.citizen, [message.sender]),
+        attachment_errors(attachments, text=text, max_bytes=max_message_bytes()),
+    )
     if message.type == MessageType.HOSPITAL_NOTIFICATION:
         category, topic = (Category.CARECOORDINATION, str(message))
         priority = Priority.ROUTINE
@@ -329,7 +303,7 @@ def message_forward(
     reason = _require_access(actor, message.citizen)
     if not _thread_message_visible_to(actor, message):
         raise PermissionDenied
-    _check_receivers(message.citizen, [receiver, *cc])
+    check(receiver_errors(message.citizen, [receiver, *cc]))
     quoted = _("Forwarded message from %(sender)s, %(sent)s:") % {
         "sender": message.sender,
         "sent": timezone.localtime(message.sent_at).strftime("%d-%m-%Y %H:%M"),
@@ -390,10 +364,10 @@ def message_import(
         raise ValidationError(
             {"citizen": [_("The citizen is not registered in the portal or has no care relationship with the sender.")]}
         )
-    _check_content(text=text, category=category, topic=topic, priority=priority)
+    check(content_errors(text=text, category=category, topic=topic, priority=priority))
     if activity not in Activity.values:
         raise ValidationError({"activity": [_("Unknown activity.")]})
-    _check_receivers(citizen, [receiver, *cc])
+    check(receiver_errors(citizen, [receiver, *cc]))
     if parent is not None and (
         parent.citizen_id != citizen.pk
         or not (parent.sender_id == sender.pk or parent.recipients.filter(organisation_id=sender.pk).exists())

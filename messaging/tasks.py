@@ -7,6 +7,7 @@ from celery import shared_task
 from . import services
 from .delivery import deliveries_sweep, delivery_run
 from .digests import digests_send
+from .kept import kept_uploads_sweep
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
@@ -54,3 +55,9 @@ def digests_send_task() -> int:
     for pk in ids:
         deliver_task.delay(pk)
     return len(ids)
+
+
+@shared_task
+def kept_uploads_sweep_task() -> int:
+    """Periodic (beat): remove the files kept from message forms once they expired."""
+    return kept_uploads_sweep()

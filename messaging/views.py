@@ -30,6 +30,7 @@ from sectors.selectors import organisation_members
 from smartcare.forms import apply_service_errors
 from smartcare.uploads import large_body
 
+from . import kept as kept_uploads
 from . import selectors, services
 from .choices import MessageType
 from .followup import hospital_followups_attach
@@ -159,6 +160,29 @@ def thread(request, pk):
     return _render_thread(request, actor_from_request(request), pk)
 
 
+def _send_keeping_files(request, form, send):
+    """``send(files)``, the service call, with the files kept from an earlier attempt and the
+    new ones, once the form is valid. Answers the service's result, or None after an error: the
+    new files of an allowed type are then kept (``form.kept`` lists them all for the page)."""
+    kept = kept_uploads.uploads_kept(user=request.user, tokens=request.POST.getlist("kept"))
+    if form.is_valid():
+        files = kept_uploads.kept_files(kept)
+        try:
+            result = send([*files, *form.cleaned_data["attachments"]])
+        except ValidationError as exc:
+            for opened in files:
+                opened.close()
+            _apply_errors(exc, form)
+        else:
+            kept_uploads.uploads_discard(kept, files)
+            return result
+    new, errors = kept_uploads.uploads_keep(user=request.user, files=form.cleaned_data.get("attachments") or [])
+    if errors and not form.has_error("attachments"):
+        form.add_error("attachments", errors)
+    form.kept = [*kept, *new]
+    return None
+
+
 def _back_to(message: Message, anchor: Message | None = None) -> str:
     return reverse("messaging:thread", args=[message.thread_id]) + f"#message-{(anchor or message).pk}"
 
@@ -170,17 +194,16 @@ def reply(request, pk):
     actor = actor_from_request(request)
     message = selectors.message_get(actor=actor, pk=pk)
     form = ReplyForm(request.POST, request.FILES, auto_id=f"id_reply_{message.pk}_%s")
-    if form.is_valid():
-        try:
-            data = form.cleaned_data
-            answer = services.message_reply(
-                actor=actor, message=message, text=data["text"], attachments=data["attachments"]
-            )
-        except ValidationError as exc:
-            _apply_errors(exc, form)
-        else:
-            messages.success(request, _("Your reply has been sent."))
-            return redirect(_back_to(message, answer))
+    answer = _send_keeping_files(
+        request,
+        form,
+        lambda files: services.message_reply(
+            actor=actor, message=message, text=form.cleaned_data["text"], attachments=files
+        ),
+    )
+    if answer is not None:
+        messages.success(request, _("Your reply has been sent."))
+        return redirect(_back_to(message, answer))
     return _render_thread(request, actor, message.thread_id, failed=(message.pk, "reply", form), status=400)
 
 
@@ -323,25 +346,25 @@ def compose(request):
     citizen = citizen_selectors.citizen_get(
         actor=actor, pk=form.cleaned_data["citizen"], detail="new message", action=AccessAction.UPDATE
     )
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            message = services.message_send(
-                actor=actor,
-                citizen=citizen,
-                receiver=data["receiver_organisation"],
-                cc=data["cc_organisations"],
-                category=data["category"],
-                topic=data["topic"],
-                priority=data["priority"],
-                text=data["text"],
-                attachments=data["attachments"],
-            )
-        except ValidationError as exc:
-            _apply_errors(exc, form)
-        else:
-            messages.success(request, _("Your message has been sent."))
-            return redirect("messaging:thread", pk=message.thread_id)
+    data = form.cleaned_data
+    message = _send_keeping_files(
+        request,
+        form,
+        lambda files: services.message_send(
+            actor=actor,
+            citizen=citizen,
+            receiver=data["receiver_organisation"],
+            cc=data["cc_organisations"],
+            category=data["category"],
+            topic=data["topic"],
+            priority=data["priority"],
+            text=data["text"],
+            attachments=files,
+        ),
+    )
+    if message is not None:
+        messages.success(request, _("Your message has been sent."))
+        return redirect("messaging:thread", pk=message.thread_id)
     return _render_compose(request, actor, citizen=citizen, form=form, status=400)
 
 

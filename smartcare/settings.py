@@ -228,6 +228,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "messaging.tasks.digests_send_task",
         "schedule": crontab(hour=7, minute=0),
     },
+    "messaging-kept-uploads-sweep": {
+        "task": "messaging.tasks.kept_uploads_sweep_task",
+        "schedule": timedelta(minutes=30),
+    },
     "sessions-clear-expired": {
         "task": "sectors.tasks.sessions_clear_expired",
         "schedule": timedelta(hours=1),
@@ -446,6 +450,8 @@ TODAY_DISCHARGED_NOTICE_HOURS = env.int("TODAY_DISCHARGED_NOTICE_HOURS", default
 SMARTCARE_BASE_URL = (
     env.str("SMARTCARE_BASE_URL") if IS_PRODUCTION else env.str("SMARTCARE_BASE_URL", default="http://127.0.0.1:8000")
 )
+# Files chosen on a message form that had an error are kept this long (messaging/kept.py).
+KEPT_UPLOAD_HOURS = env.int("KEPT_UPLOAD_HOURS", default=2)
 # MedCom reliable messaging: resend after this long without an acknowledgement, at most this often.
 MESSAGING_ACK_TIMEOUT_MINUTES = env.int("MESSAGING_ACK_TIMEOUT_MINUTES", default=30)
 MESSAGING_MAX_RESENDS = env.int("MESSAGING_MAX_RESENDS", default=2)

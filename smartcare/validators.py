@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import datetime
 import unicodedata
+from collections.abc import Callable
+from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -103,6 +105,20 @@ def check_period(errors: Errors, end_field: str, start, end, *, strict: bool = F
 def raise_errors(errors: Errors) -> None:
     if errors:
         raise ValidationError(errors)
+
+
+def gather(errors: Errors, check: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run one check and add what it raises to ``errors`` (by field; a message without a field
+    under ``NON_FIELD_ERRORS``) instead of stopping there, so a form shows every error at once.
+    Returns the check's result, or None when it failed."""
+    try:
+        return check(*args, **kwargs)
+    except ValidationError as exc:
+        for field, messages in (
+            exc.message_dict if hasattr(exc, "error_dict") else {NON_FIELD_ERRORS: exc.messages}
+        ).items():
+            errors.setdefault(field, []).extend(messages)
+        return None
 
 
 def birth_date_of(obj) -> datetime.date | None:

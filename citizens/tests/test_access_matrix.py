@@ -129,7 +129,8 @@ def test_access_matrix(world, clients, case, who, setup, visible):
         assert api_detail.json()["cpr"] == citizen.cpr
         assert listed == [str(citizen.pk)]
         assert found == [str(citizen.pk)]
-        assert citizen.full_name in search_page.content.decode()
+        # A whole CPR number opens the citizen it finds.
+        assert (search_page.status_code, search_page["Location"]) == (302, f"/citizens/{citizen.pk}/")
         assert citizen.full_name in list_page.content.decode()
         logged = AccessLogEntry.objects.filter(citizen=citizen, user=world.users[who])
         assert logged.count() == AccessLogEntry.objects.count() - before
@@ -140,6 +141,7 @@ def test_access_matrix(world, clients, case, who, setup, visible):
         assert api_detail.status_code == 404
         assert api_detail.json() == api.get(f"/api/v1/citizens/{MISSING}/").json()
         assert listed == [] and found == []
+        assert search_page.status_code == 200
         assert citizen.full_name not in search_page.content.decode()
         # The answer for an out-of-scope CPR is the same page as for a CPR nobody has.
         unknown = page.get("/citizens/search/", {"q": "010101-9999"})

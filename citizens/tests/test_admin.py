@@ -263,16 +263,19 @@ def test_only_the_organisations_administrator_reviews_break_the_glass(client, cl
     )
 
     client.force_login(admin_of_mine)
-    assert client.post(url, {"review_note": "ok"}).status_code in (302, 403)  # not theirs: nothing to review
+    assert client.post(url, {"conclusion": "justified", "review_note": "ok"}).status_code in (
+        302,
+        403,
+    )  # not theirs: nothing to review
     grant.refresh_from_db()
     assert grant.reviewed_at is None
 
     client.force_login(admin_of_theirs)
-    assert client.post(url, {"review_note": "Berettiget"}).status_code == 302
+    assert client.post(url, {"conclusion": "justified", "review_note": "Berettiget"}).status_code == 302
     grant.refresh_from_db()
     assert (grant.reviewed_by, grant.review_note) == (admin_of_theirs, "Berettiget")
     assert grant.reason.startswith("Akut")
-    assert client.post(url, {"review_note": "Ændret"}).status_code == 403  # reviewed once
+    assert client.post(url, {"conclusion": "justified", "review_note": "Ændret"}).status_code == 403  # reviewed once
 
 
 # --- every page that shows citizens' data is logged -------------------------------------------------

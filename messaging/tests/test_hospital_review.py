@@ -79,10 +79,18 @@ def test_an_admission_without_a_relationship_is_logged_and_listed_for_review(wor
         assert 'data-testid="review-item-row"' in page and "Admission without an earlier relationship" in page
     client.force_login(world.users["admin_b"])
     assert 'data-testid="review-item-row"' not in client.get(reverse("citizens:break_glass_review")).content.decode()
-    assert client.post(reverse("citizens:access_review_done", args=[item.pk]), {"note": "ok"}).status_code == 404
+    assert (
+        client.post(
+            reverse("citizens:access_review_done", args=[item.pk]), {"conclusion": "justified", "note": "ok"}
+        ).status_code
+        == 404
+    )
     # reviewed like break-the-glass
     client.force_login(member(region, MembershipRole.ORGANISATION_ADMIN))
-    response = client.post(reverse("citizens:access_review_done", args=[item.pk]), {"note": "Akut indlæggelse, ok"})
+    response = client.post(
+        reverse("citizens:access_review_done", args=[item.pk]),
+        {"conclusion": "justified", "note": "Akut indlæggelse, ok"},
+    )
     assert response.status_code == 302
     item.refresh_from_db()
     assert item.reviewed_at is not None and item.review_note == "Akut indlæggelse, ok"
@@ -125,15 +133,15 @@ def test_the_admin_lets_the_departments_administrator_review_an_admission(world,
     url = f"/admin/citizens/accessreviewitem/{item.pk}/change/"
     permissions = ("view_accessreviewitem", "change_accessreviewitem")
     client.force_login(staff(world.users["admin_b"], *permissions))
-    assert client.post(url, {"review_note": "ok"}).status_code in (302, 403, 404)
+    assert client.post(url, {"conclusion": "justified", "review_note": "ok"}).status_code in (302, 403, 404)
     item.refresh_from_db()
     assert item.reviewed_at is None
     department_admin = staff(member(world.department, MembershipRole.ORGANISATION_ADMIN), *permissions)
     client.force_login(department_admin)
-    assert client.post(url, {"review_note": "Berettiget"}).status_code == 302
+    assert client.post(url, {"conclusion": "justified", "review_note": "Berettiget"}).status_code == 302
     item.refresh_from_db()
     assert (item.reviewed_by, item.review_note) == (department_admin, "Berettiget")
-    assert client.post(url, {"review_note": "Ændret"}).status_code == 403  # reviewed once
+    assert client.post(url, {"conclusion": "justified", "review_note": "Ændret"}).status_code == 403  # reviewed once
 
 
 def test_break_the_glass_and_admissions_share_one_list_newest_first(world, actor, client):

@@ -22,7 +22,7 @@ def test_odense_gp_finds_a_citizen_by_cpr_and_the_svendborg_nurse_cannot(new_pag
     gp.goto("/citizens/search/")
     gp.fill("input[name=q]", citizen.cpr_formatted)
     gp.keyboard.press("Enter")
-    gp.get_by_role("link", name=citizen.full_name).first.click()
+    # A whole CPR number with one hit opens the overview at once.
     gp.wait_for_url(f"**/citizens/{citizen.pk}/")
     assert citizen.cpr_formatted in gp.content()
     assert clinic.name in gp.content()
@@ -41,3 +41,27 @@ def test_odense_gp_finds_a_citizen_by_cpr_and_the_svendborg_nurse_cannot(new_pag
     assert citizen.cpr_formatted not in nurse.content()
     response = nurse.goto(f"/citizens/{citizen.pk}/")
     assert response.status == 404
+
+
+def test_gp_finds_a_citizen_by_name_in_any_order_and_opens_one_by_cpr_from_the_list(new_page):
+    demo_data_load()
+    citizen_demo_load()
+    clinic = Membership.objects.get(user__email="gp@smartcare.example").organisation
+    citizen = Citizen.objects.filter(gp_clinic=clinic).order_by("cpr").first()
+
+    gp = new_page()
+    sign_in(gp, "gp@smartcare.example")
+    gp.wait_for_url("**/")
+    gp.goto("/citizens/search/")
+    gp.fill("input[name=q]", f"{citizen.last_name} {citizen.first_name}")
+    gp.keyboard.press("Enter")
+    gp.wait_for_url("**/citizens/search/?q=*")
+    gp.get_by_role("link", name=citizen.full_name).first.click()
+    gp.wait_for_url(f"**/citizens/{citizen.pk}/")
+
+    # The list's search runs as you type (htmx): a whole CPR number opens the citizen.
+    gp.goto("/citizens/")
+    gp.fill("input[name=search]", citizen.cpr)
+    gp.wait_for_url(f"**/citizens/{citizen.pk}/")
+    assert citizen.cpr_formatted in gp.content()
+    assert gp.console_errors == []
