@@ -11,7 +11,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('messaging', '0005_date_bounds'),
+        ('messaging', '0006_email_notice_and_hospital_event_notice'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
