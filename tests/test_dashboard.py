@@ -26,7 +26,7 @@ from citizens.tests.conftest import actor, english, world  # noqa: F401 - the sh
 from citizens.tests.factories import CitizenFactory, HospitalStayFactory
 from messaging.choices import Category, HospitalCode
 from messaging.services import hospital_event_record, message_send
-from messaging.tests.test_views import deliver  # noqa: F401 - runs what the services enqueue on commit
+from messaging.tests.conftest import deliver  # noqa: F401 - runs what the services enqueue on commit
 from sectors.choices import MembershipRole
 from sectors.tests.factories import MembershipFactory
 from smartcare import dashboard

@@ -17,7 +17,7 @@ from messaging.services import message_send
 from .helpers import PDF, PNG, upload
 
 # deliver, media (autouse) and sent are fixtures.
-from .test_views import COMPOSE, action_url, compose_data, deliver, login, media, sent  # noqa: F401
+from .test_views import COMPOSE, action_url, compose_data, login, media, sent  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
