@@ -43,6 +43,7 @@ register_details(
         "alerts": _("the citizen's alerts"),
         "acknowledge yellow alerts": _("acknowledging yellow alerts"),
         "thresholds": _("the limits"),
+        "measurement charts": _("the measurement charts"),
         "new care plan": _("a new care plan"),
         "observations (bulk)": _("measurements received together"),
     }

@@ -87,6 +87,7 @@ def _model_name(name: str, *, plural: bool) -> str | None:
 register_details(
     {
         "overview": _("the overview"),
+        "dashboard": _("the work overview (dashboard)"),
         "citizen list": _("the citizen list"),
         "search hit": _("a search"),
         "access report": _("who has seen the data"),
