@@ -435,6 +435,8 @@ CITIZEN_ACCESS_HOSPITAL_DAYS = env.int("CITIZEN_ACCESS_HOSPITAL_DAYS", default=3
 BREAK_THE_GLASS_HOURS = env.int("BREAK_THE_GLASS_HOURS", default=4)
 # A hand-off request nobody answered within this many hours shows as overdue.
 HANDOFF_OVERDUE_HOURS = env.int("HANDOFF_OVERDUE_HOURS", default=72)
+# "Mark done" can be undone by the person who did it for this many minutes.
+ACTIVITY_DONE_UNDO_MINUTES = env.int("ACTIVITY_DONE_UNDO_MINUTES", default=10)
 
 # --- Messaging (messaging/) -----------------------------------------------------------------------
 # Absolute links in e-mails.
