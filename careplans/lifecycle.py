@@ -93,3 +93,7 @@ def check_reason(table: dict[str, set[str]], labels, current: str, new: str, com
 
 def irreversible_statuses(table: dict[str, set[str]]) -> set[str]:
     return {status for status in table if is_irreversible(table, status)}
+
+
+# An activity in one of these can be marked done (a one-off is then completed).
+DOABLE = frozenset({A.NOT_STARTED, A.SCHEDULED, A.IN_PROGRESS})

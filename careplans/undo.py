@@ -11,6 +11,7 @@ the activity can be undone: once anyone changed it again, its status is changed 
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -40,6 +41,17 @@ def done_undoable(change: PlanChange | None, user_pk: int | None, *, now: dateti
         and change.by_id == user_pk
         and (now or timezone.now()) - change.at < done_undo_window()
     )
+
+
+def undoable_activities(changes: Iterable[PlanChange], user_pk: int | None) -> set[str]:
+    """The ids of the activities whose newest change, of ``changes`` (a plan's history, newest
+    first), is a "done" the user may still undo."""
+    newest: dict[str, PlanChange] = {}
+    for change in changes:
+        if change.target_type == "activity":
+            newest.setdefault(change.target_id, change)
+    now = timezone.now()
+    return {pk for pk, change in newest.items() if done_undoable(change, user_pk, now=now)}
 
 
 def _last_change(activity: Activity) -> PlanChange | None:
