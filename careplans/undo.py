@@ -44,12 +44,12 @@ def done_undoable(change: PlanChange | None, user_pk: int | None, *, now: dateti
 
 
 def undoable_activities(changes: Iterable[PlanChange], user_pk: int | None) -> set[str]:
-    """The ids of the activities whose newest change, of ``changes`` (a plan's history, newest
-    first), is a "done" the user may still undo."""
+    """The ids of the activities whose newest change (the last written) of ``changes``, a plan's
+    history, is a "done" the user may still undo."""
     newest: dict[str, PlanChange] = {}
     for change in changes:
-        if change.target_type == "activity":
-            newest.setdefault(change.target_id, change)
+        if change.target_type == "activity" and change.pk > getattr(newest.get(change.target_id), "pk", 0):
+            newest[change.target_id] = change
     now = timezone.now()
     return {pk for pk, change in newest.items() if done_undoable(change, user_pk, now=now)}
 

@@ -108,9 +108,7 @@ def test_cancelling_a_goal_needs_a_reason(world, gp, plan, status):
     assert PlanChange.objects.get(action="status").comment == "Borgeren ønsker det ikke"
 
 
-@pytest.mark.parametrize(
-    "status", [ActivityStatus.CANCELLED, ActivityStatus.STOPPED, ActivityStatus.ENTERED_IN_ERROR]
-)
+@pytest.mark.parametrize("status", [ActivityStatus.CANCELLED, ActivityStatus.STOPPED, ActivityStatus.ENTERED_IN_ERROR])
 def test_stopping_an_activity_needs_a_reason(gp, one_off, status):
     Activity.objects.filter(pk=one_off.pk).update(status=ActivityStatus.IN_PROGRESS)
     one_off.refresh_from_db()
