@@ -23,6 +23,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from citizens.access import actor_from_request
@@ -91,130 +92,140 @@ def _ask(request, actor, plan, section: str, confirm: Confirmation, status: int)
     return _render_page(request, actor, plan, status=status, confirm=confirm)
 
 
-def _change_status(request, actor, plan, form, write, *, section: str, kind: str, item, table, labels, **options):
-    """Ask first when the new status is irreversible and not confirmed yet; else change it."""
-    field, current = options.get("field", "status"), options["current"]
-    new = form.cleaned_data.get(field) if form.is_valid() else None
-    # Only a change the lifecycle allows is asked about; the service reports any other as usual.
-    irreversible = new in table.get(current, set()) and is_irreversible(table, new)
-    ask = {"url": request.path, "kind": kind, "pk": item.pk, "section": section, "field": field, "code": new}
-    ask.update(labels=labels, extra=options.get("extra", ()))
-    if irreversible and not form.cleaned_data["confirmed"]:
-        return _ask(request, actor, plan, section, _confirmation(form, **ask), 200)
-    status, _result = _submit(form, write)
-    if status == 200:
-        return _saved(request, actor, plan, section, options["message"])
-    if irreversible and status == 400:
-        return _ask(request, actor, plan, section, _confirmation(form, **ask), status)
+@dataclass(frozen=True)
+class StatusKind:
+    """How the status of a plan, a goal or an activity changes on the plan page."""
+
+    section: str
+    related: str  # the plan's items of this kind ("" for the plan itself)
+    form: type[forms.Form]
+    table: dict[str, set[str]]
+    labels: Any
+    field: str
+    extra: tuple[str, ...]  # the form's other fields, which the confirmation step sends again
+    message: Any
+
+
+KINDS = {
+    "plan": StatusKind(
+        "header",
+        "",
+        PlanStatusForm,
+        PLAN_TRANSITIONS,
+        CarePlanStatus,
+        "status",
+        (),
+        _lazy("The plan's status is changed."),
+    ),
+    "goal": StatusKind(
+        "goals",
+        "goals",
+        GoalStatusForm,
+        GOAL_TRANSITIONS,
+        GoalLifecycleStatus,
+        "lifecycle_status",
+        ("achievement",),
+        _lazy("The goal is updated."),
+    ),
+    "activity": StatusKind(
+        "activities",
+        "activitys",
+        ActivityStatusForm,
+        ACTIVITY_TRANSITIONS,
+        ActivityStatus,
+        "status",
+        ("outcome_note",),
+        _lazy("The activity is updated."),
+    ),
+}
+
+
+def _write(kind: str, actor, item, form):
+    data = form.cleaned_data
     if kind == "plan":
-        return _failed(request, actor, plan, section, status, forms={"status_form": form})
-    return _failed(request, actor, plan, section, status, failed=Failure.of(kind, item.pk, "status", form))
+        return services.careplan_set_status(actor=actor, plan=item, status=data["status"], comment=data["comment"])
+    if kind == "goal":
+        return services.goal_set_status(actor=actor, goal=item, **form.status_fields())
+    return services.activity_set_status(
+        actor=actor, activity=item, status=data["status"], outcome_note=data["outcome_note"], comment=data["comment"]
+    )
+
+
+def _change_status(request, name: str, pk, item_pk: int | None = None):
+    """Ask first when the new status is irreversible and not confirmed yet; else change it."""
+    kind = KINDS[name]
+    actor, plan = _load(request, pk, "care plan: status" if name == "plan" else f"care plan: {name} status")
+    item = _find(getattr(plan, kind.related).all(), item_pk) if kind.related else plan
+    form = kind.form(request.POST)
+    current = getattr(item, kind.field)
+    new = form.cleaned_data.get(kind.field) if form.is_valid() else None
+    # Only a change the lifecycle allows is asked about; the service reports any other as usual.
+    irreversible = new in kind.table.get(current, set()) and is_irreversible(kind.table, new)
+    ask = {"url": request.path, "kind": name, "pk": item.pk, "section": kind.section, "field": kind.field}
+    ask.update(code=new, labels=kind.labels, extra=kind.extra)
+    if irreversible and not form.cleaned_data["confirmed"]:
+        return _ask(request, actor, plan, kind.section, _confirmation(form, **ask), 200)
+    status, _result = _submit(form, lambda: _write(name, actor, item, form))
+    if status == 200:
+        return _saved(request, actor, plan, kind.section, kind.message)
+    if irreversible and status == 400:
+        return _ask(request, actor, plan, kind.section, _confirmation(form, **ask), status)
+    if name == "plan":
+        return _failed(request, actor, plan, kind.section, status, forms={"status_form": form})
+    return _failed(request, actor, plan, kind.section, status, failed=Failure.of(name, item.pk, "status", form))
 
 
 @login_required
 @require_POST
 def plan_status(request, pk):
-    actor, plan = _load(request, pk, "care plan: status")
-    form = PlanStatusForm(request.POST)
-    return _change_status(
-        request,
-        actor,
-        plan,
-        form,
-        lambda: services.careplan_set_status(
-            actor=actor, plan=plan, status=form.cleaned_data["status"], comment=form.cleaned_data["comment"]
-        ),
-        section="header",
-        kind="plan",
-        item=plan,
-        table=PLAN_TRANSITIONS,
-        labels=CarePlanStatus,
-        current=plan.status,
-        message=_("The plan's status is changed."),
-    )
+    return _change_status(request, "plan", pk)
 
 
 @login_required
 @require_POST
 def goal_status(request, pk, item_pk: int):
-    actor, plan = _load(request, pk, "care plan: goal status")
-    goal = _find(plan.goals.all(), item_pk)
-    form = GoalStatusForm(request.POST)
-    return _change_status(
-        request,
-        actor,
-        plan,
-        form,
-        lambda: services.goal_set_status(actor=actor, goal=goal, **form.status_fields()),
-        section="goals",
-        kind="goal",
-        item=goal,
-        table=GOAL_TRANSITIONS,
-        labels=GoalLifecycleStatus,
-        field="lifecycle_status",
-        current=goal.lifecycle_status,
-        extra=("achievement",),
-        message=_("The goal is updated."),
-    )
+    return _change_status(request, "goal", pk, item_pk)
 
 
 @login_required
 @require_POST
 def activity_status(request, pk, item_pk: int):
-    actor, plan = _load(request, pk, "care plan: activity status")
-    activity = _find(plan.activitys.all(), item_pk)
-    form = ActivityStatusForm(request.POST)
-    return _change_status(
-        request,
-        actor,
-        plan,
-        form,
-        lambda: services.activity_set_status(
-            actor=actor,
-            activity=activity,
-            status=form.cleaned_data["status"],
-            outcome_note=form.cleaned_data["outcome_note"],
-            comment=form.cleaned_data["comment"],
-        ),
-        section="activities",
-        kind="activity",
-        item=activity,
-        table=ACTIVITY_TRANSITIONS,
-        labels=ActivityStatus,
-        current=activity.status,
-        extra=("outcome_note",),
-        message=_("The activity is updated."),
-    )
+    return _change_status(request, "activity", pk, item_pk)
 
 
 # --- "Mark done" and its undo ----------------------------------------------------------------------
+
+
+def _done_or_undo(request, pk, item_pk: int, *, undo: bool):
+    actor, plan = _load(request, pk, "care plan: undo done" if undo else "care plan: activity done")
+    activity = _find(plan.activitys.all(), item_pk)
+    form = forms.Form(request.POST) if undo else ActivityDoneForm(request.POST)
+    status, _result = _submit(
+        form,
+        lambda: (
+            activity_done_undo(actor=actor, activity=activity)
+            if undo
+            else services.activity_mark_done(actor=actor, activity=activity, note=form.cleaned_data["note"])
+        ),
+    )
+    if status == 200:
+        message = _("Undone: the activity is as it was before.") if undo else _("The activity is marked done.")
+        return _saved(request, actor, plan, "activities", message)
+    action = "undo" if undo else "done"
+    return _failed(request, actor, plan, "activities", status, failed=Failure.of("activity", activity.pk, action, form))
 
 
 @login_required
 @require_POST
 def activity_done(request, pk, item_pk: int):
     """ "Mark done" on the plan page; the activity then offers "Undo"."""
-    actor, plan = _load(request, pk, "care plan: activity done")
-    activity = _find(plan.activitys.all(), item_pk)
-    form = ActivityDoneForm(request.POST)
-    status, _result = _submit(
-        form, lambda: services.activity_mark_done(actor=actor, activity=activity, note=form.cleaned_data["note"])
-    )
-    if status == 200:
-        return _saved(request, actor, plan, "activities", _("The activity is marked done."))
-    return _failed(request, actor, plan, "activities", status, failed=Failure.of("activity", activity.pk, "done", form))
+    return _done_or_undo(request, pk, item_pk, undo=False)
 
 
 @login_required
 @require_POST
 def activity_undo(request, pk, item_pk: int):
-    actor, plan = _load(request, pk, "care plan: undo done")
-    activity = _find(plan.activitys.all(), item_pk)
-    form = forms.Form(request.POST)
-    status, _result = _submit(form, lambda: activity_done_undo(actor=actor, activity=activity))
-    if status == 200:
-        return _saved(request, actor, plan, "activities", _("Undone: the activity is as it was before."))
-    return _failed(request, actor, plan, "activities", status, failed=Failure.of("activity", activity.pk, "undo", form))
+    return _done_or_undo(request, pk, item_pk, undo=True)
 
 
 @login_required

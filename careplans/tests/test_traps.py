@@ -14,18 +14,17 @@ from careplans.choices import ActivityStatus, CarePlanStatus, GoalLifecycleStatu
 from careplans.lifecycle import ACTIVITY_TRANSITIONS, GOAL_TRANSITIONS, PLAN_TRANSITIONS, irreversible_statuses
 from careplans.models import Activity, CarePlan, PlanChange
 from careplans.services import (
-    activity_create,
     activity_mark_done,
     activity_set_status,
     activity_update,
     careplan_set_status,
     goal_create,
     goal_set_status,
-    handoff_accept,
 )
 from careplans.undo import activity_done_undo
 
-from .helpers import active_plan, local, next_weekday
+from .helpers import local
+from .test_recurrence import done, homecare, monday, visits  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.django_db
 
@@ -33,22 +32,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def gp(actor):
     return actor("gp_a")
-
-
-@pytest.fixture
-def plan(world, gp):
-    return active_plan(world, gp)
-
-
-@pytest.fixture
-def one_off(world, gp, plan):
-    return activity_create(
-        actor=gp,
-        plan=plan,
-        description="Årskontrol",
-        responsible_organisation=world.clinic_a,
-        due_date=timezone.localdate(),
-    )
 
 
 def comment_codes(excinfo) -> list[str]:
@@ -92,36 +75,38 @@ def test_reversible_plan_changes_need_no_reason(gp, plan):
     assert CarePlan.objects.get().status == CarePlanStatus.COMPLETED
 
 
-@pytest.mark.parametrize("status", [GoalLifecycleStatus.CANCELLED, GoalLifecycleStatus.ENTERED_IN_ERROR])
-def test_cancelling_a_goal_needs_a_reason(world, gp, plan, status):
-    goal = goal_create(actor=gp, plan=plan, description="Går dagligt", responsible_organisation=world.clinic_a)
+@pytest.mark.parametrize(
+    ("kind", "status"),
+    [
+        ("goal", GoalLifecycleStatus.CANCELLED),
+        ("goal", GoalLifecycleStatus.ENTERED_IN_ERROR),
+        ("activity", ActivityStatus.CANCELLED),
+        ("activity", ActivityStatus.STOPPED),
+        ("activity", ActivityStatus.ENTERED_IN_ERROR),
+    ],
+)
+def test_ending_a_goal_or_an_activity_needs_a_reason(world, gp, plan, due_today, kind, status):
+    if kind == "goal":
+        item = goal_create(actor=gp, plan=plan, description="Går dagligt", responsible_organisation=world.clinic_a)
+        field, change = (
+            "lifecycle_status",
+            lambda **reason: goal_set_status(actor=gp, goal=item, lifecycle_status=status, **reason),
+        )
+    else:
+        Activity.objects.filter(pk=due_today.pk).update(status=ActivityStatus.IN_PROGRESS)
+        item = Activity.objects.get(pk=due_today.pk)
+        field, change = "status", lambda **reason: activity_set_status(actor=gp, activity=item, status=status, **reason)
+    before = getattr(item, field)
 
     with pytest.raises(ValidationError) as excinfo:
-        goal_set_status(actor=gp, goal=goal, lifecycle_status=status)
+        change()
     assert comment_codes(excinfo) == ["reason_required"]
-    goal.refresh_from_db()
-    assert goal.lifecycle_status == GoalLifecycleStatus.PROPOSED
+    item.refresh_from_db()
+    assert getattr(item, field) == before
 
-    goal_set_status(actor=gp, goal=goal, lifecycle_status=status, comment="Borgeren ønsker det ikke")
-    goal.refresh_from_db()
-    assert goal.lifecycle_status == status
-    assert PlanChange.objects.get(action="status").comment == "Borgeren ønsker det ikke"
-
-
-@pytest.mark.parametrize("status", [ActivityStatus.CANCELLED, ActivityStatus.STOPPED, ActivityStatus.ENTERED_IN_ERROR])
-def test_stopping_an_activity_needs_a_reason(gp, one_off, status):
-    Activity.objects.filter(pk=one_off.pk).update(status=ActivityStatus.IN_PROGRESS)
-    one_off.refresh_from_db()
-
-    with pytest.raises(ValidationError) as excinfo:
-        activity_set_status(actor=gp, activity=one_off, status=status)
-    assert comment_codes(excinfo) == ["reason_required"]
-    one_off.refresh_from_db()
-    assert one_off.status == ActivityStatus.IN_PROGRESS
-
-    activity_set_status(actor=gp, activity=one_off, status=status, comment="Dobbeltregistreret")
-    one_off.refresh_from_db()
-    assert one_off.status == status
+    change(comment="Dobbeltregistreret")
+    item.refresh_from_db()
+    assert getattr(item, field) == status
     assert PlanChange.objects.get(action="status").comment == "Dobbeltregistreret"
 
 
@@ -137,70 +122,43 @@ def test_an_impossible_transition_is_reported_as_such_not_as_a_missing_reason(gp
 # --- undoing "Mark done" ---------------------------------------------------------------------------
 
 
-def test_undo_of_a_one_off_restores_it_exactly_and_records_it(gp, one_off):
-    before = Activity.objects.values().get(pk=one_off.pk)
+def test_undo_of_a_due_today_restores_it_exactly_and_records_it(gp, due_today):
+    before = Activity.objects.values().get(pk=due_today.pk)
     now = local(timezone.localdate(), 10)
     with freeze_time(now):
-        activity_mark_done(actor=gp, activity=one_off, note="BT 135/82")
-    one_off.refresh_from_db()
-    assert (one_off.status, one_off.completed_at, one_off.next_due_on) == (ActivityStatus.COMPLETED, now, None)
+        activity_mark_done(actor=gp, activity=due_today, note="BT 135/82")
+    due_today.refresh_from_db()
+    assert (due_today.status, due_today.completed_at, due_today.next_due_on) == (ActivityStatus.COMPLETED, now, None)
 
     with freeze_time(now + datetime.timedelta(minutes=9, seconds=59)):
-        activity_done_undo(actor=gp, activity=one_off)
+        activity_done_undo(actor=gp, activity=due_today)
 
-    after = Activity.objects.values().get(pk=one_off.pk)
+    after = Activity.objects.values().get(pk=due_today.pk)
     assert {k: v for k, v in after.items() if k != "updated_at"} == {
         k: v for k, v in before.items() if k != "updated_at"
     }
     undo = PlanChange.objects.get(action="done-undone")
-    assert (undo.by, undo.target_id) == (gp.user, str(one_off.pk))
+    assert (undo.by, undo.target_id) == (gp.user, str(due_today.pk))
     assert undo.changes == {
         "status": ["completed", "not-started"],
         "outcome_note": ["BT 135/82", ""],
         "completed_at": [now.astimezone(datetime.UTC).isoformat(), None],
         "last_done_on": [now.date().isoformat(), None],
-        "next_due_on": [None, one_off.due_date.isoformat()],
+        "next_due_on": [None, due_today.due_date.isoformat()],
     }
 
 
-@pytest.fixture
-def monday():
-    return next_weekday(0)
-
-
-@pytest.fixture
-def visits(world, gp, actor, monday):
-    """Blood pressure at home every Monday and Thursday, accepted by the municipality on a Tuesday,
-    done once already on Thursday."""
-    homecare = actor("homecare_a")
-    with freeze_time(local(monday + datetime.timedelta(days=1))):
-        plan = active_plan(world, gp)
-        activity = activity_create(
-            actor=gp,
-            plan=plan,
-            description="Blodtryksmåling",
-            responsible_organisation=world.municipality_a,
-            weekdays=["MO", "TH"],
-        )
-        handoff_accept(actor=homecare, handoff=activity.handoffs.get())
-    activity.refresh_from_db()
-    with freeze_time(local(monday + datetime.timedelta(days=3), 11)):
-        activity_mark_done(actor=homecare, activity=activity, note="BT 140/90")
-    activity.refresh_from_db()
-    return activity
-
-
-def test_undo_of_a_recurring_activity_restores_its_dates_and_status(actor, visits, monday):
-    homecare = actor("homecare_a")
-    next_monday = monday + datetime.timedelta(days=7)
+def test_undo_of_a_recurring_activity_restores_its_dates_and_status(homecare, visits, monday):  # noqa: F811
+    thursday, next_monday = monday + datetime.timedelta(days=3), monday + datetime.timedelta(days=7)
+    done(homecare, visits, thursday, note="BT 140/90")
     before = Activity.objects.values().get(pk=visits.pk)
     assert (before["status"], before["next_due_on"]) == (ActivityStatus.IN_PROGRESS, next_monday)
-    with freeze_time(local(next_monday, 9)):
-        activity_mark_done(actor=homecare, activity=visits, note="BT 150/95")
+    visits.refresh_from_db()
+    done(homecare, visits, next_monday, note="BT 150/95")
     visits.refresh_from_db()
     assert visits.next_due_on == monday + datetime.timedelta(days=10)
 
-    with freeze_time(local(next_monday, 9, 5)):
+    with freeze_time(local(next_monday, 11, 5)):
         activity_done_undo(actor=homecare, activity=visits)
 
     after = Activity.objects.values().get(pk=visits.pk)
@@ -208,74 +166,74 @@ def test_undo_of_a_recurring_activity_restores_its_dates_and_status(actor, visit
         k: v for k, v in before.items() if k != "updated_at"
     }
     assert after["outcome_note"] == "BT 140/90"
-    assert after["last_done_on"] == monday + datetime.timedelta(days=3)
+    assert after["last_done_on"] == thursday
 
 
-def test_undo_after_ten_minutes_is_refused(gp, one_off):
+def test_undo_after_ten_minutes_is_refused(gp, due_today):
     now = local(timezone.localdate(), 10)
     with freeze_time(now):
-        activity_mark_done(actor=gp, activity=one_off)
+        activity_mark_done(actor=gp, activity=due_today)
 
     with freeze_time(now + datetime.timedelta(minutes=10)), pytest.raises(ValidationError) as excinfo:
-        activity_done_undo(actor=gp, activity=one_off)
+        activity_done_undo(actor=gp, activity=due_today)
 
     assert excinfo.value.messages == [
         "It is more than 10 minutes since the activity was marked done: change its status instead."
     ]
-    one_off.refresh_from_db()
-    assert one_off.status == ActivityStatus.COMPLETED
+    due_today.refresh_from_db()
+    assert due_today.status == ActivityStatus.COMPLETED
     assert not PlanChange.objects.filter(action="done-undone").exists()
 
 
-def test_undo_follows_the_setting(settings, gp, one_off):
+def test_undo_follows_the_setting(settings, gp, due_today):
     settings.ACTIVITY_DONE_UNDO_MINUTES = 2
     now = local(timezone.localdate(), 10)
     with freeze_time(now):
-        activity_mark_done(actor=gp, activity=one_off)
+        activity_mark_done(actor=gp, activity=due_today)
 
     with freeze_time(now + datetime.timedelta(minutes=2)), pytest.raises(ValidationError):
-        activity_done_undo(actor=gp, activity=one_off)
+        activity_done_undo(actor=gp, activity=due_today)
 
 
-def test_only_the_person_who_marked_it_done_can_undo(world, actor, gp, one_off):
-    activity_mark_done(actor=gp, activity=one_off)
+def test_only_the_person_who_marked_it_done_can_undo(world, actor, gp, due_today):
+    activity_mark_done(actor=gp, activity=due_today)
 
     with pytest.raises(PermissionDenied):
-        activity_done_undo(actor=actor("nurse_a"), activity=one_off)  # a colleague in the same clinic
+        activity_done_undo(actor=actor("nurse_a"), activity=due_today)  # a colleague in the same clinic
 
-    one_off.refresh_from_db()
-    assert one_off.status == ActivityStatus.COMPLETED
+    due_today.refresh_from_db()
+    assert due_today.status == ActivityStatus.COMPLETED
 
 
-def test_undo_is_refused_once_the_activity_changed_again(gp, one_off):
-    activity_mark_done(actor=gp, activity=one_off)
-    activity_update(actor=gp, activity=one_off, description="Årskontrol med blodprøver")
+def test_undo_is_refused_once_the_activity_changed_again(gp, due_today):
+    activity_mark_done(actor=gp, activity=due_today)
+    activity_update(actor=gp, activity=due_today, description="Årskontrol med blodprøver")
 
     with pytest.raises(ValidationError) as excinfo:
-        activity_done_undo(actor=gp, activity=one_off)
+        activity_done_undo(actor=gp, activity=due_today)
 
     assert excinfo.value.messages == ["There is nothing to undo: the activity was changed after it was marked done."]
 
 
-def test_undo_twice_reverts_once(gp, one_off):
-    activity_mark_done(actor=gp, activity=one_off)
-    activity_done_undo(actor=gp, activity=one_off)
+def test_undo_twice_reverts_once(gp, due_today):
+    activity_mark_done(actor=gp, activity=due_today)
+    activity_done_undo(actor=gp, activity=due_today)
 
     with pytest.raises(ValidationError):
-        activity_done_undo(actor=gp, activity=one_off)
+        activity_done_undo(actor=gp, activity=due_today)
 
     assert PlanChange.objects.filter(action="done-undone").count() == 1
 
 
-def test_nothing_to_undo_for_an_activity_never_marked_done(gp, one_off):
+def test_nothing_to_undo_for_an_activity_never_marked_done(gp, due_today):
     with pytest.raises(ValidationError):
-        activity_done_undo(actor=gp, activity=one_off)
+        activity_done_undo(actor=gp, activity=due_today)
 
 
-def test_marking_a_one_off_done_records_everything_it_changes(gp, one_off):
+def test_marking_a_due_today_done_records_everything_it_changes(gp, due_today):
     now = local(timezone.localdate(), 10)
     with freeze_time(now):
-        activity_mark_done(actor=gp, activity=one_off, note="OK")
+        activity_mark_done(actor=gp, activity=due_today, note="OK")
 
     change = PlanChange.objects.get(action="done")
     assert change.comment == "OK"
@@ -284,5 +242,5 @@ def test_marking_a_one_off_done_records_everything_it_changes(gp, one_off):
         "outcome_note": ["", "OK"],
         "completed_at": [None, now.astimezone(datetime.UTC).isoformat()],
         "last_done_on": [None, now.date().isoformat()],
-        "next_due_on": [one_off.due_date.isoformat(), None],
+        "next_due_on": [due_today.due_date.isoformat(), None],
     }

@@ -6,27 +6,17 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from django.conf import settings
 from django.utils import timezone
 from freezegun import freeze_time
-from rest_framework.test import APIClient
 
 from careplans.choices import ActivityStatus, CarePlanStatus
 from careplans.models import Activity, CarePlan, PlanChange
-from careplans.services import activity_create, goal_create
+from careplans.services import goal_create
 
-from .helpers import active_plan, local
+from .helpers import local
+from .test_api import client_for
 
 pytestmark = pytest.mark.django_db
-
-REASON_MISSING = "Say why the status changes to “%s”: the change cannot be undone."
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    return client
 
 
 @pytest.fixture
@@ -34,20 +24,7 @@ def gp(actor):
     return actor("gp_a")
 
 
-@pytest.fixture
-def plan(world, gp):
-    return active_plan(world, gp)
-
-
-@pytest.fixture
-def activity(world, gp, plan):
-    return activity_create(
-        actor=gp,
-        plan=plan,
-        description="Årskontrol",
-        responsible_organisation=world.clinic_a,
-        due_date=timezone.localdate(),
-    )
+REASON_MISSING = "Say why the status changes to “%s”: the change cannot be undone."
 
 
 def test_revoking_a_plan_without_a_reason_is_400_on_comment(world, plan):
@@ -65,7 +42,7 @@ def test_revoking_a_plan_without_a_reason_is_400_on_comment(world, plan):
     assert PlanChange.objects.get(action="status").comment == "Flyttet til Norge"
 
 
-def test_cancelling_a_goal_or_stopping_an_activity_without_a_reason_is_400(world, gp, plan, activity):
+def test_cancelling_a_goal_or_stopping_an_due_today_without_a_reason_is_400(world, gp, plan, due_today):
     client = client_for(world.users["gp_a"])
     goal = goal_create(actor=gp, plan=plan, description="Går dagligt", responsible_organisation=world.clinic_a)
 
@@ -73,32 +50,32 @@ def test_cancelling_a_goal_or_stopping_an_activity_without_a_reason_is_400(world
     assert response.status_code == 400
     assert response.json() == {"comment": [REASON_MISSING % "Cancelled"]}
 
-    response = client.post(f"/api/v1/activities/{activity.pk}/status/", {"status": "entered-in-error"}, format="json")
+    response = client.post(f"/api/v1/activities/{due_today.pk}/status/", {"status": "entered-in-error"}, format="json")
     assert response.status_code == 400
     assert response.json() == {"comment": [REASON_MISSING % "Entered in error"]}
     assert Activity.objects.get().status == ActivityStatus.NOT_STARTED
 
 
-def test_undo_done_restores_the_activity(world, activity):
+def test_undo_done_restores_the_due_today(world, due_today):
     client = client_for(world.users["gp_a"])
     done_at = local(timezone.localdate(), 10)
     with freeze_time(done_at):
-        assert client.post(f"/api/v1/activities/{activity.pk}/done/", {}, format="json").status_code == 200
+        assert client.post(f"/api/v1/activities/{due_today.pk}/done/", {}, format="json").status_code == 200
 
     with freeze_time(done_at + datetime.timedelta(minutes=5)):
-        response = client.post(f"/api/v1/activities/{activity.pk}/undo-done/", format="json")
+        response = client.post(f"/api/v1/activities/{due_today.pk}/undo-done/", format="json")
 
     assert response.status_code == 200
     body = response.json()
-    assert (body["status"], body["next_due_on"]) == ("not-started", activity.due_date.isoformat())
+    assert (body["status"], body["next_due_on"]) == ("not-started", due_today.due_date.isoformat())
     assert PlanChange.objects.filter(action="done-undone").count() == 1
 
 
-def test_undo_done_is_refused_for_a_colleague_too_late_and_the_outsider(world, activity):
+def test_undo_done_is_refused_for_a_colleague_too_late_and_the_outsider(world, due_today):
     done_at = local(timezone.localdate(), 10)
     with freeze_time(done_at):
-        client_for(world.users["gp_a"]).post(f"/api/v1/activities/{activity.pk}/done/", {}, format="json")
-    url = f"/api/v1/activities/{activity.pk}/undo-done/"
+        client_for(world.users["gp_a"]).post(f"/api/v1/activities/{due_today.pk}/done/", {}, format="json")
+    url = f"/api/v1/activities/{due_today.pk}/undo-done/"
 
     with freeze_time(done_at + datetime.timedelta(minutes=1)):
         colleague = client_for(world.users["nurse_a"]).post(url, format="json")

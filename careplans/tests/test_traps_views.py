@@ -12,21 +12,14 @@ from django.urls import reverse
 from django.utils import timezone
 from freezegun import freeze_time
 
-from careplans.choices import ActivityStatus, CarePlanStatus, GoalLifecycleStatus
-from careplans.models import Activity, CarePlan, Goal, PlanChange
+from careplans.choices import ActivityStatus, CarePlanStatus
+from careplans.models import Activity, CarePlan, PlanChange
 from careplans.services import activity_create, activity_mark_done, careplan_create, goal_create
 
 from .helpers import active_plan, local
+from .test_views import HTMX, login
 
 pytestmark = pytest.mark.django_db
-
-HTMX = {"HX-Request": "true"}
-REASON_MISSING = "Say why the status changes to “%s”: the change cannot be undone."
-
-
-def login(client, world, name: str):
-    client.force_login(world.users[name])
-    return client
 
 
 @pytest.fixture
@@ -34,9 +27,7 @@ def gp(actor):
     return actor("gp_a")
 
 
-@pytest.fixture
-def plan(world, gp):
-    return active_plan(world, gp)
+REASON_MISSING = "Say why the status changes to “%s”: the change cannot be undone."
 
 
 @pytest.fixture
@@ -45,14 +36,8 @@ def goal(world, gp, plan):
 
 
 @pytest.fixture
-def activity(world, gp, plan):
-    return activity_create(
-        actor=gp,
-        plan=plan,
-        description="Årskontrol",
-        responsible_organisation=world.clinic_a,
-        due_date=timezone.localdate(),
-    )
+def activity(due_today):
+    return due_today
 
 
 # --- the confirmation step ------------------------------------------------------------------------
@@ -124,43 +109,34 @@ def test_a_reversible_status_changes_at_once(client, world, plan):
     assert CarePlan.objects.get().status == CarePlanStatus.ON_HOLD
 
 
-def test_cancelling_a_goal_asks_at_the_goal_and_carries_the_achievement(client, world, goal):
-    url = reverse("careplans:goal_status", args=[goal.care_plan_id, goal.pk])
-    login(client, world, "gp_a")
-    response = client.post(url, {"lifecycle_status": "cancelled", "achievement": "not-achieved"}, headers=HTMX)
-
-    assert response.status_code == 200
-    html = response.content.decode()
-    assert f'id="confirm-goal-{goal.pk}"' in html
-    assert '<input type="hidden" name="lifecycle_status" value="cancelled">' in html
-    assert '<input type="hidden" name="achievement" value="not-achieved">' in html
-    assert Goal.objects.get().lifecycle_status == GoalLifecycleStatus.PROPOSED
-
-    data = {"lifecycle_status": "cancelled", "achievement": "not-achieved", "confirmed": "on", "comment": "Ønsker ikke"}
-    assert client.post(url, data, headers=HTMX).status_code == 200
-    goal.refresh_from_db()
-    assert (goal.lifecycle_status, goal.achievement) == ("cancelled", "not-achieved")
-    assert PlanChange.objects.get(action="status").comment == "Ønsker ikke"
-
-
-def test_stopping_an_activity_asks_at_the_activity(client, world, activity):
+@pytest.mark.parametrize(
+    ("kind", "data"),
+    [
+        ("goal", {"lifecycle_status": "cancelled", "achievement": "not-achieved"}),
+        ("activity", {"status": "stopped", "outcome_note": "Afsluttet"}),
+    ],
+)
+def test_ending_a_goal_or_an_activity_asks_at_it_and_sends_the_other_fields_again(
+    client, world, goal, activity, kind, data
+):
     Activity.objects.filter(pk=activity.pk).update(status=ActivityStatus.IN_PROGRESS)
-    url = reverse("careplans:activity_status", args=[activity.care_plan_id, activity.pk])
+    item = goal if kind == "goal" else activity
+    url = reverse(f"careplans:{kind}_status", args=[item.care_plan_id, item.pk])
     login(client, world, "gp_a")
-    response = client.post(url, {"status": "stopped", "outcome_note": "Afsluttet"}, headers=HTMX)
+
+    response = client.post(url, data, headers=HTMX)
 
     assert response.status_code == 200
     html = response.content.decode()
-    assert f'id="confirm-activity-{activity.pk}"' in html
-    assert '<input type="hidden" name="outcome_note" value="Afsluttet">' in html
-    missing = client.post(url, {"status": "stopped", "confirmed": "on"}, headers=HTMX)
-    assert missing.status_code == 400
-    assert REASON_MISSING % "Stopped" in missing.content.decode()
-    assert Activity.objects.get().status == ActivityStatus.IN_PROGRESS
-
-    done = client.post(url, {"status": "stopped", "confirmed": "on", "comment": "Flyttet"}, headers=HTMX)
-    assert done.status_code == 200
-    assert Activity.objects.get().status == ActivityStatus.STOPPED
+    assert f'id="confirm-{kind}-{item.pk}"' in html
+    for name, value in data.items():
+        assert f'<input type="hidden" name="{name}" value="{value}">' in html
+    model = type(item)
+    field, status = next(iter(data.items()))
+    assert getattr(model.objects.get(), field) != status
+    assert client.post(url, {**data, "confirmed": "on", "comment": "Flyttet"}, headers=HTMX).status_code == 200
+    assert [getattr(model.objects.get(), name) for name in data] == list(data.values())
+    assert PlanChange.objects.get(action="status").comment == "Flyttet"
 
 
 def test_an_impossible_irreversible_status_is_refused_without_asking(client, world, gp, plan):

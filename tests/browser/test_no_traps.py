@@ -7,60 +7,34 @@ from django.utils import timezone
 from careplans.choices import CarePlanStatus
 from careplans.models import PlanChange
 from careplans.services import activity_create, careplan_create
-from citizens.access import Actor
-from citizens.models import AccessLogHead
-from citizens.tests.factories import CitizenFactory
-from sectors.acting import resolve
 from sectors.choices import MembershipRole
-from sectors.tests.factories import GPClinicFactory, MembershipFactory, MunicipalityFactory
+from sectors.models import Membership
 
 from .conftest import sign_in
+from .test_today_tablet import PASSWORD, as_actor, rounds  # noqa: F401 - the rounds fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-PASSWORD = "correct horse battery staple"  # noqa: S105 - the factories' test password
-
-
-def as_actor(user):
-    return Actor(user=user, acting=resolve(user, None))
 
 
 @pytest.fixture
-def world(db):
-    AccessLogHead.objects.get_or_create(id=1, defaults={"last_hash": "0" * 64, "count": 0})
-    municipality = MunicipalityFactory(name="Testkommune")
-    clinic = GPClinicFactory(name="Lægehuset Test", municipality=municipality)
-    gp = MembershipFactory(organisation=clinic, role=MembershipRole.GP).user
-    nurse = MembershipFactory(organisation=municipality, role=MembershipRole.HOME_CARE_NURSE).user
-    citizen = CitizenFactory(municipality=municipality, gp_clinic=clinic)
+def world(rounds):  # noqa: F811
+    """Home care's rounds (Today has activities due), and a plan of the GP's with an activity of its own."""
+    gp = Membership.objects.get(organisation=rounds["clinic"], role=MembershipRole.GP).user
     plan = careplan_create(
         actor=as_actor(gp),
-        citizen=citizen,
+        citizen=rounds["citizens"][0],
         title="KOL-forløb",
-        coordinating_organisation=clinic,
+        coordinating_organisation=rounds["clinic"],
         status=CarePlanStatus.ACTIVE,
     )
     activity_create(
         actor=as_actor(gp),
         plan=plan,
         description="Årskontrol",
-        responsible_organisation=clinic,
+        responsible_organisation=rounds["clinic"],
         due_date=timezone.localdate(),
     )
-    home_plan = careplan_create(
-        actor=as_actor(nurse),
-        citizen=citizen,
-        title="Hjemmepleje",
-        coordinating_organisation=municipality,
-        status=CarePlanStatus.ACTIVE,
-    )
-    activity_create(
-        actor=as_actor(nurse),
-        plan=home_plan,
-        description="Medicingivning",
-        responsible_organisation=municipality,
-        due_date=timezone.localdate(),
-    )
-    return {"gp": gp, "nurse": nurse, "plan": plan}
+    return {"gp": gp, "nurse": rounds["nurse"], "plan": plan}
 
 
 def test_gp_undoes_done_and_revokes_the_plan_only_with_a_reason(new_page, world):
@@ -112,14 +86,14 @@ def test_home_care_undoes_done_on_the_today_list(new_page, world):
     sign_in(page, world["nurse"].email, PASSWORD)
     page.wait_for_url("**/")
     page.goto("/care/today/")
-    row = page.get_by_test_id("today-activity").filter(has_text="Medicingivning")
+    row = page.get_by_test_id("today-activity").filter(has_text="Medicin til")
     row.get_by_test_id("mark-done").click()
-    row = page.get_by_test_id("today-activity").filter(has_text="Medicingivning")
+    row = page.get_by_test_id("today-activity").filter(has_text="Medicin til")
     row.get_by_test_id("activity-done").wait_for()
 
     row.get_by_test_id("undo-done").click()
 
-    row = page.get_by_test_id("today-activity").filter(has_text="Medicingivning")
+    row = page.get_by_test_id("today-activity").filter(has_text="Medicin til")
     row.get_by_test_id("mark-done").wait_for()
     assert row.get_by_test_id("activity-done").count() == 0
     assert page.url.endswith("/care/today/")
