@@ -34,7 +34,8 @@ def world(rounds):  # noqa: F811
         responsible_organisation=rounds["clinic"],
         due_date=timezone.localdate(),
     )
-    return {"gp": gp, "nurse": rounds["nurse"], "plan": plan}
+    visit = f"Medicin til {rounds['citizens'][0].first_name}"
+    return {"gp": gp, "nurse": rounds["nurse"], "plan": plan, "visit": visit}
 
 
 def test_gp_undoes_done_and_revokes_the_plan_only_with_a_reason(new_page, world):
@@ -86,14 +87,14 @@ def test_home_care_undoes_done_on_the_today_list(new_page, world):
     sign_in(page, world["nurse"].email, PASSWORD)
     page.wait_for_url("**/")
     page.goto("/care/today/")
-    row = page.get_by_test_id("today-activity").filter(has_text="Medicin til")
+    row = page.get_by_test_id("today-activity").filter(has_text=world["visit"])
     row.get_by_test_id("mark-done").click()
-    row = page.get_by_test_id("today-activity").filter(has_text="Medicin til")
+    row = page.get_by_test_id("today-activity").filter(has_text=world["visit"])
     row.get_by_test_id("activity-done").wait_for()
 
     row.get_by_test_id("undo-done").click()
 
-    row = page.get_by_test_id("today-activity").filter(has_text="Medicin til")
+    row = page.get_by_test_id("today-activity").filter(has_text=world["visit"])
     row.get_by_test_id("mark-done").wait_for()
     assert row.get_by_test_id("activity-done").count() == 0
     assert page.url.endswith("/care/today/")
