@@ -262,9 +262,15 @@ class CarePlanForm(_PlanForm):
         return {name: self.cleaned_data[name] for name in self.FIELDS}
 
 
+def _confirmed() -> forms.BooleanField:
+    """Set by the confirmation step of a change that cannot be undone (``careplans.views_status``)."""
+    return forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+
 class PlanStatusForm(forms.Form):
     status = forms.ChoiceField(label=_("Status"), choices=CarePlanStatus.choices)
     comment = forms.CharField(label=_("Comment"), required=False, max_length=2000)
+    confirmed = _confirmed()
 
 
 # --- care team ---------------------------------------------------------------------------------
@@ -343,6 +349,7 @@ class GoalStatusForm(forms.Form):
         label=_("Achievement"), choices=[("", _("Keep"))] + GoalAchievement.choices, required=False
     )
     comment = forms.CharField(label=_("Comment"), required=False, max_length=2000)
+    confirmed = _confirmed()
 
     def clean(self):
         data = super().clean()
@@ -403,6 +410,7 @@ class ActivityStatusForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     comment = forms.CharField(label=_("Comment"), required=False, max_length=2000)
+    confirmed = _confirmed()
 
 
 class ReassignForm(forms.Form):

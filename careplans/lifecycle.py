@@ -42,7 +42,9 @@ ACTIVITY_TRANSITIONS: dict[str, set[str]] = {
 }
 
 
-def check_transition(table: dict[str, set[str]], labels, current: str, new: str) -> None:
+def check_transition(table: dict[str, set[str]], labels, current: str, new: str, comment: str | None = None) -> None:
+    """An allowed transition; with ``comment`` (the services' status changes) an irreversible one
+    also needs a reason."""
     if current == new:
         return
     if new not in table.get(current, set()):
@@ -58,7 +60,40 @@ def check_transition(table: dict[str, set[str]], labels, current: str, new: str)
                 ]
             }
         )
+    if comment is not None:
+        check_reason(table, labels, current, new, comment)
 
 
 def allowed_next(table: dict[str, set[str]], current: str) -> list[str]:
     return sorted(table.get(current, set()))
+
+
+def is_irreversible(table: dict[str, set[str]], new: str) -> bool:
+    """A status nothing comes back from: from it the lifecycle allows at most entered-in-error.
+    Completion is the planned ending, not a trap (marking an activity done can be undone for a
+    while, ``careplans.undo``), so it is not asked about."""
+    return new not in (A.COMPLETED, P.COMPLETED, G.COMPLETED) and table.get(new, set()) <= {A.ENTERED_IN_ERROR}
+
+
+def check_reason(table: dict[str, set[str]], labels, current: str, new: str, comment: str) -> None:
+    """An irreversible change says why (kept in the plan's history as the change's comment)."""
+    if current != new and is_irreversible(table, new) and not (comment or "").strip():
+        raise ValidationError(
+            {
+                "comment": [
+                    ValidationError(
+                        _("Say why the status changes to “%(new)s”: the change cannot be undone.")
+                        % {"new": labels(new).label},
+                        code="reason_required",
+                    )
+                ]
+            }
+        )
+
+
+def irreversible_statuses(table: dict[str, set[str]]) -> set[str]:
+    return {status for status in table if is_irreversible(table, status)}
+
+
+# An activity in one of these can be marked done (a one-off is then completed).
+DOABLE = frozenset({A.NOT_STARTED, A.SCHEDULED, A.IN_PROGRESS})

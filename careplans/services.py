@@ -267,7 +267,7 @@ def careplan_update(*, actor: Actor, plan: CarePlan, comment: str = "", conditio
 @transaction.atomic
 def careplan_set_status(*, actor: Actor, plan: CarePlan, status: str, comment: str = "") -> CarePlan:
     reason = _require_plan_editor(actor, plan)
-    check_transition(PLAN_TRANSITIONS, CarePlanStatus, plan.status, status)
+    check_transition(PLAN_TRANSITIONS, CarePlanStatus, plan.status, status, comment=comment)
     before = plan.status
     plan.status = status
     if status in (CarePlanStatus.COMPLETED, CarePlanStatus.REVOKED) and plan.period_end is None:
@@ -547,7 +547,7 @@ def goal_set_status(
     _require_owner(actor, goal)
     before = _snapshot(goal, ["lifecycle_status", "achievement"])
     if lifecycle_status is not None:
-        check_transition(GOAL_TRANSITIONS, GoalLifecycleStatus, goal.lifecycle_status, lifecycle_status)
+        check_transition(GOAL_TRANSITIONS, GoalLifecycleStatus, goal.lifecycle_status, lifecycle_status, comment)
         goal.lifecycle_status = lifecycle_status
     if achievement is not None:
         GoalAchievement(achievement)  # ValueError for an unknown code
@@ -565,7 +565,7 @@ def activity_set_status(
     plan = activity.care_plan
     reason = _require_plan_editor(actor, plan)
     _require_owner(actor, activity)
-    check_transition(ACTIVITY_TRANSITIONS, ActivityStatus, activity.status, status)
+    check_transition(ACTIVITY_TRANSITIONS, ActivityStatus, activity.status, status, comment=comment)
     before = _snapshot(activity, ["status", "outcome_note"])
     activity.status = status
     if outcome_note:
@@ -584,18 +584,18 @@ def activity_set_status(
 def activity_mark_done(
     *, actor: Actor, activity: Activity, note: str = "", on: datetime.date | None = None
 ) -> Activity:
-    """Done today: a one-off activity is completed; a recurring one moves to its next date."""
-    if not activity.weekday_list:
-        return activity_set_status(actor=actor, activity=activity, status=ActivityStatus.COMPLETED, outcome_note=note)
+    """Done today: a one-off is completed, a recurring one moves on (``careplans.undo`` reverts it)."""
     plan = activity.care_plan
     reason = _require_plan_editor(actor, plan)
     _require_owner(actor, activity)
-    before = _snapshot(activity, ["last_done_on", "outcome_note", "status"])
-    activity.last_done_on = on or timezone.localdate()
-    if note:
-        activity.outcome_note = note
-    if activity.status in (ActivityStatus.NOT_STARTED, ActivityStatus.SCHEDULED):
+    before = _snapshot(activity, ["status", "outcome_note", "completed_at", "last_done_on", "next_due_on"])
+    if not activity.weekday_list:
+        check_transition(ACTIVITY_TRANSITIONS, ActivityStatus, activity.status, ActivityStatus.COMPLETED)
+        activity.status, activity.completed_at = ActivityStatus.COMPLETED, timezone.now()
+    elif activity.status in (ActivityStatus.NOT_STARTED, ActivityStatus.SCHEDULED):
         activity.status = ActivityStatus.IN_PROGRESS
+    activity.last_done_on = on or timezone.localdate()
+    activity.outcome_note = note or activity.outcome_note
     activity.next_due_on = activity_next_due(activity)
     activity.save()
     _history(actor=actor, plan=plan, target=activity, action="done", changes=_diff(before, activity), comment=note)

@@ -21,19 +21,24 @@ urlpatterns += [
 ]
 
 # Care plan pages: create, the plan page and its htmx section endpoints (careplans.views).
-from . import views  # noqa: E402
+from . import views, views_status  # noqa: E402
 
 urlpatterns += [
     path("citizens/<uuid:citizen_pk>/plans/new/", views.plan_create, name="create"),
     path("plans/<uuid:pk>/", views.plan_detail, name="detail"),
     path("plans/<uuid:pk>/edit/", views.plan_edit, name="plan_edit"),
-    path("plans/<uuid:pk>/status/", views.plan_status, name="plan_status"),
+    path("plans/<uuid:pk>/status/", views_status.plan_status, name="plan_status"),
     path("plans/<uuid:pk>/team/", views.team_add, name="team_add"),
     path("plans/<uuid:pk>/team/<int:participant_pk>/end/", views.team_end, name="team_end"),
     path("plans/<uuid:pk>/goals/", views.goal_add, name="goal_add"),
-    path("plans/<uuid:pk>/goals/<int:item_pk>/status/", views.goal_status, name="goal_status"),
+    path("plans/<uuid:pk>/goals/<int:item_pk>/status/", views_status.goal_status, name="goal_status"),
     path("plans/<uuid:pk>/activities/", views.activity_add, name="activity_add"),
-    path("plans/<uuid:pk>/activities/<int:item_pk>/status/", views.activity_status, name="activity_status"),
+    path("plans/<uuid:pk>/activities/<int:item_pk>/status/", views_status.activity_status, name="activity_status"),
+    path("plans/<uuid:pk>/activities/<int:item_pk>/done/", views_status.activity_done, name="plan_activity_done"),
+    path("plans/<uuid:pk>/activities/<int:item_pk>/undo/", views_status.activity_undo, name="plan_activity_undo"),
     path("plans/<uuid:pk>/<str:kind>/<int:item_pk>/reassign/", views.item_reassign, name="item_reassign"),
     path("organisations/search/", views.organisation_search, name="organisation_search"),
 ]
+
+# "Undo" on the Today list's row that was just marked done (careplans.views_status).
+urlpatterns += [path("activities/<int:pk>/undo/", views_status.today_undo, name="activity_done_undo")]

@@ -46,10 +46,8 @@ from .choices import (
 )
 from .forms import (
     ActivityForm,
-    ActivityStatusForm,
     CarePlanForm,
     GoalForm,
-    GoalStatusForm,
     OrganisationSearchForm,
     PlanStatusForm,
     ReassignForm,
@@ -57,9 +55,10 @@ from .forms import (
     TeamForm,
     directory_for,
 )
-from .lifecycle import ACTIVITY_TRANSITIONS, GOAL_TRANSITIONS, PLAN_TRANSITIONS, allowed_next
+from .lifecycle import ACTIVITY_TRANSITIONS, DOABLE, GOAL_TRANSITIONS, PLAN_TRANSITIONS, allowed_next
 from .measurements import COMPONENT_BY_CODE, MEASUREMENTS
 from .models import Activity, CarePlan, CareTeamParticipant, Goal, PlanChange
+from .undo import undoable_activities
 from .views_monitoring import monitoring_links
 
 ORGANISATION_SEARCH_LIMIT = 20
@@ -92,6 +91,7 @@ HISTORY_ACTIONS = {
     "goal-added": gettext_lazy("Goal added"),
     "activity-added": gettext_lazy("Activity added"),
     "done": gettext_lazy("Done"),
+    "done-undone": gettext_lazy("“Done” undone"),
     "handoff-accepted": gettext_lazy("Hand-off accepted"),
     "handoff-rejected": gettext_lazy("Hand-off rejected"),
     "reassigned": gettext_lazy("Reassigned"),
@@ -217,8 +217,10 @@ def citizen_overview_context(*, actor: Actor, citizen: Citizen) -> dict:
     thresholds = selectors.current_thresholds(citizen=citizen)
     order = list(MEASUREMENTS)
     latest = sorted(selectors.latest_observations(citizen=citizen), key=lambda o: order.index(o.code))
+    plans = list(selectors.careplans_for_citizen(citizen=citizen))  # closed ones too: still reachable
     return {
-        "care_plans": list(selectors.careplans_for_citizen(citizen=citizen, open_only=True)),
+        "care_plans": [plan for plan in plans if plan.is_open],
+        "closed_care_plans": [plan for plan in plans if not plan.is_open],
         "latest_measurements": [
             {"observation": o, "label": MEASUREMENTS[o.code].label, "severity": measurement_severity(o, thresholds)}
             for o in latest
@@ -238,9 +240,11 @@ def _next(table: dict[str, set[str]], current: str, labels) -> list[tuple[str, s
     return [(code, label) for code, label in labels.choices if code in allowed]
 
 
-def _decorate_items(plan: CarePlan, organisation_pk, history: list[HistoryEntry], today: datetime.date) -> None:
+def _decorate_items(plan: CarePlan, actor: Actor, history: list[HistoryEntry], today: datetime.date) -> None:
     """What the page shows with each goal and activity; the services decide what may be done."""
+    organisation_pk = actor.organisation.pk if actor.organisation else None
     reasons = _rejection_reasons(history)
+    undoable = undoable_activities((entry.change for entry in history), actor.user.pk)
     blocked = (HandoffStatus.REQUESTED, HandoffStatus.REJECTED)
     for goal in plan.goals.all():
         goal.kind, goal.dom_id = "goal", f"goal-{goal.pk}"
@@ -254,6 +258,7 @@ def _decorate_items(plan: CarePlan, organisation_pk, history: list[HistoryEntry]
             activity.responsible_organisation_id == organisation_pk and activity.handoff_status not in blocked
         )
         activity.next_statuses = _next(ACTIVITY_TRANSITIONS, activity.status, ActivityStatus)
+        activity.doable, activity.undoable = activity.status in DOABLE, str(activity.pk) in undoable
         activity.is_overdue = bool(activity.next_due_on and activity.next_due_on < today)
 
 
@@ -265,11 +270,12 @@ def _plan_context(
     failed: Failure | None = None,
     open_form: str = "",
     flash_error: str = "",
+    confirm=None,
 ) -> dict:
     today = timezone.localdate()
     organisation_pk = actor.organisation.pk if actor.organisation else None
     history = _history(plan)
-    _decorate_items(plan, organisation_pk, history, today)
+    _decorate_items(plan, actor, history, today)
     # Only for showing the forms; the services check who may change what.
     on_team = plan.coordinating_organisation_id == organisation_pk or any(
         p.organisation_id == organisation_pk and p.is_active_on(today) for p in plan.participants.all()
@@ -297,6 +303,7 @@ def _plan_context(
         "next_statuses": _next(PLAN_TRANSITIONS, plan.status, CarePlanStatus),
         "achievements": GoalAchievement.choices,
         "failed": failed,
+        "confirm": confirm,  # the confirmation step of an irreversible status change (views_status)
         "open_form": open_form,
         "flash_error": flash_error,
         "today": today,
@@ -426,22 +433,6 @@ def plan_edit(request, pk):
 
 @login_required
 @require_POST
-def plan_status(request, pk):
-    actor, plan = _load(request, pk, "care plan: status")
-    form = PlanStatusForm(request.POST)
-    status, _result = _submit(
-        form,
-        lambda: services.careplan_set_status(
-            actor=actor, plan=plan, status=form.cleaned_data["status"], comment=form.cleaned_data["comment"]
-        ),
-    )
-    if status == 200:
-        return _saved(request, actor, plan, "header", _("The plan's status is changed."))
-    return _failed(request, actor, plan, "header", status, forms={"status_form": form})
-
-
-@login_required
-@require_POST
 def team_add(request, pk):
     actor, plan = _load(request, pk, "care plan: add to the care team")
     form = TeamForm(request.POST)
@@ -484,18 +475,6 @@ def goal_add(request, pk):
 
 @login_required
 @require_POST
-def goal_status(request, pk, item_pk: int):
-    actor, plan = _load(request, pk, "care plan: goal status")
-    goal = _find(plan.goals.all(), item_pk)
-    form = GoalStatusForm(request.POST)
-    status, _result = _submit(form, lambda: services.goal_set_status(actor=actor, goal=goal, **form.status_fields()))
-    if status == 200:
-        return _saved(request, actor, plan, "goals", _("The goal is updated."))
-    return _failed(request, actor, plan, "goals", status, failed=Failure.of("goal", goal.pk, "status", form))
-
-
-@login_required
-@require_POST
 def activity_add(request, pk):
     actor, plan = _load(request, pk, "care plan: add activity")
     form = ActivityForm(request.POST)
@@ -503,29 +482,6 @@ def activity_add(request, pk):
     if status == 200:
         return _saved(request, actor, plan, "activities", _("The activity is added."), open_form="activity")
     return _failed(request, actor, plan, "activities", status, forms={"activity_form": form})
-
-
-@login_required
-@require_POST
-def activity_status(request, pk, item_pk: int):
-    actor, plan = _load(request, pk, "care plan: activity status")
-    activity = _find(plan.activitys.all(), item_pk)
-    form = ActivityStatusForm(request.POST)
-    status, _result = _submit(
-        form,
-        lambda: services.activity_set_status(
-            actor=actor,
-            activity=activity,
-            status=form.cleaned_data["status"],
-            outcome_note=form.cleaned_data["outcome_note"],
-            comment=form.cleaned_data["comment"],
-        ),
-    )
-    if status == 200:
-        return _saved(request, actor, plan, "activities", _("The activity is updated."))
-    return _failed(
-        request, actor, plan, "activities", status, failed=Failure.of("activity", activity.pk, "status", form)
-    )
 
 
 REASSIGNABLE = {"goals": ("goal", "goals"), "activities": ("activity", "activitys")}

@@ -444,6 +444,8 @@ BREAK_THE_GLASS_HOURS = env.int("BREAK_THE_GLASS_HOURS", default=4)
 HANDOFF_OVERDUE_HOURS = env.int("HANDOFF_OVERDUE_HOURS", default=72)
 # After a discharge, the Today list says "Discharged <date>" on the citizen's visits this many hours.
 TODAY_DISCHARGED_NOTICE_HOURS = env.int("TODAY_DISCHARGED_NOTICE_HOURS", default=48)
+# "Mark done" can be undone by the person who did it for this many minutes.
+ACTIVITY_DONE_UNDO_MINUTES = env.int("ACTIVITY_DONE_UNDO_MINUTES", default=10)
 
 # --- Messaging (messaging/) -----------------------------------------------------------------------
 # Absolute links in e-mails.

@@ -309,6 +309,17 @@ def _comment():
     )
 
 
+def _reason():
+    return serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text=_(
+            "Why: kept in the plan's history with the change. Required for a change that cannot be undone "
+            "(revoked, cancelled, stopped, rejected, entered-in-error): without it the answer is 400 on comment."
+        ),
+    )
+
+
 class InputSerializer(serializers.Serializer):
     def service_arguments(self) -> dict[str, Any]:
         """The validated input as keyword arguments for the service."""
@@ -354,7 +365,7 @@ class CarePlanCreateSerializer(CarePlanUpdateSerializer):
 
 class CarePlanStatusSerializer(InputSerializer):
     status = serializers.ChoiceField(choices=CarePlanStatus.choices, help_text=_("The new FHIR CarePlan.status."))
-    comment = _comment()
+    comment = _reason()
 
 
 class CareTeamAddSerializer(InputSerializer):
@@ -399,7 +410,7 @@ class GoalCreateSerializer(GoalUpdateSerializer):
 class GoalStatusSerializer(InputSerializer):
     lifecycle_status = serializers.ChoiceField(choices=GoalLifecycleStatus.choices, required=False)
     achievement = serializers.ChoiceField(choices=GoalAchievement.choices, required=False)
-    comment = _comment()
+    comment = _reason()
 
     def validate(self, attrs):
         if "lifecycle_status" not in attrs and "achievement" not in attrs:
@@ -444,7 +455,7 @@ class ActivityCreateSerializer(ActivityUpdateSerializer):
 class ActivityStatusSerializer(InputSerializer):
     status = serializers.ChoiceField(choices=ActivityStatus.choices)
     outcome_note = serializers.CharField(required=False, allow_blank=True)
-    comment = _comment()
+    comment = _reason()
 
 
 class ActivityDoneSerializer(InputSerializer):

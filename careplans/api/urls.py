@@ -1,6 +1,7 @@
 from rest_framework.routers import SimpleRouter
 
-from .views import ActivityViewSet, AlertViewSet, CarePlanViewSet, GoalViewSet, ObservationViewSet, ThresholdViewSet
+from .activities import ActivityViewSet
+from .views import AlertViewSet, CarePlanViewSet, GoalViewSet, ObservationViewSet, ThresholdViewSet
 
 router = SimpleRouter()
 router.register("careplans", CarePlanViewSet, basename="careplan")

@@ -117,7 +117,7 @@ def test_a_participation_starting_later_gives_nothing_yet(world, actor, gp, plan
 def test_access_ends_with_the_plan(world, actor, gp, plan, status, access):
     careteam_add(actor=gp, plan=plan, organisation=world.municipality_b, role=CareTeamRole.HOME_CARE)
 
-    careplan_set_status(actor=gp, plan=plan, status=status)
+    careplan_set_status(actor=gp, plan=plan, status=status, comment="test")  # a reason for the irreversible
 
     assert (reason(actor("homecare_b"), world.citizen) == "care_team") is access
 

@@ -91,7 +91,7 @@ def test_impossible_plan_transitions_are_refused(gp, plan, current, new):
 
 
 def test_a_plan_entered_in_error_cannot_be_changed_at_all(gp, plan):
-    careplan_set_status(actor=gp, plan=plan, status=CarePlanStatus.ENTERED_IN_ERROR)
+    careplan_set_status(actor=gp, plan=plan, status=CarePlanStatus.ENTERED_IN_ERROR, comment="Forkert borger")
 
     with pytest.raises(ValidationError):
         careplan_set_status(actor=gp, plan=plan, status=CarePlanStatus.ACTIVE)
@@ -134,7 +134,7 @@ def goal(world, gp, plan):
 def test_every_allowed_goal_transition_works(gp, goal, current, new):
     in_status(Goal, goal, "lifecycle_status", current)
 
-    goal_set_status(actor=gp, goal=goal, lifecycle_status=new)
+    goal_set_status(actor=gp, goal=goal, lifecycle_status=new, comment="test")  # a reason for the irreversible
 
     goal.refresh_from_db()
     assert goal.lifecycle_status == new
@@ -209,7 +209,7 @@ def activity(world, gp, plan):
 def test_every_allowed_activity_transition_works(gp, activity, current, new):
     in_status(Activity, activity, "status", current)
 
-    activity_set_status(actor=gp, activity=activity, status=new)
+    activity_set_status(actor=gp, activity=activity, status=new, comment="test")  # a reason for the irreversible
 
     activity.refresh_from_db()
     assert activity.status == new

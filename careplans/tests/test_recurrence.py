@@ -288,7 +288,7 @@ def test_a_series_on_hold_is_not_on_the_today_list(visits, homecare, monday):
 def test_a_stopped_series_is_no_longer_due(visits, homecare, monday):
     with freeze_time(local(monday + datetime.timedelta(days=2))):
         activity_set_status(actor=homecare, activity=visits, status=ActivityStatus.IN_PROGRESS)
-        activity_set_status(actor=homecare, activity=visits, status=ActivityStatus.STOPPED)
+        activity_set_status(actor=homecare, activity=visits, status=ActivityStatus.STOPPED, comment="Flyttet")
     visits.refresh_from_db()
     assert visits.next_due_on is None
     assert due(homecare, monday + datetime.timedelta(days=3)) == []

@@ -520,13 +520,16 @@ def test_citizen_overview_shows_the_active_plan_measurements_and_alerts(client, 
     assert "Blood pressure outside the limits" in html  # the clinic's open alert
 
 
-def test_citizen_overview_leaves_out_closed_plans(client, world, actor):
+def test_citizen_overview_lists_closed_plans_collapsed_under_their_own_heading(client, world, actor):
     make_plan(world, actor, title="Gammel plan", status=CarePlanStatus.DRAFT)
     CarePlan.objects.update(status=CarePlanStatus.COMPLETED, period_end=timezone.localdate())
     login(client, world, "gp_a")
     html = client.get(reverse("citizens:detail", args=[world.citizen.pk])).content.decode()
-    assert "Gammel plan" not in html
     assert "No open care plans." in html
+    closed = html[html.index('data-testid="closed-care-plans"') :]
+    assert closed.index("Closed care plans") < closed.index("Gammel plan")
+    assert f'<a href="{reverse("careplans:detail", args=[CarePlan.objects.get().pk])}">Gammel plan</a>' in closed
+    assert '<details class="card-body border-top" data-testid="closed-care-plans">' in html  # collapsed
 
 
 def test_decimal_limits_render_without_exponent(client, world, actor):
