@@ -33,6 +33,7 @@ register_details(
         "activity changed": _("activity changed"),
         "activity status changed": _("activity status changed"),
         "activity done": _("activity done"),
+        "activity done undone": _("activity done, undone"),
         "hand-off answered": _("hand-off request answered"),
         "item reassigned": _("goal or activity reassigned"),
         "hand-off requests": _("hand-off requests received"),
