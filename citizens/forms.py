@@ -68,7 +68,7 @@ class CitizenForm(forms.Form):
         label=_("CPR number"),
         max_length=20,
         help_text=_("DDMMYY-SSSS, with or without the dash."),
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off", "placeholder": "DDMMYY-SSSS"}),
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off", "placeholder": _("DDMMYY-SSSS")}),
     )
     first_name = _model_field(Citizen, "first_name")
     last_name = _model_field(Citizen, "last_name")
@@ -251,7 +251,7 @@ class BreakGlassForm(forms.Form):
         label=_("CPR number"),
         max_length=20,
         widget=forms.TextInput(
-            attrs={"inputmode": "numeric", "autocomplete": "off", "placeholder": "DDMMYY-SSSS", "autofocus": True}
+            attrs={"inputmode": "numeric", "autocomplete": "off", "placeholder": _("DDMMYY-SSSS"), "autofocus": True}
         ),
     )
     reason = forms.CharField(

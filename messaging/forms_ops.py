@@ -35,7 +35,7 @@ class HospitalEventForm(forms.Form):
         label=_("CPR number"),
         max_length=11,
         help_text=_("The citizen in front of you: DDMMYY-SSSS."),
-        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric", "placeholder": "DDMMYY-SSSS"}),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric", "placeholder": _("DDMMYY-SSSS")}),
     )
     code = forms.ChoiceField(label=_("Event"), choices=[("", "---------"), *HospitalCode.choices])
     occurred_at = _time_field(_("Time of event"))
