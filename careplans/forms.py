@@ -258,8 +258,10 @@ class CarePlanForm(_PlanForm):
         self.check_member("coordinator", "coordinating_organisation")
         return data
 
-    def plan_fields(self) -> dict:
-        return {name: self.cleaned_data[name] for name in self.FIELDS}
+    def plan_fields(self, *extra: str) -> dict:
+        """The plan's fields (and the ``extra`` ones) that the form could read: all of them
+        once it is valid."""
+        return {name: self.cleaned_data[name] for name in (*self.FIELDS, *extra) if name in self.cleaned_data}
 
 
 def _confirmed() -> forms.BooleanField:
