@@ -22,6 +22,7 @@ from sectors.choices import OrganisationKind
 from sectors.models import Membership, Organisation, User
 from smartcare.forms import DateInput
 
+from .checks import PLAN_FIELDS
 from .choices import (
     ActivityStatus,
     CarePlanIntent,
@@ -226,15 +227,7 @@ class CarePlanForm(_PlanForm):
     )
     comment = forms.CharField(label=_("Why the change (optional)"), required=False, max_length=2000)
 
-    FIELDS = (
-        "title",
-        "intent",
-        "period_start",
-        "period_end",
-        "coordinating_organisation",
-        "coordinator",
-        "description",
-    )
+    FIELDS = PLAN_FIELDS
 
     def __init__(self, *args, citizen: Citizen, plan: CarePlan | None = None, **kwargs):
         super().__init__(*args, **kwargs)

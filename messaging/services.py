@@ -219,18 +219,8 @@ def message_send(
 ) -> Message:
     """A new care communication (MedCom correspondence message) in a new thread."""
     reason = _require_access(actor, citizen)
-    check(
-        send_errors(
-            citizen,
-            receiver=receiver,
-            cc=cc,
-            category=category,
-            topic=topic,
-            priority=priority,
-            text=text,
-            attachments=attachments,
-        )
-    )
+    content = {"category": category, "topic": topic, "priority": priority, "text": text}
+    check(send_errors(citizen, receiver=receiver, cc=cc, attachments=attachments, **content))
     message = _create(
         actor=actor,
         sending=_Sending(MessageType.CARE_COMMUNICATION, citizen, actor.organisation, receiver, cc),

@@ -9,23 +9,19 @@ from messaging.choices import Category, MessageType, Priority
 from messaging.models import KeptUpload, Message
 
 from .helpers import PDF, PNG, send, upload
-from .test_views import COMPOSE, action_url, compose_data, login
+from .test_views import COMPOSE, action_url, compose_data, login, media  # noqa: F401 - media: an autouse fixture
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
 @pytest.fixture
 def sent(world, actor, deliver):
-    return deliver(send, world, actor, text="Borgeren har fået ny medicin.", topic="Ny medicin")
+    """A care communication from GP clinic A to municipality A."""
+    return deliver(send, world, actor, topic="Ny medicin")
 
 
-def _errors(response, form_name: str = "form") -> dict:
-    return {field: list(messages) for field, messages in response.context[form_name].errors.items()}
+def _errors(response) -> dict:
+    return {field: list(messages) for field, messages in response.context["form"].errors.items()}
 
 
 def test_compose_without_text_reports_the_missing_topic_too(client, world):
