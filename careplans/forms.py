@@ -22,6 +22,7 @@ from sectors.choices import OrganisationKind
 from sectors.models import Membership, Organisation, User
 from smartcare.forms import DateInput
 
+from .checks import PLAN_FIELDS
 from .choices import (
     ActivityStatus,
     CarePlanIntent,
@@ -226,15 +227,7 @@ class CarePlanForm(_PlanForm):
     )
     comment = forms.CharField(label=_("Why the change (optional)"), required=False, max_length=2000)
 
-    FIELDS = (
-        "title",
-        "intent",
-        "period_start",
-        "period_end",
-        "coordinating_organisation",
-        "coordinator",
-        "description",
-    )
+    FIELDS = PLAN_FIELDS
 
     def __init__(self, *args, citizen: Citizen, plan: CarePlan | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -258,8 +251,10 @@ class CarePlanForm(_PlanForm):
         self.check_member("coordinator", "coordinating_organisation")
         return data
 
-    def plan_fields(self) -> dict:
-        return {name: self.cleaned_data[name] for name in self.FIELDS}
+    def plan_fields(self, *extra: str) -> dict:
+        """The plan's fields (and the ``extra`` ones) that the form could read: all of them
+        once it is valid."""
+        return {name: self.cleaned_data[name] for name in (*self.FIELDS, *extra) if name in self.cleaned_data}
 
 
 def _confirmed() -> forms.BooleanField:

@@ -24,8 +24,9 @@ from citizens.choices import AccessAction
 from citizens.models import Citizen, Condition
 from sectors.choices import OrganisationKind
 from sectors.models import Organisation, User
-from smartcare.validators import gather, raise_errors
+from smartcare.validators import raise_errors
 
+from .checks import PLAN_FIELDS, check_member, new_plan_errors
 from .choices import (
     ActivityStatus,
     CareEventKind,
@@ -169,25 +170,7 @@ def _log_write(actor: Actor, plan: CarePlan, reason: tuple[str, str], detail: st
     )
 
 
-def _check_member(person: User | None, organisation: Organisation, field: str) -> None:
-    if person is not None and not person.memberships.active().filter(organisation=organisation).exists():
-        raise ValidationError(
-            {field: [_("The person must be a member of %(organisation)s.") % {"organisation": organisation}]}
-        )
-
-
 # --- plans ------------------------------------------------------------------------------------
-
-
-PLAN_FIELDS = (
-    "title",
-    "intent",
-    "period_start",
-    "period_end",
-    "coordinating_organisation",
-    "coordinator",
-    "description",
-)
 
 
 @transaction.atomic
@@ -206,9 +189,6 @@ def careplan_create(
     unknown = set(fields) - set(PLAN_FIELDS)
     if unknown:
         raise TypeError(f"Unknown care plan fields: {sorted(unknown)}")
-    errors: dict[str, list] = {}
-    if status not in (CarePlanStatus.DRAFT, CarePlanStatus.ACTIVE):
-        errors["status"] = [_("A new plan is a draft or active.")]
     plan = CarePlan(
         citizen=citizen,
         title=title,
@@ -218,9 +198,7 @@ def careplan_create(
         created_by_organisation=actor.organisation,
         **fields,
     )
-    gather(errors, plan.full_clean)  # every error at once: the model's and the coordinator's
-    gather(errors, _check_member, plan.coordinator, coordinating_organisation, "coordinator")
-    raise_errors(errors)
+    raise_errors(new_plan_errors(plan))  # every error at once
     plan.save()
     plan.conditions.set(list(conditions))
     _ensure_participant(plan, coordinating_organisation, CareTeamRole.COORDINATOR)
@@ -247,7 +225,7 @@ def careplan_update(*, actor: Actor, plan: CarePlan, comment: str = "", conditio
     for name, value in fields.items():
         setattr(plan, name, value)
     plan.full_clean()
-    _check_member(plan.coordinator, plan.coordinating_organisation, "coordinator")
+    check_member(plan.coordinator, plan.coordinating_organisation, "coordinator")
     plan.save()
     changes = _diff(before, plan)
     if conditions is not None:
@@ -306,7 +284,7 @@ def careteam_add(
         beyond_own_list=_beyond_own_list(plan, organisation),
     )
     participant.full_clean()
-    _check_member(person, organisation, "person")
+    check_member(person, organisation, "person")
     participant.save()
     _history(
         actor=actor,

@@ -37,6 +37,7 @@ from smartcare.forms import apply_service_errors
 
 from . import selectors, services
 from .charts import measurement_charts, measurement_severity
+from .checks import careplan_create_check
 from .choices import (
     ActivityStatus,
     CarePlanStatus,
@@ -108,10 +109,16 @@ HISTORY_EXTRA_FIELDS = {"handoff": (gettext_lazy("hand-off"), dict(HandoffStatus
 # --- errors ------------------------------------------------------------------------------------
 
 
-def _submit(form, write: Callable[[], Any]) -> tuple[int, Any]:
-    """Validate the form and call the service; its errors go onto the form. The HTTP status to
-    answer with, and what the service returned."""
+def _submit(form, write: Callable[[], Any], check: Callable[[], None] | None = None) -> tuple[int, Any]:
+    """Validate the form and call the service; its errors go onto the form. While the form is
+    invalid, ``check`` (the service's checks of the fields that were read) adds its errors too,
+    so every error shows at once. The HTTP status to answer with, and what the service returned."""
     if not form.is_valid():
+        if check is not None:
+            try:
+                check()
+            except ValidationError as exc:
+                apply_service_errors(exc, form)
         return 400, None
     try:
         return 200, write()
@@ -396,6 +403,7 @@ def plan_create(request, citizen_pk):
                 status=form.cleaned_data["status"],
                 **form.plan_fields(),
             ),
+            lambda: careplan_create_check(actor=actor, citizen=citizen, **form.plan_fields("status")),
         )
         if status == 200:
             messages.success(request, _("The care plan “%(title)s” is created.") % {"title": plan.title})

@@ -33,7 +33,7 @@ from sectors.choices import MembershipRole
 from sectors.models import Organisation, User
 
 from .attachments import attachment_name, attachment_type
-from .checks import attachment_errors, check, content_errors, receiver_errors
+from .checks import check, content_errors, forward_errors, max_message_bytes, receiver_errors, reply_errors, send_errors
 from .choices import (
     AckCode,
     Activity,
@@ -69,10 +69,6 @@ logger = logging.getLogger(__name__)
 
 def _setting(name: str, default):
     return getattr(settings, name, default)
-
-
-def max_message_bytes() -> int:
-    return _setting("MESSAGING_MAX_MESSAGE_BYTES", 50 * 1024 * 1024)
 
 
 # --- routing ------------------------------------------------------------------------------------
@@ -223,11 +219,8 @@ def message_send(
 ) -> Message:
     """A new care communication (MedCom correspondence message) in a new thread."""
     reason = _require_access(actor, citizen)
-    check(
-        content_errors(text=text, category=category, topic=topic, priority=priority),
-        receiver_errors(citizen, [receiver, *cc]),
-        attachment_errors(attachments, text=text, max_bytes=max_message_bytes()),
-    )
+    content = {"category": category, "topic": topic, "priority": priority, "text": text}
+    check(send_errors(citizen, receiver=receiver, cc=cc, attachments=attachments, **content))
     message = _create(
         actor=actor,
         sending=_Sending(MessageType.CARE_COMMUNICATION, citizen, actor.organisation, receiver, cc),
@@ -258,11 +251,7 @@ def message_reply(*, actor: Actor, message: Message, text: str, attachments: Seq
     reason = _require_access(actor, message.citizen)
     if not message.recipients.filter(organisation_id=actor.organisation.pk).exists():
         raise ValidationError(_("Only a receiver of the message can reply to it."))
-    check(
-        {} if (text or "").strip() else {"text": [_("Write a message.")]},
-        receiver_errors(message.citizen, [message.sender]),
-        attachment_errors(attachments, text=text, max_bytes=max_message_bytes()),
-    )
+    check(reply_errors(message, text=text, attachments=attachments))
     if message.type == MessageType.HOSPITAL_NOTIFICATION:
         category, topic = (Category.CARECOORDINATION, str(message))
         priority = Priority.ROUTINE
@@ -303,7 +292,7 @@ def message_forward(
     reason = _require_access(actor, message.citizen)
     if not _thread_message_visible_to(actor, message):
         raise PermissionDenied
-    check(receiver_errors(message.citizen, [receiver, *cc]))
+    check(forward_errors(message, receiver=receiver, cc=cc))
     quoted = _("Forwarded message from %(sender)s, %(sent)s:") % {
         "sender": message.sender,
         "sent": timezone.localtime(message.sent_at).strftime("%d-%m-%Y %H:%M"),

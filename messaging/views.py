@@ -30,8 +30,8 @@ from sectors.selectors import organisation_members
 from smartcare.forms import apply_service_errors
 from smartcare.uploads import large_body
 
+from . import checks, selectors, services
 from . import kept as kept_uploads
-from . import selectors, services
 from .choices import MessageType
 from .followup import hospital_followups_attach
 from .forms import (
@@ -53,6 +53,11 @@ PREFIX_PATTERN = re.compile(r"^[a-z0-9-]{1,60}$")
 def _apply_errors(exc: ValidationError, form) -> None:
     """The citizen is chosen apart from the form's fields: its errors go at the top."""
     apply_service_errors(exc, form, aliases={"citizen": None})
+
+
+def _read(form, *names: str) -> dict:
+    """The fields of ``names`` the form could read (all of them once it is valid)."""
+    return {name: form.cleaned_data[name] for name in names if name in form.cleaned_data}
 
 
 def _query_without_page(request) -> str:
@@ -160,23 +165,27 @@ def thread(request, pk):
     return _render_thread(request, actor_from_request(request), pk)
 
 
-def _send_keeping_files(request, form, send):
+def _send_keeping_files(request, form, send, check):
     """``send(files)``, the service call, with the files kept from an earlier attempt and the
-    new ones, once the form is valid. Answers the service's result, or None after an error: the
-    new files of an allowed type are then kept (``form.kept`` lists them all for the page)."""
+    new ones, once the form is valid; while it is not, ``check(files)`` raises what the
+    service's checks find in the fields that were read, so every error shows at once. Answers
+    the service's result, or None after an error: the new files of an allowed type are then
+    kept (``form.kept`` lists them all for the page)."""
     kept = kept_uploads.uploads_kept(user=request.user, tokens=request.POST.getlist("kept"))
-    if form.is_valid():
-        files = kept_uploads.kept_files(kept)
-        try:
-            result = send([*files, *form.cleaned_data["attachments"]])
-        except ValidationError as exc:
-            for opened in files:
-                opened.close()
-            _apply_errors(exc, form)
-        else:
+    valid = form.is_valid()
+    new = form.cleaned_data.get("attachments") or []  # read before an error on the field drops them
+    files = kept_uploads.kept_files(kept)
+    try:
+        result = (send if valid else check)([*files, *new])
+    except ValidationError as exc:
+        _apply_errors(exc, form)
+    else:
+        if valid:
             kept_uploads.uploads_discard(kept, files)
             return result
-    new, errors = kept_uploads.uploads_keep(user=request.user, files=form.cleaned_data.get("attachments") or [])
+    for opened in files:
+        opened.close()
+    new, errors = kept_uploads.uploads_keep(user=request.user, files=new)
     if errors and not form.has_error("attachments"):
         form.add_error("attachments", errors)
     form.kept = [*kept, *new]
@@ -200,6 +209,7 @@ def reply(request, pk):
         lambda files: services.message_reply(
             actor=actor, message=message, text=form.cleaned_data["text"], attachments=files
         ),
+        lambda files: checks.check(checks.reply_errors(message, **_read(form, "text"), attachments=files)),
     )
     if answer is not None:
         messages.success(request, _("Your reply has been sent."))
@@ -213,7 +223,13 @@ def forward(request, pk):
     actor = actor_from_request(request)
     message = selectors.message_get(actor=actor, pk=pk)
     form = ForwardForm(request.POST, auto_id=f"id_forward_{message.pk}_%s")
-    if form.is_valid():
+    if not form.is_valid():
+        errors = checks.forward_errors(
+            message, receiver=form.cleaned_data["receiver_organisation"], cc=form.cleaned_data["cc_organisations"]
+        )
+        if errors:
+            _apply_errors(ValidationError(errors), form)
+    else:
         try:
             forwarded = services.message_forward(
                 actor=actor,
@@ -347,20 +363,13 @@ def compose(request):
         actor=actor, pk=form.cleaned_data["citizen"], detail="new message", action=AccessAction.UPDATE
     )
     data = form.cleaned_data
+    content = _read(form, "category", "topic", "priority", "text")
+    receivers = {"receiver": data["receiver_organisation"], "cc": data["cc_organisations"]}
     message = _send_keeping_files(
         request,
         form,
-        lambda files: services.message_send(
-            actor=actor,
-            citizen=citizen,
-            receiver=data["receiver_organisation"],
-            cc=data["cc_organisations"],
-            category=data["category"],
-            topic=data["topic"],
-            priority=data["priority"],
-            text=data["text"],
-            attachments=files,
-        ),
+        lambda files: services.message_send(actor=actor, citizen=citizen, **receivers, **content, attachments=files),
+        lambda files: checks.check(checks.send_errors(citizen, **receivers, **content, attachments=files)),
     )
     if message is not None:
         messages.success(request, _("Your message has been sent."))
