@@ -10,7 +10,8 @@ from unittest import mock
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 from freezegun import freeze_time
 
 from careplans.choices import ThresholdCode
@@ -106,7 +107,9 @@ def test_a_red_alert_is_no_inbox_message_but_an_e_mail_notice_for_who_wants_it(
     assert [attempt.outcome for attempt in delivery.attempt_log.all()] == [AttemptOutcome.OK]
     assert [mail.to for mail in mailoutbox] == [[wants.email]]
     mail = mailoutbox[0]
-    assert mail.subject == f"SmartCare: new alert for {world.clinic_a.name}"
+    with translation.override(getattr(wants, "language", None) or settings.LANGUAGE_CODE):  # the user's language
+        subject = gettext("SmartCare: new alert for %(org)s") % {"org": world.clinic_a.name}
+    assert mail.subject == subject
     assert "https://smartcare.example.org/care/alerts/" in mail.body
     content = f"{mail.subject}\n{mail.body}"
     citizen = world.citizen
