@@ -10,5 +10,5 @@ class CareplansConfig(AppConfig):
     def ready(self) -> None:
         # Registers the care-team relationship and the access log's labels; keeps the care-team
         # flag in step with citizen moves; adds the dashboard's alert, hand-off and visit cards
-        # (smartcare.dashboard).
-        from . import access_rules, accesslabels, dashboard_cards, receivers  # noqa: F401
+        # (smartcare.dashboard) and the care plans' section of the citizen overview (citizens.overview).
+        from . import access_rules, accesslabels, dashboard_cards, overview, receivers  # noqa: F401

@@ -30,13 +30,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from citizens import selectors as citizen_selectors
 from citizens.access import Actor, actor_from_request
-from citizens.models import Citizen
 from sectors.choices import OrganisationKind
 from sectors.selectors import organisation_list
 from smartcare.forms import apply_service_errors
 
 from . import selectors, services
-from .charts import measurement_charts, measurement_severity
+from .charts import measurement_charts
 from .checks import careplan_create_check
 from .choices import (
     ActivityStatus,
@@ -57,7 +56,7 @@ from .forms import (
     directory_for,
 )
 from .lifecycle import ACTIVITY_TRANSITIONS, DOABLE, GOAL_TRANSITIONS, PLAN_TRANSITIONS, allowed_next
-from .measurements import COMPONENT_BY_CODE, MEASUREMENTS
+from .measurements import COMPONENT_BY_CODE
 from .models import Activity, CarePlan, CareTeamParticipant, Goal, PlanChange
 from .undo import undoable_activities
 from .views_monitoring import monitoring_links
@@ -216,26 +215,6 @@ def _rejection_reasons(history: Iterable[HistoryEntry]) -> dict[tuple[str, str],
         if entry.change.action == "handoff-rejected":
             reasons.setdefault((entry.change.target_type, entry.change.target_id), entry.change.comment)
     return reasons
-
-
-def citizen_overview_context(*, actor: Actor, citizen: Citizen) -> dict:
-    """What the citizen overview shows of care plans and home monitoring (the hook in
-    ``citizens.views.citizen_detail``); the citizen was read and logged by ``citizen_get``."""
-    thresholds = selectors.current_thresholds(citizen=citizen)
-    order = list(MEASUREMENTS)
-    latest = sorted(selectors.latest_observations(citizen=citizen), key=lambda o: order.index(o.code))
-    plans = list(selectors.careplans_for_citizen(citizen=citizen))  # closed ones too: still reachable
-    return {
-        "care_plans": [plan for plan in plans if plan.is_open],
-        "closed_care_plans": [plan for plan in plans if not plan.is_open],
-        "latest_measurements": [
-            {"observation": o, "label": MEASUREMENTS[o.code].label, "severity": measurement_severity(o, thresholds)}
-            for o in latest
-        ],
-        "open_alerts": selectors.alerts_worklist(actor=actor, citizen=citizen),
-        "may_create_plan": bool(actor.acting),
-        **monitoring_links(actor),
-    }
 
 
 # --- the plan page -----------------------------------------------------------------------------

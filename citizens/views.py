@@ -18,8 +18,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from careplans.views import citizen_overview_context
-from messaging.views import citizen_overview_context as messaging_overview_context
 from sectors.choices import OrganisationKind
 from smartcare.forms import apply_service_errors
 
@@ -41,6 +39,7 @@ from .forms import (
     ReviewFilterForm,
 )
 from .models import BreakGlassAccess, Citizen
+from .overview import overview_sections
 
 LIST_PAGE_SIZE = 25
 REVIEW_PAGE_SIZE = 25
@@ -124,6 +123,8 @@ def citizen_detail(request, pk):
     grant = None
     if citizen.access_via == AccessReason.BREAK_THE_GLASS:
         grant = selectors.break_glass_current(actor=actor, citizen=citizen)
+    # The sections the apps above register (care plans and measurements, messages; see ``overview``).
+    section_templates, section_context = overview_sections(actor=actor, citizen=citizen)
     context = {
         "citizen": citizen,
         "access_label": REASON_LABELS.get(citizen.access_via, citizen.access_via),
@@ -131,10 +132,8 @@ def citizen_detail(request, pk):
         "break_glass": grant,
         "is_break_glass": citizen.access_via == AccessReason.BREAK_THE_GLASS,
         "may_register": permissions.may_register_citizens(actor),
-        # Care plans, latest measurements and open alerts (templates/careplans/_citizen_sections.html).
-        **citizen_overview_context(actor=actor, citizen=citizen),
-        # The citizen's messages for the acting organisation (templates/messaging/_citizen_messages.html).
-        **messaging_overview_context(actor=actor, citizen=citizen),
+        "overview_sections": section_templates,
+        **section_context,
     }
     return render(request, "citizens/citizen_detail.html", context)
 

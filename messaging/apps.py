@@ -6,6 +6,7 @@ class MessagingConfig(AppConfig):
     name = "messaging"
 
     def ready(self) -> None:
-        # Registers the messages card of the dashboard (smartcare.dashboard) and the labels of the
-        # access log's codes this app writes.
-        from . import accesslabels, dashboard_cards  # noqa: F401
+        # Registers the messages card of the dashboard (smartcare.dashboard), the messages section
+        # of the citizen overview (citizens.overview) and the labels of the access log's codes
+        # this app writes. The tasks register how the services enqueue deliveries (enqueue).
+        from . import accesslabels, dashboard_cards, overview, tasks  # noqa: F401

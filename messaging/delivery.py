@@ -11,39 +11,34 @@
 Transient failures (timeouts, connection errors, 5xx, 429) are retried with exponential backoff up
 to ``MESSAGING_MAX_ATTEMPTS``; permanent ones (other 4xx, a refused address, a plain-HTTP URL in
 production) fail at once and are listed for a person to look at.
+
+The transports (``messaging.transports``) only send and answer with what happened; this engine
+records the attempt and acts on the answer through the services (a webhook's acknowledgement,
+the notice of a failed delivery).
 """
 
 from __future__ import annotations
 
 import datetime
-import hashlib
-import hmac
 import logging
-import smtplib
-from collections.abc import Mapping
 from dataclasses import dataclass
 
-import requests
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F, Q
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from . import services
 from .choices import AttemptOutcome, Channel, DeliveryStatus, MessageType, NoticeKind
+from .fhir.incoming import webhook_acknowledgement
 from .models import Delivery, DeliveryAttempt, Message
+from .transports import PermanentError, Sent, TransientError
+from .transports.mail import email, email_digest, email_notice
+from .transports.webhook import webhook
 
 logger = logging.getLogger(__name__)
-
-
-class TransientError(Exception):
-    """Worth trying again later."""
-
-
-class PermanentError(Exception):
-    """Trying again will not help; a person must look at it."""
 
 
 @dataclass(frozen=True)
@@ -62,134 +57,6 @@ def backoff(attempt: int) -> datetime.timedelta:
     return datetime.timedelta(seconds=min(cap, base * 2 ** max(0, attempt - 1)))
 
 
-def absolute_url(path: str) -> str:
-    return getattr(settings, "SMARTCARE_BASE_URL", "http://127.0.0.1:8000").rstrip("/") + path
-
-
-# --- transports -------------------------------------------------------------------------------------
-
-
-def _language(user):
-    """E-mails are written in the receiving user's language."""
-    return translation.override(getattr(user, "language", None) or settings.LANGUAGE_CODE)
-
-
-def _email(delivery: Delivery) -> str:
-    """A notice that something is waiting, with a link; never health data (e-mail is not secure)."""
-    user = delivery.user
-    organisation = delivery.recipient.organisation
-    with _language(user):
-        subject = _("SmartCare: new message for %(org)s") % {"org": organisation.name}
-        body = _(
-            "There is a new message for %(org)s in SmartCare.\n\nOpen it here (sign-in required):\n%(url)s\n\n"
-            "You receive this e-mail because of your notification settings in SmartCare."
-        ) % {"org": organisation.name, "url": absolute_url(reverse("messaging:inbox"))}
-    return _send_email(subject, body, user.email)
-
-
-def _email_digest(delivery: Delivery) -> str:
-    """The day's digest: how many messages are unread (counted when the digest was made), a link,
-    and no health data."""
-    unread = delivery.digest.messages
-    with _language(delivery.user):
-        subject = _("SmartCare: %(n)d unread messages") % {"n": unread}
-        body = _(
-            "You have %(n)d unread messages in SmartCare from the last day.\n\n"
-            "Open your inbox here (sign-in required):\n%(url)s"
-        ) % {"n": unread, "url": absolute_url(reverse("messaging:inbox"))}
-    return _send_email(subject, body, delivery.user.email)
-
-
-def _email_notice(delivery: Delivery) -> str:
-    """Something waits outside the inbox (a raised alert in the alert list): which organisation,
-    a link, and no health data (no citizen, no measurement, no severity)."""
-    notice = delivery.email_notice
-    values = {"org": notice.organisation.name, "url": absolute_url(notice.link or reverse("messaging:inbox"))}
-    with _language(delivery.user):
-        texts = (
-            _("SmartCare: new alert for %(org)s"),
-            _(
-                "There is a new alert for %(org)s in SmartCare.\n\nOpen the alert list here (sign-in required):\n"
-                "%(url)s\n\nYou receive this e-mail because of your notification settings in SmartCare."
-            ),
-        )
-    return _send_email(texts[0] % values, texts[1] % values, delivery.user.email)
-
-
-def _send_email(subject: str, body: str, to: str) -> str:
-    try:
-        send_mail(subject, body, None, [to], fail_silently=False)
-    except smtplib.SMTPRecipientsRefused as exc:
-        raise PermanentError(f"address refused: {exc}") from exc
-    except (smtplib.SMTPException, OSError) as exc:
-        raise TransientError(f"{type(exc).__name__}: {exc}") from exc
-    return AttemptOutcome.OK
-
-
-def webhook_payload(delivery: Delivery) -> bytes:
-    """The message as its MedCom bundle (FHIR JSON), with the history the receiving organisation
-    may know: the organisation's own system receives what a MedCom endpoint would."""
-    from .fhir.export import bundle_json, message_bundle
-
-    try:
-        bundle = message_bundle(delivery.message, for_organisation=delivery.recipient.organisation)
-    except ValueError as exc:  # not a MedCom message
-        raise PermanentError(str(exc)) from exc
-    return bundle_json(bundle)
-
-
-def _acknowledgement_in(delivery: Delivery, response: requests.Response) -> None:
-    """A receiving system may answer with its MedCom Acknowledgement in the body: it settles the
-    message for that receiver, as an acknowledgement posted to ``$process-message`` would."""
-    from .fhir.incoming import webhook_acknowledgement
-
-    content = getattr(response, "content", b"")
-    if not isinstance(content, bytes) or not content.strip():
-        return
-    headers = getattr(response, "headers", None)
-    content_type = headers.get("Content-Type", "") if isinstance(headers, Mapping) else ""
-    try:
-        webhook_acknowledgement(content, str(content_type), delivery=delivery)
-    except Exception:  # noqa: BLE001 - the delivery succeeded; a bad answer is only logged
-        logger.exception("delivery %s: the acknowledgement in the answer could not be processed", delivery.pk)
-
-
-def sign(secret: str, body: bytes) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
-def _webhook(delivery: Delivery) -> str:
-    endpoint = getattr(delivery.recipient.organisation, "webhook", None)
-    if endpoint is None or not endpoint.active:
-        raise PermanentError("the organisation has no active webhook")
-    if getattr(settings, "MESSAGING_WEBHOOK_REQUIRE_HTTPS", False) and not endpoint.url.startswith("https://"):
-        raise PermanentError("webhooks must use HTTPS")
-    body = webhook_payload(delivery)
-    headers = {
-        "Content-Type": "application/fhir+json",
-        "X-SmartCare-Signature": sign(endpoint.secret, body),
-        "X-SmartCare-Delivery": delivery.key,
-        "X-SmartCare-Message": str(delivery.message_id),
-    }
-    try:
-        response = requests.post(
-            endpoint.url,
-            data=body,
-            headers=headers,
-            timeout=getattr(settings, "MESSAGING_WEBHOOK_TIMEOUT_SECONDS", 10),
-            allow_redirects=False,
-        )
-    except requests.RequestException as exc:  # timeouts and refused connections
-        raise TransientError(f"{type(exc).__name__}: {exc}") from exc
-    if 200 <= response.status_code < 300:
-        _acknowledgement_in(delivery, response)
-        return AttemptOutcome.OK
-    detail = f"HTTP {response.status_code}: {response.text[:300]}"
-    if response.status_code in (408, 425, 429) or response.status_code >= 500:
-        raise TransientError(detail)
-    raise PermanentError(detail)
-
-
 # --- the engine -------------------------------------------------------------------------------------
 
 
@@ -200,8 +67,6 @@ def _record(delivery: Delivery, started: datetime.datetime, outcome: str, error:
 
 
 def _deliver_in_app(delivery_id: int) -> Outcome | None:
-    from .services import message_receive
-
     started = timezone.now()
     with transaction.atomic():
         delivery = (
@@ -211,7 +76,7 @@ def _deliver_in_app(delivery_id: int) -> Outcome | None:
         )
         if delivery is None:
             return None  # delivered already, or another worker has it
-        receipt = message_receive(recipient=delivery.recipient)
+        receipt = services.message_receive(recipient=delivery.recipient)
         outcome = AttemptOutcome.DUPLICATE if receipt.duplicate else AttemptOutcome.OK
         delivery.attempts += 1
         delivery.status = DeliveryStatus.DELIVERED
@@ -241,11 +106,23 @@ def _claim(delivery_id: int) -> Delivery | None:
 
 
 TRANSPORTS = {
-    Channel.EMAIL: _email,
-    Channel.WEBHOOK: _webhook,
-    Channel.EMAIL_DIGEST: _email_digest,
-    Channel.EMAIL_NOTICE: _email_notice,
+    Channel.EMAIL: email,
+    Channel.WEBHOOK: webhook,
+    Channel.EMAIL_DIGEST: email_digest,
+    Channel.EMAIL_NOTICE: email_notice,
 }
+
+
+def _acknowledgement_in(delivery: Delivery, sent: Sent) -> None:
+    """A receiving system may answer a webhook with its MedCom Acknowledgement in the body: it
+    settles the message for that receiver, as an acknowledgement posted to ``$process-message``
+    would."""
+    if not sent.answer:
+        return
+    try:
+        webhook_acknowledgement(sent.answer, sent.answer_type, delivery=delivery)
+    except Exception:  # noqa: BLE001 - the delivery succeeded; a bad answer is only logged
+        logger.exception("delivery %s: the acknowledgement in the answer could not be processed", delivery.pk)
 
 
 def delivery_run(delivery_id: int) -> Outcome | None:
@@ -260,18 +137,19 @@ def delivery_run(delivery_id: int) -> Outcome | None:
         return None
     started = timezone.now()
     try:
-        outcome = TRANSPORTS[channel](delivery)
+        sent = TRANSPORTS[channel](delivery)
     except PermanentError as exc:
         return _fail(delivery, started, str(exc))
     except Exception as exc:  # noqa: BLE001 - anything unforeseen is retried, never lost
         if not isinstance(exc, TransientError):
             logger.exception("delivery %s: unexpected error", delivery.pk)
         return _retry_or_fail(delivery, started, f"{exc}" or type(exc).__name__)
+    _acknowledgement_in(delivery, sent)
     with transaction.atomic():
         Delivery.objects.filter(pk=delivery.pk).update(
             status=DeliveryStatus.DELIVERED, delivered_at=timezone.now(), last_error=""
         )
-        _record(delivery, started, outcome)
+        _record(delivery, started, sent.outcome)
     return Outcome(DeliveryStatus.DELIVERED)
 
 
@@ -290,8 +168,6 @@ def _retry_or_fail(delivery: Delivery, started: datetime.datetime, error: str) -
 def _fail(
     delivery: Delivery, started: datetime.datetime, error: str, outcome: str = AttemptOutcome.PERMANENT
 ) -> Outcome:
-    from .services import notice_send
-
     with transaction.atomic():
         Delivery.objects.filter(pk=delivery.pk).update(status=DeliveryStatus.FAILED, last_error=error)
         _record(delivery, started, outcome, error)
@@ -299,7 +175,7 @@ def _fail(
         if delivery.channel == Channel.WEBHOOK and message.type != MessageType.NOTIFICATION:
             # The receiver's own system did not get it: its administrators see it on the
             # operations page; the receiving organisation is told in the portal as well.
-            notice_send(
+            services.notice_send(
                 organisation=delivery.recipient.organisation,
                 citizen=message.citizen,
                 kind=NoticeKind.DELIVERY_FAILED,

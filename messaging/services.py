@@ -49,6 +49,7 @@ from .choices import (
     Revision,
 )
 from .digests import delivery_organisation_ids
+from .enqueue import deliver_on_commit
 from .hospital_rules import hospital_event_log, require_hospital_recorder
 from .models import (
     Attachment,
@@ -113,11 +114,7 @@ def _deliveries_for(recipient: Recipient, round_: int = 0) -> list[Delivery]:
 
 
 def _enqueue(deliveries: Iterable[Delivery]) -> None:
-    from .tasks import deliver_task  # the tasks import the services
-
-    ids = [d.pk for d in deliveries]
-    if ids:
-        transaction.on_commit(lambda: [deliver_task.delay(pk) for pk in ids])
+    deliver_on_commit(d.pk for d in deliveries)
 
 
 @dataclass(frozen=True)

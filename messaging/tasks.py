@@ -7,6 +7,7 @@ from celery import shared_task
 from . import services
 from .delivery import deliveries_sweep, delivery_run
 from .digests import digests_send
+from .enqueue import register_enqueuer
 from .kept import kept_uploads_sweep
 
 
@@ -19,6 +20,12 @@ def deliver_task(delivery_id: int) -> str | None:
     if outcome.retry_in is not None:
         deliver_task.apply_async((delivery_id,), countdown=outcome.retry_in)
     return outcome.status
+
+
+@register_enqueuer
+def _deliver_later(delivery_id: int) -> None:
+    """How the services enqueue a delivery they wrote (``messaging.enqueue``)."""
+    deliver_task.delay(delivery_id)
 
 
 @shared_task

@@ -388,12 +388,3 @@ def receivers(request):
         prefix = "receiver"
     hits = selectors.receiver_search(query=query, limit=RECEIVER_SEARCH_LIMIT) if len(query) >= 2 else []
     return render(request, "messaging/_receiver_results.html", {"hits": hits, "query": query, "prefix": prefix})
-
-
-# --- the citizen overview ----------------------------------------------------------------------
-
-
-def citizen_overview_context(*, actor: Actor, citizen: Citizen) -> dict:
-    """The overview's messages section (the hook in ``citizens.views.citizen_detail``); the
-    citizen was read and logged by ``citizen_get``."""
-    return {"citizen_messages": selectors.citizen_messages(actor=actor, citizen=citizen)}

@@ -8,10 +8,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from django.conf import settings
-
 from citizens.models import Citizen
 from sectors.models import Organisation
+from smartcare.links import absolute_url
 
 from . import codes
 
@@ -30,7 +29,7 @@ def stable_uuid4(*parts: Any) -> str:
 
 
 def base_url() -> str:
-    return settings.SMARTCARE_BASE_URL.rstrip("/") + "/fhir"
+    return absolute_url("/fhir")
 
 
 def full_url(resource_type: str, resource_id: str) -> str:

@@ -53,7 +53,7 @@ class GoneResponse:
 
 def gone():
     """Municipality A's own system answers every message with 410 Gone (never the network)."""
-    return mock.patch("messaging.delivery.requests.post", return_value=GoneResponse())
+    return mock.patch("messaging.transports.webhook.requests.post", return_value=GoneResponse())
 
 
 @pytest.fixture

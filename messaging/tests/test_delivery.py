@@ -19,10 +19,11 @@ from freezegun import freeze_time
 
 from citizens.tests.conftest import actor_for
 from messaging.choices import AttemptOutcome, Category, Channel, DeliveryStatus, NoticeKind
-from messaging.delivery import _claim, absolute_url, backoff, deliveries_sweep, delivery_run
+from messaging.delivery import _claim, backoff, deliveries_sweep, delivery_run
 from messaging.models import Delivery, DeliveryAttempt
 from messaging.services import delivery_retry
 from sectors.choices import MembershipRole
+from smartcare.links import absolute_url
 
 from .helpers import acknowledgements, deliveries, in_app, member, notices, send, webhook
 
@@ -41,7 +42,7 @@ def backoff_settings(settings):
 
 @pytest.fixture
 def post():
-    with mock.patch("messaging.delivery.requests.post") as post:
+    with mock.patch("messaging.transports.webhook.requests.post") as post:
         post.return_value = mock.Mock(status_code=200, text="ok")
         yield post
 
@@ -114,10 +115,10 @@ def test_email_is_a_notice_without_health_data(world, message, mailoutbox):
 def test_email_transient_and_permanent_failures(world, message):
     deliveries_ = deliveries(message, world.municipality_a, Channel.EMAIL)
     first, second = deliveries_.get(user=world.users["homecare_a"]), deliveries_.get(user=world.users["assistant_a"])
-    with mock.patch("messaging.delivery.send_mail", side_effect=smtplib.SMTPServerDisconnected("gone")):
+    with mock.patch("messaging.transports.mail.send_mail", side_effect=smtplib.SMTPServerDisconnected("gone")):
         assert delivery_run(first.pk).status == DeliveryStatus.PENDING
     refused = smtplib.SMTPRecipientsRefused({"x@example.org": (550, b"no such user")})
-    with mock.patch("messaging.delivery.send_mail", side_effect=refused):
+    with mock.patch("messaging.transports.mail.send_mail", side_effect=refused):
         assert delivery_run(second.pk).status == DeliveryStatus.FAILED
     assert reload(first).status == DeliveryStatus.PENDING
     assert reload(second).attempt_log.get().outcome == AttemptOutcome.PERMANENT

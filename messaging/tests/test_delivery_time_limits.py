@@ -32,7 +32,7 @@ def test_a_webhook_attempt_cut_short_is_retried(world, actor):
     message = send(world, actor, category=Category.MEDICINE, text="Ny medicin.")
     hook = deliveries(message, world.municipality_a, Channel.WEBHOOK).get()
 
-    with mock.patch("messaging.delivery.requests.post", side_effect=SoftTimeLimitExceeded(240)):
+    with mock.patch("messaging.transports.webhook.requests.post", side_effect=SoftTimeLimitExceeded(240)):
         outcome = delivery_run(hook.pk)
 
     assert outcome.status == DeliveryStatus.PENDING

@@ -54,7 +54,7 @@ def test_an_smtp_error_is_retried_and_the_digest_is_sent_once(
             send(world, actor)
         mailoutbox.clear()
         patched = failing_once(smtplib.SMTPServerDisconnected("connection lost"))
-        with mock.patch("messaging.delivery.send_mail", side_effect=patched):
+        with mock.patch("messaging.transports.mail.send_mail", side_effect=patched):
             assert digests_send_task() == 1
             delivery = Delivery.objects.get(channel=Channel.EMAIL_DIGEST)
             assert (delivery.status, delivery.attempts, delivery.user) == (DeliveryStatus.PENDING, 1, user)
@@ -79,7 +79,7 @@ def test_running_twice_the_same_day_makes_one_delivery_per_user(
         with django_capture_on_commit_callbacks(execute=True):
             send(world, actor)
         mailoutbox.clear()
-        with mock.patch("messaging.delivery.send_mail", side_effect=smtplib.SMTPServerDisconnected("down")):
+        with mock.patch("messaging.transports.mail.send_mail", side_effect=smtplib.SMTPServerDisconnected("down")):
             assert digests_send_task() == 2
             assert digests_send_task() == 0
     rows = Delivery.objects.filter(channel=Channel.EMAIL_DIGEST)
@@ -104,7 +104,7 @@ def test_a_failed_digest_is_shown_on_operations_and_retried(
     with django_capture_on_commit_callbacks(execute=True):
         send(world, actor)
     mailoutbox.clear()
-    with mock.patch("messaging.delivery.send_mail", side_effect=smtplib.SMTPServerDisconnected("relay down")):
+    with mock.patch("messaging.transports.mail.send_mail", side_effect=smtplib.SMTPServerDisconnected("relay down")):
         digests_send_task()
     delivery = Delivery.objects.get(channel=Channel.EMAIL_DIGEST)
     assert delivery.status == DeliveryStatus.FAILED
@@ -136,7 +136,7 @@ def test_the_api_lists_a_digest_delivery_without_a_message(
     digest_user(world)
     with django_capture_on_commit_callbacks(execute=True):
         send(world, actor)
-    with mock.patch("messaging.delivery.send_mail", side_effect=smtplib.SMTPServerDisconnected("relay down")):
+    with mock.patch("messaging.transports.mail.send_mail", side_effect=smtplib.SMTPServerDisconnected("relay down")):
         digests_send_task()
     admin = member(world.municipality_a, MembershipRole.ORGANISATION_ADMIN)
     api_client.force_authenticate(admin)

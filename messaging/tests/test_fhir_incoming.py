@@ -553,7 +553,7 @@ def test_webhook_sends_the_bundle_and_its_acknowledgement_answer_settles_the_mes
         acknowledged_header_id=str(message.pk), sender=world.municipality_a, receiver=world.clinic_a, code="ok"
     )
     content = answer.model_dump_xml() if answer_fmt == "xml" else answer.model_dump_json().encode()
-    with mock.patch("messaging.delivery.requests.post") as post:
+    with mock.patch("messaging.transports.webhook.requests.post") as post:
         post.return_value = _answer(content, FHIR_XML if answer_fmt == "xml" else FHIR_JSON)
         assert delivery_run(hook.pk).status == "delivered"
     kwargs = post.call_args.kwargs
@@ -584,7 +584,7 @@ def test_a_webhook_answer_that_is_no_acknowledgement_of_this_message_changes_not
     )
     for content in (answer.model_dump_json().encode(), b"ok", b"{broken"):
         Delivery.objects.filter(pk=hook.pk).update(status="pending", next_attempt_at=timezone.now())
-        with mock.patch("messaging.delivery.requests.post") as post:
+        with mock.patch("messaging.transports.webhook.requests.post") as post:
             post.return_value = _answer(content)
             assert delivery_run(hook.pk).status == "delivered"
     assert Recipient.objects.get(message=message).acknowledged_at is None

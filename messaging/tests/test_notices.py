@@ -122,7 +122,7 @@ def test_a_red_alert_is_no_inbox_message_but_an_e_mail_notice_for_who_wants_it(
 
 def test_an_alert_e_mail_notice_is_retried_and_recorded(world, actor, django_capture_on_commit_callbacks):
     _raise_red_alert(world, actor)
-    with mock.patch("messaging.delivery.send_mail", side_effect=smtplib.SMTPServerDisconnected("gone")):
+    with mock.patch("messaging.transports.mail.send_mail", side_effect=smtplib.SMTPServerDisconnected("gone")):
         with django_capture_on_commit_callbacks(execute=False):
             care_events_dispatch()
         delivery = Delivery.objects.get(channel=Channel.EMAIL_NOTICE, user=world.users["gp_a"])
@@ -215,7 +215,7 @@ def test_a_failed_alert_e_mail_is_listed_for_the_organisations_admin_and_sent_ag
     _raise_red_alert(world, actor)
     refused = smtplib.SMTPRecipientsRefused({world.users["gp_a"].email: (550, b"no such user")})
     with (
-        mock.patch("messaging.delivery.send_mail", side_effect=refused),
+        mock.patch("messaging.transports.mail.send_mail", side_effect=refused),
         django_capture_on_commit_callbacks(execute=True),
     ):
         care_events_dispatch()

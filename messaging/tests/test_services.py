@@ -81,7 +81,7 @@ def stay(world):
 
 @pytest.fixture
 def ok_post():
-    with mock.patch("messaging.delivery.requests.post") as post:
+    with mock.patch("messaging.transports.webhook.requests.post") as post:
         post.return_value = mock.Mock(status_code=200, text="ok")
         yield post
 

@@ -26,11 +26,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from messaging.choices import AttemptOutcome, Category, Channel, DeliveryStatus, EmailMode, HospitalCode, MessageType
-from messaging.delivery import absolute_url
 from messaging.models import Delivery, DeliveryAttempt, Message, Recipient, WebhookEndpoint
 from messaging.selectors import inbox
 from messaging.services import email_preference_set, hospital_event_record, message_send
 from messaging.tasks import deliveries_sweep_task
+from smartcare.links import absolute_url
 
 from .conftest import QUEUE, wait_for
 
