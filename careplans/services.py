@@ -640,7 +640,8 @@ def _answer(*, actor: Actor, handoff: Handoff, accept: bool, reason_text: str) -
     handoff = Handoff.objects.select_for_update().get(pk=handoff.pk)
     plan = handoff.care_plan
     access = _require_access(actor, plan.citizen)
-    if handoff.to_organisation_id != actor.acting_organisation.pk:
+    org = actor.acting_organisation
+    if handoff.to_organisation_id != org.pk:
         raise PermissionDenied(_("Only the receiving organisation answers the request."))
     if handoff.status != HandoffStatus.REQUESTED:
         raise ValidationError(_("The request has already been answered."))
@@ -670,12 +671,7 @@ def _answer(*, actor: Actor, handoff: Handoff, accept: bool, reason_text: str) -
         organisation=handoff.from_organisation,
         plan=plan,
         key=f"handoff-{handoff.pk}",
-        payload={
-            "handoff": handoff.pk,
-            "item": str(item)[:200],
-            "by": actor.acting_organisation.name,
-            "reason": reason_text,
-        },
+        payload={"handoff": handoff.pk, "item": str(item)[:200], "by": org.name, "reason": reason_text},
     )
     _log_write(actor, plan, access, "hand-off answered")
     return handoff

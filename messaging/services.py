@@ -263,11 +263,9 @@ def message_reply(*, actor: Actor, message: Message, text: str, attachments: Seq
         receiver_errors(message.citizen, [message.sender]),
         attachment_errors(attachments, text=text, max_bytes=max_message_bytes()),
     )
-    category: str
-    priority: str
     if message.type == MessageType.HOSPITAL_NOTIFICATION:
-        category, topic = (Category.CARECOORDINATION, str(message))
-        priority = Priority.ROUTINE
+        category, topic = (str(Category.CARECOORDINATION), str(message))
+        priority = str(Priority.ROUTINE)
     else:
         category, topic, priority = message.category, message.topic, message.priority
     sending = _Sending(
@@ -399,9 +397,7 @@ def message_import(
 
 
 def _own_recipient(actor: Actor, message: Message) -> Recipient:
-    recipient = message.recipients.filter(
-        organisation_id=actor.acting_organisation.pk, received_at__isnull=False
-    ).first()
+    recipient = message.recipients.filter(organisation=actor.acting_organisation, received_at__isnull=False).first()
     if recipient is None:
         raise PermissionDenied
     return recipient
