@@ -7,20 +7,30 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PORT
 
-.PHONY: run test setup system-deps migrate demo lint messages compile-messages clean help
+.PHONY: run test check lock setup system-deps migrate demo lint messages compile-messages clean help
 
 help:
 	@echo "make run   - set up, load demo data and start web, worker and beat on http://127.0.0.1:$(PORT)"
 	@echo "             (with DEBUG off, like production; DEBUG=true make run shows Django's debug pages)"
-	@echo "make test  - set up and run the whole test suite"
+	@echo "make test  - set up, run the checks and the whole test suite"
+	@echo "make check - lint, formatting, missing migrations and type checks (make test runs them first)"
+	@echo "make lock  - regenerate requirements.txt and requirements-dev.txt (hashed) from the .in files"
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
 
+# Every package, transitive ones included, comes pinned with its hashes from the lock (pip too).
 $(VENV)/.installed: $(BIN)/activate requirements.txt requirements-dev.txt
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-dev.txt
 	touch $@
+
+# Developers: after editing requirements.in or requirements-dev.in, regenerate both locks (needs PyPI).
+# A pin kept in the .in file stays; `make lock UPGRADE=1` moves the unpinned (transitive) packages to their latest.
+PIP_COMPILE = CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe \
+	--strip-extras --no-emit-index-url --no-emit-find-links $(if $(UPGRADE),--upgrade)
+lock: $(VENV)/.installed
+	$(PIP_COMPILE) --output-file=requirements.txt requirements.in
+	$(PIP_COMPILE) --output-file=requirements-dev.txt requirements-dev.in
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -48,12 +58,18 @@ run: demo
 system-deps:
 	@bash scripts/system-deps.sh
 
-test: setup system-deps
+test: check system-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# What CI checks besides the tests: lint, formatting, no model change without its migration, and types
+# (mypy with django-stubs; the checked modules are listed under [tool.mypy] in pyproject.toml).
+check: lint
+	$(BIN)/python manage.py makemigrations --check --dry-run --settings=smartcare.settings_test
+	$(BIN)/mypy
 
 # Developers: refresh the catalogues after changing user-facing strings (needs GNU gettext).
 messages: setup

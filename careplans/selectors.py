@@ -7,7 +7,7 @@ import datetime
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db.models import Case, Count, IntegerField, Model, Prefetch, Q, QuerySet, Value, When
 from django.http import Http404
 from django.utils import timezone
@@ -179,7 +179,7 @@ def alerts_worklist(*, actor: Actor, include_acknowledged: bool = False, citizen
     qs = _organisation_alerts(actor, include_acknowledged=include_acknowledged)
     if citizen is not None:
         qs = qs.filter(citizen=citizen)
-    rows = list(
+    rows: list[Alert] = list(
         qs.select_related("citizen", "observation", "acknowledged_by")
         .annotate(
             rank=Case(When(severity=AlertSeverity.RED, then=Value(0)), default=Value(1), output_field=IntegerField())
@@ -349,7 +349,7 @@ def monitoring_organisation_choices(*, actor: Actor, citizen: Citizen) -> QueryS
     """Who may be asked to watch a measurement: of the citizen's GP clinic and municipality, the
     organisations on the citizen's open care teams and the acting organisation, those that may
     monitor the citizen (``citizens.permissions.may_monitor``: a care relationship, no objection)."""
-    ids = {pk for pk in (citizen.gp_clinic_id, citizen.municipality_id, actor.organisation.pk) if pk}
+    ids = {pk for pk in (citizen.gp_clinic_id, citizen.municipality_id, actor.acting_organisation.pk) if pk}
     today = timezone.localdate()
     ids.update(
         CareTeamParticipant.objects.filter(
@@ -436,22 +436,25 @@ def _records(model: type[Model], actor: Actor) -> tuple[QuerySet, Callable[[Any]
     if model is CarePlan:
         return _plan_queryset(), lambda plan: plan.citizen
     if model is Goal:
-        qs = Goal.objects.select_related("care_plan__citizen", "responsible_organisation")
-        return qs, lambda goal: goal.care_plan.citizen
+        return (
+            Goal.objects.select_related("care_plan__citizen", "responsible_organisation"),
+            lambda goal: goal.care_plan.citizen,
+        )
     if model is Activity:
         return (
             Activity.objects.select_related("care_plan__citizen", "responsible_organisation", "responsible_person"),
             lambda a: a.care_plan.citizen,
         )
     if model is Observation:
-        qs = Observation.objects.select_related("citizen", "entered_by_organisation", "replaced_by")
-        return qs, lambda o: o.citizen
+        return Observation.objects.select_related(
+            "citizen", "entered_by_organisation", "replaced_by"
+        ), lambda o: o.citizen
     if model is Threshold:
-        qs = Threshold.objects.select_related("citizen", "set_by", "set_by_organisation")
-        return qs, lambda threshold: threshold.citizen
+        thresholds = Threshold.objects.select_related("citizen", "set_by", "set_by_organisation")
+        return thresholds, lambda threshold: threshold.citizen
     if model is Alert:
-        qs = Alert.objects.filter(organisation_id=actor.organisation.pk if actor.acting else None)
-        return qs.select_related("citizen", "acknowledged_by"), lambda a: a.citizen
+        alerts = Alert.objects.filter(organisation=actor.organisation) if actor.organisation else Alert.objects.none()
+        return alerts.select_related("citizen", "acknowledged_by"), lambda a: a.citizen
     raise TypeError(f"Not a care-plan record: {model.__name__}")
 
 
@@ -462,7 +465,7 @@ def record_get(*, actor: Actor, model: type[M], pk: Any, action: str | None = No
     queryset, citizen_of = _records(model, actor)
     try:
         record = queryset.get(pk=pk)
-    except (model.DoesNotExist, ValidationError, ValueError, TypeError) as exc:
+    except (ObjectDoesNotExist, ValidationError, ValueError, TypeError) as exc:
         raise Http404 from exc
     citizen = citizen_of(record)
     reason = access_reason(actor, citizen)

@@ -78,8 +78,8 @@ def _history(
     return PlanChange.objects.create(
         care_plan=plan,
         by=actor.user,
-        organisation=actor.organisation,
-        target_type=target._meta.model_name,
+        organisation=actor.acting_organisation,
+        target_type=target._meta.model_name or "",
         target_id=str(target.pk),
         target_label=str(target)[:200],
         action=action,
@@ -111,7 +111,7 @@ def _require_access(actor: Actor, citizen: Citizen) -> tuple[str, str]:
 def _require_plan_editor(actor: Actor, plan: CarePlan) -> tuple[str, str]:
     """Organisations on the active care team (and the coordinating one) edit the plan."""
     reason = _require_access(actor, plan.citizen)
-    org = actor.organisation
+    org = actor.acting_organisation
     on_team = plan.coordinating_organisation_id == org.pk or any(
         p.organisation_id == org.pk and p.is_active_on() for p in plan.participants.all()
     )
@@ -202,7 +202,7 @@ def careplan_create(
     plan.save()
     plan.conditions.set(list(conditions))
     _ensure_participant(plan, coordinating_organisation, CareTeamRole.COORDINATOR)
-    _ensure_participant(plan, actor.organisation)
+    _ensure_participant(plan, actor.acting_organisation)
     _history(
         actor=actor,
         plan=plan,
@@ -330,7 +330,7 @@ def careteam_end(
 
 def _request_handoff(*, actor: Actor, plan: CarePlan, item: Goal | Activity) -> Handoff | None:
     """Assigning to another organisation than the author's needs that organisation's yes."""
-    if item.responsible_organisation_id == actor.organisation.pk:
+    if item.responsible_organisation_id == actor.acting_organisation.pk:
         item.handoff_status = ""
         return None
     _ensure_participant(plan, item.responsible_organisation)
@@ -350,7 +350,7 @@ def _request_handoff(*, actor: Actor, plan: CarePlan, item: Goal | Activity) -> 
         organisation=item.responsible_organisation,
         plan=plan,
         key=f"handoff-{handoff.pk}",
-        payload={"handoff": handoff.pk, "item": str(item)[:200], "from": actor.organisation.name},
+        payload={"handoff": handoff.pk, "item": str(item)[:200], "from": actor.acting_organisation.name},
     )
     return handoff
 
@@ -394,7 +394,7 @@ def _check_activity(activity: Activity) -> None:
     if activity.weekday_list and activity.starts_on is None:
         activity.starts_on = timezone.localdate()
     if (
-        activity.responsible_person_id
+        activity.responsible_person is not None
         and not activity.responsible_person.memberships.active()
         .filter(organisation_id=activity.responsible_organisation_id)
         .exists()
@@ -505,7 +505,7 @@ def activity_update(*, actor: Actor, activity: Activity, comment: str = "", **fi
 
 def _require_owner(actor: Actor, item: Goal | Activity) -> None:
     """Status changes belong to the responsible organisation once it has accepted the item."""
-    if item.responsible_organisation_id != actor.organisation.pk:
+    if item.responsible_organisation_id != actor.acting_organisation.pk:
         raise PermissionDenied(_("Only the responsible organisation changes the status."))
     if item.handoff_status in (HandoffStatus.REQUESTED, HandoffStatus.REJECTED):
         raise ValidationError(_("Accept the hand-off before you work on it."))
@@ -618,7 +618,8 @@ def _answer(*, actor: Actor, handoff: Handoff, accept: bool, reason_text: str) -
     handoff = Handoff.objects.select_for_update().get(pk=handoff.pk)
     plan = handoff.care_plan
     access = _require_access(actor, plan.citizen)
-    if handoff.to_organisation_id != actor.organisation.pk:
+    org = actor.acting_organisation
+    if handoff.to_organisation_id != org.pk:
         raise PermissionDenied(_("Only the receiving organisation answers the request."))
     if handoff.status != HandoffStatus.REQUESTED:
         raise ValidationError(_("The request has already been answered."))
@@ -648,7 +649,7 @@ def _answer(*, actor: Actor, handoff: Handoff, accept: bool, reason_text: str) -
         organisation=handoff.from_organisation,
         plan=plan,
         key=f"handoff-{handoff.pk}",
-        payload={"handoff": handoff.pk, "item": str(item)[:200], "by": actor.organisation.name, "reason": reason_text},
+        payload={"handoff": handoff.pk, "item": str(item)[:200], "by": org.name, "reason": reason_text},
     )
     _log_write(actor, plan, access, "hand-off answered")
     return handoff
@@ -693,7 +694,7 @@ def item_reassign(
                 "item": str(item)[:200],
                 "from": str(old_owner),
                 "to": str(organisation),
-                "by": actor.organisation.name,
+                "by": actor.acting_organisation.name,
             },
         )
     _log_write(actor, plan, reason, "item reassigned")

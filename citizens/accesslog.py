@@ -112,7 +112,7 @@ def citizens_read_log(
     reasons = dict(
         visible_citizens(actor.acting, actor.user, with_reason=True)
         .filter(pk__in=list(by_pk))
-        .values_list("pk", "access_via")
+        .values_list("pk", "access_via")  # type: ignore[misc]  # annotated with_reason; the stub type cannot say so
     )
     groups: dict[str, list[Citizen]] = {}
     for pk, citizen in by_pk.items():

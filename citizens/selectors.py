@@ -113,7 +113,7 @@ def citizen_get(*, actor: Actor, pk: Any, action: str = AccessAction.VIEW, detai
     reason = access_reason(actor, citizen)
     if reason is None:
         raise Http404
-    citizen.access_via, citizen.access_reason_text = reason
+    citizen.access_via, citizen.access_reason_text = reason  # type: ignore[attr-defined]  # for the page, not fields
     access_log_record(
         actor=actor, citizens=citizen, action=action, detail=detail, reason=reason[0], reason_text=reason[1]
     )
@@ -186,7 +186,7 @@ def review_items_for(
     if not actor.acting or not actor.acting.is_organisation_admin:
         return AccessReviewItem.objects.none()
     qs = AccessReviewItem.objects.filter(
-        Q(organisation__in=reviewed_organisations(actor)) | Q(region_id=actor.organisation.pk)
+        Q(organisation__in=reviewed_organisations(actor)) | Q(region_id=actor.acting_organisation.pk)
     ).select_related("user", "citizen", "reviewed_by", "organisation")
     reviewed = True if only_reviewed else (None if include_reviewed else False)
     return _review_rows(qs, reviewed=reviewed, organisation_id=organisation_id).order_by("-at", "-pk")
@@ -211,9 +211,10 @@ def access_review_page(*, actor: Actor, page_number: Any = 1, page_size: int = 2
         **{(BREAK_THE_GLASS, g.pk): g for g in grants.filter(pk__in=[pk for s, pk, _ in keys if s == BREAK_THE_GLASS])},
         **{(i.kind, i.pk): i for i in items.filter(pk__in=[pk for s, pk, _ in keys if s != BREAK_THE_GLASS])},
     }
-    page.object_list = [found[(source, pk)] for source, pk, _when in keys if (source, pk) in found]
-    for row in page.object_list:
-        row.is_break_glass = isinstance(row, BreakGlassAccess)
+    shown = [found[(source, pk)] for source, pk, _when in keys if (source, pk) in found]
+    for row in shown:
+        row.is_break_glass = isinstance(row, BreakGlassAccess)  # type: ignore[attr-defined]  # for the page
+    page.object_list = shown  # type: ignore[assignment]  # the page of keys becomes a page of the rows they name
     return page
 
 

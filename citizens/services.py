@@ -441,7 +441,7 @@ def citizen_register_from_notification(
     they come from the citizen registry. A name or address that differs is returned to be kept
     on the message, and a notification sent to another municipality than the citizen's is
     refused (it would hand the citizen to that municipality)."""
-    if not actor.acting or actor.organisation.kind != OrganisationKind.HOSPITAL_DEPARTMENT:
+    if actor.organisation is None or actor.organisation.kind != OrganisationKind.HOSPITAL_DEPARTMENT:
         raise PermissionDenied(_("Only hospital departments record hospital events."))
     if municipality.kind != OrganisationKind.MUNICIPALITY:
         raise ValidationError({"municipality": [_("Hospital notifications are sent to a municipality.")]})

@@ -39,7 +39,7 @@ def attachment_type(upload: UploadedFile) -> str:
     return kind.mime
 
 
-def attachment_name(name: str, mime: str) -> str:
+def attachment_name(name: str | None, mime: str) -> str:
     """``name`` with the extension of ``mime``: a contradicting extension is replaced, a missing
     one added, a matching one (in any case or spelling) kept."""
     allowed = SAME_TYPE_EXTENSIONS.get(mime, {ATTACHMENT_TYPES[mime]})

@@ -60,7 +60,7 @@ def inbox(*, actor: Actor, filters: Mapping[str, Any] | None = None) -> QuerySet
     filters = filters or {}
     qs = (
         Recipient.objects.filter(
-            organisation_id=actor.organisation.pk,
+            organisation_id=actor.acting_organisation.pk,
             received_at__isnull=False,
             message__type__in=SHOWN_TYPES,
             message__citizen_id__in=_visible_ids(actor),
@@ -94,7 +94,7 @@ def sent_box(*, actor: Actor, filters: Mapping[str, Any] | None = None) -> Query
     filters = filters or {}
     qs = (
         Message.objects.filter(
-            sender_id=actor.organisation.pk,
+            sender_id=actor.acting_organisation.pk,
             type__in=[MessageType.CARE_COMMUNICATION, MessageType.HOSPITAL_NOTIFICATION],
             citizen_id__in=_visible_ids(actor),
         )
@@ -153,7 +153,7 @@ def thread_messages(*, actor: Actor, thread: Thread) -> QuerySet[Message]:
     a forward sees the forward and what follows, not the earlier exchange)."""
     return (
         Message.objects.filter(thread=thread, type__in=SHOWN_TYPES)
-        .filter(_involved(actor.organisation.pk))
+        .filter(_involved(actor.acting_organisation.pk))
         .distinct()
         .select_related("sender", "author", "department", "revises", "parent")
         .prefetch_related(
@@ -173,7 +173,7 @@ def thread_get(*, actor: Actor, pk: Any, action: str = AccessAction.VIEW) -> Thr
         thread = Thread.objects.select_related("citizen").get(pk=pk)
     except (Thread.DoesNotExist, ValidationError, ValueError, TypeError) as exc:
         raise Http404 from exc
-    if not Message.objects.filter(thread=thread).filter(_involved(actor.organisation.pk)).exists():
+    if not Message.objects.filter(thread=thread).filter(_involved(actor.acting_organisation.pk)).exists():
         raise Http404
     reason = access_reason(actor, thread.citizen)
     if reason is None:
@@ -193,7 +193,7 @@ def message_get(*, actor: Actor, pk: Any, action: str | None = AccessAction.VIEW
     try:
         message = (
             Message.objects.select_related("citizen", "sender", "thread", "department", "revises")
-            .filter(_involved(actor.organisation.pk))
+            .filter(_involved(actor.acting_organisation.pk))
             .distinct()
             .get(pk=pk)
         )
@@ -217,7 +217,7 @@ def citizen_messages(*, actor: Actor, citizen: Citizen, limit: int = 10) -> list
     return list(
         Message.objects.filter(citizen=citizen, type__in=SHOWN_TYPES)
         .exclude(notice_kind__in=NOT_IN_THE_INBOX)
-        .filter(_involved(actor.organisation.pk))
+        .filter(_involved(actor.acting_organisation.pk))
         .distinct()
         .select_related("sender", "thread")
         .order_by("-sent_at")[:limit]
@@ -230,7 +230,7 @@ def deliveries(*, actor: Actor, failed_only: bool = False) -> QuerySet[Delivery]
     never another organisation's."""
     if not actor.acting:
         return Delivery.objects.none()
-    org_id = actor.organisation.pk
+    org_id = actor.acting_organisation.pk
     of_messages = (Q(recipient__organisation_id=org_id) | Q(message__sender_id=org_id)) & Q(
         message__citizen_id__in=_visible_ids(actor)
     )
@@ -252,7 +252,7 @@ def hospital_events(*, actor: Actor) -> QuerySet[HospitalEvent]:
     if not actor.acting:
         return HospitalEvent.objects.none()
     return (
-        HospitalEvent.objects.filter(department_id=actor.organisation.pk, citizen_id__in=_visible_ids(actor))
+        HospitalEvent.objects.filter(department_id=actor.acting_organisation.pk, citizen_id__in=_visible_ids(actor))
         .select_related("citizen", "department", "message__department", "message__sender", "revises")
         .order_by("-recorded_at", "-pk")
     )
@@ -274,7 +274,7 @@ def receiver_search(*, query: str, limit: int = 20) -> list[Organisation]:
 
 
 def is_hospital_department(actor: Actor) -> bool:
-    return bool(actor.acting) and actor.organisation.kind == OrganisationKind.HOSPITAL_DEPARTMENT
+    return actor.organisation is not None and actor.organisation.kind == OrganisationKind.HOSPITAL_DEPARTMENT
 
 
 def may_record_hospital_events(actor: Actor) -> bool:
@@ -298,7 +298,7 @@ def hospital_patient_get(*, actor: Actor, cpr: str) -> Citizen:
 def webhook_endpoint(*, actor: Actor) -> WebhookEndpoint | None:
     if not actor.acting:
         return None
-    return WebhookEndpoint.objects.filter(organisation_id=actor.organisation.pk).first()
+    return WebhookEndpoint.objects.filter(organisation_id=actor.acting_organisation.pk).first()
 
 
 def email_preferences(*, user: User) -> dict[str, str]:

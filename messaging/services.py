@@ -220,21 +220,21 @@ def message_send(
     check(send_errors(citizen, receiver=receiver, cc=cc, attachments=attachments, **content))
     message = _create(
         actor=actor,
-        sending=_Sending(MessageType.CARE_COMMUNICATION, citizen, actor.organisation, receiver, cc),
+        sending=_Sending(MessageType.CARE_COMMUNICATION, citizen, actor.acting_organisation, receiver, cc),
         attachments=attachments,
         category=category,
         topic=topic.strip(),
         priority=priority,
         text=text.strip(),
         activity=Activity.NEW,
-        author_phone=actor.user.phone or actor.organisation.phone,
+        author_phone=actor.user.phone or actor.acting_organisation.phone,
     )
     _log(actor, citizen, reason, "message sent")
     return message
 
 
 def _thread_message_visible_to(actor: Actor, message: Message) -> bool:
-    org_id = actor.organisation.pk
+    org_id = actor.acting_organisation.pk
     return message.sender_id == org_id or message.recipients.filter(organisation_id=org_id).exists()
 
 
@@ -246,16 +246,16 @@ def message_reply(*, actor: Actor, message: Message, text: str, attachments: Seq
     if message.type not in (MessageType.CARE_COMMUNICATION, MessageType.HOSPITAL_NOTIFICATION):
         raise ValidationError(_("Only care communications and hospital notifications can be answered."))
     reason = _require_access(actor, message.citizen)
-    if not message.recipients.filter(organisation_id=actor.organisation.pk).exists():
+    if not message.recipients.filter(organisation_id=actor.acting_organisation.pk).exists():
         raise ValidationError(_("Only a receiver of the message can reply to it."))
     check(reply_errors(message, text=text, attachments=attachments))
     if message.type == MessageType.HOSPITAL_NOTIFICATION:
-        category, topic = (Category.CARECOORDINATION, str(message))
-        priority = Priority.ROUTINE
+        category, topic = (str(Category.CARECOORDINATION), str(message))
+        priority = str(Priority.ROUTINE)
     else:
         category, topic, priority = message.category, message.topic, message.priority
     sending = _Sending(
-        MessageType.CARE_COMMUNICATION, message.citizen, actor.organisation, message.sender, (), message.thread
+        MessageType.CARE_COMMUNICATION, message.citizen, actor.acting_organisation, message.sender, (), message.thread
     )
     reply = _create(
         actor=actor,
@@ -267,7 +267,7 @@ def message_reply(*, actor: Actor, message: Message, text: str, attachments: Seq
         topic=topic[:200],
         priority=priority,
         text=text.strip(),
-        author_phone=actor.user.phone or actor.organisation.phone,
+        author_phone=actor.user.phone or actor.acting_organisation.phone,
     )
     _log(actor, message.citizen, reason, "message replied")
     return reply
@@ -298,7 +298,7 @@ def message_forward(
     forward = _create(
         actor=actor,
         sending=_Sending(
-            MessageType.CARE_COMMUNICATION, message.citizen, actor.organisation, receiver, cc, message.thread
+            MessageType.CARE_COMMUNICATION, message.citizen, actor.acting_organisation, receiver, cc, message.thread
         ),
         parent=message,
         activity=Activity.FORWARD,
@@ -306,7 +306,7 @@ def message_forward(
         topic=message.topic,
         priority=message.priority,
         text=body,
-        author_phone=actor.user.phone or actor.organisation.phone,
+        author_phone=actor.user.phone or actor.acting_organisation.phone,
     )
     for original in message.attachments.all():
         Attachment.objects.create(
@@ -346,7 +346,7 @@ def message_import(
     forward joins the thread of the earlier message when the sender took part in it, otherwise it
     starts a thread of its own (the earlier message may never have passed through the portal)."""
     sender = actor.organisation
-    if not actor.acting or not organisation_sees(sender, citizen):
+    if sender is None or not organisation_sees(sender, citizen):
         raise ValidationError(
             {"citizen": [_("The citizen is not registered in the portal or has no care relationship with the sender.")]}
         )
@@ -383,7 +383,7 @@ def message_import(
 
 
 def _own_recipient(actor: Actor, message: Message) -> Recipient:
-    recipient = message.recipients.filter(organisation_id=actor.organisation.pk, received_at__isnull=False).first()
+    recipient = message.recipients.filter(organisation=actor.acting_organisation, received_at__isnull=False).first()
     if recipient is None:
         raise PermissionDenied
     return recipient
@@ -402,7 +402,7 @@ def messages_mark_read(*, actor: Actor, messages: Iterable[Message]) -> int:
     (a long thread must not cost a query per message)."""
     if not actor.acting:
         return 0
-    org_id = actor.organisation.pk
+    org_id = actor.acting_organisation.pk
     received = [m for m in messages if any(r.organisation_id == org_id and r.received_at for r in m.recipients.all())]
     ReadMark.objects.bulk_create([ReadMark(message=m, user=actor.user) for m in received], ignore_conflicts=True)
     return len(received)
@@ -421,7 +421,7 @@ def message_mark_handled(*, actor: Actor, message: Message, handled: bool = True
 @transaction.atomic
 def message_assign(*, actor: Actor, message: Message, user: User | None) -> Recipient:
     recipient = _own_recipient(actor, message)
-    if user is not None and not _members(actor.organisation).filter(pk=user.pk).exists():
+    if user is not None and not _members(actor.acting_organisation).filter(pk=user.pk).exists():
         raise ValidationError({"assigned_to": [_("Choose a colleague in your own organisation.")]})
     recipient.assigned_to = user
     recipient.save(update_fields=["assigned_to"])
@@ -487,6 +487,8 @@ def acknowledgement_send(*, message: Message, organisation: Organisation, code: 
 
 def _settle(ack: Message) -> None:
     """An acknowledgement arrived at the sender: the receiver's row stops waiting (no more resends)."""
+    if ack.acknowledges_id is None:
+        return
     Recipient.objects.filter(
         message_id=ack.acknowledges_id, organisation_id=ack.sender_id, acknowledged_at__isnull=True
     ).update(ack_code=ack.ack_code, ack_reason=ack.ack_reason, acknowledged_at=timezone.now())
@@ -640,14 +642,15 @@ def care_events_dispatch(*, limit: int = 500) -> int:
 
 # --- hospital events --------------------------------------------------------------------------------
 
-STAY_KIND_OF = {HospitalCode.STAA: StayKind.ACUTE_AMBULANT, HospitalCode.STIN: StayKind.INPATIENT}
+STAY_KIND_OF: dict[str, str] = {HospitalCode.STAA: StayKind.ACUTE_AMBULANT, HospitalCode.STIN: StayKind.INPATIENT}
 
 
 def _notification_receivers(citizen: Citizen) -> tuple[Organisation, list[Organisation]]:
-    if citizen.municipality_id is None:
+    municipality = citizen.municipality
+    if municipality is None:
         raise ValidationError(_("The citizen has no municipality to notify."))
-    cc = [citizen.gp_clinic] if citizen.gp_clinic_id else []
-    return citizen.municipality, cc
+    cc = [citizen.gp_clinic] if citizen.gp_clinic is not None else []
+    return municipality, cc
 
 
 def _apply_to_stay(
@@ -688,7 +691,8 @@ def _notify(
     revision,
     revises,
     message_id: uuid.UUID | None = None,
-    **given: str,
+    given_name: str = "",
+    given_address: str = "",
 ) -> Message:
     receiver, cc = _notification_receivers(citizen)
     message = _create(
@@ -704,7 +708,8 @@ def _notify(
         stay=stay,
         occurred_at=at,
         text="",
-        **given,
+        given_name=given_name,
+        given_address=given_address,
     )
     _enqueue(hospital_coordinators_write(message=message))  # the care plans' coordinators
     return message
@@ -850,7 +855,7 @@ def delivery_retry(*, actor: Actor, delivery: Delivery) -> Delivery:
     if not actor.user.is_superuser:
         if not (actor.acting and actor.acting.is_organisation_admin):
             raise PermissionDenied
-        org_id = actor.organisation.pk
+        org_id = actor.acting_organisation.pk
         if org_id not in delivery_organisation_ids(delivery):
             raise PermissionDenied
     if delivery.status != DeliveryStatus.FAILED:
