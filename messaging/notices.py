@@ -1,5 +1,5 @@
 """The portal's own notices, written in the transaction of their cause; the caller enqueues the
-deliveries returned (``services._enqueue``), so this module needs nothing of the worker.
+deliveries returned (``services.routing._enqueue``), so this module needs nothing of the worker.
 
 - A notice in one organisation's inbox: hand-offs, reminders, failed deliveries, and a hospital
   event told to the coordinator of the citizen's care plan.

@@ -15,6 +15,7 @@ from smartcare.api.schema import error_schema
 
 from ..undo import activity_done_undo
 from . import views
+from .schema import NOT_FOUND
 from .serializers import ActivitySerializer
 
 UNDO_REFUSED = OpenApiResponse(
@@ -47,7 +48,7 @@ class ActivityViewSet(views.ActivityViewSet):
             "date are exactly as before, and the undo is kept in the plan's history."
         ),
         request=None,
-        responses={200: ActivitySerializer, 400: UNDO_REFUSED, 403: UNDO_FORBIDDEN, 404: views.NOT_FOUND},
+        responses={200: ActivitySerializer, 400: UNDO_REFUSED, 403: UNDO_FORBIDDEN, 404: NOT_FOUND},
         parameters=[ACTING_HEADER],
     )
     @action(detail=True, methods=["post"], url_path="undo-done", url_name="undo-done")

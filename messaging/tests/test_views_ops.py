@@ -27,6 +27,7 @@ from messaging.models import (
     Recipient,
     WebhookEndpoint,
 )
+from messaging.services import operations
 from sectors.choices import MembershipRole
 from sectors.tests.factories import MembershipFactory
 
@@ -279,7 +280,7 @@ def test_admin_sees_and_retries_failed_deliveries(
     assert len(everything) == Delivery.objects.count() > 1
 
     # Keep the retried delivery pending (no worker runs) to see the state the retry leaves.
-    monkeypatch.setattr(services, "_enqueue", lambda deliveries: None)
+    monkeypatch.setattr(operations, "_enqueue", lambda deliveries: None)
     response = client.post(reverse("messaging_ops:delivery_retry", args=[delivery.pk]))
     assert response.status_code == 302 and response.url == OPERATIONS_URL
     delivery.refresh_from_db()

@@ -1,0 +1,199 @@
+"""Care communication: send, reply, forward, and import from a sender's own system."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from citizens.access import Actor, access_reason, organisation_sees
+from citizens.models import Citizen
+from sectors.models import Organisation
+
+from ..checks import check, content_errors, forward_errors, receiver_errors, reply_errors, send_errors
+from ..choices import Activity, Category, MessageType, Priority
+from ..models import Attachment, Message
+from .routing import _create, _log, _require_access, _Sending
+
+
+@transaction.atomic
+def message_send(
+    *,
+    actor: Actor,
+    citizen: Citizen,
+    receiver: Organisation,
+    category: str,
+    text: str,
+    topic: str = "",
+    priority: str = Priority.ROUTINE,
+    cc: Sequence[Organisation] = (),
+    attachments: Sequence[UploadedFile] = (),
+) -> Message:
+    """A new care communication (MedCom correspondence message) in a new thread."""
+    reason = _require_access(actor, citizen)
+    content = {"category": category, "topic": topic, "priority": priority, "text": text}
+    check(send_errors(citizen, receiver=receiver, cc=cc, attachments=attachments, **content))
+    message = _create(
+        actor=actor,
+        sending=_Sending(MessageType.CARE_COMMUNICATION, citizen, actor.acting_organisation, receiver, cc),
+        attachments=attachments,
+        category=category,
+        topic=topic.strip(),
+        priority=priority,
+        text=text.strip(),
+        activity=Activity.NEW,
+        author_phone=actor.user.phone or actor.acting_organisation.phone,
+    )
+    _log(actor, citizen, reason, "message sent")
+    return message
+
+
+def _thread_message_visible_to(actor: Actor, message: Message) -> bool:
+    org_id = actor.acting_organisation.pk
+    return message.sender_id == org_id or message.recipients.filter(organisation_id=org_id).exists()
+
+
+@transaction.atomic
+def message_reply(*, actor: Actor, message: Message, text: str, attachments: Sequence[UploadedFile] = ()) -> Message:
+    """A reply goes to the sender of the message answered, in the same thread, with its category
+    and topic. A hospital notification is answered with a care communication about care
+    coordination (the municipality asks the ward about the stay)."""
+    if message.type not in (MessageType.CARE_COMMUNICATION, MessageType.HOSPITAL_NOTIFICATION):
+        raise ValidationError(_("Only care communications and hospital notifications can be answered."))
+    reason = _require_access(actor, message.citizen)
+    if not message.recipients.filter(organisation_id=actor.acting_organisation.pk).exists():
+        raise ValidationError(_("Only a receiver of the message can reply to it."))
+    check(reply_errors(message, text=text, attachments=attachments))
+    if message.type == MessageType.HOSPITAL_NOTIFICATION:
+        category, topic = (str(Category.CARECOORDINATION), str(message))
+        priority = str(Priority.ROUTINE)
+    else:
+        category, topic, priority = message.category, message.topic, message.priority
+    sending = _Sending(
+        MessageType.CARE_COMMUNICATION, message.citizen, actor.acting_organisation, message.sender, (), message.thread
+    )
+    reply = _create(
+        actor=actor,
+        sending=sending,
+        attachments=attachments,
+        parent=message,
+        activity=Activity.REPLY,
+        category=category,
+        topic=topic[:200],
+        priority=priority,
+        text=text.strip(),
+        author_phone=actor.user.phone or actor.acting_organisation.phone,
+    )
+    _log(actor, message.citizen, reason, "message replied")
+    return reply
+
+
+@transaction.atomic
+def message_forward(
+    *,
+    actor: Actor,
+    message: Message,
+    receiver: Organisation,
+    text: str = "",
+    cc: Sequence[Organisation] = (),
+) -> Message:
+    """A forward carries the original text (and keeps category and topic) to a new receiver who
+    must itself have a relationship with the citizen."""
+    if message.type != MessageType.CARE_COMMUNICATION:
+        raise ValidationError(_("Only care communications can be forwarded."))
+    reason = _require_access(actor, message.citizen)
+    if not _thread_message_visible_to(actor, message):
+        raise PermissionDenied
+    check(forward_errors(message, receiver=receiver, cc=cc))
+    quoted = _("Forwarded message from %(sender)s, %(sent)s:") % {
+        "sender": message.sender,
+        "sent": timezone.localtime(message.sent_at).strftime("%d-%m-%Y %H:%M"),
+    }
+    body = "\n\n".join(part for part in [(text or "").strip(), f"{quoted}\n{message.text}"] if part)
+    forward = _create(
+        actor=actor,
+        sending=_Sending(
+            MessageType.CARE_COMMUNICATION, message.citizen, actor.acting_organisation, receiver, cc, message.thread
+        ),
+        parent=message,
+        activity=Activity.FORWARD,
+        category=message.category,
+        topic=message.topic,
+        priority=message.priority,
+        text=body,
+        author_phone=actor.user.phone or actor.acting_organisation.phone,
+    )
+    for original in message.attachments.all():
+        Attachment.objects.create(
+            message=forward,
+            file=original.file.name,
+            filename=original.filename,
+            content_type=original.content_type,
+            size=original.size,
+        )
+    _log(actor, message.citizen, reason, "message forwarded")
+    return forward
+
+
+@transaction.atomic
+def message_import(
+    *,
+    actor: Actor,
+    message_id: uuid.UUID,
+    citizen: Citizen,
+    receiver: Organisation,
+    category: str,
+    text: str,
+    topic: str = "",
+    priority: str = Priority.ROUTINE,
+    cc: Sequence[Organisation] = (),
+    activity: str = Activity.NEW,
+    parent: Message | None = None,
+    author_name: str = "",
+    author_phone: str = "",
+    attachments: Sequence[UploadedFile] = (),
+) -> Message:
+    """A care communication that the sender's own system sent as a MedCom bundle
+    (``$process-message``). It goes through the same rules and machinery as one written in the
+    portal (receivers, deliveries, acknowledgements, threads); its id is the MessageHeader id.
+
+    The sender must have a care relationship with the citizen, like a portal user; a reply or
+    forward joins the thread of the earlier message when the sender took part in it, otherwise it
+    starts a thread of its own (the earlier message may never have passed through the portal)."""
+    sender = actor.organisation
+    if sender is None or not organisation_sees(sender, citizen):
+        raise ValidationError(
+            {"citizen": [_("The citizen is not registered in the portal or has no care relationship with the sender.")]}
+        )
+    check(content_errors(text=text, category=category, topic=topic, priority=priority))
+    if activity not in Activity.values:
+        raise ValidationError({"activity": [_("Unknown activity.")]})
+    check(receiver_errors(citizen, [receiver, *cc]))
+    if parent is not None and (
+        parent.citizen_id != citizen.pk
+        or not (parent.sender_id == sender.pk or parent.recipients.filter(organisation_id=sender.pk).exists())
+    ):
+        parent = None
+    message = _create(
+        actor=None,
+        message_id=message_id,
+        sending=_Sending(
+            MessageType.CARE_COMMUNICATION, citizen, sender, receiver, cc, parent.thread if parent else None
+        ),
+        attachments=attachments,
+        parent=parent,
+        activity=activity,
+        category=category,
+        topic=(topic or "").strip()[:200],
+        priority=priority,
+        text=text.strip(),
+        author_name=(author_name or "").strip()[:200],
+        author_phone=(author_phone or "").strip()[:40],
+    )
+    _log(actor, citizen, access_reason(actor, citizen) or ("", ""), "message received from the sender's system")
+    return message

@@ -1,0 +1,227 @@
+"""Hospital events (admission, leave, discharge, death), their corrections and cancellations: the stay
+changes and the citizen's municipality is notified."""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from citizens.access import Actor, organisation_sees
+from citizens.accesslog import access_log_record
+from citizens.choices import AccessAction, StayKind
+from citizens.models import Citizen, HospitalStay
+from citizens.services import hospital_stay_end, hospital_stay_start
+from sectors.models import Organisation
+
+from ..choices import HospitalCode, MessageType, Revision
+from ..hospital_rules import hospital_event_log, require_hospital_recorder
+from ..models import HospitalEvent, Message
+from ..notices import hospital_coordinators_write
+from .routing import _create, _enqueue, _Sending
+
+STAY_KIND_OF: dict[str, str] = {HospitalCode.STAA: StayKind.ACUTE_AMBULANT, HospitalCode.STIN: StayKind.INPATIENT}
+
+
+def _notification_receivers(citizen: Citizen) -> tuple[Organisation, list[Organisation]]:
+    municipality = citizen.municipality
+    if municipality is None:
+        raise ValidationError(_("The citizen has no municipality to notify."))
+    cc = [citizen.gp_clinic] if citizen.gp_clinic is not None else []
+    return municipality, cc
+
+
+def _apply_to_stay(
+    *, citizen: Citizen, department: Organisation, code: str, at: datetime.datetime
+) -> HospitalStay | None:
+    current = HospitalStay.objects.select_for_update().filter(citizen=citizen, discharged_at__isnull=True).first()
+    if code in STAY_KIND_OF:
+        return hospital_stay_start(citizen=citizen, department=department, admitted_at=at, kind=STAY_KIND_OF[code])
+    if current is None or current.department_id != department.pk:
+        # Says nothing of a stay elsewhere: the recording department may not see the citizen.
+        raise ValidationError({"code": [_("The citizen has no current stay at your department.")]})
+    if code == HospitalCode.STOR:
+        if current.kind != StayKind.INPATIENT or current.on_leave:
+            raise ValidationError({"code": [_("Leave starts only during an inpatient stay, not already on leave.")]})
+        current.on_leave = True
+        current.save(update_fields=["on_leave"])
+        return current
+    if code == HospitalCode.SLOR:
+        if not current.on_leave:
+            raise ValidationError({"code": [_("The citizen is not on leave.")]})
+        current.on_leave = False
+        current.save(update_fields=["on_leave"])
+        return current
+    stay = hospital_stay_end(citizen=citizen, discharged_at=at)
+    if code == HospitalCode.MORS:
+        Citizen.objects.filter(pk=citizen.pk).update(deceased_at=at)
+    return stay
+
+
+def _notify(
+    *,
+    actor: Actor,
+    citizen: Citizen,
+    department: Organisation,
+    code: str,
+    at: datetime.datetime,
+    stay,
+    revision,
+    revises,
+    message_id: uuid.UUID | None = None,
+    given_name: str = "",
+    given_address: str = "",
+) -> Message:
+    receiver, cc = _notification_receivers(citizen)
+    message = _create(
+        actor=actor,
+        message_id=message_id,
+        sending=_Sending(
+            MessageType.HOSPITAL_NOTIFICATION, citizen, department, receiver, cc, revises.thread if revises else None
+        ),
+        hospital_code=code,
+        revision=revision,
+        revises=revises,
+        department=department,
+        stay=stay,
+        occurred_at=at,
+        text="",
+        given_name=given_name,
+        given_address=given_address,
+    )
+    _enqueue(hospital_coordinators_write(message=message))  # the care plans' coordinators
+    return message
+
+
+@transaction.atomic
+def hospital_event_record(
+    *,
+    actor: Actor,
+    citizen: Citizen,
+    code: str,
+    occurred_at: datetime.datetime,
+    message_id: uuid.UUID | None = None,
+    given_name: str = "",
+    given_address: str = "",
+) -> HospitalEvent:
+    """Admission, leave, end of leave, discharge or death: the stay changes and the citizen's
+    municipality is told (copy to the GP clinic), with no consent needed (the Health Act).
+    ``given_*``: a sender's differing name and address, kept on the message as given."""
+    department = require_hospital_recorder(actor)
+    if code not in HospitalCode.values:
+        raise ValidationError({"code": [_("Choose a hospital event.")]})
+    HospitalEvent(citizen=citizen, occurred_at=occurred_at).clean()  # in the citizen's life, not ahead
+    # Read (and lock) the citizen afresh: two events for the same citizen are applied one after
+    # the other, and a death recorded meanwhile is seen.
+    citizen = Citizen.objects.select_for_update().get(pk=citizen.pk)
+    if citizen.deceased_at is not None:
+        raise ValidationError({"citizen": [_("The citizen is registered as deceased.")]})
+    known = organisation_sees(department, citizen)
+    stay = _apply_to_stay(citizen=citizen, department=department, code=code, at=occurred_at)
+    message = _notify(
+        actor=actor, citizen=citizen, department=department, code=code, at=occurred_at, stay=stay,
+        revision=Revision.NEW, revises=None, message_id=message_id, given_name=given_name, given_address=given_address,
+    )  # fmt: skip
+    event = HospitalEvent.objects.create(
+        citizen=citizen, department=department, code=code, occurred_at=occurred_at, stay=stay,
+        message=message, recorded_by=actor.user,
+    )  # fmt: skip
+    hospital_event_log(actor=actor, citizen=citizen, code=code, occurred_at=occurred_at, had_relationship=known)
+    return event
+
+
+def _require_revisable(actor: Actor, event: HospitalEvent) -> HospitalEvent:
+    """The event as it is now (locked), so a second correction of the same event is refused."""
+    if event.department_id != require_hospital_recorder(actor).pk:
+        raise PermissionDenied
+    event = HospitalEvent.objects.select_for_update().get(pk=event.pk)
+    if event.superseded:
+        raise ValidationError(_("The event has already been corrected or cancelled."))
+    later = HospitalEvent.objects.filter(
+        citizen_id=event.citizen_id, superseded=False, revision__in=[Revision.NEW, Revision.CORRECTION]
+    ).filter(Q(occurred_at__gt=event.occurred_at) | Q(occurred_at=event.occurred_at, pk__gt=event.pk))
+    if later.exclude(pk=event.pk).exists():
+        raise ValidationError(_("Only the latest event of the stay can be corrected or cancelled."))
+    return event
+
+
+@transaction.atomic
+def hospital_event_correct(
+    *, actor: Actor, event: HospitalEvent, occurred_at: datetime.datetime, message_id: uuid.UUID | None = None
+) -> HospitalEvent:
+    """A correction (RE_) of the time of the latest event: the stay follows, and the municipality
+    gets a correction that points at the first notification."""
+    event = _require_revisable(actor, event)
+    HospitalEvent(citizen_id=event.citizen_id, occurred_at=occurred_at).clean()
+    stay = event.stay
+    if stay is not None:
+        if event.code in STAY_KIND_OF:
+            stay.admitted_at = occurred_at
+        elif event.code in (HospitalCode.SLHJ, HospitalCode.MORS):
+            stay.discharged_at = occurred_at
+        stay.full_clean()
+        stay.save()
+    if event.code == HospitalCode.MORS:
+        Citizen.objects.filter(pk=event.citizen_id).update(deceased_at=occurred_at)
+    return _revise(actor, event, Revision.CORRECTION, occurred_at, stay, message_id)
+
+
+@transaction.atomic
+def hospital_event_cancel(*, actor: Actor, event: HospitalEvent, message_id: uuid.UUID | None = None) -> HospitalEvent:
+    """A cancellation (AN_) withdraws the latest event: the stay is put back as it was before."""
+    event = _require_revisable(actor, event)
+    stay = event.stay
+    if stay is not None:
+        if event.code in STAY_KIND_OF:
+            # A transfer closed the stay before at the moment of admission: it is current again.
+            previous = (
+                HospitalStay.objects.filter(citizen_id=event.citizen_id, discharged_at=stay.admitted_at)
+                .exclude(pk=stay.pk)
+                .first()
+            )
+            stay.delete()
+            stay = None
+            if previous is not None:
+                previous.discharged_at = None
+                previous.save(update_fields=["discharged_at"])
+        elif event.code == HospitalCode.STOR:
+            stay.on_leave = False
+            stay.save(update_fields=["on_leave"])
+        elif event.code == HospitalCode.SLOR:
+            stay.on_leave = True
+            stay.save(update_fields=["on_leave"])
+        else:
+            if HospitalStay.objects.filter(citizen_id=event.citizen_id, discharged_at__isnull=True).exists():
+                raise ValidationError(_("The citizen has a newer stay; the discharge cannot be cancelled."))
+            stay.discharged_at = None
+            stay.save(update_fields=["discharged_at"])
+    if event.code == HospitalCode.MORS:
+        Citizen.objects.filter(pk=event.citizen_id).update(deceased_at=None)
+    return _revise(actor, event, Revision.CANCELLATION, event.occurred_at, stay, message_id)
+
+
+def _revise(
+    actor: Actor,
+    event: HospitalEvent,
+    revision: str,
+    at: datetime.datetime,
+    stay,
+    message_id: uuid.UUID | None = None,
+) -> HospitalEvent:
+    citizen = Citizen.objects.get(pk=event.citizen_id)
+    HospitalEvent.objects.filter(pk=event.pk).update(superseded=True)
+    message = _notify(
+        actor=actor, citizen=citizen, department=event.department, code=event.code, at=at, stay=stay,
+        revision=revision, revises=event.message, message_id=message_id,
+    )  # fmt: skip
+    revised = HospitalEvent.objects.create(
+        citizen=citizen, department=event.department, code=event.code, revision=revision, revises=event,
+        occurred_at=at, stay=stay, message=message, recorded_by=actor.user,
+        superseded=revision == Revision.CANCELLATION,
+    )  # fmt: skip
+    access_log_record(actor=actor, citizens=citizen, action=AccessAction.UPDATE, detail=f"hospital event {revision}")
+    return revised
