@@ -210,7 +210,7 @@ def test_access_log_cannot_be_added_changed_or_deleted_even_by_a_superuser(clien
     assert client.get(f"/admin/citizens/accesslogentry/{entry.pk}/delete/").status_code == 403
     assert client.post(f"/admin/citizens/accesslogentry/{entry.pk}/delete/", {"post": "yes"}).status_code == 403
     bulk = client.post("/admin/citizens/accesslogentry/", {"action": "delete_selected", "_selected_action": [entry.pk]})
-    assert bulk.status_code in (200, 302, 403)
+    assert bulk.status_code == 200  # the delete action is not offered: the list comes back with "No action selected"
     entry.refresh_from_db()  # still there, unchanged (looking at it added entries of its own)
     assert entry.detail == ""
     assert AccessLogEntry.objects.filter(citizen=mine, user=gp).count() == 1
@@ -263,10 +263,9 @@ def test_only_the_organisations_administrator_reviews_break_the_glass(client, cl
     )
 
     client.force_login(admin_of_mine)
-    assert client.post(url, {"conclusion": "justified", "review_note": "ok"}).status_code in (
-        302,
-        403,
-    )  # not theirs: nothing to review
+    assert (
+        client.post(url, {"conclusion": "justified", "review_note": "ok"}).status_code == 302
+    )  # not theirs: "does not exist"
     grant.refresh_from_db()
     assert grant.reviewed_at is None
 

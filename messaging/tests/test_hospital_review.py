@@ -133,7 +133,7 @@ def test_the_admin_lets_the_departments_administrator_review_an_admission(world,
     url = f"/admin/citizens/accessreviewitem/{item.pk}/change/"
     permissions = ("view_accessreviewitem", "change_accessreviewitem")
     client.force_login(staff(world.users["admin_b"], *permissions))
-    assert client.post(url, {"conclusion": "justified", "review_note": "ok"}).status_code in (302, 403, 404)
+    assert client.post(url, {"conclusion": "justified", "review_note": "ok"}).status_code == 302
     item.refresh_from_db()
     assert item.reviewed_at is None
     department_admin = staff(member(world.department, MembershipRole.ORGANISATION_ADMIN), *permissions)
