@@ -58,8 +58,11 @@ run: demo
 system-deps:
 	@bash scripts/system-deps.sh
 
+# The run measures the coverage of the apps and fails below the floor ([tool.coverage] in pyproject.toml).
+# To run a few tests only, leave coverage out: `make test COV_ARGS= PYTEST_ARGS=tests/test_health.py`.
+COV_ARGS ?= --cov
 test: check system-deps
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(COV_ARGS) $(PYTEST_ARGS)
 
 lint: setup
 	$(BIN)/ruff check .

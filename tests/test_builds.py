@@ -106,3 +106,23 @@ def test_mypy_checks_services_selectors_and_access_of_every_app_with_the_django_
     assert "citizens/access.py" in files
     assert any(f.startswith("smartcare/") for f in files)
     assert all((BASE_DIR / f).is_file() for f in files)
+
+
+def test_a_hanging_test_fails_the_run_after_five_minutes():
+    pytest_options = tomllib.loads((BASE_DIR / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["pytest"]
+    assert pytest_options["ini_options"]["timeout"] == 300
+    # The thread method works whichever thread blocks (Playwright's browser, the Celery worker's result).
+    assert pytest_options["ini_options"]["timeout_method"] == "thread"
+    assert "pytest-timeout" in _top_level("requirements-dev.in")
+
+
+def test_make_test_measures_the_coverage_of_every_app_against_a_floor():
+    _, commands = _recipe("test")
+    makefile = (BASE_DIR / "Makefile").read_text(encoding="utf-8")
+    assert re.search(r"(?m)^COV_ARGS \?= --cov$", makefile)
+    assert "pytest $(COV_ARGS)" in commands
+    coverage = tomllib.loads((BASE_DIR / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["coverage"]
+    assert set(coverage["run"]["source"]) == {"sectors", "citizens", "careplans", "messaging", "smartcare"}
+    assert {"*/migrations/*", "*/tests/*"} <= set(coverage["run"]["omit"])
+    assert coverage["report"]["fail_under"] >= 50
+    assert "pytest-cov" in _top_level("requirements-dev.in")
