@@ -59,8 +59,9 @@ system-deps:
 	@bash scripts/system-deps.sh
 
 # The run measures the coverage of the apps and fails below the floor ([tool.coverage] in pyproject.toml).
+# (--cov-report comes after --cov so that --cov never takes a test path as its source.)
 # To run a few tests only, leave coverage out: `make test COV_ARGS= PYTEST_ARGS=tests/test_health.py`.
-COV_ARGS ?= --cov
+COV_ARGS ?= --cov --cov-report=term
 test: check system-deps
 	$(BIN)/python -m pytest $(COV_ARGS) $(PYTEST_ARGS)
 

@@ -119,7 +119,8 @@ def test_a_hanging_test_fails_the_run_after_five_minutes():
 def test_make_test_measures_the_coverage_of_every_app_against_a_floor():
     _, commands = _recipe("test")
     makefile = (BASE_DIR / "Makefile").read_text(encoding="utf-8")
-    assert re.search(r"(?m)^COV_ARGS \?= --cov$", makefile)
+    # --cov takes an optional value: the option after it keeps it from taking a test path in PYTEST_ARGS as one.
+    assert re.search(r"(?m)^COV_ARGS \?= --cov --cov-report=term$", makefile)
     assert "pytest $(COV_ARGS)" in commands
     coverage = tomllib.loads((BASE_DIR / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["coverage"]
     assert set(coverage["run"]["source"]) == {"sectors", "citizens", "careplans", "messaging", "smartcare"}
