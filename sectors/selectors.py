@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from .choices import MembershipRole
 from .models import Membership, Organisation, User
@@ -28,6 +28,57 @@ def organisation_get(*, pk: int) -> Organisation:
         .prefetch_related(Prefetch("children", queryset=Organisation.objects.order_by("name")))
         .get(pk=pk)
     )
+
+
+# SOR codes have at least 11 digits and GLNs 13: a shorter number is an organisation id.
+ID_MAX_DIGITS = 9
+# Longer than any id, SOR code or GLN: a number the database need not be asked about.
+IDENTIFIER_MAX_DIGITS = 18
+
+
+class IdentifierConflict(Exception):
+    """The SOR code and the GLN given name different organisations (or the organisation one of
+    them names has another value for the other)."""
+
+
+def organisation_by_identifier(
+    *,
+    identifier: int | str | None = None,
+    sor_code: str | None = None,
+    gln: str | None = None,
+    queryset: QuerySet[Organisation] | None = None,
+) -> Organisation | None:
+    """The organisation in ``queryset`` (default: all) that the identifiers name; None when none does.
+
+    ``identifier`` is one value of any kind, as a person or the API names an organisation: an
+    integer, or a string of at most 9 digits, is an id; a longer string is a SOR code, failing that
+    a GLN. ``sor_code`` and ``gln`` are named identifiers, as a MedCom message carries them: the SOR
+    code first, then the GLN; when both are given they must name the same organisation, or a
+    message to or from it could be meant for someone else (``IdentifierConflict``)."""
+    if identifier is not None and (sor_code or gln):
+        raise TypeError("Give one identifier of any kind, or a SOR code and a GLN, not both.")
+    organisations = Organisation.objects.all() if queryset is None else queryset
+    if identifier is None:
+        found = _by_codes(organisations, sor_code=sor_code, gln=gln)
+        if found is not None and ((sor_code and found.sor_code != sor_code) or (gln and found.gln != gln)):
+            raise IdentifierConflict
+        return found
+    text = str(identifier).strip()
+    if isinstance(identifier, bool) or not (text.isascii() and text.isdigit()) or len(text) > IDENTIFIER_MAX_DIGITS:
+        return None
+    if isinstance(identifier, int) or len(text) <= ID_MAX_DIGITS:
+        return organisations.filter(pk=int(text)).first()
+    return _by_codes(organisations, sor_code=text, gln=text)
+
+
+def _by_codes(organisations: QuerySet[Organisation], *, sor_code: str | None, gln: str | None) -> Organisation | None:
+    """The organisation with this SOR code, else the one with this GLN (one query: both are unique)."""
+    if not (sor_code or gln):
+        return None
+    match = (Q(sor_code=sor_code) if sor_code else Q()) | (Q(gln=gln) if gln else Q())
+    candidates = list(organisations.filter(match))
+    by_sor = next((o for o in candidates if sor_code and o.sor_code == sor_code), None)
+    return by_sor or next((o for o in candidates if gln and o.gln == gln), None)
 
 
 def organisation_members(*, organisation: Organisation) -> QuerySet[Membership]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -18,6 +17,7 @@ from rest_framework import serializers
 from careplans.api.serializers import PersonSerializer
 from citizens.models import Citizen
 from sectors.models import Organisation, User
+from sectors.selectors import organisation_by_identifier
 from smartcare.api.fields import BlankAsNullChoiceField, BlankChoicesAsNull, DateTimeField
 
 from ..choices import Category, HospitalCode, MessageType, NoticeKind, Priority
@@ -387,13 +387,7 @@ class OrganisationAddressField(serializers.Field):
     def to_internal_value(self, data: Any) -> Organisation:
         if isinstance(data, bool) or not isinstance(data, int | str):
             self.fail("invalid")
-        text = str(data).strip()
-        if not (text.isascii() and text.isdigit() and len(text) <= 18):
-            self.fail("unknown")
-        # SOR codes have at least 11 digits and GLNs 13, so a shorter number is an id (a form sends
-        # it as a string).
-        match = Q(pk=int(text)) if isinstance(data, int) or len(text) <= 9 else Q(sor_code=text) | Q(gln=text)
-        organisation = Organisation.objects.filter(match).first()
+        organisation = organisation_by_identifier(identifier=data)
         if organisation is None:
             self.fail("unknown")
         return organisation

@@ -6,6 +6,10 @@ destination and no copies, ``response`` naming the acknowledged MessageHeader id
 (ok / transient-error / fatal-error), the sender and receiver Organizations (SOR and GLN), a
 Provenance with the activity ``acknowledgement`` pointing at the acknowledged message, and, when
 the code is not ok, an OperationOutcome whose issues carry a ``MSG_…`` code and a readable text.
+
+Received, an acknowledgement posted to ``$process-message`` settles the outgoing message it names
+for the acknowledging organisation (``acknowledgement_receive``). It is never acknowledged itself:
+the answer is an OperationOutcome.
 """
 
 from __future__ import annotations
@@ -15,16 +19,21 @@ import json
 import re
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import DatabaseError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from fhir.resources.R4B.bundle import Bundle
 
 from sectors.models import Organisation
 from smartcare.datetimes import rfc3339
 
+from .. import services
+from ..models import Message
 from . import codes, resources
+from .parsing import MessageBundle, as_uuid
 
 # The MSG_ codes that MedCom defines itself (medcom-acknowledgement-error-codes); every other
 # MSG_ code is one of HL7's operation-outcome codes (MedComAcknowledgementIssueDetailValues).
@@ -183,3 +192,44 @@ def operation_outcome(
     if resource_id:
         outcome["id"] = resource_id
     return outcome
+
+
+# --- received -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Answer:
+    """What ``$process-message`` answers: an HTTP status and a FHIR resource (an acknowledgement
+    bundle or an OperationOutcome)."""
+
+    status: int
+    resource: dict[str, Any]
+
+
+def acknowledgement_receive(msg: MessageBundle, *, sender: Organisation) -> Answer:
+    """An acknowledgement from ``sender`` of a message the portal sent it."""
+    response = msg.header.get("response") or {}
+    code = response.get("code") or ""
+    acknowledged = as_uuid(response.get("identifier"))
+    message = Message.objects.filter(pk=acknowledged).first() if acknowledged else None
+    if message is None or not message.recipients.filter(organisation=sender).exists():
+        return Answer(
+            422,
+            operation_outcome(
+                [
+                    (
+                        "MSG_NO_EXIST",
+                        _("The acknowledged message is unknown, or was not sent to the acknowledging organisation."),
+                        "not-found",
+                    )
+                ]
+            ),
+        )
+    reason = msg.ack_reason()
+    settled = services.acknowledgement_record(message=message, organisation=sender, code=code, reason=reason)
+    text = (
+        _("The acknowledgement was recorded.")
+        if settled
+        else _("The message was already acknowledged by this organisation.")
+    )
+    return Answer(200, operation_outcome([("", text, "informational")], severity="information"))

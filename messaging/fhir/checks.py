@@ -1,18 +1,56 @@
-"""Rules about a bundle that ``$process-message`` checks before anything is created: no two
-entries that a reference cannot tell apart, organisations whose SOR code and GLN name the same
-organisation, and no value longer than the portal keeps (refused, never cut short)."""
+"""Rules about a bundle that ``$process-message`` checks before anything is created: a
+MessageHeader first, with a UUID and an event the portal receives; no two entries that a reference
+cannot tell apart; a sender the integration token may send for and receivers the portal knows,
+each named by a SOR code and a GLN that name the same organisation; a Bundle id used for one
+message only; a Patient with a CPR number and the message's own Provenance; and no value longer
+than the portal keeps (refused, never cut short).
+
+A MessageHeader id the portal already has is no error but a duplicate: answered as the first time
+(``duplicate_answer``).
+"""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from django.db.models import Model, QuerySet
+from django.core.exceptions import ValidationError
+from django.db.models import F, Model
 from django.utils.translation import gettext as _
 
+from citizens.cpr import parse_cpr
 from citizens.models import Citizen
-from sectors.models import Organisation
+from sectors.models import Membership, Organisation
+from sectors.selectors import IdentifierConflict, organisation_by_identifier
 
+from ..choices import AckCode, RecipientRole
+from ..models import FhirReceipt, Message, Recipient
+from . import codes, resources
+from .acknowledgement import acknowledgement_bundle
 from .errors import ELEMENT_TOO_LONG, Reject
+from .intake import Incoming, dump
+from .parsing import MessageBundle, as_uuid, code_of, identifiers
+
+logger = logging.getLogger(__name__)
+
+EVENTS = {codes.EVENT_CARE_COMMUNICATION, codes.EVENT_HOSPITAL_NOTIFICATION, codes.EVENT_ACKNOWLEDGEMENT}
+CPR_MESSAGE = (
+    "The Patient's CPR identifier is not a valid CPR number (10 digits, DDMMYYSSSS, starting with a real date)."
+)
+
+
+def check_header(msg: MessageBundle) -> None:
+    if not msg.first_is_header():
+        raise Reject("MSG_RESOURCE_TYPE_MISMATCH", _("The MessageHeader must be the first entry of the bundle."))
+    if as_uuid(msg.header_id) is None:
+        raise Reject("MSG_ID_INVALID", _("The MessageHeader id must be a UUID."), "value", store=False)
+    if msg.event not in EVENTS:
+        raise Reject(
+            "MSG_RECEIVER_UNABLE_TO_RECEIVE_MSG_TYPE",
+            _("The portal does not receive messages of the event '%(event)s'.") % {"event": msg.event},
+            "not-supported",
+            store=False,
+        )
 
 
 def check_unique_entries(data: dict[str, Any]) -> None:
@@ -37,22 +75,187 @@ def check_unique_entries(data: dict[str, Any]) -> None:
             typed_ids.add(typed_id)
 
 
-class IdentifierConflict(Exception):
-    """The SOR code and the GLN name different organisations (or one the portal knows otherwise)."""
-
-
-def organisation_identified(sor: str | None, gln: str | None, queryset: QuerySet[Organisation]) -> Organisation | None:
-    """The organisation in ``queryset`` that the identifiers given name, all of them: None when
-    none does; ``IdentifierConflict`` when the organisation one of them finds has another value for
-    the other (a message to or from it could be meant for someone else)."""
-    found = (queryset.filter(sor_code=sor).first() if sor else None) or (
-        queryset.filter(gln=gln).first() if gln else None
+def check_sender(msg: MessageBundle, *, user: Any) -> Organisation:
+    """The sender: an active organisation the integration token's user is an active member of."""
+    resource = msg.sender_resource()
+    sor, gln = identifiers(resource)
+    if resource is None or not sor or not gln:
+        raise Reject(
+            "MSG_RESOURCE_REQUIRED",
+            _("The sender must be an Organization in the bundle with a SOR and a GLN identifier."),
+            "required",
+            store=False,
+        )
+    mine = Organisation.objects.filter(
+        pk__in=Membership.objects.active().filter(user=user).values("organisation_id"), is_active=True
     )
-    if found is None:
+    try:
+        sender = organisation_by_identifier(sor_code=sor, gln=gln, queryset=mine)
+    except IdentifierConflict:
+        raise Reject(
+            "MSG_PARAM_INVALID",
+            _("The sender's SOR code and GLN do not name the same organisation."),
+            "business-rule",
+            store=False,
+        ) from None
+    if sender is None:
+        raise Reject(
+            "MSG_RESOURCE_NOT_ALLOWED",
+            _("The sender is not an organisation that this integration token may send for."),
+            "forbidden",
+            store=False,
+        )
+    return sender
+
+
+def check_bundle_id(msg: MessageBundle) -> None:
+    """A Bundle id seen before is the same message again (answered as a duplicate) or another one
+    (refused)."""
+    bundle_id = msg.data.get("id") or ""
+    if not bundle_id:
+        raise Reject("MSG_RESOURCE_ID_MISSING", _("The Bundle has no id."), "required", store=False)
+    header = as_uuid(msg.header_id)
+    seen = FhirReceipt.objects.filter(bundle_id=bundle_id).first()
+    reused = (seen is not None and seen.header_id != header) or (
+        Message.objects.filter(bundle_id=as_uuid(bundle_id)).exclude(pk=header).exists()
+        if as_uuid(bundle_id)
+        else False
+    )
+    if reused:
+        raise Reject(
+            "MSG_DUPLICATE_ID",
+            _("The Bundle id %(id)s was already used for another message; a new message needs a new Bundle id.")
+            % {"id": bundle_id[:64]},
+            "duplicate",
+            store=False,
+        )
+
+
+def duplicate_answer(incoming: Incoming) -> dict[str, Any] | None:
+    """The answer already given for this MessageHeader id, or None when it is new."""
+    header = as_uuid(incoming.msg.header_id)
+    first = FhirReceipt.objects.filter(header_id=header).order_by("received_at", "pk").first()
+    message = Message.objects.filter(pk=header).select_related("sender").first()
+    if first is None and message is None:
         return None
-    if (sor and found.sor_code != sor) or (gln and found.gln != gln):
-        raise IdentifierConflict
-    return found
+    owner = first.sender_id if first is not None else message.sender_id
+    if owner != incoming.sender.pk:
+        raise Reject(
+            "MSG_DUPLICATE_ID",
+            _("The MessageHeader id is already used by another message."),
+            "duplicate",
+            store=False,
+        )
+    if first is not None:
+        answer, code, message = first.ack_bundle, first.ack_code, first.message
+    else:
+        answer, code = _answer_for_portal_message(incoming, message)
+    bundle_id = incoming.msg.data.get("id")
+    if not FhirReceipt.objects.filter(bundle_id=bundle_id).exists():
+        FhirReceipt.objects.create(
+            bundle_id=bundle_id, header_id=header, sender=incoming.sender, message=message,
+            ack_code=code, ack_bundle=answer, duplicate=True,
+        )  # fmt: skip
+    if message is not None:
+        Recipient.objects.filter(message=message).update(duplicates=F("duplicates") + 1)
+    logger.info("duplicate FHIR message %s from organisation %s", header, incoming.sender.pk)
+    return answer
+
+
+def _answer_for_portal_message(incoming: Incoming, message: Message) -> tuple[dict[str, Any], str]:
+    """A message created in the portal arrives again as a bundle: answered with the
+    acknowledgement its primary receiver gave (or ok, when none has been given yet)."""
+    primary = message.recipients.filter(role=RecipientRole.PRIMARY).select_related("organisation").first()
+    ack = (
+        Message.objects.filter(acknowledges=message, sender=primary.organisation).select_related("sender").first()
+        if primary
+        else None
+    )
+    incoming.receiver = primary.organisation if primary else None
+    if ack is not None:
+        return incoming.ok(ack), ack.ack_code or AckCode.OK
+    bundle = acknowledgement_bundle(
+        acknowledged_header_id=str(message.pk),
+        sender=incoming.ack_sender(),
+        receiver=incoming.sender,
+        code=AckCode.OK,
+        header_id=resources.stable_id(message.pk, "acknowledgement"),
+        bundle_id=resources.stable_id(message.pk, "acknowledgement-bundle"),
+    )
+    return dump(bundle), AckCode.OK
+
+
+def check_receivers(msg: MessageBundle) -> tuple[Organisation, list[Organisation]]:
+    """The primary receiver and the copies: active organisations the portal knows."""
+    destinations = msg.destinations()
+    primaries = [resource for use, resource in destinations if use == "primary"]
+    if len(primaries) != 1:
+        raise Reject(
+            "MSG_Receiver_Identifier_MISSING",
+            _("The MessageHeader must have exactly one primary destination (it has %(n)d).") % {"n": len(primaries)},
+            "required",
+        )
+    if any(use not in ("primary", "cc") for use, _resource in destinations):
+        raise Reject(
+            "MSG_VALUESET_VALUE_UNKNOWN",
+            _("Every destination must be marked primary or cc (the destination-use extension)."),
+            "code-invalid",
+        )
+    found: dict[str, list[Organisation]] = {"primary": [], "cc": []}
+    for use, resource in destinations:
+        sor, gln = identifiers(resource)
+        if resource is None or not sor or not gln:
+            raise Reject(
+                "MSG_Receiver_Identifier_MISSING",
+                _("Every receiver must be an Organization in the bundle with a SOR and a GLN identifier."),
+                "required",
+            )
+        try:
+            organisation = organisation_by_identifier(
+                sor_code=sor, gln=gln, queryset=Organisation.objects.filter(is_active=True)
+            )
+        except IdentifierConflict:
+            organisation = None
+        if organisation is None:
+            raise Reject(
+                "MSG_Receiver_Identifier_UNKNOWN",
+                _("The receiver with SOR %(sor)s / GLN %(gln)s is not known to the portal.") % {"sor": sor, "gln": gln},
+                "not-found",
+            )
+        found[use].append(organisation)
+    return found["primary"][0], found["cc"]
+
+
+def check_patient(msg: MessageBundle, focus: dict[str, Any] | None) -> tuple[dict[str, Any], str]:
+    """The Patient the focus resource names (or the bundle's only one) and its CPR number."""
+    patient = msg.resolve((focus or {}).get("subject"), "Patient")
+    if patient is None:
+        patients = msg.all("Patient")
+        patient = patients[0] if len(patients) == 1 else None
+    if patient is None:
+        raise Reject("MSG_RESOURCE_REQUIRED", _("The message must name its Patient."), "required")
+    value = resources.identifier_of(patient, codes.CPR)
+    if not value:
+        raise Reject("MSG_RESOURCE_REQUIRED", _("The Patient must have a CPR identifier."), "required")
+    try:
+        return patient, parse_cpr(value).digits
+    except ValidationError:
+        raise Reject("MSG_BAD_FORMAT", _(CPR_MESSAGE), "value") from None
+
+
+def check_provenance(msg: MessageBundle) -> tuple[dict[str, Any], str]:
+    """The message's own Provenance and its activity code."""
+    provenance = msg.own_provenance()
+    if provenance is None:
+        raise Reject(
+            "MSG_RESOURCE_REQUIRED",
+            _("The bundle must have a Provenance for this message (target: its MessageHeader)."),
+            "required",
+        )
+    activity = code_of(provenance.get("activity"))
+    if not activity:
+        raise Reject("MSG_RESOURCE_REQUIRED", _("The Provenance must have an activity code."), "required")
+    return provenance, activity
 
 
 def check_length(model: type[Model], field: str, value: str, what: str) -> None:

@@ -1,5 +1,8 @@
 """Reading what a sender posts to ``$process-message``, and which format the answer is in.
 
+The checked bundle is then read through ``MessageBundle``: the MessageHeader, and the resources
+it refers to, found the ways FHIR lets a bundle refer to them.
+
 The body is read by ``fhir.resources.R4B``, but FHIR XML is first checked and rebuilt here: the
 library's XML reader crashes on what is legal XML but not FHIR (an element in another namespace
 or none, an unknown element, a processing instruction) and refuses comments, which FHIR allows
@@ -13,6 +16,8 @@ import codecs
 import datetime
 import json
 import re
+import uuid
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils import dateparse, timezone
@@ -21,6 +26,7 @@ from fhir.resources.R4B.bundle import Bundle
 from lxml import etree
 from pydantic import ValidationError as PydanticValidationError
 
+from . import codes, resources
 from .errors import BadRequest, Reject
 
 JSON, XML = "json", "xml"
@@ -212,3 +218,134 @@ def fhir_datetime(value: str | None, what: str) -> datetime.datetime:
             "value",
         )
     return parsed
+
+
+def id_of(reference: str | None) -> str:
+    """The id at the end of a reference (``MessageHeader/<id>``, a full URL or ``urn:uuid:<id>``)."""
+    reference = (reference or "").rstrip("/")
+    if reference.startswith("urn:uuid:"):
+        return reference[len("urn:uuid:") :]
+    return reference.rsplit("/", 1)[-1]
+
+
+def as_uuid(value: str | None) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except (TypeError, ValueError):
+        return None
+
+
+def code_of(concept: dict | None, system: str | None = None) -> str:
+    """The code of a CodeableConcept's first coding (in ``system``, when given)."""
+    for coding in (concept or {}).get("coding") or []:
+        if system is None or coding.get("system") == system:
+            return coding.get("code") or ""
+    return ""
+
+
+def identifiers(resource: dict[str, Any] | None) -> tuple[str | None, str | None]:
+    """An Organization's SOR code and GLN."""
+    return resources.identifier_of(resource or {}, codes.SOR), resources.identifier_of(resource or {}, codes.GLN)
+
+
+# --- the message --------------------------------------------------------------------------------
+
+
+@dataclass
+class MessageBundle:
+    """The parts of the bundle the rules look at (plain FHIR JSON)."""
+
+    data: dict[str, Any]
+    header: dict[str, Any]
+    by_ref: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, data: dict[str, Any]) -> MessageBundle:
+        entries = data.get("entry") or []
+        header = next(
+            e["resource"] for e in entries if (e.get("resource") or {}).get("resourceType") == "MessageHeader"
+        )
+        by_ref: dict[str, dict[str, Any]] = {}
+        for e in entries:
+            resource = e.get("resource") or {}
+            if resource.get("id"):
+                by_ref[f"{resource['resourceType']}/{resource['id']}"] = resource
+            if e.get("fullUrl"):
+                by_ref[e["fullUrl"]] = resource
+        return cls(data, header, by_ref)
+
+    @property
+    def header_id(self) -> str:
+        return self.header.get("id") or ""
+
+    @property
+    def event(self) -> str:
+        return (self.header.get("eventCoding") or {}).get("code") or ""
+
+    def resolve(self, reference: dict | None, resource_type: str | None = None) -> dict[str, Any] | None:
+        ref = (reference or {}).get("reference") or ""
+        found = self.by_ref.get(ref)
+        parts = ref.rstrip("/").split("/")
+        if found is None and len(parts) >= 2:
+            found = self.by_ref.get(f"{parts[-2]}/{parts[-1]}")
+        if found is not None and resource_type and found.get("resourceType") != resource_type:
+            return None
+        return found
+
+    def all(self, resource_type: str) -> list[dict[str, Any]]:
+        return [
+            e["resource"]
+            for e in self.data.get("entry") or []
+            if (e.get("resource") or {}).get("resourceType") == resource_type
+        ]
+
+    def first_is_header(self) -> bool:
+        entries = self.data.get("entry") or []
+        return bool(entries) and (entries[0].get("resource") or {}).get("resourceType") == "MessageHeader"
+
+    def sender_resource(self) -> dict[str, Any] | None:
+        return self.resolve(self.header.get("sender"), "Organization")
+
+    def destinations(self) -> list[tuple[str, dict[str, Any] | None]]:
+        result = []
+        for destination in self.header.get("destination") or []:
+            use = ""
+            for extension in destination.get("extension") or []:
+                if extension.get("url") == codes.DESTINATION_USE_EXTENSION:
+                    use = (extension.get("valueCoding") or {}).get("code") or ""
+            result.append((use, self.resolve(destination.get("receiver"), "Organization")))
+        return result
+
+    def focus(self, resource_type: str) -> dict[str, Any] | None:
+        for reference in self.header.get("focus") or []:
+            found = self.resolve(reference, resource_type)
+            if found is not None:
+                return found
+        candidates = self.all(resource_type)
+        return candidates[0] if len(candidates) == 1 else None
+
+    def own_provenance(self) -> dict[str, Any] | None:
+        """The Provenance of this message: the one whose target is this MessageHeader."""
+        for provenance in self.all("Provenance"):
+            for target in provenance.get("target") or []:
+                if id_of(target.get("reference")) == self.header_id:
+                    return provenance
+        return None
+
+    def earlier_header_id(self, provenance: dict[str, Any]) -> uuid.UUID | None:
+        """The earlier message this one answers, corrects or cancels (Provenance.entity.what)."""
+        for entity in provenance.get("entity") or []:
+            if entity.get("role") in ("revision", "removal"):
+                found = as_uuid(id_of((entity.get("what") or {}).get("reference")))
+                if found is not None:
+                    return found
+        return None
+
+    def ack_reason(self) -> str:
+        """The texts of an acknowledgement's OperationOutcome (why it is not ok)."""
+        response = self.header.get("response") or {}
+        outcome = self.resolve(response.get("details"), "OperationOutcome") or {}
+        return "; ".join(
+            (issue.get("details") or {}).get("text") or issue.get("diagnostics") or code_of(issue.get("details"))
+            for issue in outcome.get("issue") or []
+        )[:2000]

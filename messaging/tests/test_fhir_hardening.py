@@ -157,7 +157,7 @@ def test_a_refusal_echoing_id_less_organizations_is_a_fatal_error(world, post):
 @pytest.mark.parametrize("fmt", ["json", "xml"])
 def test_an_unexpected_error_is_a_fatal_error_not_a_resend(world, post, caplog, fmt):
     bundle = _without_organization_ids(care(world, receiver=fx.organization(sor="999999999999999", gln="1")))
-    with mock.patch("messaging.fhir.incoming.Incoming.check_bundle_id", side_effect=RuntimeError("bug")):
+    with mock.patch("messaging.fhir.incoming.check_bundle_id", side_effect=RuntimeError("bug")):
         ack = ack_of(post(bundle, fmt=fmt))
     assert ack["code"] == "fatal-error"
     assert "$process-message: unexpected error" in caplog.text

@@ -1,0 +1,149 @@
+"""A HospitalNotification posted to ``$process-message``: checked against MedCom's rules
+(dk-medcom-hospitalnotification) and handed to the hospital event services, the same path as an
+event recorded in the portal.
+
+The Danish code (STAA, STIN, STOR, SLOR, SLHJ, MORS) is read from Encounter.class, Encounter.status
+and the Provenance activity; a ``revise-`` or ``cancel-`` activity corrects or cancels the earlier
+notification its Provenance names, which must be the sender's own, for the same citizen and code.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from citizens.services import citizen_register_from_notification
+from sectors.choices import OrganisationKind
+
+from .. import services
+from ..choices import HospitalCode, Revision
+from ..models import HospitalEvent, Message
+from . import codes
+from .checks import check_patient, check_provenance, check_receivers
+from .errors import Reject
+from .intake import Incoming
+from .parsing import as_uuid
+from .parsing import fhir_datetime as _when
+
+EPISODE_ACTIVITIES = {activity for _cls, _status, activity in codes.HOSPITAL.values()} | {codes.DISCHARGE_EMERGENCY}
+LEAVE_PERIOD = "leave-period-extension"
+
+
+def hospital_notification_receive(incoming: Incoming) -> Message:
+    """The notification as a hospital event and its message to the municipality; a broken rule
+    raises ``Reject``."""
+    msg = incoming.msg
+    receiver, _cc = check_receivers(msg)
+    incoming.receiver = receiver
+    if receiver.kind != OrganisationKind.MUNICIPALITY:
+        raise Reject(
+            "MSG_RECEIVER_UNABLE_TO_RECEIVE_MSG_TYPE",
+            _("A HospitalNotification is sent to the citizen's municipality; %(org)s is not a municipality.")
+            % {"org": receiver.name},
+            "not-supported",
+        )
+    encounter = msg.focus("Encounter")
+    if encounter is None:
+        raise Reject("MSG_RESOURCE_REQUIRED", _("A HospitalNotification must have an Encounter."), "required")
+    patient, cpr = check_patient(msg, encounter)
+    provenance, activity = check_provenance(msg)
+    code, revision = _hospital_code(encounter, patient, activity)
+    if not any((episode.get("identifier") or {}).get("value") for episode in encounter.get("episodeOfCare") or []):
+        raise Reject("MSG_RESOURCE_REQUIRED", _("The Encounter must have an episodeOfCare identifier."), "required")
+    actor = incoming.actor()
+    message_id = as_uuid(msg.header_id)
+    if revision == Revision.NEW:
+        at = _occurred_at(code, encounter, provenance)
+        name = next(iter(patient.get("name") or []), {})
+        address = next(iter(patient.get("address") or []), {})
+        notified = citizen_register_from_notification(
+            actor=actor,
+            municipality=receiver,
+            cpr=cpr,
+            first_name=" ".join(name.get("given") or []),
+            last_name=name.get("family") or "",
+            street=", ".join(address.get("line") or []),
+            postal_code=address.get("postalCode") or "",
+            city=address.get("city") or "",
+        )
+        event = services.hospital_event_record(
+            actor=actor, code=code, occurred_at=at, message_id=message_id, **notified.event_fields
+        )
+        return event.message
+    earlier_id = msg.earlier_header_id(provenance)
+    earlier = (
+        HospitalEvent.objects.select_related("citizen", "message")
+        .filter(message_id=earlier_id, department=incoming.sender)
+        .first()
+        if earlier_id
+        else None
+    )
+    if earlier is None or earlier.citizen.cpr != cpr:
+        raise Reject(
+            "MSG_NO_EXIST",
+            _("The notification that this one corrects or cancels (Provenance entity) is unknown to the portal."),
+            "not-found",
+        )
+    if earlier.code != code:
+        raise Reject(
+            "MSG_PARAM_INVALID",
+            _("A correction or cancellation of %(earlier)s cannot be %(code)s.")
+            % {"earlier": earlier.code, "code": code},
+            "business-rule",
+        )
+    if revision == Revision.CORRECTION:
+        at = _occurred_at(code, encounter, provenance)
+        event = services.hospital_event_correct(actor=actor, event=earlier, occurred_at=at, message_id=message_id)
+    else:
+        event = services.hospital_event_cancel(actor=actor, event=earlier, message_id=message_id)
+    return event.message
+
+
+def _hospital_code(encounter: dict[str, Any], patient: dict[str, Any], activity: str) -> tuple[str, str]:
+    """The Danish code from Encounter.class, Encounter.status and the Provenance activity
+    (DOMAIN.md); a combination that names no code is refused."""
+    revision, base = Revision.NEW, activity
+    for rev, prefix in codes.REVISION_PREFIX.items():
+        if prefix and activity.startswith(prefix):
+            revision, base = rev, activity[len(prefix) :]
+    if base not in EPISODE_ACTIVITIES:
+        raise Reject(
+            "MSG_CodeSystem_VALUE_UNKNOWN",
+            _("'%(activity)s' is not a HospitalNotification activity.") % {"activity": activity},
+            "code-invalid",
+        )
+    klass = (encounter.get("class") or {}).get("code") or ""
+    status = encounter.get("status") or ""
+    deceased = bool(patient.get("deceasedBoolean") or patient.get("deceasedDateTime"))
+    for code, (code_class, code_status, code_activity) in codes.HOSPITAL.items():
+        if code in (HospitalCode.SLHJ, HospitalCode.MORS):
+            if (code == HospitalCode.MORS) != deceased:
+                continue
+            fits = (klass, base) in (("IMP", code_activity), ("EMER", codes.DISCHARGE_EMERGENCY))
+        else:
+            fits = klass == code_class and base == code_activity
+        status_fits = status == code_status or (revision == Revision.CANCELLATION and status == "entered-in-error")
+        if fits and status_fits:
+            return code, revision
+    raise Reject(
+        "MSG_PARAM_INVALID",
+        _("Encounter class '%(class)s', status '%(status)s' and activity '%(activity)s' name no HospitalNotification.")
+        % {"class": klass, "status": status, "activity": activity},
+        "business-rule",
+    )
+
+
+def _occurred_at(code: str, encounter: dict[str, Any], provenance: dict[str, Any]) -> datetime.datetime:
+    period = encounter.get("period") or {}
+    leave: dict[str, Any] = {}
+    for extension in encounter.get("extension") or []:
+        if (extension.get("url") or "").endswith(LEAVE_PERIOD):
+            leave = extension.get("valuePeriod") or {}
+    if code in (HospitalCode.STAA, HospitalCode.STIN):
+        return _when(period.get("start"), "Encounter.period.start")
+    if code in (HospitalCode.SLHJ, HospitalCode.MORS):
+        return _when(period.get("end"), "Encounter.period.end")
+    value = leave.get("start") if code == HospitalCode.STOR else leave.get("end")
+    return _when(value or provenance.get("occurredDateTime"), "The leave period")
