@@ -88,8 +88,6 @@ class CitizenForm(forms.Form):
     )
     receives_home_care = _model_field(Citizen, "receives_home_care")
 
-    FIELDS = ("first_name", "last_name", "street", "postal_code", "city", "phone", "municipality", "gp_clinic")
-
     def __init__(self, *args, with_cpr: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
         if not with_cpr:
@@ -99,9 +97,7 @@ class CitizenForm(forms.Form):
 
     @classmethod
     def initial_for(cls, citizen: Citizen) -> dict:
-        initial = {name: getattr(citizen, name) for name in cls.FIELDS}
-        initial["receives_home_care"] = citizen.receives_home_care
-        return initial
+        return {name: getattr(citizen, name) for name in cls.base_fields if name != "cpr"}
 
     def clean_cpr(self) -> str:
         return _cpr_digits(self.cleaned_data["cpr"])
@@ -110,11 +106,6 @@ class CitizenForm(forms.Form):
         """The birth date the CPR number gives, once it is valid."""
         cpr = self.cleaned_data.get("cpr")
         return parse_cpr(cpr).birth_date if cpr else None
-
-    def citizen_fields(self) -> dict:
-        data = {name: self.cleaned_data[name] for name in self.FIELDS}
-        data["receives_home_care"] = self.cleaned_data["receives_home_care"]
-        return data
 
 
 class ConditionItemForm(forms.Form):

@@ -1,21 +1,17 @@
 """Synthetic citizens for load tests and demos: ``manage.py generate_region --citizens N``.
 
-The data is made up but shaped like the Region of Southern Denmark: citizens spread over the 22
-municipalities in proportion to their real populations, a Danish age pyramid, Danish names,
-addresses with the municipalities' real postal codes, about one GP clinic per 1,500 citizens in
-the citizen's own municipality, chronic conditions whose prevalence rises with age (hypertension
-about 20 % of adults, type 2 diabetes 6 %, COPD 5 %, ...), some citizens in home care, and a small
-share admitted now (plus recent and older stays) at a department of their area's hospital.
+The data is made up but shaped like the Region of Southern Denmark (``synthetic_region``):
+citizens spread over the 22 municipalities in proportion to their real populations, a Danish age
+pyramid, Danish names, addresses with the municipalities' real postal codes, about one GP clinic per
+1,500 citizens in the citizen's own municipality, chronic conditions whose prevalence rises with age
+(hypertension about 20 % of adults, type 2 diabetes 6 %, COPD 5 %, ...), some citizens in home
+care, and a small share admitted now (plus recent and older stays) at a department of their area's
+hospital. CPR numbers are valid but recognisably synthetic (``synthetic_cpr``); repeated runs add
+citizens and never collide.
 
-CPR numbers are valid (a real date; the 7th digit fits the century rule; the last digit gives the
-sex) but recognisably synthetic: the 8th digit is always 9, and within that block the sequence is
-counted per birth date and sex. Modulus 11 is not applied. Running the generator again continues
-each birth date's count after the highest number already in the block, so repeated runs add
-citizens and never collide, with each other or with any other citizen.
-
-Rows are written in batches: with COPY on PostgreSQL (1.2 million citizens take minutes), with
-``bulk_create`` elsewhere. ``bulk_create`` and COPY skip ``Citizen.save()``, so ``search_name`` is
-set here. Never runs in production.
+Rows are written in batches (``rowwriter``): with COPY on PostgreSQL (1.2 million citizens take
+minutes), with ``bulk_create`` elsewhere. ``bulk_create`` and COPY skip ``Citizen.save()``, so
+``search_name`` is set here. Never runs in production.
 
 Other apps add their data for each batch in the same transaction through ``extensions``
 (``RegionExtension``; the command takes them from ``settings.SMARTCARE_REGION_EXTENSIONS``, e.g.
@@ -27,8 +23,6 @@ from __future__ import annotations
 import bisect
 import csv
 import datetime
-import functools
-import io
 import math
 import random
 import uuid
@@ -38,10 +32,8 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, models, transaction
-from django.db.models import Max
-from django.db.models.functions import Cast, Mod, Substr
 from django.utils import timezone
 
 from sectors.choices import OrganisationKind
@@ -50,179 +42,27 @@ from sectors.models import Organisation
 from sectors.reference import FIXTURES, reference_data_load
 
 from .choices import StayKind
-from .cpr import century, parse_cpr
 from .models import Citizen, CitizenCondition, Condition, ContactPerson, HospitalStay
+from .rowwriter import RowWriter
+from .synthetic_cpr import next_slots, synthetic_cpr
+from .synthetic_region import (
+    AGE_BANDS,
+    CONDITION_PROFILES,
+    FEMALE_NAMES,
+    HOSPITAL_SITE,
+    LAST_NAMES,
+    MALE_NAMES,
+    POPULATION,
+    POSTAL_AREAS,
+    RELATIONS,
+    STREETS,
+    UNIVERSITY_HOSPITAL_SHARE,
+    UNIVERSITY_HOSPITAL_SITE,
+    condition_probabilities,
+)
 
 CITIZENS_PER_CLINIC = 1500
-SYNTHETIC_MARK = "9"  # the 8th CPR digit of every generated number
-PER_CENTURY_DIGIT = 50  # 9th digit 0-9 x five last digits of one sex
 FIRST_GENERATED_CLINIC = 100_000  # clinic numbers below this belong to demo data
-
-# --- the region ----------------------------------------------------------------------------------
-
-# Inhabitants (rounded) by municipality code; the generator scales them to the requested total.
-POPULATION = {
-    "0410": 39_000,  # Middelfart
-    "0420": 41_000,  # Assens
-    "0430": 52_000,  # Faaborg-Midtfyn
-    "0440": 24_000,  # Kerteminde
-    "0450": 32_000,  # Nyborg
-    "0461": 205_000,  # Odense
-    "0479": 59_000,  # Svendborg
-    "0480": 30_000,  # Nordfyns
-    "0482": 12_000,  # Langeland
-    "0492": 6_000,  # Ærø
-    "0510": 56_000,  # Haderslev
-    "0530": 27_000,  # Billund
-    "0540": 74_000,  # Sønderborg
-    "0550": 37_000,  # Tønder
-    "0561": 116_000,  # Esbjerg
-    "0563": 3_500,  # Fanø
-    "0573": 50_000,  # Varde
-    "0575": 43_000,  # Vejen
-    "0580": 58_000,  # Aabenraa
-    "0607": 52_000,  # Fredericia
-    "0621": 95_000,  # Kolding
-    "0630": 120_000,  # Vejle
-}
-
-# Postal codes and towns in each municipality.
-POSTAL_AREAS = {
-    "0410": [("5500", "Middelfart"), ("5464", "Brenderup Fyn"), ("5592", "Ejby"), ("5580", "Nørre Aaby")],
-    "0420": [("5610", "Assens"), ("5620", "Glamsbjerg"), ("5683", "Haarby"), ("5690", "Tommerup"), ("5560", "Aarup")],
-    "0430": [("5750", "Ringe"), ("5600", "Faaborg"), ("5772", "Kværndrup"), ("5792", "Årslev"), ("5854", "Gislev")],
-    "0440": [("5300", "Kerteminde"), ("5330", "Munkebo"), ("5350", "Rynkeby"), ("5390", "Martofte")],
-    "0450": [("5800", "Nyborg"), ("5853", "Ørbæk"), ("5871", "Frørup")],
-    "0461": [
-        ("5000", "Odense C"),
-        ("5200", "Odense V"),
-        ("5210", "Odense NV"),
-        ("5220", "Odense SØ"),
-        ("5230", "Odense M"),
-        ("5240", "Odense NØ"),
-        ("5250", "Odense SV"),
-        ("5260", "Odense S"),
-        ("5270", "Odense N"),
-    ],
-    "0479": [("5700", "Svendborg"), ("5771", "Stenstrup"), ("5883", "Oure"), ("5884", "Gudme")],
-    "0480": [("5400", "Bogense"), ("5450", "Otterup"), ("5471", "Søndersø")],
-    "0482": [("5900", "Rudkøbing"), ("5953", "Tranekær"), ("5932", "Humble")],
-    "0492": [("5970", "Ærøskøbing"), ("5960", "Marstal")],
-    "0510": [("6100", "Haderslev"), ("6500", "Vojens"), ("6560", "Sommersted")],
-    "0530": [("7190", "Billund"), ("7200", "Grindsted"), ("7250", "Hejnsvig")],
-    "0540": [("6400", "Sønderborg"), ("6430", "Nordborg"), ("6440", "Augustenborg"), ("6300", "Gråsten")],
-    "0550": [("6270", "Tønder"), ("6280", "Højer"), ("6261", "Bredebro"), ("6780", "Skærbæk"), ("6520", "Toftlund")],
-    "0561": [
-        ("6700", "Esbjerg"),
-        ("6705", "Esbjerg Ø"),
-        ("6710", "Esbjerg V"),
-        ("6715", "Esbjerg N"),
-        ("6760", "Ribe"),
-        ("6740", "Bramming"),
-    ],
-    "0563": [("6720", "Fanø")],
-    "0573": [("6800", "Varde"), ("6818", "Årre"), ("6830", "Nørre Nebel"), ("6840", "Oksbøl")],
-    "0575": [("6600", "Vejen"), ("6630", "Rødding"), ("6650", "Brørup")],
-    "0580": [("6200", "Aabenraa"), ("6230", "Rødekro"), ("6330", "Padborg"), ("6360", "Tinglev")],
-    "0607": [("7000", "Fredericia")],
-    "0621": [("6000", "Kolding"), ("6070", "Christiansfeld"), ("6091", "Bjert"), ("6580", "Vamdrup")],
-    "0630": [("7100", "Vejle"), ("7120", "Vejle Øst"), ("7080", "Børkop"), ("7300", "Jelling")],
-}
-
-# The hospital site (hospitals.csv) that admits each municipality's citizens.
-HOSPITAL_SITE = {
-    "0410": "Middelfart",
-    "0420": "Odense",
-    "0430": "Odense",
-    "0440": "Odense",
-    "0450": "Nyborg",
-    "0461": "Odense",
-    "0479": "Svendborg",
-    "0480": "Odense",
-    "0482": "Svendborg",
-    "0492": "Ærø",
-    "0510": "Aabenraa",
-    "0530": "Grindsted",
-    "0540": "Sønderborg",
-    "0550": "Tønder",
-    "0561": "Esbjerg",
-    "0563": "Esbjerg",
-    "0573": "Esbjerg",
-    "0575": "Esbjerg",
-    "0580": "Aabenraa",
-    "0607": "Kolding",
-    "0621": "Kolding",
-    "0630": "Vejle",
-}
-UNIVERSITY_HOSPITAL_SITE = "Odense"
-UNIVERSITY_HOSPITAL_SHARE = 0.1  # specialised care at OUH Odense, from anywhere in the region
-
-# Danish age pyramid, share (%) per five-year band from 0-4 to 100-104.
-AGE_BANDS = [5.2, 5.4, 5.7, 5.9, 6.6, 6.9, 6.3, 5.9, 5.8, 6.3, 7.0, 6.9, 6.2, 5.6, 5.4, 4.6, 2.9, 1.6, 0.7, 0.2, 0.02]
-
-
-@dataclass(frozen=True)
-class ConditionProfile:
-    """Prevalence among adults (18+) and relative risk per ten-year age band (0-9, ..., 90+)."""
-
-    code: str
-    adult_prevalence: float
-    risk_by_decade: tuple[float, ...]
-    min_age: int = 18
-
-
-CONDITION_PROFILES = [
-    ConditionProfile("I10", 0.20, (0, 0.02, 0.05, 0.12, 0.35, 0.65, 1.0, 1.35, 1.5, 1.5)),
-    ConditionProfile("E11", 0.06, (0, 0.02, 0.1, 0.25, 0.55, 0.95, 1.4, 1.6, 1.4, 1.2)),
-    ConditionProfile("J44", 0.05, (0, 0, 0.02, 0.1, 0.35, 0.85, 1.4, 1.8, 1.8, 1.5)),
-    ConditionProfile("I25", 0.04, (0, 0, 0.01, 0.05, 0.25, 0.65, 1.3, 2.0, 2.4, 2.4)),
-    ConditionProfile("I50", 0.02, (0, 0, 0, 0.02, 0.1, 0.3, 0.9, 2.0, 3.5, 4.0)),
-    ConditionProfile("I48", 0.03, (0, 0, 0.01, 0.03, 0.1, 0.4, 1.0, 2.2, 3.5, 4.0)),
-    ConditionProfile("N18", 0.02, (0, 0, 0.02, 0.05, 0.1, 0.3, 0.8, 2.0, 3.5, 4.0)),
-    ConditionProfile("M54", 0.04, (0, 0.3, 0.8, 1.0, 1.2, 1.2, 1.0, 0.9, 0.8, 0.7)),
-    ConditionProfile("M06", 0.008, (0, 0.05, 0.3, 0.6, 1.0, 1.3, 1.6, 1.6, 1.4, 1.2)),
-    ConditionProfile("F32", 0.04, (0, 0.8, 1.2, 1.1, 1.0, 0.9, 0.8, 0.8, 0.9, 1.0), min_age=12),
-    ConditionProfile("J45", 0.06, (0.8, 1.2, 1.1, 1.0, 1.0, 0.9, 0.9, 0.8, 0.8, 0.7), min_age=3),
-    ConditionProfile("E66", 0.03, (0, 0.3, 0.8, 1.0, 1.2, 1.3, 1.2, 0.9, 0.5, 0.3)),
-]
-
-FEMALE_NAMES = [
-    ("Anne", 30), ("Kirsten", 26), ("Mette", 25), ("Hanne", 24), ("Helle", 21), ("Anna", 20), ("Susanne", 19),
-    ("Lene", 18), ("Maria", 18), ("Marianne", 17), ("Lone", 16), ("Camilla", 15), ("Pia", 15), ("Louise", 15),
-    ("Charlotte", 14), ("Bente", 14), ("Tina", 13), ("Inge", 13), ("Gitte", 12), ("Karen", 12), ("Birgitte", 12),
-    ("Jette", 12), ("Ida", 11), ("Sofie", 11), ("Emma", 10), ("Julie", 10), ("Rikke", 10), ("Maja", 9),
-    ("Laura", 9), ("Caroline", 8), ("Freja", 8), ("Clara", 8), ("Ella", 7), ("Alma", 7), ("Birthe", 7),
-    ("Ingrid", 6), ("Grethe", 6), ("Else", 6), ("Ruth", 5), ("Dorthe", 5), ("Signe", 5), ("Astrid", 5),
-]  # fmt: skip
-MALE_NAMES = [
-    ("Peter", 30), ("Jens", 29), ("Lars", 27), ("Michael", 26), ("Henrik", 25), ("Thomas", 23), ("Søren", 22),
-    ("Jan", 21), ("Niels", 20), ("Christian", 19), ("Martin", 19), ("Jørgen", 18), ("Hans", 18), ("Anders", 18),
-    ("Morten", 16), ("Jesper", 16), ("Ole", 15), ("Per", 15), ("Erik", 14), ("Mads", 14), ("Rasmus", 14),
-    ("Kim", 13), ("Mikkel", 12), ("Frederik", 12), ("Poul", 11), ("Carsten", 11), ("Torben", 10), ("Kenneth", 9),
-    ("Jacob", 9), ("Lucas", 8), ("William", 8), ("Oliver", 8), ("Noah", 8), ("Emil", 8), ("Magnus", 7),
-    ("Kurt", 7), ("Bent", 7), ("Finn", 6), ("Karl", 6), ("Arne", 5), ("Victor", 5), ("Aksel", 5),
-]  # fmt: skip
-LAST_NAMES = [
-    ("Nielsen", 46), ("Jensen", 45), ("Hansen", 37), ("Pedersen", 26), ("Andersen", 26), ("Christensen", 20),
-    ("Larsen", 19), ("Sørensen", 18), ("Rasmussen", 16), ("Jørgensen", 15), ("Petersen", 14), ("Madsen", 11),
-    ("Kristensen", 10), ("Olsen", 9), ("Thomsen", 8), ("Christiansen", 7), ("Poulsen", 6), ("Johansen", 6),
-    ("Møller", 6), ("Mortensen", 6), ("Knudsen", 5), ("Jakobsen", 5), ("Mikkelsen", 4), ("Olesen", 4),
-    ("Frederiksen", 4), ("Laursen", 4), ("Henriksen", 4), ("Lund", 4), ("Schmidt", 3), ("Holm", 3),
-    ("Eriksen", 3), ("Kristiansen", 3), ("Nissen", 3), ("Clausen", 3), ("Simonsen", 3), ("Svendsen", 3),
-    ("Andreasen", 3), ("Iversen", 3), ("Jeppesen", 2), ("Vestergaard", 2), ("Mogensen", 2), ("Jacobsen", 2),
-    ("Nørgaard", 2), ("Lauridsen", 2), ("Frandsen", 2), ("Østergaard", 2), ("Jepsen", 2), ("Kjær", 2),
-    ("Bach", 2), ("Søndergaard", 2), ("Dam", 2), ("Friis", 2), ("Thygesen", 1), ("Holmgaard", 1), ("Lassen", 1),
-    ("Bertelsen", 1), ("Ebbesen", 1), ("Brandt", 1), ("Skov", 1), ("Juhl", 1), ("Gregersen", 1), ("Krogh", 1),
-    ("Winther", 1), ("Dahl", 1), ("Kjeldsen", 1), ("Bruun", 1), ("Lind", 1), ("Hedegaard", 1), ("Overgaard", 1),
-]  # fmt: skip
-STREETS = [
-    "Vestergade", "Østergade", "Nørregade", "Søndergade", "Kongensgade", "Jernbanegade", "Skolevej", "Kirkevej",
-    "Møllevej", "Skovvej", "Strandvej", "Engvej", "Bakkevej", "Birkevej", "Egevej", "Bøgevej", "Lindevej",
-    "Rosenvej", "Violvej", "Kastanievej", "Ahornvej", "Havevej", "Parkvej", "Stationsvej", "Industrivej",
-    "Nygade", "Torvegade", "Åboulevarden", "Grønnegade", "Solvej", "Fasanvej", "Mågevej", "Tværgade",
-    "Overgade", "Klostervej", "Præstegårdsvej", "Rugvej", "Byvej", "Fjordvej", "Markvej",
-]  # fmt: skip
-RELATIONS = ["datter", "søn", "ægtefælle", "samlever", "nabo", "barnebarn"]
 
 
 # --- a little vectorised randomness --------------------------------------------------------------
@@ -242,54 +82,6 @@ class WeightedChoice:
 
     def __call__(self, rng: random.Random):
         return self.items[bisect.bisect(self.cumulative, rng.random() * self.total)]
-
-
-def _band_of(age: int) -> int:
-    return min(age // 10, 9)
-
-
-def condition_probabilities(profile: ConditionProfile) -> list[float]:
-    """Probability of the condition at each age 0..104, scaled so that the share among adults in the
-    age pyramid is the profile's adult prevalence."""
-    weight_at = [AGE_BANDS[min(age // 5, len(AGE_BANDS) - 1)] / 5 for age in range(105)]
-    risk = [profile.risk_by_decade[_band_of(age)] if age >= profile.min_age else 0.0 for age in range(105)]
-    adults = sum(weight_at[a] for a in range(18, 105))
-    mean_adult_risk = sum(weight_at[a] * risk[a] for a in range(18, 105)) / adults
-    scale = profile.adult_prevalence / mean_adult_risk
-    return [min(0.9, scale * r) for r in risk]
-
-
-@functools.cache
-def valid_century_digits(year: int) -> list[int]:
-    """The 7th CPR digits that give this birth year under the century rule."""
-    return [d for d in range(10) if century(year % 100, d) + year % 100 == year]
-
-
-def synthetic_cpr(birth_date: datetime.date, male: bool, slot: int) -> str | None:
-    """The ``slot``-th synthetic number of this birth date and sex, or None when the block is full."""
-    digits = valid_century_digits(birth_date.year)
-    index, rest = divmod(slot, PER_CENTURY_DIGIT)
-    if index >= len(digits):
-        return None
-    ninth, last = divmod(rest, 5)
-    return f"{birth_date:%d%m%y}{digits[index]}{SYNTHETIC_MARK}{ninth}{2 * last + (1 if male else 0)}"
-
-
-def synthetic_slot(cpr: str) -> tuple[datetime.date, bool, int] | None:
-    """Inverse of ``synthetic_cpr``; None for a number outside the synthetic block."""
-    if len(cpr) != 10 or cpr[7] != SYNTHETIC_MARK:
-        return None
-    try:
-        parsed = parse_cpr(cpr)
-    except ValidationError:
-        return None
-    digits = valid_century_digits(parsed.birth_date.year)
-    last = int(cpr[9])
-    return (
-        parsed.birth_date,
-        bool(last % 2),
-        digits.index(int(cpr[6])) * PER_CENTURY_DIGIT + int(cpr[8]) * 5 + last // 2,
-    )
 
 
 # --- the run --------------------------------------------------------------------------------------
@@ -421,79 +213,6 @@ def _create_clinics(
     return clinics, len(to_create)
 
 
-def _next_slots() -> dict[tuple[datetime.date, bool], int]:
-    """For each birth date and sex, the first free slot after the synthetic numbers in use.
-
-    Within one date, century digit and sex the slots follow the number's digits, so the highest
-    number of each such group is enough: the database groups and the rows stay few."""
-    highest = (
-        Citizen.objects.filter(cpr__regex=r"^[0-9]{7}" + SYNTHETIC_MARK + "[0-9]{2}$")
-        .annotate(head=Substr("cpr", 1, 7), odd=Mod(Cast(Substr("cpr", 10, 1), models.IntegerField()), 2))
-        .values("head", "odd")
-        .annotate(top=Max("cpr"))
-        .values_list("top", flat=True)
-    )
-    slots: dict[tuple[datetime.date, bool], int] = {}
-    for cpr in highest:
-        found = synthetic_slot(cpr)
-        if found is not None:
-            key = (found[0], found[1])
-            slots[key] = max(slots.get(key, 0), found[2] + 1)
-    return slots
-
-
-class RowWriter:
-    """Writes batches of rows given as tuples in ``columns`` order (foreign keys as ids)."""
-
-    def __init__(self, model: type[models.Model], columns: Sequence[str]):
-        self.model = model
-        fields = [model._meta.get_field(name) for name in columns]
-        self.attnames = [f.attname for f in fields]
-        self.db_columns = [f.column for f in fields]
-
-    def write(self, rows: list[tuple]) -> None:
-        if not rows:
-            return
-        if connection.vendor == "postgresql":
-            self._copy(rows)
-        else:
-            objects = [self.model(**dict(zip(self.attnames, row, strict=True))) for row in rows]
-            self.model.objects.bulk_create(objects, batch_size=2000)
-
-    def _copy(self, rows: list[tuple]) -> None:
-        buffer = io.StringIO()
-        for row in rows:
-            buffer.write("\t".join(copy_value(value) for value in row))
-            buffer.write("\n")
-        self.copy_text(buffer.getvalue())
-
-    def copy_text(self, text: str) -> None:
-        """PostgreSQL only: rows already in COPY's text format, one per line (for the largest tables,
-        where converting each value on its own would cost more than the COPY)."""
-        if not text:
-            return
-        buffer = io.StringIO(text)
-        table = connection.ops.quote_name(self.model._meta.db_table)
-        columns = ", ".join(connection.ops.quote_name(column) for column in self.db_columns)
-        with connection.cursor() as cursor:
-            cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN", buffer)  # psycopg2
-
-
-def copy_value(value) -> str:
-    """One value in COPY's text format."""
-    if value is None:
-        return r"\N"
-    if value is True:
-        return "t"
-    if value is False:
-        return "f"
-    if isinstance(value, str):
-        return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-    if isinstance(value, datetime.datetime | datetime.date):
-        return value.isoformat()
-    return str(value)
-
-
 def _phone(rng: random.Random) -> str:
     return f"{rng.randint(20, 31)} {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)}"
 
@@ -523,7 +242,7 @@ class _CitizenMaker:
         self.female_name = WeightedChoice([n for n, _ in FEMALE_NAMES], [w for _, w in FEMALE_NAMES])
         self.male_name = WeightedChoice([n for n, _ in MALE_NAMES], [w for _, w in MALE_NAMES])
         self.last_name = WeightedChoice([n for n, _ in LAST_NAMES], [w for _, w in LAST_NAMES])
-        self.slots = _next_slots()
+        self.slots = next_slots()
         self.result = GenerationResult()
         self.citizens: list[tuple] = []
         self.conditions: list[tuple] = []

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from sectors.choices import OrganisationKind
 from sectors.models import Organisation
+from smartcare.arguments import UNSET, Unset, given
 from smartcare.validators import gather, raise_errors
 
 from .access import Actor, access_reason, visible_citizens
@@ -38,18 +39,6 @@ from .permissions import require_break_the_glass, require_register_citizens
 
 # The review functions live in ``reviews``; their old home still names them.
 from .reviews import access_review_done, access_review_flag, break_glass_review, may_review  # noqa: F401
-
-CITIZEN_FIELDS = {
-    "first_name",
-    "last_name",
-    "street",
-    "postal_code",
-    "city",
-    "phone",
-    "municipality",
-    "gp_clinic",
-    "receives_home_care",
-}
 
 
 @dataclass(frozen=True)
@@ -112,24 +101,39 @@ def citizen_create(
     *,
     actor: Actor,
     cpr: str,
+    first_name: str,
+    last_name: str,
+    municipality: Organisation,
+    street: str = "",
+    postal_code: str = "",
+    city: str = "",
+    phone: str = "",
+    gp_clinic: Organisation | None = None,
+    receives_home_care: bool = False,
     conditions: Iterable[ConditionItem] = (),
     contact_persons: Iterable[ContactItem] = (),
-    **fields: Any,
 ) -> Citizen:
     """Register a citizen. The registering organisation must end up with a care relationship
     (its own clinic as GP clinic, or its own municipality), otherwise it could not see the
     citizen it just registered. A CPR number that is already registered is refused outside the
     transaction of the registration, so the logged attempt stays."""
     require_register_citizens(actor)
-    unknown = set(fields) - CITIZEN_FIELDS
-    if unknown:
-        raise TypeError(f"Unknown citizen fields: {sorted(unknown)}")
     conditions, contact_persons = list(conditions), list(contact_persons)
     errors: dict[str, list] = {}
     parsed = gather(errors, _parsed_cpr, cpr)
     if parsed is not None and (existing := Citizen.objects.filter(cpr=parsed.digits).first()) is not None:
         _refuse_registered(actor, existing)
-    citizen = Citizen(**fields)
+    citizen = Citizen(
+        first_name=first_name,
+        last_name=last_name,
+        street=street,
+        postal_code=postal_code,
+        city=city,
+        phone=phone,
+        municipality=municipality,
+        gp_clinic=gp_clinic,
+        receives_home_care=receives_home_care,
+    )
     if parsed is not None:
         citizen.cpr, citizen.birth_date, citizen.sex = parsed.digits, parsed.birth_date, parsed.sex
     # A CPR registered meanwhile is an IntegrityError on insert (below), hence no unique check here.
@@ -169,18 +173,36 @@ def citizen_update(
     *,
     actor: Actor,
     citizen: Citizen,
+    first_name: str | Unset = UNSET,
+    last_name: str | Unset = UNSET,
+    street: str | Unset = UNSET,
+    postal_code: str | Unset = UNSET,
+    city: str | Unset = UNSET,
+    phone: str | Unset = UNSET,
+    municipality: Organisation | Unset = UNSET,
+    gp_clinic: Organisation | None | Unset = UNSET,
+    receives_home_care: bool | Unset = UNSET,
     conditions: Iterable[ConditionItem] | None = None,
     contact_persons: Iterable[ContactItem] | None = None,
-    **fields: Any,
 ) -> Citizen:
-    """Change a citizen the actor can see (the caller got it through the access policy)."""
+    """Change a citizen the actor can see (the caller got it through the access policy). Fields
+    left ``UNSET`` keep their value; a ``conditions`` or ``contact_persons`` list replaces the
+    current one, None leaves it."""
     require_register_citizens(actor)
-    unknown = set(fields) - CITIZEN_FIELDS
-    if unknown:
-        raise TypeError(f"Unknown citizen fields: {sorted(unknown)}")
     reason = access_reason(actor, citizen)
     if reason is None:
         raise PermissionDenied
+    fields = given(
+        first_name=first_name,
+        last_name=last_name,
+        street=street,
+        postal_code=postal_code,
+        city=city,
+        phone=phone,
+        municipality=municipality,
+        gp_clinic=gp_clinic,
+        receives_home_care=receives_home_care,
+    )
     changed = [name for name, value in fields.items() if getattr(citizen, name) != value]
     for name, value in fields.items():
         setattr(citizen, name, value)

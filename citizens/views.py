@@ -196,11 +196,7 @@ def citizen_create(request):
     if _lists_checked(form, conditions, contacts, birth_date=form.birth_date()) and form_valid:
         try:
             citizen = services.citizen_create(
-                actor=actor,
-                cpr=form.cleaned_data["cpr"],
-                conditions=conditions.items(),
-                contact_persons=contacts.items(),
-                **form.citizen_fields(),
+                actor=actor, conditions=conditions.items(), contact_persons=contacts.items(), **form.cleaned_data
             )
         except ValidationError as exc:
             _apply_errors(exc, form, conditions=conditions, contact_persons=contacts)
@@ -239,7 +235,7 @@ def citizen_edit(request, pk):
                 citizen=citizen,
                 conditions=conditions.items(),
                 contact_persons=contacts.items(),
-                **form.citizen_fields(),
+                **form.cleaned_data,
             )
         except ValidationError as exc:
             _apply_errors(exc, form, conditions=conditions, contact_persons=contacts)

@@ -171,10 +171,27 @@ class _Story:
     # --- the steps of the story ---------------------------------------------------------------
 
     def send(
-        self, when: datetime.datetime, actor: Actor, citizen: Citizen, receiver: Organisation, **fields
+        self,
+        when: datetime.datetime,
+        actor: Actor,
+        citizen: Citizen,
+        receiver: Organisation,
+        *,
+        category: str,
+        topic: str,
+        text: str,
+        priority: str = Priority.ROUTINE,
     ) -> Message:
         with self.at(when):
-            message = message_send(actor=actor, citizen=citizen, receiver=receiver, **fields)
+            message = message_send(
+                actor=actor,
+                citizen=citizen,
+                receiver=receiver,
+                category=category,
+                topic=topic,
+                text=text,
+                priority=priority,
+            )
         self.counter["threads"] += 1
         self.counter["care communications"] += 1
         return message

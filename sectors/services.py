@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any
 
 from allauth.account.forms import ResetPasswordForm
 from allauth.account.models import EmailAddress
@@ -13,45 +12,91 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
+from smartcare.arguments import UNSET, Unset, given
+
 from .models import Membership, Organisation, User
 from .selectors import organisations_administered_by
 
-ORGANISATION_FIELDS = {
-    "kind",
-    "name",
-    "parent",
-    "municipality",
-    "sor_code",
-    "gln",
-    "municipality_code",
-    "ydernummer",
-    "street",
-    "postal_code",
-    "city",
-    "phone",
-    "email",
-    "is_active",
-}
-
 
 @transaction.atomic
-def organisation_create(*, by: User | None, **fields: Any) -> Organisation:
-    unknown = set(fields) - ORGANISATION_FIELDS
-    if unknown:
-        raise TypeError(f"Unknown organisation fields: {sorted(unknown)}")
-    organisation = Organisation(**fields)
+def organisation_create(
+    *,
+    by: User | None,
+    kind: str,
+    name: str,
+    sor_code: str,
+    gln: str,
+    parent: Organisation | None = None,
+    municipality: Organisation | None = None,
+    municipality_code: str = "",
+    ydernummer: str = "",
+    street: str = "",
+    postal_code: str = "",
+    city: str = "",
+    phone: str = "",
+    email: str = "",
+    is_active: bool = True,
+) -> Organisation:
+    organisation = Organisation(
+        kind=kind,
+        name=name,
+        sor_code=sor_code,
+        gln=gln,
+        parent=parent,
+        municipality=municipality,
+        municipality_code=municipality_code,
+        ydernummer=ydernummer,
+        street=street,
+        postal_code=postal_code,
+        city=city,
+        phone=phone,
+        email=email,
+        is_active=is_active,
+    )
     organisation.full_clean()
     organisation.save()
     return organisation
 
 
 @transaction.atomic
-def organisation_update(*, by: User | None, organisation: Organisation, **fields: Any) -> Organisation:
-    unknown = set(fields) - ORGANISATION_FIELDS
-    if unknown:
-        raise TypeError(f"Unknown organisation fields: {sorted(unknown)}")
-    for name, value in fields.items():
-        setattr(organisation, name, value)
+def organisation_update(
+    *,
+    by: User | None,
+    organisation: Organisation,
+    kind: str | Unset = UNSET,
+    name: str | Unset = UNSET,
+    sor_code: str | Unset = UNSET,
+    gln: str | Unset = UNSET,
+    parent: Organisation | None | Unset = UNSET,
+    municipality: Organisation | None | Unset = UNSET,
+    municipality_code: str | Unset = UNSET,
+    ydernummer: str | Unset = UNSET,
+    street: str | Unset = UNSET,
+    postal_code: str | Unset = UNSET,
+    city: str | Unset = UNSET,
+    phone: str | Unset = UNSET,
+    email: str | Unset = UNSET,
+    is_active: bool | Unset = UNSET,
+) -> Organisation:
+    """Change the fields given; those left ``UNSET`` keep their value."""
+    changes = given(
+        kind=kind,
+        name=name,
+        sor_code=sor_code,
+        gln=gln,
+        parent=parent,
+        municipality=municipality,
+        municipality_code=municipality_code,
+        ydernummer=ydernummer,
+        street=street,
+        postal_code=postal_code,
+        city=city,
+        phone=phone,
+        email=email,
+        is_active=is_active,
+    )
+    for field, value in changes.items():
+        setattr(organisation, field, value)
     organisation.full_clean()
     organisation.save()
     return organisation

@@ -17,13 +17,9 @@ from citizens.access import Actor
 from citizens.accesslog import access_log_record
 from citizens.choices import AccessAction, AccessReason
 from citizens.cpr import parse_cpr
-from citizens.generate import (
-    POPULATION,
-    synthetic_cpr,
-    synthetic_slot,
-    valid_century_digits,
-)
 from citizens.models import AccessLogEntry, Citizen, CitizenCondition, HospitalStay
+from citizens.synthetic_cpr import synthetic_cpr, synthetic_slot, valid_century_digits
+from citizens.synthetic_region import POPULATION
 from sectors.acting import resolve
 from sectors.choices import OrganisationKind
 from sectors.models import Organisation

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
 
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+
+from citizens.models import Citizen
+from sectors.models import Organisation, User
 
 from ..choices import NoticeKind
 from ..models import Message
@@ -15,10 +18,31 @@ from .routing import _enqueue
 
 
 @transaction.atomic
-def notice_send(**fields: Any) -> Message | None:
-    """A portal notification to one organisation (the fields of ``notices.notice_write``), sent
-    once this transaction commits; the same ``key`` never notifies twice."""
-    notice, deliveries = notice_write(**fields)
+def notice_send(
+    *,
+    organisation: Organisation,
+    citizen: Citizen,
+    kind: str,
+    text: str,
+    key: str,
+    link: str = "",
+    sender: Organisation | None = None,
+    assign_to: User | None = None,
+    email_users: Sequence[User] | None = None,
+) -> Message | None:
+    """A portal notification to one organisation (see ``notices.notice_write``), sent once this
+    transaction commits; the same ``key`` never notifies twice."""
+    notice, deliveries = notice_write(
+        organisation=organisation,
+        citizen=citizen,
+        kind=kind,
+        text=text,
+        link=link,
+        key=key,
+        sender=sender,
+        assign_to=assign_to,
+        email_users=email_users,
+    )
     _enqueue(deliveries)
     return notice
 

@@ -7,6 +7,7 @@ worker is told the delivery ids once that transaction commits (``messaging.deliv
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -20,12 +21,12 @@ from django.utils.translation import gettext as _
 from citizens.access import Actor, access_reason
 from citizens.accesslog import access_log_record
 from citizens.choices import AccessAction
-from citizens.models import Citizen
+from citizens.models import Citizen, HospitalStay
 from sectors.models import Organisation
 
 from ..attachments import attachment_name, attachment_type
 from ..checks import max_message_bytes
-from ..choices import Channel, MessageType, RecipientRole
+from ..choices import Activity, Channel, MessageType, Priority, RecipientRole, Revision
 from ..enqueue import deliver_on_commit
 from ..models import Attachment, Delivery, Message, Recipient, Thread
 from ..notices import members_to_email as _members_to_email
@@ -91,18 +92,34 @@ def _create(
     *,
     actor: Actor | None,
     sending: _Sending,
+    text: str,
     attachments: Sequence[UploadedFile] = (),
     message_id: uuid.UUID | None = None,
-    **fields,
+    parent: Message | None = None,
+    activity: str = Activity.NEW,
+    category: str = "",
+    topic: str = "",
+    priority: str = Priority.ROUTINE,
+    author_name: str = "",
+    author_phone: str = "",
+    hospital_code: str = "",
+    revision: str = Revision.NEW,
+    revises: Message | None = None,
+    department: Organisation | None = None,
+    stay: HospitalStay | None = None,
+    occurred_at: datetime.datetime | None = None,
+    given_name: str = "",
+    given_address: str = "",
 ) -> Message:
     """``message_id`` is given for a message received as a MedCom bundle: its MessageHeader id
-    becomes the message's id, so a resend is recognised whichever way it came in."""
+    becomes the message's id, so a resend is recognised whichever way it came in. Without an
+    ``author_name`` the acting user's name is the author's."""
     receivers = [sending.receiver, *[org for org in sending.cc if org.pk != sending.receiver.pk]]
     if len({org.pk for org in receivers}) != len(receivers):
         raise ValidationError({"cc": [_("An organisation is named more than once.")]})
     if any(org.pk == sending.sender.pk for org in receivers) and sending.type != MessageType.NOTIFICATION:
         raise ValidationError({"receiver": [_("A message cannot be sent to your own organisation.")]})
-    size = len(fields.get("text", "").encode()) + sum(upload.size or 0 for upload in attachments)
+    size = len(text.encode()) + sum(upload.size or 0 for upload in attachments)
     if size > max_message_bytes():
         raise ValidationError(
             {"attachments": [_("A message is at most %(mb)d MB.") % {"mb": max_message_bytes() // (1024 * 1024)}]}
@@ -111,13 +128,10 @@ def _create(
     now = timezone.now()
     thread = sending.thread
     if thread is None:
-        thread = Thread.objects.create(
-            citizen=sending.citizen, category=fields.get("category", ""), topic=fields.get("topic", ""), created_at=now
-        )
+        thread = Thread.objects.create(citizen=sending.citizen, category=category, topic=topic, created_at=now)
     else:
         Thread.objects.filter(pk=thread.pk).update(last_message_at=now)
     user = actor.user if actor else None
-    author_name = fields.pop("author_name", None) or (user.get_full_name() if user else "") or ""
     message = Message(
         id=message_id or uuid.uuid4(),
         type=sending.type,
@@ -125,9 +139,23 @@ def _create(
         citizen=sending.citizen,
         sender=sending.sender,
         author=user,
-        author_name=author_name,
+        author_name=author_name or (user.get_full_name() if user else "") or "",
+        author_phone=author_phone,
+        parent=parent,
+        activity=activity,
+        category=category,
+        topic=topic,
+        priority=priority,
+        text=text,
+        hospital_code=hospital_code,
+        revision=revision,
+        revises=revises,
+        department=department,
+        stay=stay,
+        occurred_at=occurred_at,
+        given_name=given_name,
+        given_address=given_address,
         sent_at=now,
-        **fields,
     )
     message.full_clean()
     message.save(force_insert=True)

@@ -15,11 +15,12 @@ from sectors.services import (
     membership_create,
     membership_end,
     organisation_create,
+    organisation_update,
     user_create,
     user_invite,
 )
 
-from .factories import GPClinicFactory, MembershipFactory, MunicipalityFactory, UserFactory
+from .factories import GPClinicFactory, MembershipFactory, MunicipalityFactory, RegionFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -62,6 +63,26 @@ def test_organisation_create_refuses_unknown_fields():
     with pytest.raises(TypeError):
         organisation_create(by=None, **unit_fields(created_at=timezone.now()))
     assert not Organisation.objects.exists()
+
+
+# --- organisation_update ----------------------------------------------------------------------
+
+
+def test_organisation_update_changes_only_the_fields_given():
+    region = RegionFactory()
+    organisation = organisation_create(by=None, **unit_fields(parent=region, city="Odense"))
+    organisation_update(by=None, organisation=organisation, phone="66 11 33 33", parent=None)
+    organisation.refresh_from_db()
+    assert (organisation.phone, organisation.parent, organisation.city) == ("66 11 33 33", None, "Odense")
+    assert organisation.gln == "5790000000005"
+
+
+def test_organisation_update_validates_before_it_saves():
+    organisation = organisation_create(by=None, **unit_fields())
+    with pytest.raises(ValidationError) as excinfo:
+        organisation_update(by=None, organisation=organisation, gln="5790000000006")
+    assert "gln" in excinfo.value.message_dict
+    assert Organisation.objects.get(pk=organisation.pk).gln == "5790000000005"
 
 
 # --- user_create ------------------------------------------------------------------------------
