@@ -5,10 +5,10 @@ message about a citizen the organisation may no longer see answers 404 like a mi
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Model, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -23,17 +23,19 @@ from sectors.models import Organisation, User
 from . import hospital_rules
 from .choices import Channel, EmailMode, MessageType
 from .digests import NOT_IN_THE_INBOX, digest_members
+from .filtersets import MessageFilterSet, SentMessageFilterSet, read_by
 from .models import (
     Delivery,
     DeliveryAttempt,
     EmailPreference,
     HospitalEvent,
     Message,
-    ReadMark,
     Recipient,
     Thread,
     WebhookEndpoint,
 )
+
+M = TypeVar("M", bound=Model)
 
 SHOWN_TYPES = [MessageType.CARE_COMMUNICATION, MessageType.HOSPITAL_NOTIFICATION, MessageType.NOTIFICATION]
 
@@ -48,16 +50,21 @@ def _log_rows(actor: Actor, citizens: Iterable[Citizen], detail: str, action: st
         access_log_record(actor=actor, citizens=unique, action=action, detail=detail)
 
 
-def _truthy(value: Any) -> bool:
-    return str(value).lower() in {"1", "true", "yes", "on"}
+def _filtered(
+    queryset: QuerySet[M], filterset_class: type, filters: Mapping[str, Any] | None, **kwargs: Any
+) -> QuerySet[M]:
+    """Invalid filters list nothing rather than more than was asked for (the page and the API
+    refuse them before they get here)."""
+    filterset = filterset_class(filters or {}, queryset=queryset, **kwargs)
+    return filterset.qs if filterset.is_valid() else queryset.none()
 
 
 def inbox(*, actor: Actor, filters: Mapping[str, Any] | None = None) -> QuerySet[Recipient]:
     """The organisation's received messages, newest first, one row per message (a duplicate
-    arrival never adds a row); ``is_read`` is the user's own read state."""
+    arrival never adds a row); ``is_read`` is the user's own read state. ``filters`` are
+    ``MessageFilterSet``'s."""
     if not actor.acting:
         return Recipient.objects.none()
-    filters = filters or {}
     qs = (
         Recipient.objects.filter(
             organisation_id=actor.acting_organisation.pk,
@@ -67,31 +74,16 @@ def inbox(*, actor: Actor, filters: Mapping[str, Any] | None = None) -> QuerySet
         )
         .exclude(message__notice_kind__in=NOT_IN_THE_INBOX)
         .select_related("message__sender", "message__department", "message__citizen", "message__thread", "assigned_to")
-        .annotate(is_read=Exists(ReadMark.objects.filter(message_id=OuterRef("message_id"), user_id=actor.user.pk)))
+        .annotate(is_read=read_by(actor.user.pk))
         .order_by("-received_at", "-pk")
     )
-    if filters.get("category"):
-        qs = qs.filter(message__category=filters["category"])
-    if filters.get("type"):
-        qs = qs.filter(message__type=filters["type"])
-    if filters.get("citizen"):
-        try:
-            qs = qs.filter(message__citizen_id=filters["citizen"])
-        except (ValidationError, ValueError):
-            return qs.none()
-    if _truthy(filters.get("unhandled", "")):
-        qs = qs.filter(handled_at__isnull=True)
-    if _truthy(filters.get("mine", "")):
-        qs = qs.filter(assigned_to_id=actor.user.pk)
-    if _truthy(filters.get("unread", "")):
-        qs = qs.filter(is_read=False)
-    return qs
+    return _filtered(qs, MessageFilterSet, filters, user=actor.user)
 
 
 def sent_box(*, actor: Actor, filters: Mapping[str, Any] | None = None) -> QuerySet[Message]:
+    """The organisation's sent messages, newest first; ``filters`` are ``SentMessageFilterSet``'s."""
     if not actor.acting:
         return Message.objects.none()
-    filters = filters or {}
     qs = (
         Message.objects.filter(
             sender_id=actor.acting_organisation.pk,
@@ -102,14 +94,7 @@ def sent_box(*, actor: Actor, filters: Mapping[str, Any] | None = None) -> Query
         .prefetch_related(Prefetch("recipients", queryset=Recipient.objects.select_related("organisation")))
         .order_by("-sent_at", "pk")
     )
-    if filters.get("category"):
-        qs = qs.filter(category=filters["category"])
-    if filters.get("citizen"):
-        try:
-            qs = qs.filter(citizen_id=filters["citizen"])
-        except (ValidationError, ValueError):
-            return qs.none()
-    return qs
+    return _filtered(qs, SentMessageFilterSet, filters)
 
 
 def log_listed(*, actor: Actor, citizens: Iterable[Citizen], detail: str, action: str = AccessAction.LIST) -> None:

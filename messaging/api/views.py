@@ -17,7 +17,10 @@ from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 from django.http import Http404
+from django.utils.functional import lazy
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.plumbing import build_choice_description_list
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -43,7 +46,7 @@ from smartcare.api.schema import error_schema
 from smartcare.uploads import large_body
 
 from .. import hospital_rules, selectors, services
-from ..filtersets import SENT, DeliveryFilterSet, MessageFilterSet
+from ..filtersets import BOX_LABEL, BOXES, INBOX, SENT, DeliveryFilterSet, MessageBoxForm, MessageFilterSet
 from ..models import Delivery, HospitalEvent, Message, ReadMark, Recipient
 from .serializers import (
     DeliverySerializer,
@@ -106,6 +109,13 @@ BAD_FILTER = OpenApiResponse(
     description=_("An invalid filter value: each filter maps to its messages."),
 )
 MESSAGE_ID = OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH, description=_("The message id."))
+# The box is no filter (see messaging.filtersets), so it is documented here, as the filters document themselves.
+MESSAGE_BOX = OpenApiParameter(
+    "box",
+    OpenApiTypes.STR,
+    enum=[value for value, _label in BOXES],
+    description=format_lazy("{}\n\n{}", BOX_LABEL, lazy(build_choice_description_list, str)(BOXES)),
+)
 
 MESSAGE_LIST_ITEM = PolymorphicProxySerializer(
     component_name="MessageListItem",
@@ -186,6 +196,7 @@ def _one(queryset: QuerySet, pk: Any) -> Any:
             "citizen on the page is logged (action api_read)."
         ),
         responses={200: MESSAGE_LIST_ITEM, 400: BAD_FILTER, 403: UNAUTHENTICATED},
+        parameters=[MESSAGE_BOX],
     ),
     retrieve=_documented(
         _("One message"),
@@ -258,18 +269,20 @@ class MessageViewSet(viewsets.GenericViewSet):
     lookup_value_regex = UUID_PATTERN
 
     def list(self, request: Request) -> Response:
-        filters = MessageFilterSet(request.query_params, queryset=Message.objects.none())
-        if not filters.is_valid():
-            raise ValidationError(filters.errors)
+        box = MessageBoxForm(request.query_params)
+        filters = MessageFilterSet(request.query_params, queryset=Recipient.objects.none(), request=request)
+        errors = {**box.errors, **filters.errors}
+        if errors:
+            raise ValidationError(errors)
         actor = api_actor(request)
-        if filters.form.cleaned_data.get("box") == SENT:
+        if box.cleaned_data["box"] == SENT:
             sent = self.paginate_queryset(selectors.sent_box(actor=actor, filters=request.query_params))
             citizens, data = [m.citizen for m in sent], SentItemSerializer(sent, many=True).data
         else:
             received = self.paginate_queryset(selectors.inbox(actor=actor, filters=request.query_params))
             citizens, data = [r.message.citizen for r in received], InboxItemSerializer(received, many=True).data
         selectors.log_listed(
-            actor=actor, citizens=citizens, detail=f"api message {filters.form.cleaned_data.get('box') or 'inbox'}",
+            actor=actor, citizens=citizens, detail=f"api message {box.cleaned_data['box'] or INBOX}",
             action=AccessAction.API_READ,
         )  # fmt: skip
         return self.get_paginated_response(data)
