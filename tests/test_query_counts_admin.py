@@ -34,7 +34,6 @@ from rest_framework.authtoken.models import Token
 from careplans.choices import CarePlanStatus, ObservationCode, ThresholdCode
 from careplans.monitoring import Reading, observation_record, schedule_create, threshold_set
 from careplans.services import activity_create, careplan_create, goal_create
-from citizens.access import Actor
 from citizens.choices import ObjectionTarget
 from citizens.models import CitizenCondition
 from citizens.services import break_glass_open, consent_record, objection_record
@@ -42,7 +41,6 @@ from citizens.tests.factories import CitizenFactory, ConditionFactory
 from messaging.choices import HospitalCode
 from messaging.models import WebhookEndpoint
 from messaging.services import email_preference_set, hospital_event_record, message_send
-from sectors.acting import resolve
 from sectors.choices import MembershipRole
 from sectors.models import Organisation
 from sectors.tests.factories import (
@@ -55,6 +53,8 @@ from sectors.tests.factories import (
     UserFactory,
 )
 
+from .test_query_counts_pages import member
+
 pytestmark = pytest.mark.django_db
 
 FEW, MORE = 2, 6
@@ -64,11 +64,6 @@ _serial = itertools.count(1)
 @pytest.fixture(autouse=True)
 def no_mfa_for_admins(settings):
     settings.MFA_REQUIRED_FOR_ADMINS = False
-
-
-def member(organisation, role=MembershipRole.GP) -> Actor:
-    user = MembershipFactory(organisation=organisation, role=role).user
-    return Actor(user=user, acting=resolve(user, organisation.pk), ip_address="127.0.0.1")
 
 
 class GoneResponse:
