@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import datetime
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
 from freezegun import freeze_time
 from rest_framework.test import APIClient
 
@@ -42,13 +41,14 @@ from sectors.tests.factories import (
 pytestmark = pytest.mark.django_db
 
 FEW, MORE = 2, 8
+TODAY = "2026-03-11 08:00:00"
 _serial = itertools.count(1)
 
 
 @pytest.fixture
 def frozen():
     """Wednesday 11 March 2026, 09:00 in Copenhagen: the access report groups by day."""
-    with freeze_time("2026-03-11 08:00:00", tick=False) as frozen_time:
+    with freeze_time(TODAY, tick=False) as frozen_time:
         yield frozen_time
 
 
@@ -285,11 +285,12 @@ def test_an_api_search_costs_the_same_queries_for_more_hits(clinic, gp):
 # --- who has seen the data -----------------------------------------------------------------------
 
 
-def add_accesses(frozen, citizen, n: int) -> None:
-    """n days of accesses, each by people of another organisation: a list, a look-up, a change."""
+def add_accesses(frozen, citizen, days_back: Iterator[int], n: int) -> None:
+    """n more days before today of accesses, each day by three people of another organisation: a
+    list, a look-up, a change."""
     for _i in range(n):
-        day = next(_serial)
-        frozen.move_to(timezone.now() - datetime.timedelta(days=1))
+        day = next(days_back)
+        frozen.move_to(datetime.datetime.fromisoformat(TODAY) - datetime.timedelta(days=day))
         organisation = MunicipalityFactory() if day % 2 else HospitalDepartmentFactory()
         for action, detail in (
             (AccessAction.LIST, "today list"),
@@ -298,7 +299,7 @@ def add_accesses(frozen, citizen, n: int) -> None:
         ):
             access_log_record(actor=member(organisation, MembershipRole.HOME_CARE_NURSE), citizens=citizen,
                               action=action, detail=detail)  # fmt: skip
-    frozen.move_to("2026-03-11 08:00:00")
+    frozen.move_to(TODAY)
 
 
 @pytest.mark.parametrize("url_name", ["citizens:access_report", "citizens:access_report_csv"])
@@ -307,7 +308,8 @@ def test_the_access_report_costs_the_same_queries_for_more_accesses(client, froz
     client.force_login(gp)
     url = reverse(url_name, args=[citizen.pk])
 
-    few, more, _, response = few_and_more(client, url, lambda n: add_accesses(frozen, citizen, n))
+    days_back = itertools.count(1)
+    few, more, _, response = few_and_more(client, url, lambda n: add_accesses(frozen, citizen, days_back, n))
 
     accesses = AccessLogEntry.objects.filter(citizen=citizen)
     assert accesses.exclude(action=AccessAction.ACCESS_REPORT).count() == 3 * MORE
