@@ -471,13 +471,13 @@ def observation_bulk_record(*, actor: Actor, items: list[BulkItem]) -> list[Obse
     recipients: dict[tuple[Any, str], list[Organisation]] = {}
     for observation in new:
         _alerts_for(observation, thresholds.get(observation.citizen_id, {}), recipients)
-    by_reason: dict[str, list[Citizen]] = {}
-    for citizen in citizens.values():
-        by_reason.setdefault(citizen.access_via, []).append(citizen)
-    for reason, group in by_reason.items():
-        access_log_record(
-            actor=actor, citizens=group, action=AccessAction.UPDATE, detail="observations (bulk)", reason=reason
-        )
+    access_log_record(
+        actor=actor,
+        citizens=citizens.values(),
+        action=AccessAction.UPDATE,
+        detail="observations (bulk)",
+        reasons={citizen.pk: citizen.access_via for citizen in citizens.values()},
+    )
     return stored
 
 

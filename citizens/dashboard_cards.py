@@ -92,7 +92,7 @@ def citizen_cards(request: HttpRequest) -> list[Card]:
 @register_row_logger
 def log_dashboard_rows(request: HttpRequest, citizens: list) -> None:
     """The citizens the dashboard's cards show, each once and with the reason for access, as a
-    list page logs its rows: one query for the reasons and one append per reason."""
+    list page logs its rows: one query for the reasons and one INSERT for them all."""
     citizens_read_log(
         actor=actor_from_request(request), citizens=citizens, detail="dashboard", action=AccessAction.LIST
     )

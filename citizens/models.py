@@ -414,6 +414,9 @@ class AccessReviewItem(Reviewed):
 
 
 class AppendOnlyQuerySet(models.QuerySet):
+    """Entries are only ever inserted; the sealer (``citizens.accesslog``) later fills in their
+    chain fields with SQL of its own, never through ``update``."""
+
     def update(self, **kwargs):
         raise PermissionError("The access log is append-only")
 
@@ -424,7 +427,11 @@ class AppendOnlyQuerySet(models.QuerySet):
 class AccessLogEntry(models.Model):
     """One read or change of a citizen's data. Append-only and hash-chained: each entry's hash
     covers its content and the previous entry's hash, so ``verify_access_log`` finds any row that
-    was altered or removed behind the application's back."""
+    was altered or removed behind the application's back.
+
+    A request only inserts the entry, without its chain fields, so readers never wait for one
+    another; the sealer (a beat task) gives it its place in the chain (``seq``) and its hashes a
+    few seconds later. Until then the entry is "unsealed": shown like any other, not yet chained."""
 
     at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
     user = models.ForeignKey(
@@ -443,8 +450,11 @@ class AccessLogEntry(models.Model):
     reason_text = models.TextField(_("stated reason"), blank=True)
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     user_agent = models.CharField(_("user agent"), max_length=300, blank=True)
-    prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
+    # The chain: place (from 1), previous hash, own hash. Empty until sealed. Only ``seq`` is indexed,
+    # as every index on them is written again when the sealer fills them in.
+    seq = models.PositiveBigIntegerField(null=True, unique=True)
+    prev_hash = models.CharField(max_length=64, null=True)
+    hash = models.CharField(max_length=64, null=True)
 
     objects = AppendOnlyQuerySet.as_manager()
 
@@ -452,7 +462,21 @@ class AccessLogEntry(models.Model):
         verbose_name = _("access log entry")
         verbose_name_plural = _("access log")
         ordering = ["-at", "-pk"]
-        indexes = [models.Index(fields=["citizen", "at"], name="accesslog_citizen_at")]
+        indexes = [
+            models.Index(fields=["citizen", "at"], name="accesslog_citizen_at"),
+            # what the sealer looks for: small, as entries are sealed within seconds
+            models.Index(fields=["id"], condition=Q(seq__isnull=True), name="accesslog_unsealed"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                name="accesslog_sealed_whole",
+                condition=Q(seq__isnull=True, prev_hash__isnull=True, hash__isnull=True)
+                | Q(seq__isnull=False, prev_hash__isnull=False, hash__isnull=False),
+                violation_error_message=_(
+                    "An access-log entry is sealed with its place and both hashes, or not at all."
+                ),
+            )
+        ]
         default_permissions = ("view",)
 
     def __str__(self) -> str:
@@ -468,8 +492,8 @@ class AccessLogEntry(models.Model):
 
 
 class AccessLogHead(models.Model):
-    """The end of the hash chain: locked while an entry is appended, so entries form one chain,
-    and it records the last hash and count, so removing the newest entries is detected too."""
+    """The end of the hash chain: only the sealer locks it (requests never do), so entries form one
+    chain, and it records the last hash and count, so removing the newest entries is detected too."""
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     last_hash = models.CharField(max_length=64, default="0" * 64)

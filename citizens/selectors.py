@@ -55,11 +55,8 @@ def citizen_list(*, actor: Actor, filters: Mapping[str, Any] | None = None) -> Q
 
 
 def _log_rows(actor: Actor, rows: list[Citizen], action: str, detail: str) -> None:
-    by_reason: dict[str, list[Citizen]] = {}
-    for citizen in rows:
-        by_reason.setdefault(getattr(citizen, "access_via", ""), []).append(citizen)
-    for reason, citizens in by_reason.items():
-        access_log_record(actor=actor, citizens=citizens, action=action, detail=detail, reason=reason)
+    reasons = {citizen.pk: getattr(citizen, "access_via", "") for citizen in rows}
+    access_log_record(actor=actor, citizens=rows, action=action, detail=detail, reasons=reasons)
 
 
 def citizen_page(

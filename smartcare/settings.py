@@ -198,6 +198,11 @@ CELERY_TASK_ANNOTATIONS = {
         "sectors.tasks.sessions_clear_expired",
     )
 }
+# The access log: requests only insert entries; this beat task chains them (citizens.accesslog), at
+# most SEAL_LIMIT entries per run in transactions of SEAL_BATCH, so an entry waits about SEAL_SECONDS.
+ACCESS_LOG_SEAL_SECONDS = env.float("ACCESS_LOG_SEAL_SECONDS", default=5)
+ACCESS_LOG_SEAL_BATCH = env.int("ACCESS_LOG_SEAL_BATCH", default=2000)
+ACCESS_LOG_SEAL_LIMIT = env.int("ACCESS_LOG_SEAL_LIMIT", default=100_000)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "careplans-missing-measurements": {
@@ -231,6 +236,10 @@ CELERY_BEAT_SCHEDULE = {
     "messaging-kept-uploads-sweep": {
         "task": "messaging.tasks.kept_uploads_sweep_task",
         "schedule": timedelta(minutes=30),
+    },
+    "citizens-access-log-seal": {
+        "task": "citizens.tasks.access_log_seal_task",
+        "schedule": timedelta(seconds=ACCESS_LOG_SEAL_SECONDS),
     },
     "sessions-clear-expired": {
         "task": "sectors.tasks.sessions_clear_expired",

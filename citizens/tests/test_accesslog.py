@@ -1,7 +1,7 @@
 import pytest
 from django.db import connection
 
-from citizens.accesslog import GENESIS, access_log_record, access_log_verify
+from citizens.accesslog import GENESIS, access_log_record, access_log_seal, access_log_verify
 from citizens.choices import AccessAction, AccessReason
 from citizens.models import AccessLogEntry, AccessLogHead
 from citizens.selectors import citizen_get, citizen_page
@@ -10,9 +10,11 @@ from citizens.tests.factories import CitizenFactory
 pytestmark = pytest.mark.django_db
 
 
-def _record(actor, citizen, n=1):
+def _record(actor, citizen, n=1, *, seal=True):
     for _ in range(n):
         access_log_record(actor=actor, citizens=citizen, action=AccessAction.VIEW, reason=AccessReason.GP_CLINIC)
+    if seal:  # what the beat task does a few seconds later
+        access_log_seal()
 
 
 def _raw(sql, params=()):
@@ -30,6 +32,7 @@ def _raw(sql, params=()):
 def test_entries_form_a_chain(world, actor):
     _record(actor("gp_a"), world.citizen, 3)
     entries = list(AccessLogEntry.objects.order_by("pk"))
+    assert [e.seq for e in entries] == [1, 2, 3]
     assert entries[0].prev_hash == GENESIS
     assert [e.prev_hash for e in entries[1:]] == [e.hash for e in entries[:-1]]
     assert AccessLogHead.objects.get().count == 3
@@ -101,6 +104,7 @@ def test_a_removed_entry_is_detected(world, actor):
     report = access_log_verify()
     assert not report.ok
     assert report.broken_at == entries[2].pk
+    assert "removed" in report.problem
 
 
 def test_removing_the_newest_entries_is_detected(world, actor):

@@ -14,7 +14,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from citizens.access import Actor
-from citizens.accesslog import access_log_record
+from citizens.accesslog import access_log_record, access_log_seal
 from citizens.choices import AccessAction, AccessReason
 from citizens.cpr import parse_cpr
 from citizens.models import AccessLogEntry, Citizen, CitizenCondition, HospitalStay
@@ -47,6 +47,7 @@ def log_entries(gp, clinic):
         access_log_record(
             actor=actor, citizens=citizen, action=AccessAction.VIEW, detail=detail, reason=AccessReason.GP_CLINIC
         )
+    access_log_seal()
     return list(AccessLogEntry.objects.order_by("pk"))
 
 
@@ -81,6 +82,16 @@ def test_an_empty_log_verifies(db):
     assert verify().strip() == "OK: 0 entries verified"
 
 
+def test_entries_not_sealed_yet_are_counted_not_judged(log_entries, gp, clinic):
+    actor = Actor(user=gp, acting=resolve(gp, clinic.pk))
+    access_log_record(actor=actor, citizens=log_entries[0].citizen, action=AccessAction.VIEW, detail="fourth")
+
+    assert verify().splitlines() == [
+        "OK: 3 entries verified",
+        "1 entries are not sealed yet (the sealer chains them within seconds)",
+    ]
+
+
 def test_the_database_refuses_to_change_the_log(log_entries):
     if connection.vendor != "postgresql":
         pytest.skip("the append-only trigger exists on PostgreSQL only")
@@ -112,7 +123,9 @@ def test_an_entry_altered_with_a_recomputed_hash_breaks_the_next_link(log_entrie
             ["nothing to see", forged, middle.pk],
         )
 
-    assert broken().startswith(f"BROKEN at entry {log_entries[2].pk}: an earlier entry was removed or altered")
+    assert broken().startswith(
+        f"BROKEN at entry {log_entries[2].pk}: an earlier entry was removed, altered or inserted"
+    )
 
 
 def test_a_deleted_middle_entry_is_found(log_entries):
@@ -123,7 +136,8 @@ def test_a_deleted_middle_entry_is_found(log_entries):
     message = broken()
 
     assert message == (
-        f"BROKEN at entry {log_entries[2].pk}: an earlier entry was removed or altered (1 entries verified before it)"
+        f"BROKEN at entry {log_entries[2].pk}: an earlier entry was removed, altered or inserted"
+        " (1 entries verified before it)"
     )
 
 

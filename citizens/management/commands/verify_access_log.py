@@ -5,8 +5,8 @@ from citizens.accesslog import access_log_verify
 
 class Command(BaseCommand):
     help = (
-        "Walk the access log's hash chain and report the first entry that was altered or removed. "
-        "Exits with status 1 when the chain is broken."
+        "Walk the access log's hash chain and report the first entry that was altered, removed or inserted, "
+        "and how many entries are not sealed yet. Exits with status 1 when the chain is broken."
     )
 
     def add_arguments(self, parser):
@@ -16,6 +16,10 @@ class Command(BaseCommand):
         report = access_log_verify(batch_size=batch_size)
         if report.ok:
             self.stdout.write(self.style.SUCCESS(f"OK: {report.checked} entries verified"))
+            if report.unsealed:
+                self.stdout.write(
+                    f"{report.unsealed} entries are not sealed yet (the sealer chains them within seconds)"
+                )
             return
         where = f"entry {report.broken_at}" if report.broken_at is not None else "the end of the chain"
         raise CommandError(f"BROKEN at {where}: {report.problem} ({report.checked} entries verified before it)")
