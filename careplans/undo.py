@@ -22,7 +22,8 @@ from django.utils.translation import gettext as _
 from citizens.access import Actor
 
 from .models import Activity, PlanChange
-from .services import _history, _log_write, _require_owner, _require_plan_editor
+from .services.history import _history, _log_write, _require_plan_editor
+from .services.items import _require_owner
 
 DONE = "done"
 UNDONE = "done-undone"
