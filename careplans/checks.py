@@ -4,29 +4,21 @@ form could read, so every error shows at once next to its field."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from typing import Any
+import datetime
+from collections.abc import Collection, Iterable
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from citizens.access import Actor
-from citizens.models import Citizen
+from citizens.models import Citizen, Condition
 from sectors.models import Organisation, User
+from smartcare.arguments import UNSET, Unset, given
 from smartcare.validators import Errors, gather, raise_errors
 
 from .choices import CarePlanStatus
 from .models import CarePlan
 
-PLAN_FIELDS = (
-    "title",
-    "intent",
-    "period_start",
-    "period_end",
-    "coordinating_organisation",
-    "coordinator",
-    "description",
-)
 NEW_PLAN_STATUSES = (CarePlanStatus.DRAFT, CarePlanStatus.ACTIVE)
 
 
@@ -49,14 +41,37 @@ def new_plan_errors(plan: CarePlan, *, not_read: Collection[str] = ()) -> Errors
     return errors
 
 
-def careplan_create_check(*, actor: Actor, citizen: Citizen, **read: Any) -> None:
-    """The checks of ``careplan_create`` on the fields ``read`` (its arguments), those missing
-    left out: for the create page while another of its fields is wrong."""
-    unknown = set(read) - {*PLAN_FIELDS, "status"}
-    if unknown:
-        raise TypeError(f"Unknown care plan fields: {sorted(unknown)}")
+def careplan_create_check(
+    *,
+    actor: Actor,
+    citizen: Citizen,
+    title: str | Unset = UNSET,
+    intent: str | Unset = UNSET,
+    period_start: datetime.date | Unset = UNSET,
+    period_end: datetime.date | None | Unset = UNSET,
+    coordinating_organisation: Organisation | Unset = UNSET,
+    coordinator: User | None | Unset = UNSET,
+    description: str | Unset = UNSET,
+    status: str | Unset = UNSET,
+    conditions: Iterable[Condition] | Unset = UNSET,
+) -> None:
+    """The checks of ``careplan_create`` on the arguments the create page could read, for while
+    another of its fields is wrong: those left out are not checked, nor the rules that need them.
+    ``conditions`` is accepted (the page passes what it read) and not checked, as in
+    ``careplan_create``."""
+    arguments = {
+        "title": title,
+        "intent": intent,
+        "period_start": period_start,
+        "period_end": period_end,
+        "coordinating_organisation": coordinating_organisation,
+        "coordinator": coordinator,
+        "description": description,
+        "status": status,
+    }
+    read = given(**arguments)
     # Set to None, not left to the model's defaults: a start never read is not today.
-    not_read = [name for name in (*PLAN_FIELDS, "status") if name not in read]
+    not_read = [name for name in arguments if name not in read]
     plan = CarePlan(
         citizen=citizen,
         created_by=actor.user,

@@ -13,6 +13,7 @@ from typing import Any
 
 from django import forms
 from django.db.models import Q
+from django.forms.models import model_to_dict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -22,7 +23,6 @@ from sectors.choices import OrganisationKind
 from sectors.models import Membership, Organisation, User
 from smartcare.forms import DateInput
 
-from .checks import PLAN_FIELDS
 from .choices import (
     ActivityStatus,
     CarePlanIntent,
@@ -227,8 +227,6 @@ class CarePlanForm(_PlanForm):
     )
     comment = forms.CharField(label=_("Why the change (optional)"), required=False, max_length=2000)
 
-    FIELDS = PLAN_FIELDS
-
     def __init__(self, *args, citizen: Citizen, plan: CarePlan | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         # The citizen's conditions, and any the plan already addresses (even if no longer listed).
@@ -242,19 +240,12 @@ class CarePlanForm(_PlanForm):
 
     @classmethod
     def initial_for(cls, plan: CarePlan) -> dict:
-        initial = {name: getattr(plan, name) for name in cls.FIELDS}
-        initial["conditions"] = [c.pk for c in plan.conditions.all()]
-        return initial
+        return model_to_dict(plan, fields=list(cls.base_fields))
 
     def clean(self):
         data = super().clean()
         self.check_member("coordinator", "coordinating_organisation")
         return data
-
-    def plan_fields(self, *extra: str) -> dict:
-        """The plan's fields (and the ``extra`` ones) that the form could read: all of them
-        once it is valid."""
-        return {name: self.cleaned_data[name] for name in (*self.FIELDS, *extra) if name in self.cleaned_data}
 
 
 def _confirmed() -> forms.BooleanField:
@@ -288,12 +279,6 @@ class TeamForm(_PlanForm):
         self.check_member("person", "organisation")
         return data
 
-    def team_fields(self) -> dict:
-        return {
-            name: self.cleaned_data[name]
-            for name in ("organisation", "role", "person", "period_start", "period_end", "comment")
-        }
-
 
 class TeamEndForm(forms.Form):
     end_date = forms.DateField(label=_("Last day"), required=False, widget=DateInput())
@@ -316,24 +301,10 @@ class GoalForm(_PlanForm):
     target_value = _model_field(Goal, "target_value")
     target_unit = _model_field(Goal, "target_unit")
 
-    FIELDS = (
-        "description",
-        "responsible_organisation",
-        "due_date",
-        "target_text",
-        "target_code",
-        "target_comparator",
-        "target_value",
-        "target_unit",
-    )
-
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # careplans.js fills in the unit of the measurement chosen.
         self.fields["target_code"].widget.attrs["data-fills-unit"] = self["target_unit"].auto_id
-
-    def goal_fields(self) -> dict:
-        return {name: self.cleaned_data[name] for name in self.FIELDS}
 
 
 class GoalStatusForm(forms.Form):
@@ -380,20 +351,6 @@ class ActivityForm(_PlanForm):
     interval_weeks = forms.IntegerField(label=_("Every … weeks"), min_value=1, max_value=52, initial=1)
     starts_on = forms.DateField(label=_("Starts on"), required=False, widget=DateInput())
     ends_on = forms.DateField(label=_("Ends on"), required=False, widget=DateInput())
-
-    FIELDS = (
-        "description",
-        "responsible_organisation",
-        "responsible_person",
-        "due_date",
-        "weekdays",
-        "interval_weeks",
-        "starts_on",
-        "ends_on",
-    )
-
-    def activity_fields(self) -> dict:
-        return {name: self.cleaned_data[name] for name in self.FIELDS}
 
 
 class ActivityStatusForm(forms.Form):

@@ -375,14 +375,9 @@ def plan_create(request, citizen_pk):
         form = CarePlanForm(request.POST, citizen=citizen)
         status, plan = _submit(
             form,
-            lambda: services.careplan_create(
-                actor=actor,
-                citizen=citizen,
-                conditions=form.cleaned_data["conditions"],
-                status=form.cleaned_data["status"],
-                **form.plan_fields(),
-            ),
-            lambda: careplan_create_check(actor=actor, citizen=citizen, **form.plan_fields("status")),
+            lambda: services.careplan_create(actor=actor, citizen=citizen, **form.cleaned_data),
+            # While the form is invalid, its cleaned data holds the fields it could read.
+            lambda: careplan_create_check(actor=actor, citizen=citizen, **form.cleaned_data),
         )
         if status == 200:
             messages.success(request, _("The care plan “%(title)s” is created.") % {"title": plan.title})
@@ -405,13 +400,7 @@ def plan_edit(request, pk):
     form = CarePlanForm(request.POST, citizen=plan.citizen, plan=plan)
     status, _result = _submit(
         form,
-        lambda: services.careplan_update(
-            actor=actor,
-            plan=plan,
-            comment=form.cleaned_data["comment"],
-            conditions=form.cleaned_data["conditions"],
-            **form.plan_fields(),
-        ),
+        lambda: services.careplan_update(actor=actor, plan=plan, **form.cleaned_data),
     )
     if status == 200:
         return _saved(request, actor, plan, "header", _("The plan is saved."))
@@ -423,7 +412,7 @@ def plan_edit(request, pk):
 def team_add(request, pk):
     actor, plan = _load(request, pk, "care plan: add to the care team")
     form = TeamForm(request.POST)
-    status, _result = _submit(form, lambda: services.careteam_add(actor=actor, plan=plan, **form.team_fields()))
+    status, _result = _submit(form, lambda: services.careteam_add(actor=actor, plan=plan, **form.cleaned_data))
     if status == 200:
         return _saved(request, actor, plan, "team", _("The care team is changed."), open_form="team")
     return _failed(request, actor, plan, "team", status, forms={"team_form": form})
@@ -454,7 +443,7 @@ def team_end(request, pk, participant_pk: int):
 def goal_add(request, pk):
     actor, plan = _load(request, pk, "care plan: add goal")
     form = GoalForm(request.POST)
-    status, _result = _submit(form, lambda: services.goal_create(actor=actor, plan=plan, **form.goal_fields()))
+    status, _result = _submit(form, lambda: services.goal_create(actor=actor, plan=plan, **form.cleaned_data))
     if status == 200:
         return _saved(request, actor, plan, "goals", _("The goal is added."), open_form="goal")
     return _failed(request, actor, plan, "goals", status, forms={"goal_form": form})
@@ -465,7 +454,7 @@ def goal_add(request, pk):
 def activity_add(request, pk):
     actor, plan = _load(request, pk, "care plan: add activity")
     form = ActivityForm(request.POST)
-    status, _result = _submit(form, lambda: services.activity_create(actor=actor, plan=plan, **form.activity_fields()))
+    status, _result = _submit(form, lambda: services.activity_create(actor=actor, plan=plan, **form.cleaned_data))
     if status == 200:
         return _saved(request, actor, plan, "activities", _("The activity is added."), open_form="activity")
     return _failed(request, actor, plan, "activities", status, forms={"activity_form": form})

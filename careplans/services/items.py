@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -11,6 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from citizens.access import Actor
+from sectors.models import Organisation, User
+from smartcare.arguments import UNSET, Unset, given
 
 from ..choices import ActivityStatus, GoalAchievement, GoalLifecycleStatus, HandoffStatus
 from ..lifecycle import ACTIVITY_TRANSITIONS, GOAL_TRANSITIONS, check_transition
@@ -19,37 +22,18 @@ from ..recurrence import activity_next_due
 from .handoffs import _request_handoff
 from .history import _diff, _history, _log_write, _require_plan_editor, _snapshot
 
-GOAL_FIELDS = (
-    "description",
-    "responsible_organisation",
-    "due_date",
-    "target_code",
-    "target_comparator",
-    "target_value",
-    "target_unit",
-    "target_text",
-)
-ACTIVITY_FIELDS = (
-    "description",
-    "responsible_organisation",
-    "responsible_person",
-    "due_date",
-    "weekdays",
-    "interval_weeks",
-    "starts_on",
-    "ends_on",
-)
+# "MO,TH" or ["MO", "TH"] (the form and the API send a list).
+Weekdays = str | list[str] | tuple[str, ...]
 
 
-def _clean_weekdays(fields: dict[str, Any]) -> None:
-    if "weekdays" in fields:
-        value = fields["weekdays"]
-        days = value if isinstance(value, list | tuple) else [d for d in str(value or "").split(",") if d]
-        order = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
-        bad = [d for d in days if d not in order]
-        if bad:
-            raise ValidationError({"weekdays": [_("Unknown weekday: %(day)s") % {"day": bad[0]}]})
-        fields["weekdays"] = ",".join(d for d in order if d in days)
+def _weekdays(value: Weekdays | None) -> str:
+    """The weekdays as stored: comma-separated, in week order."""
+    days = value if isinstance(value, list | tuple) else [d for d in str(value or "").split(",") if d]
+    order = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
+    bad = [d for d in days if d not in order]
+    if bad:
+        raise ValidationError({"weekdays": [_("Unknown weekday: %(day)s") % {"day": bad[0]}]})
+    return ",".join(d for d in order if d in days)
 
 
 def _check_activity(activity: Activity) -> None:
@@ -68,80 +52,107 @@ def _check_activity(activity: Activity) -> None:
         )
 
 
+def _add_item(actor: Actor, plan: CarePlan, item: Goal | Activity, reason: tuple[str, str], comment: str) -> None:
+    """Save a new, validated item; one for another organisation waits for its yes (a hand-off)."""
+    item.save()
+    _request_handoff(actor=actor, plan=plan, item=item)
+    item.save(update_fields=["handoff_status"])
+    kind = item._meta.model_name
+    _history(
+        actor=actor,
+        plan=plan,
+        target=item,
+        action=f"{kind}-added",
+        comment=comment,
+        changes={
+            "description": [None, item.description],
+            "responsible_organisation": [None, str(item.responsible_organisation)],
+        },
+    )
+    _log_write(actor, plan, reason, f"{kind} added")
+
+
 @transaction.atomic
 def goal_create(
     *,
     actor: Actor,
     plan: CarePlan,
-    comment: str = "",
+    description: str,
+    responsible_organisation: Organisation,
+    due_date: datetime.date | None = None,
+    target_code: str = "",
+    target_comparator: str = "",
+    target_value: Decimal | None = None,
+    target_unit: str = "",
+    target_text: str = "",
     lifecycle_status: str = GoalLifecycleStatus.PROPOSED,
-    **fields: Any,
+    comment: str = "",
 ) -> Goal:
     reason = _require_plan_editor(actor, plan)
-    unknown = set(fields) - set(GOAL_FIELDS)
-    if unknown:
-        raise TypeError(f"Unknown goal fields: {sorted(unknown)}")
-    goal = Goal(care_plan=plan, lifecycle_status=lifecycle_status, **fields)
-    goal.full_clean(exclude=["handoff_status"])
-    goal.save()
-    _request_handoff(actor=actor, plan=plan, item=goal)
-    goal.save(update_fields=["handoff_status"])
-    _history(
-        actor=actor,
-        plan=plan,
-        target=goal,
-        action="goal-added",
-        comment=comment,
-        changes={
-            "description": [None, goal.description],
-            "responsible_organisation": [None, str(goal.responsible_organisation)],
-        },
+    goal = Goal(
+        care_plan=plan,
+        description=description,
+        responsible_organisation=responsible_organisation,
+        due_date=due_date,
+        target_code=target_code,
+        target_comparator=target_comparator,
+        target_value=target_value,
+        target_unit=target_unit,
+        target_text=target_text,
+        lifecycle_status=lifecycle_status,
     )
-    _log_write(actor, plan, reason, "goal added")
+    goal.full_clean(exclude=["handoff_status"])
+    _add_item(actor, plan, goal, reason, comment)
     return goal
 
 
 @transaction.atomic
-def activity_create(*, actor: Actor, plan: CarePlan, comment: str = "", **fields: Any) -> Activity:
+def activity_create(
+    *,
+    actor: Actor,
+    plan: CarePlan,
+    description: str,
+    responsible_organisation: Organisation,
+    responsible_person: User | None = None,
+    due_date: datetime.date | None = None,
+    weekdays: Weekdays = "",
+    interval_weeks: int = 1,
+    starts_on: datetime.date | None = None,
+    ends_on: datetime.date | None = None,
+    comment: str = "",
+) -> Activity:
+    """A one-off activity (``due_date``) or a recurring one (``weekdays`` every
+    ``interval_weeks`` weeks from ``starts_on``, today when left out)."""
     reason = _require_plan_editor(actor, plan)
-    unknown = set(fields) - set(ACTIVITY_FIELDS)
-    if unknown:
-        raise TypeError(f"Unknown activity fields: {sorted(unknown)}")
-    _clean_weekdays(fields)
-    activity = Activity(care_plan=plan, **fields)
+    activity = Activity(
+        care_plan=plan,
+        description=description,
+        responsible_organisation=responsible_organisation,
+        responsible_person=responsible_person,
+        due_date=due_date,
+        weekdays=_weekdays(weekdays),
+        interval_weeks=interval_weeks,
+        starts_on=starts_on,
+        ends_on=ends_on,
+    )
     _check_activity(activity)
     activity.full_clean(exclude=["handoff_status"])
     activity.next_due_on = activity_next_due(activity)
-    activity.save()
-    _request_handoff(actor=actor, plan=plan, item=activity)
-    activity.save(update_fields=["handoff_status"])
-    _history(
-        actor=actor,
-        plan=plan,
-        target=activity,
-        action="activity-added",
-        comment=comment,
-        changes={
-            "description": [None, activity.description],
-            "responsible_organisation": [None, str(activity.responsible_organisation)],
-        },
-    )
-    _log_write(actor, plan, reason, "activity added")
+    _add_item(actor, plan, activity, reason, comment)
     return activity
 
 
-def _update_item(actor: Actor, item: Goal | Activity, allowed: tuple[str, ...], fields: dict, comment: str):
+def _update_item(actor: Actor, item: Goal | Activity, fields: dict[str, Any], comment: str):
+    """Change the ``fields`` given; the responsible organisation changes only through
+    ``item_reassign`` (the new one has to accept)."""
     plan = item.care_plan
     reason = _require_plan_editor(actor, plan)
-    unknown = set(fields) - set(allowed)
-    if unknown:
-        raise TypeError(f"Unknown fields: {sorted(unknown)}")
     if "responsible_organisation" in fields and fields["responsible_organisation"] != item.responsible_organisation:
         raise ValidationError(
             {"responsible_organisation": [_("Use “reassign” to give the item to another organisation.")]}
         )
-    if isinstance(item, Activity):
-        _clean_weekdays(fields)
+    if "weekdays" in fields:
+        fields["weekdays"] = _weekdays(fields["weekdays"])
     before = _snapshot(item, fields)
     for name, value in fields.items():
         setattr(item, name, value)
@@ -158,13 +169,59 @@ def _update_item(actor: Actor, item: Goal | Activity, allowed: tuple[str, ...], 
 
 
 @transaction.atomic
-def goal_update(*, actor: Actor, goal: Goal, comment: str = "", **fields: Any) -> Goal:
-    return _update_item(actor, goal, GOAL_FIELDS, fields, comment)
+def goal_update(
+    *,
+    actor: Actor,
+    goal: Goal,
+    description: str | Unset = UNSET,
+    responsible_organisation: Organisation | Unset = UNSET,
+    due_date: datetime.date | None | Unset = UNSET,
+    target_code: str | Unset = UNSET,
+    target_comparator: str | Unset = UNSET,
+    target_value: Decimal | None | Unset = UNSET,
+    target_unit: str | Unset = UNSET,
+    target_text: str | Unset = UNSET,
+    comment: str = "",
+) -> Goal:
+    fields = given(
+        description=description,
+        responsible_organisation=responsible_organisation,
+        due_date=due_date,
+        target_code=target_code,
+        target_comparator=target_comparator,
+        target_value=target_value,
+        target_unit=target_unit,
+        target_text=target_text,
+    )
+    return _update_item(actor, goal, fields, comment)
 
 
 @transaction.atomic
-def activity_update(*, actor: Actor, activity: Activity, comment: str = "", **fields: Any) -> Activity:
-    return _update_item(actor, activity, ACTIVITY_FIELDS, fields, comment)
+def activity_update(
+    *,
+    actor: Actor,
+    activity: Activity,
+    description: str | Unset = UNSET,
+    responsible_organisation: Organisation | Unset = UNSET,
+    responsible_person: User | None | Unset = UNSET,
+    due_date: datetime.date | None | Unset = UNSET,
+    weekdays: Weekdays | Unset = UNSET,
+    interval_weeks: int | Unset = UNSET,
+    starts_on: datetime.date | None | Unset = UNSET,
+    ends_on: datetime.date | None | Unset = UNSET,
+    comment: str = "",
+) -> Activity:
+    fields = given(
+        description=description,
+        responsible_organisation=responsible_organisation,
+        responsible_person=responsible_person,
+        due_date=due_date,
+        weekdays=weekdays,
+        interval_weeks=interval_weeks,
+        starts_on=starts_on,
+        ends_on=ends_on,
+    )
+    return _update_item(actor, activity, fields, comment)
 
 
 def _require_owner(actor: Actor, item: Goal | Activity) -> None:

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
 from citizens.access import Actor
 from citizens.models import Citizen, Condition
-from sectors.models import Organisation
+from sectors.models import Organisation, User
+from smartcare.arguments import UNSET, Unset, given
 from smartcare.validators import raise_errors
 
-from ..checks import PLAN_FIELDS, check_member, new_plan_errors
-from ..choices import CarePlanStatus, CareTeamRole
+from ..checks import check_member, new_plan_errors
+from ..choices import CarePlanIntent, CarePlanStatus, CareTeamRole
 from ..lifecycle import PLAN_TRANSITIONS, check_transition
 from ..models import CarePlan
 from .history import _diff, _history, _log_write, _require_access, _require_plan_editor, _snapshot
@@ -28,23 +29,30 @@ def careplan_create(
     citizen: Citizen,
     title: str,
     coordinating_organisation: Organisation,
+    intent: str = CarePlanIntent.PLAN,
+    period_start: datetime.date | Unset = UNSET,
+    period_end: datetime.date | None = None,
+    coordinator: User | None = None,
+    description: str = "",
     conditions: Iterable[Condition] = (),
     status: str = CarePlanStatus.DRAFT,
     comment: str = "",
-    **fields: Any,
 ) -> CarePlan:
+    """``period_start`` left out is today, the model's default (None is refused like any missing
+    start)."""
     reason = _require_access(actor, citizen)
-    unknown = set(fields) - set(PLAN_FIELDS)
-    if unknown:
-        raise TypeError(f"Unknown care plan fields: {sorted(unknown)}")
     plan = CarePlan(
         citizen=citizen,
         title=title,
         status=status,
+        intent=intent,
+        period_end=period_end,
         coordinating_organisation=coordinating_organisation,
+        coordinator=coordinator,
+        description=description,
         created_by=actor.user,
         created_by_organisation=actor.organisation,
-        **fields,
+        **given(period_start=period_start),
     )
     raise_errors(new_plan_errors(plan))  # every error at once
     plan.save()
@@ -64,11 +72,32 @@ def careplan_create(
 
 
 @transaction.atomic
-def careplan_update(*, actor: Actor, plan: CarePlan, comment: str = "", conditions=None, **fields: Any) -> CarePlan:
+def careplan_update(
+    *,
+    actor: Actor,
+    plan: CarePlan,
+    title: str | Unset = UNSET,
+    intent: str | Unset = UNSET,
+    period_start: datetime.date | Unset = UNSET,
+    period_end: datetime.date | None | Unset = UNSET,
+    coordinating_organisation: Organisation | Unset = UNSET,
+    coordinator: User | None | Unset = UNSET,
+    description: str | Unset = UNSET,
+    conditions: Iterable[Condition] | Unset = UNSET,
+    comment: str = "",
+) -> CarePlan:
+    """Only the fields given change; the status has its own service, which checks the transition.
+    ``conditions`` given replaces the plan's list."""
     reason = _require_plan_editor(actor, plan)
-    unknown = set(fields) - set(PLAN_FIELDS)
-    if unknown:
-        raise TypeError(f"Unknown care plan fields: {sorted(unknown)}")
+    fields = given(
+        title=title,
+        intent=intent,
+        period_start=period_start,
+        period_end=period_end,
+        coordinating_organisation=coordinating_organisation,
+        coordinator=coordinator,
+        description=description,
+    )
     before = _snapshot(plan, fields)
     for name, value in fields.items():
         setattr(plan, name, value)
@@ -76,7 +105,7 @@ def careplan_update(*, actor: Actor, plan: CarePlan, comment: str = "", conditio
     check_member(plan.coordinator, plan.coordinating_organisation, "coordinator")
     plan.save()
     changes = _diff(before, plan)
-    if conditions is not None:
+    if conditions is not UNSET:
         old = sorted(str(c) for c in plan.conditions.all())
         plan.conditions.set(list(conditions))
         new = sorted(str(c) for c in plan.conditions.all())
