@@ -41,8 +41,8 @@ def alert_recipients(citizen: Citizen, code: str) -> list[Organisation]:
     )
     for schedule in schedules:
         orgs.setdefault(schedule.monitoring_organisation_id, schedule.monitoring_organisation)
-    if not orgs and citizen.gp_clinic_id:
-        orgs[citizen.gp_clinic_id] = citizen.gp_clinic
+    if not orgs and citizen.gp_clinic is not None:
+        orgs[citizen.gp_clinic.pk] = citizen.gp_clinic
     return list(orgs.values())
 
 
@@ -104,6 +104,8 @@ def _alerts_for(
     parts = []
     used = None
     for component, value in zip(measurement.components, values, strict=False):
+        if value is None:  # a component the reading does not have (validated away on input)
+            continue
         threshold = thresholds.get(component.code)
         severity = evaluate(value, threshold)
         if severity:
@@ -140,7 +142,7 @@ def _recipients(observation: Observation, cache: dict | None) -> list[Organisati
 
 @transaction.atomic
 def alert_acknowledge(*, actor: Actor, alert: Alert, note: str = "") -> Alert:
-    if not actor.acting or alert.organisation_id != actor.organisation.pk:
+    if actor.organisation is None or alert.organisation_id != actor.organisation.pk:
         raise PermissionDenied
     _require_access(actor, alert.citizen)
     updated = Alert.objects.filter(pk=alert.pk, acknowledged_at__isnull=True).update(
