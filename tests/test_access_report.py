@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - pytest fixtures imported from the apps' test modules
 """The citizen's "who has seen my data" page: what was seen is said in words of the reader's
 language (the log stores codes), a day of list views is one line per organisation with counts
 that opens to its entries, the CSV keeps every entry, and the page's query count is fixed."""
@@ -25,9 +24,9 @@ from citizens.accesslog import access_log_record
 from citizens.choices import AccessAction
 from citizens.models import AccessLogEntry
 from citizens.services import break_glass_open
-from citizens.tests.conftest import actor, actor_for, world  # noqa: F401 - the shared cast
 from sectors.choices import MembershipRole
 from sectors.tests.factories import HospitalDepartmentFactory, MembershipFactory
+from tests.cast import actor_for
 
 pytestmark = pytest.mark.django_db
 

@@ -15,21 +15,18 @@ from django.test import RequestFactory
 from rest_framework.test import APIClient
 
 from careplans.services import activity_create, careplan_create, goal_create
-from citizens.tests import conftest as cast
 from citizens.tests.factories import CitizenFactory
 from messaging.services import message_send
 from sectors.tests.factories import RegionFactory
 from smartcare.errors import server_error
+from tests.cast import actor_for
 
 from .openapi import CHECKS, load_schema, schema_dict, token_header, wsgi_app
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 ERROR_REF = "#/components/schemas/Error"
 SOON = datetime.date.today() + datetime.timedelta(days=7)
-
-# The citizens' small world: two clinics, two municipalities, a hospital, one citizen; English messages.
-world, english, actor_for = cast.world, cast.english, cast.actor_for
 
 
 def client_for(user) -> APIClient:

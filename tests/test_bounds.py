@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - pytest fixtures imported from the apps' test modules
 """Nothing impossible is stored: dates within the citizen's life and a sensible horizon, periods
 in order, thresholds within the plausible range, no control characters in text; and every
 datetime leaves the portal as RFC 3339 with a real offset."""
@@ -20,17 +19,15 @@ from careplans.monitoring import Reading, observation_record, threshold_set
 from careplans.services import careplan_create, goal_create
 from citizens.cpr import validate_cpr
 from citizens.models import Citizen
-from citizens.tests.conftest import actor, english, world  # noqa: F401 - fixtures
 from messaging.choices import HospitalCode
 from messaging.services import hospital_event_record
 from messaging.tests import fixtures_fhir as fx
-from messaging.tests.conftest import post, token  # noqa: F401 - fixtures
 from messaging.tests.fhir_post import ack_of
 from smartcare.apps import text_fields
 from smartcare.datetimes import rfc3339
 from smartcare.validators import free_text, single_line_text
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 COPENHAGEN_OFFSET = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?\+0[12]:00$")
 

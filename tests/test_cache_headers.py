@@ -9,14 +9,10 @@ from django.urls import reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from citizens.tests import conftest as shared
 from messaging.models import Attachment
 from messaging.tests.helpers import PDF, send, upload
 
-pytestmark = pytest.mark.django_db
-
-# The shared cast of the access tests (two clinics, two municipalities, a hospital).
-world, actor, english = shared.world, shared.actor, shared.english
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 @pytest.fixture(autouse=True)
@@ -28,12 +24,6 @@ def assert_not_stored(response) -> None:
     directives = {part.strip().split("=")[0] for part in response.get("Cache-Control", "").split(",")}
     assert {"no-store", "private"} <= directives, response.get("Cache-Control")
     assert "public" not in directives
-
-
-@pytest.fixture
-def gp_client(client, world):
-    client.force_login(world.users["gp_a"])
-    return client
 
 
 @pytest.fixture
@@ -56,6 +46,7 @@ def test_citizen_pages_and_the_csv_export_are_not_stored(gp_client, world, name)
     assert_not_stored(response)
 
 
+@pytest.mark.usefixtures("world")
 def test_lists_and_the_dashboard_are_not_stored(gp_client):
     for url in (reverse("citizens:list"), reverse("careplans:alerts"), "/"):
         response = gp_client.get(url)

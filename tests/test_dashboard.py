@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - pytest fixtures imported from the apps' test modules
 """The dashboard as a work overview: each app's cards (smartcare.dashboard) for the GP clinic, the
 home-care nurse, the hospital department and the organisation administrator; every count is what
 the linked list shows, the citizens named on the cards are logged, the outsider sees nothing of
@@ -22,16 +21,14 @@ from careplans.services import activity_create, careplan_create
 from citizens.choices import AccessAction, AccessReason
 from citizens.models import AccessLogEntry, HospitalStay
 from citizens.services import break_glass_open
-from citizens.tests.conftest import actor, english, world  # noqa: F401 - the shared cast
 from citizens.tests.factories import CitizenFactory, HospitalStayFactory
 from messaging.choices import Category, HospitalCode
 from messaging.services import hospital_event_record, message_send
-from messaging.tests.conftest import deliver  # noqa: F401 - runs what the services enqueue on commit
 from sectors.choices import MembershipRole
 from sectors.tests.factories import MembershipFactory
 from smartcare import dashboard
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 WEDNESDAY = datetime.date(2026, 3, 11)
 COUNT = re.compile(r'data-testid="([a-z-]+)-count">([^<]*)<')

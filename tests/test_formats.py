@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - pytest fixtures imported from the apps' test modules
 """Dates and numbers as each language writes them: English never month first (6 Dec 2026, not
 12/06/2026), Danish 06.12.2026 and a decimal comma (77,8 kg), on the pages of a working day."""
 
@@ -19,7 +18,6 @@ from careplans.measurements import number_text
 from careplans.monitoring import Reading, observation_record, threshold_set
 from careplans.services import activity_create, goal_create
 from careplans.tests.helpers import active_plan
-from citizens.tests.conftest import actor, world  # noqa: F401 - the shared cast
 from messaging.services import message_send
 
 pytestmark = pytest.mark.django_db

@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - pytest fixtures imported from the apps' test modules
 """Invalid filter values are refused: a 400 naming the filter in the API, a form error (and no
 rows) on the pages, never silently ignored so that more is listed than was asked for."""
 
@@ -9,11 +8,10 @@ from django.conf import settings
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from citizens.tests.conftest import actor, english, world  # noqa: F401 - fixtures
 from sectors.choices import MembershipRole
 from sectors.tests.factories import MembershipFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 def api(user) -> APIClient:

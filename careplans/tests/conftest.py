@@ -1,5 +1,12 @@
-"""Care-plan tests use the citizens' small world (two clinics, two municipalities, a hospital)."""
+"""The care-plan tests read messages in English and use the root cast's small world (two clinics,
+two municipalities, a hospital)."""
 
-from citizens.tests.conftest import actor, english, world  # noqa: F401 - fixtures
+import pytest
 
 from .fixtures import due_today, plan  # noqa: F401 - fixtures
+
+
+@pytest.fixture(autouse=True)
+def english(english):
+    """The root ``english``, for every test here."""
+    return english

@@ -10,16 +10,16 @@ from .helpers import active_plan
 
 
 @pytest.fixture
-def plan(world, actor):
-    """An active plan of the citizen's GP clinic (the root conftest's ``gp`` is a user, not an actor)."""
-    return active_plan(world, actor("gp_a"))
+def plan(world, gp_actor):
+    """An active plan of the citizen's GP clinic."""
+    return active_plan(world, gp_actor)
 
 
 @pytest.fixture
-def due_today(world, actor, plan):
+def due_today(world, gp_actor, plan):
     """A one-off activity of the GP's clinic, due today (no hand-off: the clinic planned it)."""
     return activity_create(
-        actor=actor("gp_a"),
+        actor=gp_actor,
         plan=plan,
         description="Årskontrol",
         responsible_organisation=world.clinic_a,

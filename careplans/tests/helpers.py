@@ -1,4 +1,4 @@
-"""Small builders shared by the care-plan tests (the ``world`` fixture is in conftest)."""
+"""Small builders shared by the care-plan tests (the ``world`` fixture is in the root conftest)."""
 
 from __future__ import annotations
 

@@ -31,16 +31,6 @@ from .helpers import active_plan, blood_pressure
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def gp(actor):
-    return actor("gp_a")
-
-
-@pytest.fixture
-def plan(world, gp):
-    return active_plan(world, gp)
-
-
 def reason(actor, citizen):
     found = access_reason(actor, citizen)
     return found[0] if found else None
@@ -50,11 +40,11 @@ def sees(actor, citizen) -> bool:
     return visible_citizens(actor.acting, actor.user).filter(pk=citizen.pk).exists()
 
 
-def test_joining_the_care_team_gives_access(world, actor, gp, plan):
+def test_joining_the_care_team_gives_access(world, actor, gp_actor, plan):
     homecare_b = actor("homecare_b")
     assert reason(homecare_b, world.citizen) is None
 
-    careteam_add(actor=gp, plan=plan, organisation=world.municipality_b, role=CareTeamRole.HOME_CARE)
+    careteam_add(actor=gp_actor, plan=plan, organisation=world.municipality_b, role=CareTeamRole.HOME_CARE)
 
     assert reason(homecare_b, world.citizen) == "care_team"
     assert sees(homecare_b, world.citizen)
@@ -63,11 +53,13 @@ def test_joining_the_care_team_gives_access(world, actor, gp, plan):
     assert (entry.citizen, entry.reason) == (world.citizen, "care_team")
 
 
-def test_access_ends_with_the_participation(world, actor, gp, plan):
+def test_access_ends_with_the_participation(world, actor, gp_actor, plan):
     homecare_b = actor("homecare_b")
-    participant = careteam_add(actor=gp, plan=plan, organisation=world.municipality_b, role=CareTeamRole.HOME_CARE)
+    participant = careteam_add(
+        actor=gp_actor, plan=plan, organisation=world.municipality_b, role=CareTeamRole.HOME_CARE
+    )
 
-    careteam_end(actor=gp, participant=participant)
+    careteam_end(actor=gp_actor, participant=participant)
     assert reason(homecare_b, world.citizen) == "care_team"  # the last day still counts
 
     with freeze_time(timezone.now() + datetime.timedelta(days=1)):
@@ -77,10 +69,10 @@ def test_access_ends_with_the_participation(world, actor, gp, plan):
             careplan_get(actor=homecare_b, pk=plan.pk)
 
 
-def test_a_participation_ended_in_the_past_gives_nothing(world, actor, gp, plan):
+def test_a_participation_ended_in_the_past_gives_nothing(world, actor, gp_actor, plan):
     today = timezone.localdate()
     careteam_add(
-        actor=gp,
+        actor=gp_actor,
         plan=plan,
         organisation=world.municipality_b,
         role=CareTeamRole.HOME_CARE,
@@ -91,9 +83,9 @@ def test_a_participation_ended_in_the_past_gives_nothing(world, actor, gp, plan)
     assert reason(actor("homecare_b"), world.citizen) is None
 
 
-def test_a_participation_starting_later_gives_nothing_yet(world, actor, gp, plan):
+def test_a_participation_starting_later_gives_nothing_yet(world, actor, gp_actor, plan):
     careteam_add(
-        actor=gp,
+        actor=gp_actor,
         plan=plan,
         organisation=world.municipality_b,
         role=CareTeamRole.HOME_CARE,
@@ -114,37 +106,39 @@ def test_a_participation_starting_later_gives_nothing_yet(world, actor, gp, plan
         (CarePlanStatus.ENTERED_IN_ERROR, False),
     ],
 )
-def test_access_ends_with_the_plan(world, actor, gp, plan, status, access):
-    careteam_add(actor=gp, plan=plan, organisation=world.municipality_b, role=CareTeamRole.HOME_CARE)
+def test_access_ends_with_the_plan(world, actor, gp_actor, plan, status, access):
+    careteam_add(actor=gp_actor, plan=plan, organisation=world.municipality_b, role=CareTeamRole.HOME_CARE)
 
-    careplan_set_status(actor=gp, plan=plan, status=status, comment="test")  # a reason for the irreversible
+    careplan_set_status(actor=gp_actor, plan=plan, status=status, comment="test")  # a reason for the irreversible
 
     assert (reason(actor("homecare_b"), world.citizen) == "care_team") is access
 
 
-def test_a_draft_plan_gives_access_to_its_team(world, actor, gp):
+def test_a_draft_plan_gives_access_to_its_team(world, actor, gp_actor):
     from careplans.services import careplan_create
 
-    careplan_create(actor=gp, citizen=world.citizen, title="Udkast", coordinating_organisation=world.municipality_b)
+    careplan_create(
+        actor=gp_actor, citizen=world.citizen, title="Udkast", coordinating_organisation=world.municipality_b
+    )
 
     assert reason(actor("homecare_b"), world.citizen) == "care_team"
 
 
-def test_another_open_plan_keeps_the_access(world, actor, gp, plan):
-    other = active_plan(world, gp, title="Diabetes")
-    careteam_add(actor=gp, plan=plan, organisation=world.municipality_b, role=CareTeamRole.HOME_CARE)
-    careteam_add(actor=gp, plan=other, organisation=world.municipality_b, role=CareTeamRole.HOME_CARE)
+def test_another_open_plan_keeps_the_access(world, actor, gp_actor, plan):
+    other = active_plan(world, gp_actor, title="Diabetes")
+    careteam_add(actor=gp_actor, plan=plan, organisation=world.municipality_b, role=CareTeamRole.HOME_CARE)
+    careteam_add(actor=gp_actor, plan=other, organisation=world.municipality_b, role=CareTeamRole.HOME_CARE)
 
-    careplan_set_status(actor=gp, plan=plan, status=CarePlanStatus.COMPLETED)
+    careplan_set_status(actor=gp_actor, plan=plan, status=CarePlanStatus.COMPLETED)
 
     assert reason(actor("homecare_b"), world.citizen) == "care_team"
 
 
-def test_the_own_columns_win_over_the_care_team(world, actor, gp, plan):
+def test_the_own_columns_win_over_the_care_team(world, actor, gp_actor, plan):
     """The citizen's GP clinic and municipality see the citizen for their own reason."""
-    careteam_add(actor=gp, plan=plan, organisation=world.municipality_a, role=CareTeamRole.HOME_CARE)
+    careteam_add(actor=gp_actor, plan=plan, organisation=world.municipality_a, role=CareTeamRole.HOME_CARE)
 
-    assert reason(gp, world.citizen) == "gp_clinic"
+    assert reason(gp_actor, world.citizen) == "gp_clinic"
     assert reason(actor("homecare_a"), world.citizen) == "municipality"
 
 
@@ -165,8 +159,8 @@ MATRIX = {
 
 
 @pytest.fixture
-def department_on_team(world, gp, plan):
-    return careteam_add(actor=gp, plan=plan, organisation=world.department, role=CareTeamRole.HOSPITAL)
+def department_on_team(world, gp_actor, plan):
+    return careteam_add(actor=gp_actor, plan=plan, organisation=world.department, role=CareTeamRole.HOSPITAL)
 
 
 @pytest.mark.parametrize(("who", "expected"), sorted(MATRIX.items()))
@@ -182,8 +176,8 @@ def test_access_matrix_with_a_hospital_department_on_the_team(world, actor, plan
         assert careplan_get(actor=someone, pk=plan.pk) == plan
 
 
-def test_the_department_loses_access_when_it_leaves_the_team(world, actor, gp, plan, department_on_team):
-    careteam_end(actor=gp, participant=department_on_team)
+def test_the_department_loses_access_when_it_leaves_the_team(world, actor, gp_actor, plan, department_on_team):
+    careteam_end(actor=gp_actor, participant=department_on_team)
 
     with freeze_time(timezone.now() + datetime.timedelta(days=1)):
         assert reason(actor("hospital_nurse"), world.citizen) is None
@@ -205,31 +199,33 @@ def test_an_objection_against_the_hospitals_removes_the_care_team_access(world, 
 # --- the work lists only show citizens inside the gate ---------------------------------------------
 
 
-def test_work_lists_forget_the_citizen_when_the_team_access_ends(world, actor, gp, plan):
-    participant = careteam_add(actor=gp, plan=plan, organisation=world.municipality_b, role=CareTeamRole.HOME_CARE)
+def test_work_lists_forget_the_citizen_when_the_team_access_ends(world, actor, gp_actor, plan):
+    participant = careteam_add(
+        actor=gp_actor, plan=plan, organisation=world.municipality_b, role=CareTeamRole.HOME_CARE
+    )
     activity_create(
-        actor=gp,
+        actor=gp_actor,
         plan=plan,
         description="Blodtryksmåling i hjemmet",
         responsible_organisation=world.municipality_b,
         due_date=timezone.localdate(),
     )
-    threshold_set(actor=gp, citizen=world.citizen, code=ThresholdCode.SYSTOLIC, reason="x", yellow_high=150)
+    threshold_set(actor=gp_actor, citizen=world.citizen, code=ThresholdCode.SYSTOLIC, reason="x", yellow_high=150)
     from careplans.monitoring import schedule_create
 
     schedule_create(
-        actor=gp,
+        actor=gp_actor,
         citizen=world.citizen,
         code=ObservationCode.BLOOD_PRESSURE,
         every_hours=24,
         monitoring_organisation=world.municipality_b,
     )
-    observation_record(actor=gp, citizen=world.citizen, reading=blood_pressure("160", "80"))
+    observation_record(actor=gp_actor, citizen=world.citizen, reading=blood_pressure("160", "80"))
     homecare_b = actor("homecare_b")
     assert len(alerts_worklist(actor=homecare_b)) == 1
     assert len(handoffs_incoming(actor=homecare_b)) == 1
 
-    careteam_end(actor=gp, participant=participant)
+    careteam_end(actor=gp_actor, participant=participant)
     with freeze_time(timezone.now() + datetime.timedelta(days=1)):
         assert alerts_worklist(actor=homecare_b) == []
         assert handoffs_incoming(actor=homecare_b) == []
@@ -243,46 +239,50 @@ def flags(plan) -> dict:
     return {p.organisation_id: p.beyond_own_list for p in plan.participants.all()}
 
 
-def test_memberships_of_the_own_organisations_are_not_flagged(world, actor, gp, plan):
-    careteam_add(actor=gp, plan=plan, organisation=world.municipality_a, role=CareTeamRole.HOME_CARE)
-    careteam_add(actor=gp, plan=plan, organisation=world.department, role=CareTeamRole.HOSPITAL)
+def test_memberships_of_the_own_organisations_are_not_flagged(world, actor, gp_actor, plan):
+    careteam_add(actor=gp_actor, plan=plan, organisation=world.municipality_a, role=CareTeamRole.HOME_CARE)
+    careteam_add(actor=gp_actor, plan=plan, organisation=world.department, role=CareTeamRole.HOSPITAL)
 
     assert flags(plan) == {world.clinic_a.pk: False, world.municipality_a.pk: False, world.department.pk: True}
 
 
-def test_the_rule_ignores_unflagged_memberships(world, actor, gp, plan):
+def test_the_rule_ignores_unflagged_memberships(world, actor, gp_actor, plan):
     """The rule trusts the flag: an unflagged membership alone gives no access."""
-    participant = careteam_add(actor=gp, plan=plan, organisation=world.municipality_b, role=CareTeamRole.HOME_CARE)
+    participant = careteam_add(
+        actor=gp_actor, plan=plan, organisation=world.municipality_b, role=CareTeamRole.HOME_CARE
+    )
     CareTeamParticipant.objects.filter(pk=participant.pk).update(beyond_own_list=False)
 
     assert reason(actor("homecare_b"), world.citizen) is None
 
 
-def test_a_move_keeps_the_old_municipalitys_team_access(world, actor, gp, plan):
+def test_a_move_keeps_the_old_municipalitys_team_access(world, actor, gp_actor, plan):
     """Odense stays on the team when the citizen moves away: the membership becomes its way in."""
-    careteam_add(actor=gp, plan=plan, organisation=world.municipality_a, role=CareTeamRole.HOME_CARE)
-    citizen_update(actor=gp, citizen=world.citizen, municipality=world.municipality_b)
+    careteam_add(actor=gp_actor, plan=plan, organisation=world.municipality_a, role=CareTeamRole.HOME_CARE)
+    citizen_update(actor=gp_actor, citizen=world.citizen, municipality=world.municipality_b)
 
     assert flags(plan)[world.municipality_a.pk] is True
     assert reason(actor("homecare_a"), world.citizen) == "care_team"
     assert reason(actor("homecare_b"), world.citizen) == "municipality"
 
 
-def test_a_new_gp_clinic_keeps_the_old_clinics_team_access_and_moving_back_clears_the_flag(world, actor, gp, plan):
+def test_a_new_gp_clinic_keeps_the_old_clinics_team_access_and_moving_back_clears_the_flag(
+    world, actor, gp_actor, plan
+):
     homecare_a = actor("homecare_a")
     citizen_update(actor=homecare_a, citizen=world.citizen, gp_clinic=world.clinic_b)
 
     assert flags(plan)[world.clinic_a.pk] is True
-    assert reason(gp, world.citizen) == "care_team"
+    assert reason(gp_actor, world.citizen) == "care_team"
 
     world.citizen.gp_clinic = world.clinic_a
     world.citizen.save()  # any save, not only the service's (the admin, a shell)
     assert flags(plan)[world.clinic_a.pk] is False
-    assert reason(gp, world.citizen) == "gp_clinic"
+    assert reason(gp_actor, world.citizen) == "gp_clinic"
 
 
-def test_coverage_refresh_repairs_every_flag(world, actor, gp, plan):
-    careteam_add(actor=gp, plan=plan, organisation=world.department, role=CareTeamRole.HOSPITAL)
+def test_coverage_refresh_repairs_every_flag(world, actor, gp_actor, plan):
+    careteam_add(actor=gp_actor, plan=plan, organisation=world.department, role=CareTeamRole.HOSPITAL)
     CareTeamParticipant.objects.update(beyond_own_list=True)
     CareTeamParticipant.objects.filter(organisation=world.department).update(beyond_own_list=False)
 

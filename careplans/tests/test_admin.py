@@ -99,11 +99,6 @@ def theirs(outsider, other_clinic):
 
 
 @pytest.fixture
-def superuser():
-    return UserFactory(is_staff=True, is_superuser=True)
-
-
-@pytest.fixture
 def staff_gp(gp):
     gp.is_staff = True
     gp.save()

@@ -51,7 +51,7 @@ def generated(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture
-def region(generated, db):
+def generated_region(generated, db):
     assert "Care plans:" in generated
     return generated
 
@@ -61,7 +61,7 @@ def staff(organisation: Organisation, role: str) -> Actor:
     return Actor(user=user, acting=resolve(user, organisation.pk))
 
 
-def test_a_quarter_of_the_citizens_get_a_plan_from_their_gp(region):
+def test_a_quarter_of_the_citizens_get_a_plan_from_their_gp(generated_region):
     plans = CarePlan.objects.select_related("citizen")
 
     assert 0.22 * CITIZENS <= plans.count() <= 0.28 * CITIZENS
@@ -77,7 +77,7 @@ def test_a_quarter_of_the_citizens_get_a_plan_from_their_gp(region):
         assert plan.title.endswith("forløbsplan") or plan.title == "KOL-forløb"
 
 
-def test_the_team_is_the_gp_clinic_the_municipality_and_for_a_few_a_department(region):
+def test_the_team_is_the_gp_clinic_the_municipality_and_for_a_few_a_department(generated_region):
     roles = Counter(CareTeamParticipant.objects.values_list("organisation__kind", "role"))
     departments = roles.pop((OrganisationKind.HOSPITAL_DEPARTMENT, CareTeamRole.HOSPITAL))
 
@@ -96,7 +96,7 @@ def test_the_team_is_the_gp_clinic_the_municipality_and_for_a_few_a_department(r
     assert PlanChange.objects.filter(action="created").count() == CarePlan.objects.count()
 
 
-def test_goals_and_activities_per_plan(region):
+def test_goals_and_activities_per_plan(generated_region):
     goals = Counter(dict(CarePlan.objects.annotate(n=Count("goals")).values_list("pk", "n")).values())
     activities = Counter(dict(CarePlan.objects.annotate(n=Count("activitys")).values_list("pk", "n")).values())
 
@@ -108,7 +108,7 @@ def test_goals_and_activities_per_plan(region):
     assert Goal.objects.exclude(target_value=None).exists()
 
 
-def test_municipality_items_are_handed_off_and_mostly_accepted(region):
+def test_municipality_items_are_handed_off_and_mostly_accepted(generated_region):
     municipal_items = (
         Activity.objects.filter(responsible_organisation__kind=OrganisationKind.MUNICIPALITY).count()
         + Goal.objects.filter(responsible_organisation__kind=OrganisationKind.MUNICIPALITY).count()
@@ -125,7 +125,7 @@ def test_municipality_items_are_handed_off_and_mostly_accepted(region):
         assert handoff.to_organisation.kind == OrganisationKind.MUNICIPALITY
 
 
-def test_recurring_visits_are_due_soon_or_overdue(region):
+def test_recurring_visits_are_due_soon_or_overdue(generated_region):
     today = timezone.localdate()
     running = Activity.objects.filter(status="in-progress")
 
@@ -136,7 +136,7 @@ def test_recurring_visits_are_due_soon_or_overdue(region):
     assert not running.filter(last_done_on__gte=today).exists()
 
 
-def test_thresholds_schedules_and_about_the_right_number_of_measurements(region):
+def test_thresholds_schedules_and_about_the_right_number_of_measurements(generated_region):
     observations = Observation.objects.count()
 
     assert abs(observations - CITIZENS * OBSERVATIONS_PER_CITIZEN) < 0.05 * CITIZENS * OBSERVATIONS_PER_CITIZEN
@@ -149,7 +149,7 @@ def test_thresholds_schedules_and_about_the_right_number_of_measurements(region)
     assert not Observation.objects.filter(effective_at__gt=timezone.now()).exists()
 
 
-def test_open_alerts_are_recent_and_older_ones_acknowledged(region):
+def test_open_alerts_are_recent_and_older_ones_acknowledged(generated_region):
     open_alerts = Alert.objects.filter(acknowledged_at=None)
     recent = timezone.now() - datetime.timedelta(days=3, minutes=10)
 
@@ -165,7 +165,7 @@ def test_open_alerts_are_recent_and_older_ones_acknowledged(region):
         assert alert.observation.citizen_id == alert.citizen_id
 
 
-def test_generated_rows_are_valid(region):
+def test_generated_rows_are_valid(generated_region):
     for model in (CarePlan, CareTeamParticipant, Goal, Activity, Handoff, Threshold, MonitoringSchedule, Alert):
         for row in model.objects.all()[:150]:
             row.full_clean(validate_unique=False)
@@ -175,7 +175,7 @@ def test_generated_rows_are_valid(region):
             assert row.value_2 < row.value
 
 
-def test_the_generated_data_reads_through_the_selectors(region):
+def test_the_generated_data_reads_through_the_selectors(generated_region):
     plan = CarePlan.objects.filter(status=CarePlanStatus.ACTIVE, monitoring_schedules__isnull=False).first()
     citizen = plan.citizen
     gp = staff(citizen.gp_clinic, MembershipRole.GP)
@@ -189,7 +189,7 @@ def test_the_generated_data_reads_through_the_selectors(region):
     assert all(a.organisation == nurse.organisation for a in alerts_worklist(actor=nurse))
 
 
-def test_running_again_adds_more_plans(region):
+def test_running_again_adds_more_plans(generated_region):
     before = CarePlan.objects.count(), Activity.objects.count(), Citizen.objects.count()
 
     call_command("generate_region", citizens=400, seed=5, stdout=StringIO())
@@ -201,7 +201,7 @@ def test_running_again_adds_more_plans(region):
     assert len(activity_ids) == len(set(activity_ids))
 
 
-def test_citizens_only(region):
+def test_citizens_only(generated_region):
     before = CarePlan.objects.count(), Citizen.objects.count()
     out = StringIO()
 

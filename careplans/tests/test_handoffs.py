@@ -28,25 +28,17 @@ from careplans.services import (
 )
 from citizens.access import access_reason
 
-from .helpers import active_plan
-
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def gp(actor):
-    return actor("gp_a")
-
-
-@pytest.fixture
-def plan(world, gp):
-    return active_plan(world, gp)
-
-
-def assign_activity(gp, plan, organisation, **fields):
+def assign_activity(gp_actor, plan, organisation, **fields):
     fields.setdefault("weekdays", "MO,TH")
     return activity_create(
-        actor=gp, plan=plan, description="Blodtryksmåling i hjemmet", responsible_organisation=organisation, **fields
+        actor=gp_actor,
+        plan=plan,
+        description="Blodtryksmåling i hjemmet",
+        responsible_organisation=organisation,
+        **fields,
     )
 
 
@@ -60,11 +52,11 @@ def events(kind: str, organisation=None):
 # --- requesting ------------------------------------------------------------------------------------
 
 
-def test_assigning_an_activity_to_another_organisation_requests_a_handoff(world, actor, gp, plan):
+def test_assigning_an_activity_to_another_organisation_requests_a_handoff(world, actor, gp_actor, plan):
     homecare_b = actor("homecare_b")
     assert access_reason(homecare_b, world.citizen) is None  # no relationship before
 
-    activity = assign_activity(gp, plan, world.municipality_b)
+    activity = assign_activity(gp_actor, plan, world.municipality_b)
 
     assert activity.handoff_status == HandoffStatus.REQUESTED
     assert activity.awaiting_acceptance
@@ -84,9 +76,9 @@ def test_assigning_an_activity_to_another_organisation_requests_a_handoff(world,
     assert access_reason(homecare_b, world.citizen)[0] == "care_team"
 
 
-def test_assigning_a_goal_to_a_hospital_department_requests_a_handoff(world, gp, plan):
+def test_assigning_a_goal_to_a_hospital_department_requests_a_handoff(world, gp_actor, plan):
     goal = goal_create(
-        actor=gp, plan=plan, description="Afklaring af hjertesvigt", responsible_organisation=world.department
+        actor=gp_actor, plan=plan, description="Afklaring af hjertesvigt", responsible_organisation=world.department
     )
 
     assert goal.handoff_status == HandoffStatus.REQUESTED
@@ -96,18 +88,20 @@ def test_assigning_a_goal_to_a_hospital_department_requests_a_handoff(world, gp,
     assert plan.participants.get(organisation=world.department).role == CareTeamRole.HOSPITAL
 
 
-def test_an_organisations_own_items_need_no_handoff(world, gp, plan):
-    activity = assign_activity(gp, plan, world.clinic_a)
-    goal = goal_create(actor=gp, plan=plan, description="Vægt under 90 kg", responsible_organisation=world.clinic_a)
+def test_an_organisations_own_items_need_no_handoff(world, gp_actor, plan):
+    activity = assign_activity(gp_actor, plan, world.clinic_a)
+    goal = goal_create(
+        actor=gp_actor, plan=plan, description="Vægt under 90 kg", responsible_organisation=world.clinic_a
+    )
 
     assert activity.handoff_status == goal.handoff_status == ""
     assert not Handoff.objects.exists()
     assert not CareEvent.objects.exists()
 
 
-def test_a_receiver_already_on_the_team_is_not_added_twice(world, gp, plan):
-    assign_activity(gp, plan, world.municipality_b)
-    assign_activity(gp, plan, world.municipality_b, weekdays="TU")
+def test_a_receiver_already_on_the_team_is_not_added_twice(world, gp_actor, plan):
+    assign_activity(gp_actor, plan, world.municipality_b)
+    assign_activity(gp_actor, plan, world.municipality_b, weekdays="TU")
 
     assert plan.participants.filter(organisation=world.municipality_b).count() == 1
     assert Handoff.objects.count() == 2
@@ -117,8 +111,8 @@ def test_a_receiver_already_on_the_team_is_not_added_twice(world, gp, plan):
 # --- answering -------------------------------------------------------------------------------------
 
 
-def test_accepting_an_activity(world, actor, gp, plan):
-    activity = assign_activity(gp, plan, world.municipality_b)
+def test_accepting_an_activity(world, actor, gp_actor, plan):
+    activity = assign_activity(gp_actor, plan, world.municipality_b)
     homecare_b = actor("homecare_b")
 
     handoff = handoff_accept(actor=homecare_b, handoff=activity.handoffs.get(), comment="Vi starter mandag")
@@ -140,8 +134,10 @@ def test_accepting_an_activity(world, actor, gp, plan):
     assert activity.last_done_on == timezone.localdate()
 
 
-def test_accepting_a_goal_accepts_the_proposed_goal(world, actor, gp, plan):
-    goal = goal_create(actor=gp, plan=plan, description="KOL-rehabilitering", responsible_organisation=world.department)
+def test_accepting_a_goal_accepts_the_proposed_goal(world, actor, gp_actor, plan):
+    goal = goal_create(
+        actor=gp_actor, plan=plan, description="KOL-rehabilitering", responsible_organisation=world.department
+    )
 
     handoff_accept(actor=actor("hospital_nurse"), handoff=goal.handoffs.get())
 
@@ -149,8 +145,8 @@ def test_accepting_a_goal_accepts_the_proposed_goal(world, actor, gp, plan):
     assert (goal.handoff_status, goal.lifecycle_status) == (HandoffStatus.ACCEPTED, GoalLifecycleStatus.ACCEPTED)
 
 
-def test_rejecting_needs_a_reason(world, actor, gp, plan):
-    activity = assign_activity(gp, plan, world.municipality_b)
+def test_rejecting_needs_a_reason(world, actor, gp_actor, plan):
+    activity = assign_activity(gp_actor, plan, world.municipality_b)
     handoff = activity.handoffs.get()
 
     for reason in ("", "   "):
@@ -163,8 +159,8 @@ def test_rejecting_needs_a_reason(world, actor, gp, plan):
     assert not events(CareEventKind.HANDOFF_REJECTED).exists()
 
 
-def test_rejecting_with_a_reason(world, actor, gp, plan):
-    activity = assign_activity(gp, plan, world.municipality_b)
+def test_rejecting_with_a_reason(world, actor, gp_actor, plan):
+    activity = assign_activity(gp_actor, plan, world.municipality_b)
 
     handoff = handoff_reject(
         actor=actor("homecare_b"), handoff=activity.handoffs.get(), reason="  Borgeren bor i Kommune A  "
@@ -183,8 +179,8 @@ def test_rejecting_with_a_reason(world, actor, gp, plan):
 
 
 @pytest.mark.parametrize("who", ["gp_a", "homecare_a", "gp_b", "hospital_nurse"])
-def test_only_the_receiving_organisation_answers(world, actor, gp, plan, who):
-    activity = assign_activity(gp, plan, world.municipality_b)
+def test_only_the_receiving_organisation_answers(world, actor, gp_actor, plan, who):
+    activity = assign_activity(gp_actor, plan, world.municipality_b)
     handoff = activity.handoffs.get()
 
     with pytest.raises(PermissionDenied):
@@ -197,8 +193,8 @@ def test_only_the_receiving_organisation_answers(world, actor, gp, plan, who):
     assert not CareEvent.objects.exclude(kind=CareEventKind.HANDOFF_REQUESTED).exists()
 
 
-def test_a_request_is_answered_once(world, actor, gp, plan):
-    activity = assign_activity(gp, plan, world.municipality_b)
+def test_a_request_is_answered_once(world, actor, gp_actor, plan):
+    activity = assign_activity(gp_actor, plan, world.municipality_b)
     homecare_b = actor("homecare_b")
     handoff = handoff_accept(actor=homecare_b, handoff=activity.handoffs.get())
 
@@ -213,8 +209,8 @@ def test_a_request_is_answered_once(world, actor, gp, plan):
     assert not events(CareEventKind.HANDOFF_REJECTED).exists()
 
 
-def test_an_item_awaiting_acceptance_is_not_worked_on(world, actor, gp, plan):
-    activity = assign_activity(gp, plan, world.municipality_b)
+def test_an_item_awaiting_acceptance_is_not_worked_on(world, actor, gp_actor, plan):
+    activity = assign_activity(gp_actor, plan, world.municipality_b)
 
     with pytest.raises(ValidationError, match="Accept the hand-off"):
         activity_mark_done(actor=actor("homecare_b"), activity=activity)
@@ -223,11 +219,11 @@ def test_an_item_awaiting_acceptance_is_not_worked_on(world, actor, gp, plan):
 # --- reassigning -----------------------------------------------------------------------------------
 
 
-def test_reassigning_an_open_request(world, actor, gp, plan):
-    activity = assign_activity(gp, plan, world.municipality_b)
+def test_reassigning_an_open_request(world, actor, gp_actor, plan):
+    activity = assign_activity(gp_actor, plan, world.municipality_b)
     old = activity.handoffs.get()
 
-    new = item_reassign(actor=gp, item=activity, organisation=world.municipality_a, comment="Forkert kommune")
+    new = item_reassign(actor=gp_actor, item=activity, organisation=world.municipality_a, comment="Forkert kommune")
 
     old.refresh_from_db()
     assert old.status == HandoffStatus.CANCELLED
@@ -249,11 +245,11 @@ def test_reassigning_an_open_request(world, actor, gp, plan):
     handoff_accept(actor=actor("homecare_a"), handoff=new)
 
 
-def test_reassigning_an_accepted_item(world, actor, gp, plan):
-    activity = assign_activity(gp, plan, world.municipality_b, responsible_person=world.users["homecare_b"])
+def test_reassigning_an_accepted_item(world, actor, gp_actor, plan):
+    activity = assign_activity(gp_actor, plan, world.municipality_b, responsible_person=world.users["homecare_b"])
     accepted = handoff_accept(actor=actor("homecare_b"), handoff=activity.handoffs.get())
 
-    item_reassign(actor=gp, item=activity, organisation=world.municipality_a)
+    item_reassign(actor=gp_actor, item=activity, organisation=world.municipality_a)
 
     accepted.refresh_from_db()
     assert accepted.status == HandoffStatus.ACCEPTED  # history is not rewritten
@@ -263,32 +259,32 @@ def test_reassigning_an_accepted_item(world, actor, gp, plan):
     assert activity.handoffs.filter(status=HandoffStatus.REQUESTED).get().to_organisation == world.municipality_a
 
 
-def test_reassigning_back_to_the_own_organisation_needs_no_answer(world, gp, plan):
-    activity = assign_activity(gp, plan, world.municipality_b)
+def test_reassigning_back_to_the_own_organisation_needs_no_answer(world, gp_actor, plan):
+    activity = assign_activity(gp_actor, plan, world.municipality_b)
 
-    assert item_reassign(actor=gp, item=activity, organisation=world.clinic_a) is None
+    assert item_reassign(actor=gp_actor, item=activity, organisation=world.clinic_a) is None
 
     activity.refresh_from_db()
     assert activity.handoff_status == ""
     assert not Handoff.objects.filter(status=HandoffStatus.REQUESTED).exists()
 
 
-def test_reassigning_to_the_same_owner_is_refused(world, gp, plan):
-    activity = assign_activity(gp, plan, world.municipality_b)
+def test_reassigning_to_the_same_owner_is_refused(world, gp_actor, plan):
+    activity = assign_activity(gp_actor, plan, world.municipality_b)
 
     with pytest.raises(ValidationError):
-        item_reassign(actor=gp, item=activity, organisation=world.municipality_b)
+        item_reassign(actor=gp_actor, item=activity, organisation=world.municipality_b)
     assert activity.handoffs.get().status == HandoffStatus.REQUESTED
 
 
 # --- overdue requests ------------------------------------------------------------------------------
 
 
-def test_unanswered_requests_are_flagged_overdue_once(world, actor, gp, plan):
+def test_unanswered_requests_are_flagged_overdue_once(world, actor, gp_actor, plan):
     start = timezone.now()
     with freeze_time(start):
-        activity = assign_activity(gp, plan, world.municipality_b)
-        answered = assign_activity(gp, plan, world.municipality_b, weekdays="FR")
+        activity = assign_activity(gp_actor, plan, world.municipality_b)
+        answered = assign_activity(gp_actor, plan, world.municipality_b, weekdays="FR")
         handoff_accept(actor=actor("homecare_b"), handoff=answered.handoffs.get())
 
     with freeze_time(start + datetime.timedelta(hours=71)):
@@ -304,11 +300,11 @@ def test_unanswered_requests_are_flagged_overdue_once(world, actor, gp, plan):
     assert event.payload["handoff"] == activity.handoffs.get().pk
 
 
-def test_overdue_follows_the_setting(world, gp, plan, settings):
+def test_overdue_follows_the_setting(world, gp_actor, plan, settings):
     settings.HANDOFF_OVERDUE_HOURS = 24
     start = timezone.now()
     with freeze_time(start):
-        assign_activity(gp, plan, world.municipality_b)
+        assign_activity(gp_actor, plan, world.municipality_b)
 
     assert handoffs_flag_overdue(now=start + datetime.timedelta(hours=23)) == 0
     assert handoffs_flag_overdue(now=start + datetime.timedelta(hours=25)) == 1

@@ -20,8 +20,6 @@ from careplans.services import (
     goal_set_status,
 )
 
-from .helpers import active_plan
-
 pytestmark = pytest.mark.django_db
 
 
@@ -34,16 +32,6 @@ def assert_invalid_transition(excinfo) -> None:
     assert [e.code for e in errors] == ["invalid_transition"]
 
 
-@pytest.fixture
-def gp(actor):
-    return actor("gp_a")
-
-
-@pytest.fixture
-def plan(world, gp):
-    return active_plan(world, gp)
-
-
 def in_status(model, obj, field: str, status: str):
     model.objects.filter(pk=obj.pk).update(**{field: status})
     obj.refresh_from_db()
@@ -54,10 +42,10 @@ def in_status(model, obj, field: str, status: str):
 
 
 @pytest.mark.parametrize(("current", "new"), pairs(PLAN_TRANSITIONS))
-def test_every_allowed_plan_transition_works(world, gp, plan, current, new):
+def test_every_allowed_plan_transition_works(world, gp_actor, plan, current, new):
     in_status(CarePlan, plan, "status", current)
 
-    careplan_set_status(actor=gp, plan=plan, status=new, comment="test")
+    careplan_set_status(actor=gp_actor, plan=plan, status=new, comment="test")
 
     plan.refresh_from_db()
     assert plan.status == new
@@ -77,11 +65,11 @@ def test_every_allowed_plan_transition_works(world, gp, plan, current, new):
         (CarePlanStatus.ON_HOLD, CarePlanStatus.DRAFT),
     ],
 )
-def test_impossible_plan_transitions_are_refused(gp, plan, current, new):
+def test_impossible_plan_transitions_are_refused(gp_actor, plan, current, new):
     in_status(CarePlan, plan, "status", current)
 
     with pytest.raises(ValidationError) as excinfo:
-        careplan_set_status(actor=gp, plan=plan, status=new)
+        careplan_set_status(actor=gp_actor, plan=plan, status=new)
 
     assert_invalid_transition(excinfo)
     assert plan.status == current
@@ -90,26 +78,26 @@ def test_impossible_plan_transitions_are_refused(gp, plan, current, new):
     assert not PlanChange.objects.filter(care_plan=plan, action="status").exists()
 
 
-def test_a_plan_entered_in_error_cannot_be_changed_at_all(gp, plan):
-    careplan_set_status(actor=gp, plan=plan, status=CarePlanStatus.ENTERED_IN_ERROR, comment="Forkert borger")
+def test_a_plan_entered_in_error_cannot_be_changed_at_all(gp_actor, plan):
+    careplan_set_status(actor=gp_actor, plan=plan, status=CarePlanStatus.ENTERED_IN_ERROR, comment="Forkert borger")
 
     with pytest.raises(ValidationError):
-        careplan_set_status(actor=gp, plan=plan, status=CarePlanStatus.ACTIVE)
+        careplan_set_status(actor=gp_actor, plan=plan, status=CarePlanStatus.ACTIVE)
     with pytest.raises(ValidationError):
-        careplan_update(actor=gp, plan=plan, title="Changed")
+        careplan_update(actor=gp_actor, plan=plan, title="Changed")
     plan.refresh_from_db()
     assert (plan.status, plan.title) == (CarePlanStatus.ENTERED_IN_ERROR, "KOL-forløb")
 
 
-def test_completing_a_plan_sets_its_end_date(gp, plan):
-    careplan_set_status(actor=gp, plan=plan, status=CarePlanStatus.COMPLETED)
+def test_completing_a_plan_sets_its_end_date(gp_actor, plan):
+    careplan_set_status(actor=gp_actor, plan=plan, status=CarePlanStatus.COMPLETED)
 
     plan.refresh_from_db()
     assert plan.period_end == timezone.localdate()
 
 
-def test_setting_the_same_status_is_not_a_transition(gp, plan):
-    careplan_set_status(actor=gp, plan=plan, status=CarePlanStatus.ACTIVE)
+def test_setting_the_same_status_is_not_a_transition(gp_actor, plan):
+    careplan_set_status(actor=gp_actor, plan=plan, status=CarePlanStatus.ACTIVE)
 
     plan.refresh_from_db()
     assert plan.status == CarePlanStatus.ACTIVE
@@ -124,17 +112,17 @@ def test_allowed_next_lists_the_targets_in_order():
 
 
 @pytest.fixture
-def goal(world, gp, plan):
+def goal(world, gp_actor, plan):
     return goal_create(
-        actor=gp, plan=plan, description="Blodtryk under 140/90", responsible_organisation=world.clinic_a
+        actor=gp_actor, plan=plan, description="Blodtryk under 140/90", responsible_organisation=world.clinic_a
     )
 
 
 @pytest.mark.parametrize(("current", "new"), pairs(GOAL_TRANSITIONS))
-def test_every_allowed_goal_transition_works(gp, goal, current, new):
+def test_every_allowed_goal_transition_works(gp_actor, goal, current, new):
     in_status(Goal, goal, "lifecycle_status", current)
 
-    goal_set_status(actor=gp, goal=goal, lifecycle_status=new, comment="test")  # a reason for the irreversible
+    goal_set_status(actor=gp_actor, goal=goal, lifecycle_status=new, comment="test")  # a reason for the irreversible
 
     goal.refresh_from_db()
     assert goal.lifecycle_status == new
@@ -154,11 +142,11 @@ def test_every_allowed_goal_transition_works(gp, goal, current, new):
         (GoalLifecycleStatus.ENTERED_IN_ERROR, GoalLifecycleStatus.ACTIVE),
     ],
 )
-def test_impossible_goal_transitions_are_refused(gp, goal, current, new):
+def test_impossible_goal_transitions_are_refused(gp_actor, goal, current, new):
     in_status(Goal, goal, "lifecycle_status", current)
 
     with pytest.raises(ValidationError) as excinfo:
-        goal_set_status(actor=gp, goal=goal, lifecycle_status=new, achievement=GoalAchievement.IMPROVING)
+        goal_set_status(actor=gp_actor, goal=goal, lifecycle_status=new, achievement=GoalAchievement.IMPROVING)
 
     assert_invalid_transition(excinfo)
     goal.refresh_from_db()
@@ -166,8 +154,8 @@ def test_impossible_goal_transitions_are_refused(gp, goal, current, new):
     assert goal.achievement == GoalAchievement.IN_PROGRESS  # nothing of the refused change is kept
 
 
-def test_achievement_changes_on_its_own_and_is_recorded(gp, goal):
-    goal_set_status(actor=gp, goal=goal, achievement=GoalAchievement.IMPROVING, comment="BT 138/85")
+def test_achievement_changes_on_its_own_and_is_recorded(gp_actor, goal):
+    goal_set_status(actor=gp_actor, goal=goal, achievement=GoalAchievement.IMPROVING, comment="BT 138/85")
 
     goal.refresh_from_db()
     assert (goal.lifecycle_status, goal.achievement) == (GoalLifecycleStatus.PROPOSED, GoalAchievement.IMPROVING)
@@ -176,9 +164,9 @@ def test_achievement_changes_on_its_own_and_is_recorded(gp, goal):
     assert change.comment == "BT 138/85"
 
 
-def test_an_unknown_achievement_code_is_refused(gp, goal):
+def test_an_unknown_achievement_code_is_refused(gp_actor, goal):
     with pytest.raises(ValueError):
-        goal_set_status(actor=gp, goal=goal, achievement="great")
+        goal_set_status(actor=gp_actor, goal=goal, achievement="great")
 
 
 def test_only_the_responsible_organisation_changes_a_goals_status(world, actor, goal):
@@ -195,9 +183,9 @@ def test_only_the_responsible_organisation_changes_a_goals_status(world, actor, 
 
 
 @pytest.fixture
-def activity(world, gp, plan):
+def activity(world, gp_actor, plan):
     return activity_create(
-        actor=gp,
+        actor=gp_actor,
         plan=plan,
         description="Årskontrol",
         responsible_organisation=world.clinic_a,
@@ -206,10 +194,10 @@ def activity(world, gp, plan):
 
 
 @pytest.mark.parametrize(("current", "new"), pairs(ACTIVITY_TRANSITIONS))
-def test_every_allowed_activity_transition_works(gp, activity, current, new):
+def test_every_allowed_activity_transition_works(gp_actor, activity, current, new):
     in_status(Activity, activity, "status", current)
 
-    activity_set_status(actor=gp, activity=activity, status=new, comment="test")  # a reason for the irreversible
+    activity_set_status(actor=gp_actor, activity=activity, status=new, comment="test")  # a reason for the irreversible
 
     activity.refresh_from_db()
     assert activity.status == new
@@ -236,11 +224,11 @@ def test_every_allowed_activity_transition_works(gp, activity, current, new):
         (ActivityStatus.ENTERED_IN_ERROR, ActivityStatus.NOT_STARTED),
     ],
 )
-def test_impossible_activity_transitions_are_refused(gp, activity, current, new):
+def test_impossible_activity_transitions_are_refused(gp_actor, activity, current, new):
     in_status(Activity, activity, "status", current)
 
     with pytest.raises(ValidationError) as excinfo:
-        activity_set_status(actor=gp, activity=activity, status=new, outcome_note="should not be kept")
+        activity_set_status(actor=gp_actor, activity=activity, status=new, outcome_note="should not be kept")
 
     assert_invalid_transition(excinfo)
     activity.refresh_from_db()
@@ -249,9 +237,9 @@ def test_impossible_activity_transitions_are_refused(gp, activity, current, new)
     assert not PlanChange.objects.filter(target_type="activity", action="status").exists()
 
 
-def test_the_outcome_note_is_kept_when_an_activity_is_completed(gp, activity):
+def test_the_outcome_note_is_kept_when_an_activity_is_completed(gp_actor, activity):
     activity_set_status(
-        actor=gp, activity=activity, status=ActivityStatus.COMPLETED, outcome_note="BT 135/82, fortsætter"
+        actor=gp_actor, activity=activity, status=ActivityStatus.COMPLETED, outcome_note="BT 135/82, fortsætter"
     )
 
     activity.refresh_from_db()

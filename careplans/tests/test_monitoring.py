@@ -45,19 +45,9 @@ BP = ObservationCode.BLOOD_PRESSURE
 
 
 @pytest.fixture
-def gp(actor):
-    return actor("gp_a")
-
-
-@pytest.fixture
-def plan(world, gp):
-    return active_plan(world, gp)
-
-
-@pytest.fixture
-def systolic(world, gp):
+def systolic(world, gp_actor):
     return threshold_set(
-        actor=gp,
+        actor=gp_actor,
         citizen=world.citizen,
         code=ThresholdCode.SYSTOLIC,
         reason="Hypertension, behandlingsmål < 140",
@@ -109,8 +99,8 @@ def test_a_one_sided_threshold_and_no_threshold():
     ("value", "alerts"),
     [("150", []), ("151", [AlertSeverity.YELLOW]), ("170", [AlertSeverity.YELLOW]), ("171", [AlertSeverity.RED])],
 )
-def test_a_recorded_blood_pressure_at_and_above_the_limits(world, gp, plan, systolic, value, alerts):
-    record(gp, world.citizen, blood_pressure(value, "80"))
+def test_a_recorded_blood_pressure_at_and_above_the_limits(world, gp_actor, plan, systolic, value, alerts):
+    record(gp_actor, world.citizen, blood_pressure(value, "80"))
 
     assert list(Alert.objects.values_list("severity", flat=True)) == alerts
 
@@ -118,22 +108,29 @@ def test_a_recorded_blood_pressure_at_and_above_the_limits(world, gp, plan, syst
 @pytest.mark.parametrize(
     ("value", "alerts"), [("92", []), ("91", [AlertSeverity.YELLOW]), ("88", [AlertSeverity.YELLOW]), ("87", ["red"])]
 )
-def test_spo2_at_and_below_the_limits(world, gp, plan, value, alerts):
-    threshold_set(actor=gp, citizen=world.citizen, code=ThresholdCode.SPO2, reason="KOL", red_low=88, yellow_low=92)
+def test_spo2_at_and_below_the_limits(world, gp_actor, plan, value, alerts):
+    threshold_set(
+        actor=gp_actor, citizen=world.citizen, code=ThresholdCode.SPO2, reason="KOL", red_low=88, yellow_low=92
+    )
 
-    record(gp, world.citizen, single(ObservationCode.SPO2, value, "%"))
+    record(gp_actor, world.citizen, single(ObservationCode.SPO2, value, "%"))
 
     assert list(Alert.objects.values_list("severity", flat=True)) == alerts
 
 
-def test_the_diastolic_pressure_alone_raises_an_alert(world, gp, plan, systolic):
+def test_the_diastolic_pressure_alone_raises_an_alert(world, gp_actor, plan, systolic):
     threshold_set(
-        actor=gp, citizen=world.citizen, code=ThresholdCode.DIASTOLIC, reason="Mål < 90", yellow_high=90, red_high=100
+        actor=gp_actor,
+        citizen=world.citizen,
+        code=ThresholdCode.DIASTOLIC,
+        reason="Mål < 90",
+        yellow_high=90,
+        red_high=100,
     )
 
-    record(gp, world.citizen, blood_pressure("130", "90"))
+    record(gp_actor, world.citizen, blood_pressure("130", "90"))
     assert not Alert.objects.exists()
-    obs = record(gp, world.citizen, blood_pressure("130", "101"))
+    obs = record(gp_actor, world.citizen, blood_pressure("130", "101"))
 
     alert = Alert.objects.get()
     assert (alert.severity, alert.kind, alert.observation, alert.code) == ("red", AlertKind.THRESHOLD, obs, BP)
@@ -142,20 +139,27 @@ def test_the_diastolic_pressure_alone_raises_an_alert(world, gp, plan, systolic)
     assert "Systolic" not in alert.message
 
 
-def test_the_diastolic_pressure_triggers_without_a_systolic_threshold(world, gp, plan):
-    threshold_set(actor=gp, citizen=world.citizen, code=ThresholdCode.DIASTOLIC, reason="Mål < 90", yellow_high=95)
+def test_the_diastolic_pressure_triggers_without_a_systolic_threshold(world, gp_actor, plan):
+    threshold_set(
+        actor=gp_actor, citizen=world.citizen, code=ThresholdCode.DIASTOLIC, reason="Mål < 90", yellow_high=95
+    )
 
-    record(gp, world.citizen, blood_pressure("200", "96"))
+    record(gp_actor, world.citizen, blood_pressure("200", "96"))
 
     assert Alert.objects.get().severity == AlertSeverity.YELLOW
 
 
-def test_both_components_outside_give_one_alert_with_the_worst_severity(world, gp, plan, systolic):
+def test_both_components_outside_give_one_alert_with_the_worst_severity(world, gp_actor, plan, systolic):
     threshold_set(
-        actor=gp, citizen=world.citizen, code=ThresholdCode.DIASTOLIC, reason="Mål < 90", yellow_high=90, red_high=100
+        actor=gp_actor,
+        citizen=world.citizen,
+        code=ThresholdCode.DIASTOLIC,
+        reason="Mål < 90",
+        yellow_high=90,
+        red_high=100,
     )
 
-    record(gp, world.citizen, blood_pressure("160", "105"))
+    record(gp_actor, world.citizen, blood_pressure("160", "105"))
 
     alert = Alert.objects.get()
     assert alert.severity == AlertSeverity.RED
@@ -185,23 +189,23 @@ def test_both_components_outside_give_one_alert_with_the_worst_severity(world, g
         (single("1234-5", "1", "kg"), "code"),
     ],
 )
-def test_wrong_measurements_are_refused_and_nothing_is_stored(world, gp, plan, systolic, reading, field):
+def test_wrong_measurements_are_refused_and_nothing_is_stored(world, gp_actor, plan, systolic, reading, field):
     with pytest.raises(ValidationError) as excinfo:
-        record(gp, world.citizen, reading)
+        record(gp_actor, world.citizen, reading)
 
     assert field in excinfo.value.message_dict
     assert not Observation.objects.exists()
     assert not Alert.objects.exists()
 
 
-def test_a_measurement_in_the_future_is_refused(world, gp, plan):
+def test_a_measurement_in_the_future_is_refused(world, gp_actor, plan):
     with pytest.raises(ValidationError) as excinfo:
-        record(gp, world.citizen, blood_pressure("130", "80", at=timezone.now() + datetime.timedelta(hours=1)))
+        record(gp_actor, world.citizen, blood_pressure("130", "80", at=timezone.now() + datetime.timedelta(hours=1)))
     assert "effective_at" in excinfo.value.message_dict
 
 
-def test_a_decimal_comma_is_read(world, gp, plan):
-    obs = record(gp, world.citizen, single(ObservationCode.BODY_WEIGHT, "84,6", "kg"))
+def test_a_decimal_comma_is_read(world, gp_actor, plan):
+    obs = record(gp_actor, world.citizen, single(ObservationCode.BODY_WEIGHT, "84,6", "kg"))
     assert obs.value == Decimal("84.6")
     assert obs.display_value == "84.6 kg"
 
@@ -212,24 +216,24 @@ def test_an_outsider_records_nothing(world, actor, plan):
     assert not Observation.objects.exists()
 
 
-def test_a_repeated_external_id_is_stored_once(world, gp, plan):
-    first = record(gp, world.citizen, blood_pressure("130", "80", external_id="dev-1"))
-    again = record(gp, world.citizen, blood_pressure("131", "81", external_id="dev-1"))
+def test_a_repeated_external_id_is_stored_once(world, gp_actor, plan):
+    first = record(gp_actor, world.citizen, blood_pressure("130", "80", external_id="dev-1"))
+    again = record(gp_actor, world.citizen, blood_pressure("131", "81", external_id="dev-1"))
 
     assert again == first
     assert Observation.objects.count() == 1
 
 
-def test_a_bulk_upload_is_all_or_nothing(world, gp, plan, systolic):
+def test_a_bulk_upload_is_all_or_nothing(world, gp_actor, plan, systolic):
     good = BulkItem(world.citizen.pk, blood_pressure("175", "80"))
     bad = BulkItem(world.citizen.pk, single(ObservationCode.BODY_WEIGHT, "900", "kg"))
 
     with pytest.raises(ValidationError) as excinfo:
-        observation_bulk_record(actor=gp, items=[good, bad])
+        observation_bulk_record(actor=gp_actor, items=[good, bad])
     assert "items" in excinfo.value.message_dict
     assert not Observation.objects.exists()
 
-    stored = observation_bulk_record(actor=gp, items=[good])
+    stored = observation_bulk_record(actor=gp_actor, items=[good])
     assert len(stored) == 1
     assert Alert.objects.get().severity == AlertSeverity.RED
 
@@ -237,9 +241,9 @@ def test_a_bulk_upload_is_all_or_nothing(world, gp, plan, systolic):
 # --- thresholds ---------------------------------------------------------------------------------------
 
 
-def test_a_new_threshold_version_closes_the_old_one(world, gp, plan, systolic):
+def test_a_new_threshold_version_closes_the_old_one(world, gp_actor, plan, systolic):
     newer = threshold_set(
-        actor=gp, citizen=world.citizen, code=ThresholdCode.SYSTOLIC, reason="Stabil, løsnet", yellow_high=160
+        actor=gp_actor, citizen=world.citizen, code=ThresholdCode.SYSTOLIC, reason="Stabil, løsnet", yellow_high=160
     )
 
     systolic.refresh_from_db()
@@ -251,7 +255,7 @@ def test_a_new_threshold_version_closes_the_old_one(world, gp, plan, systolic):
     assert current_thresholds(citizen=world.citizen) == {ThresholdCode.SYSTOLIC: newer}
     assert [t.version for t in threshold_history(citizen=world.citizen)] == [2, 1]
     # the new version is the one measurements are held against
-    record(gp, world.citizen, blood_pressure("155", "80"))
+    record(gp_actor, world.citizen, blood_pressure("155", "80"))
     assert not Alert.objects.exists()
 
 
@@ -265,9 +269,9 @@ def test_a_new_threshold_version_closes_the_old_one(world, gp, plan, systolic):
         ({"reason": "x", "yellow_high": "abc"}, "yellow_high"),
     ],
 )
-def test_a_wrong_threshold_is_refused_and_the_current_one_stays(world, gp, systolic, limits, field):
+def test_a_wrong_threshold_is_refused_and_the_current_one_stays(world, gp_actor, systolic, limits, field):
     with pytest.raises(ValidationError) as excinfo:
-        threshold_set(actor=gp, citizen=world.citizen, code=ThresholdCode.SYSTOLIC, **limits)
+        threshold_set(actor=gp_actor, citizen=world.citizen, code=ThresholdCode.SYSTOLIC, **limits)
 
     if field:
         assert field in excinfo.value.message_dict
@@ -275,33 +279,35 @@ def test_a_wrong_threshold_is_refused_and_the_current_one_stays(world, gp, systo
     assert systolic.valid_to is None
 
 
-def test_an_unknown_threshold_code_is_refused(world, gp):
+def test_an_unknown_threshold_code_is_refused(world, gp_actor):
     with pytest.raises(ValidationError) as excinfo:
-        threshold_set(actor=gp, citizen=world.citizen, code=BP, reason="BP is per component", yellow_high=150)
+        threshold_set(actor=gp_actor, citizen=world.citizen, code=BP, reason="BP is per component", yellow_high=150)
     assert "code" in excinfo.value.message_dict
 
 
 # --- who is alerted -----------------------------------------------------------------------------------
 
 
-def test_alerts_go_to_every_open_plans_coordinator_and_the_monitoring_organisation(world, actor, gp, plan, systolic):
-    hospital_plan = active_plan(world, gp, title="Hjertesvigt", coordinating_organisation=world.department)
-    closed = active_plan(world, gp, title="Afsluttet", coordinating_organisation=world.clinic_b)
-    careplan_set_status(actor=gp, plan=closed, status=CarePlanStatus.COMPLETED)
+def test_alerts_go_to_every_open_plans_coordinator_and_the_monitoring_organisation(
+    world, actor, gp_actor, plan, systolic
+):
+    hospital_plan = active_plan(world, gp_actor, title="Hjertesvigt", coordinating_organisation=world.department)
+    closed = active_plan(world, gp_actor, title="Afsluttet", coordinating_organisation=world.clinic_b)
+    careplan_set_status(actor=gp_actor, plan=closed, status=CarePlanStatus.COMPLETED)
     # Another municipality on the care team monitors the weight (only the team may monitor).
-    careteam_add(actor=gp, plan=plan, organisation=world.municipality_b, role=CareTeamRole.HOME_CARE)
+    careteam_add(actor=gp_actor, plan=plan, organisation=world.municipality_b, role=CareTeamRole.HOME_CARE)
     schedule_create(
-        actor=gp, citizen=world.citizen, code=BP, every_hours=24, monitoring_organisation=world.municipality_a
+        actor=gp_actor, citizen=world.citizen, code=BP, every_hours=24, monitoring_organisation=world.municipality_a
     )
     schedule_create(
-        actor=gp,
+        actor=gp_actor,
         citizen=world.citizen,
         code=ObservationCode.BODY_WEIGHT,
         every_hours=24,
         monitoring_organisation=world.municipality_b,
     )
 
-    record(gp, world.citizen, blood_pressure("160", "80"))
+    record(gp_actor, world.citizen, blood_pressure("160", "80"))
 
     expected = {world.clinic_a, world.department, world.municipality_a}
     assert {a.organisation for a in Alert.objects.all()} == expected
@@ -309,17 +315,17 @@ def test_alerts_go_to_every_open_plans_coordinator_and_the_monitoring_organisati
     assert {e.organisation for e in CareEvent.objects.filter(kind=CareEventKind.ALERT_RAISED)} == expected
 
 
-def test_without_plan_or_schedule_the_gp_clinic_is_alerted(world, gp, systolic):
+def test_without_plan_or_schedule_the_gp_clinic_is_alerted(world, gp_actor, systolic):
     assert alert_recipients(world.citizen, BP) == [world.clinic_a]
 
-    record(gp, world.citizen, blood_pressure("175", "80"))
+    record(gp_actor, world.citizen, blood_pressure("175", "80"))
 
     assert Alert.objects.get().organisation == world.clinic_a
 
 
-def test_an_ended_schedule_no_longer_gets_alerts(world, gp, plan):
+def test_an_ended_schedule_no_longer_gets_alerts(world, gp_actor, plan):
     schedule = schedule_create(
-        actor=gp, citizen=world.citizen, code=BP, every_hours=24, monitoring_organisation=world.municipality_a
+        actor=gp_actor, citizen=world.citizen, code=BP, every_hours=24, monitoring_organisation=world.municipality_a
     )
     schedule.starts_at = timezone.now() - datetime.timedelta(days=2)
     schedule.ends_at = timezone.now() - datetime.timedelta(minutes=1)
@@ -328,18 +334,18 @@ def test_an_ended_schedule_no_longer_gets_alerts(world, gp, plan):
     assert alert_recipients(world.citizen, BP) == [world.clinic_a]
 
 
-def test_acknowledging_alerts(world, actor, gp, plan, systolic):
-    record(gp, world.citizen, blood_pressure("155", "80"))
-    record(gp, world.citizen, blood_pressure("160", "80"))
-    red_obs = record(gp, world.citizen, blood_pressure("180", "80"))
+def test_acknowledging_alerts(world, actor, gp_actor, plan, systolic):
+    record(gp_actor, world.citizen, blood_pressure("155", "80"))
+    record(gp_actor, world.citizen, blood_pressure("160", "80"))
+    red_obs = record(gp_actor, world.citizen, blood_pressure("180", "80"))
     red = Alert.objects.get(observation=red_obs)
 
     with pytest.raises(PermissionDenied):
         alert_acknowledge(actor=actor("homecare_a"), alert=red)  # not its alert
-    assert alerts_acknowledge_yellow(actor=gp, citizen=world.citizen, note="Ringet op") == 2
-    alert_acknowledge(actor=gp, alert=red, note="Ringet op, ny måling i morgen")
+    assert alerts_acknowledge_yellow(actor=gp_actor, citizen=world.citizen, note="Ringet op") == 2
+    alert_acknowledge(actor=gp_actor, alert=red, note="Ringet op, ny måling i morgen")
     with pytest.raises(ValidationError):
-        alert_acknowledge(actor=gp, alert=red)
+        alert_acknowledge(actor=gp_actor, alert=red)
 
     red.refresh_from_db()
     assert red.acknowledged_by == world.users["gp_a"]
@@ -349,10 +355,10 @@ def test_acknowledging_alerts(world, actor, gp, plan, systolic):
 # --- corrections --------------------------------------------------------------------------------------
 
 
-def test_a_correction_keeps_the_original(world, gp, plan, systolic):
-    original = record(gp, world.citizen, blood_pressure("118", "80", note="tastet forkert"))
+def test_a_correction_keeps_the_original(world, gp_actor, plan, systolic):
+    original = record(gp_actor, world.citizen, blood_pressure("118", "80", note="tastet forkert"))
 
-    corrected = observation_correct(actor=gp, observation=original, reading=blood_pressure("181", "80"))
+    corrected = observation_correct(actor=gp_actor, observation=original, reading=blood_pressure("181", "80"))
 
     original.refresh_from_db()
     assert original.status == ObservationStatus.AMENDED
@@ -364,10 +370,10 @@ def test_a_correction_keeps_the_original(world, gp, plan, systolic):
     assert Alert.objects.get().observation == corrected  # the corrected value is evaluated
 
 
-def test_entered_in_error_keeps_the_value(world, gp, plan):
-    original = record(gp, world.citizen, blood_pressure("130", "80"))
+def test_entered_in_error_keeps_the_value(world, gp_actor, plan):
+    original = record(gp_actor, world.citizen, blood_pressure("130", "80"))
 
-    result = observation_correct(actor=gp, observation=original, note="Forkert borger")
+    result = observation_correct(actor=gp_actor, observation=original, note="Forkert borger")
 
     original.refresh_from_db()
     assert result == original
@@ -376,22 +382,24 @@ def test_entered_in_error_keeps_the_value(world, gp, plan):
     assert not observation_series(citizen=world.citizen, code=BP).exists()
 
 
-def test_only_the_current_version_is_corrected(world, gp, plan):
-    original = record(gp, world.citizen, blood_pressure("130", "80"))
-    observation_correct(actor=gp, observation=original, reading=blood_pressure("131", "80"))
+def test_only_the_current_version_is_corrected(world, gp_actor, plan):
+    original = record(gp_actor, world.citizen, blood_pressure("130", "80"))
+    observation_correct(actor=gp_actor, observation=original, reading=blood_pressure("131", "80"))
 
     with pytest.raises(ValidationError):
-        observation_correct(actor=gp, observation=original, reading=blood_pressure("132", "80"))
+        observation_correct(actor=gp_actor, observation=original, reading=blood_pressure("132", "80"))
     with pytest.raises(ValidationError):
-        observation_correct(actor=gp, observation=original)
+        observation_correct(actor=gp_actor, observation=original)
     assert Observation.objects.count() == 2
 
 
-def test_a_correction_is_of_the_same_measurement(world, gp, plan):
-    original = record(gp, world.citizen, blood_pressure("130", "80"))
+def test_a_correction_is_of_the_same_measurement(world, gp_actor, plan):
+    original = record(gp_actor, world.citizen, blood_pressure("130", "80"))
 
     with pytest.raises(ValidationError) as excinfo:
-        observation_correct(actor=gp, observation=original, reading=single(ObservationCode.BODY_WEIGHT, "80", "kg"))
+        observation_correct(
+            actor=gp_actor, observation=original, reading=single(ObservationCode.BODY_WEIGHT, "80", "kg")
+        )
 
     assert "code" in excinfo.value.message_dict
     original.refresh_from_db()
@@ -407,10 +415,10 @@ def start():
 
 
 @pytest.fixture
-def schedule(world, gp, plan, start):
+def schedule(world, gp_actor, plan, start):
     with freeze_time(start):
         return schedule_create(
-            actor=gp,
+            actor=gp_actor,
             citizen=world.citizen,
             code=BP,
             every_hours=24,
@@ -433,9 +441,9 @@ def measure_at(actor, citizen, moment):
         return record(actor, citizen, blood_pressure("130", "80", at=moment))
 
 
-def test_a_missing_measurement_is_flagged_after_the_grace_period(world, gp, schedule, start):
+def test_a_missing_measurement_is_flagged_after_the_grace_period(world, gp_actor, schedule, start):
     hours = datetime.timedelta(hours=1)
-    measure_at(gp, world.citizen, start)
+    measure_at(gp_actor, world.citizen, start)
 
     assert check_at(start + 29 * hours) == 0
     assert check_at(start + 31 * hours) == 1
@@ -457,13 +465,13 @@ def test_without_any_measurement_the_schedule_start_counts(world, schedule, star
     assert check_at(start + datetime.timedelta(hours=31)) == 1
 
 
-def test_a_new_gap_after_a_new_measurement_raises_again(world, actor, gp, schedule, start):
+def test_a_new_gap_after_a_new_measurement_raises_again(world, actor, gp_actor, schedule, start):
     hours = datetime.timedelta(hours=1)
-    measure_at(gp, world.citizen, start)
+    measure_at(gp_actor, world.citizen, start)
     assert check_at(start + 31 * hours) == 1
     with freeze_time(start + 32 * hours):
         alert_acknowledge(actor=actor("homecare_a"), alert=missing().get(), note="Ringet til borgeren")
-    measure_at(gp, world.citizen, start + 33 * hours)
+    measure_at(gp_actor, world.citizen, start + 33 * hours)
 
     assert check_at(start + (33 + 29) * hours) == 0
     assert check_at(start + (33 + 31) * hours) == 1
@@ -471,26 +479,26 @@ def test_a_new_gap_after_a_new_measurement_raises_again(world, actor, gp, schedu
     assert missing().count() == 2
 
 
-def test_while_a_missing_alert_is_open_no_second_one_is_added(world, gp, schedule, start):
+def test_while_a_missing_alert_is_open_no_second_one_is_added(world, gp_actor, schedule, start):
     """One open "missing" alert per schedule: the staff already know the citizen is not measuring."""
     hours = datetime.timedelta(hours=1)
-    measure_at(gp, world.citizen, start)
+    measure_at(gp_actor, world.citizen, start)
     assert check_at(start + 31 * hours) == 1
-    measure_at(gp, world.citizen, start + 33 * hours)
+    measure_at(gp_actor, world.citizen, start + 33 * hours)
 
     assert check_at(start + (33 + 31) * hours) == 0
     assert missing().count() == 1
 
 
-def test_a_late_upload_does_not_hide_the_next_gap(world, actor, gp, schedule, start):
+def test_a_late_upload_does_not_hide_the_next_gap(world, actor, gp_actor, schedule, start):
     """A device that syncs late delivers a measurement taken before the alert was raised; the
     gap after that measurement is still flagged when it comes."""
     hours = datetime.timedelta(hours=1)
-    measure_at(gp, world.citizen, start)
+    measure_at(gp_actor, world.citizen, start)
     assert check_at(start + 31 * hours) == 1
     with freeze_time(start + 32 * hours):
         alert_acknowledge(actor=actor("homecare_a"), alert=missing().get())
-        record(gp, world.citizen, blood_pressure("130", "80", at=start + 20 * hours))  # taken before the alert
+        record(gp_actor, world.citizen, blood_pressure("130", "80", at=start + 20 * hours))  # taken before the alert
 
     assert check_at(start + (20 + 29) * hours) == 0
     assert check_at(start + (20 + 31) * hours) == 1
@@ -504,11 +512,11 @@ def test_an_ended_schedule_is_not_checked(world, schedule, start):
     assert check_at(start + datetime.timedelta(hours=40)) == 0
 
 
-def test_measurements_entered_in_error_do_not_count(world, gp, schedule, start):
+def test_measurements_entered_in_error_do_not_count(world, gp_actor, schedule, start):
     hours = datetime.timedelta(hours=1)
-    measure_at(gp, world.citizen, start)
-    wrong = measure_at(gp, world.citizen, start + 20 * hours)
+    measure_at(gp_actor, world.citizen, start)
+    wrong = measure_at(gp_actor, world.citizen, start + 20 * hours)
     with freeze_time(start + 21 * hours):
-        observation_correct(actor=gp, observation=wrong)
+        observation_correct(actor=gp_actor, observation=wrong)
 
     assert check_at(start + 31 * hours) == 1

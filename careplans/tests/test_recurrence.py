@@ -122,40 +122,30 @@ def monday():
 
 
 @pytest.fixture
-def gp(actor):
-    return actor("gp_a")
-
-
-@pytest.fixture
-def homecare(actor):
-    return actor("homecare_a")
-
-
-@pytest.fixture
-def visits(db, world, gp, homecare, monday):
+def visits(db, world, gp_actor, homecare_actor, monday):
     """Blood pressure at home every Monday and Thursday, accepted by the municipality on a Tuesday."""
     with freeze_time(local(monday + datetime.timedelta(days=1))):
-        plan = active_plan(world, gp)
+        plan = active_plan(world, gp_actor)
         activity = activity_create(
-            actor=gp,
+            actor=gp_actor,
             plan=plan,
             description="Blodtryksmåling i hjemmet",
             responsible_organisation=world.municipality_a,
             weekdays=["TH", "MO"],
         )
-        handoff_accept(actor=homecare, handoff=activity.handoffs.get())
+        handoff_accept(actor=homecare_actor, handoff=activity.handoffs.get())
     activity.refresh_from_db()
     return activity
 
 
-def due(homecare, day) -> list[Activity]:
+def due(homecare_actor, day) -> list[Activity]:
     with freeze_time(local(day, 7)):
-        return today_list(actor=homecare)
+        return today_list(actor=homecare_actor)
 
 
-def done(homecare, activity, day, **kwargs) -> Activity:
+def done(homecare_actor, activity, day, **kwargs) -> Activity:
     with freeze_time(local(day, 11)):
-        return activity_mark_done(actor=homecare, activity=activity, **kwargs)
+        return activity_mark_done(actor=homecare_actor, activity=activity, **kwargs)
 
 
 def test_a_recurring_activity_starts_on_its_first_occurrence(visits, monday):
@@ -166,54 +156,54 @@ def test_a_recurring_activity_starts_on_its_first_occurrence(visits, monday):
     assert visits.status == ActivityStatus.SCHEDULED
 
 
-def test_mark_done_moves_to_the_next_occurrence(visits, homecare, monday):
+def test_mark_done_moves_to_the_next_occurrence(visits, homecare_actor, monday):
     thursday = monday + datetime.timedelta(days=3)
-    assert due(homecare, monday + datetime.timedelta(days=2)) == []  # Wednesday: nothing yet
-    assert due(homecare, thursday) == [visits]
+    assert due(homecare_actor, monday + datetime.timedelta(days=2)) == []  # Wednesday: nothing yet
+    assert due(homecare_actor, thursday) == [visits]
 
-    done(homecare, visits, thursday, note="BT 138/86")
+    done(homecare_actor, visits, thursday, note="BT 138/86")
 
     visits.refresh_from_db()
     assert visits.last_done_on == thursday
     assert visits.next_due_on == monday + datetime.timedelta(days=7)
     assert visits.status == ActivityStatus.IN_PROGRESS
     assert visits.outcome_note == "BT 138/86"
-    assert due(homecare, thursday) == []
+    assert due(homecare_actor, thursday) == []
     change = PlanChange.objects.get(action="done")
     assert change.changes["last_done_on"] == [None, thursday.isoformat()]
     assert change.comment == "BT 138/86"
 
 
-def test_a_missed_occurrence_stays_due_and_overdue(visits, homecare, monday):
+def test_a_missed_occurrence_stays_due_and_overdue(visits, homecare_actor, monday):
     thursday = monday + datetime.timedelta(days=3)
-    done(homecare, visits, thursday)
+    done(homecare_actor, visits, thursday)
     next_monday = monday + datetime.timedelta(days=7)
 
     # nobody came on Monday: on Tuesday and Wednesday the Monday visit is still on the list
     for late in (next_monday + datetime.timedelta(days=1), next_monday + datetime.timedelta(days=2)):
-        rows = due(homecare, late)
+        rows = due(homecare_actor, late)
         assert rows == [visits]
         assert rows[0].next_due_on == next_monday < late
 
     # done on Wednesday: the next is Thursday
-    done(homecare, visits, next_monday + datetime.timedelta(days=2))
+    done(homecare_actor, visits, next_monday + datetime.timedelta(days=2))
     visits.refresh_from_db()
     assert visits.next_due_on == next_monday + datetime.timedelta(days=3)
 
 
-def test_done_on_an_earlier_day(visits, homecare, monday):
+def test_done_on_an_earlier_day(visits, homecare_actor, monday):
     """Registered on Friday for the Thursday visit."""
-    visits = done(homecare, visits, monday + datetime.timedelta(days=4), on=monday + datetime.timedelta(days=3))
+    visits = done(homecare_actor, visits, monday + datetime.timedelta(days=4), on=monday + datetime.timedelta(days=3))
 
     assert visits.last_done_on == monday + datetime.timedelta(days=3)
     assert visits.next_due_on == monday + datetime.timedelta(days=7)
 
 
-def test_the_series_ends_on_its_end_date(world, gp, monday):
+def test_the_series_ends_on_its_end_date(world, gp_actor, monday):
     with freeze_time(local(monday)):
-        plan = active_plan(world, gp)
+        plan = active_plan(world, gp_actor)
         activity = activity_create(
-            actor=gp,
+            actor=gp_actor,
             plan=plan,
             description="KOL-rehabilitering",
             responsible_organisation=world.clinic_a,
@@ -223,20 +213,20 @@ def test_the_series_ends_on_its_end_date(world, gp, monday):
         )
     assert activity.next_due_on == monday + datetime.timedelta(days=2)
 
-    done(gp, activity, monday + datetime.timedelta(days=2))
+    done(gp_actor, activity, monday + datetime.timedelta(days=2))
     activity.refresh_from_db()
     assert activity.next_due_on == monday + datetime.timedelta(days=9)
-    done(gp, activity, monday + datetime.timedelta(days=9))
+    done(gp_actor, activity, monday + datetime.timedelta(days=9))
     activity.refresh_from_db()
     assert activity.next_due_on is None
-    assert due(gp, monday + datetime.timedelta(days=16)) == []
+    assert due(gp_actor, monday + datetime.timedelta(days=16)) == []
 
 
-def test_every_two_weeks_through_the_services(world, gp, monday):
+def test_every_two_weeks_through_the_services(world, gp_actor, monday):
     with freeze_time(local(monday)):
-        plan = active_plan(world, gp)
+        plan = active_plan(world, gp_actor)
         activity = activity_create(
-            actor=gp,
+            actor=gp_actor,
             plan=plan,
             description="Samtale med sygeplejerske",
             responsible_organisation=world.clinic_a,
@@ -246,102 +236,104 @@ def test_every_two_weeks_through_the_services(world, gp, monday):
     friday = monday + datetime.timedelta(days=4)
     assert activity.next_due_on == friday
 
-    done(gp, activity, friday)
+    done(gp_actor, activity, friday)
     activity.refresh_from_db()
     assert activity.next_due_on == friday + datetime.timedelta(days=14)
 
 
-def test_a_one_off_activity_is_completed_when_done(world, gp, monday):
+def test_a_one_off_activity_is_completed_when_done(world, gp_actor, monday):
     with freeze_time(local(monday)):
-        plan = active_plan(world, gp)
+        plan = active_plan(world, gp_actor)
         activity = activity_create(
-            actor=gp,
+            actor=gp_actor,
             plan=plan,
             description="Årskontrol",
             responsible_organisation=world.clinic_a,
             due_date=monday + datetime.timedelta(days=2),
         )
     assert activity.next_due_on == monday + datetime.timedelta(days=2)
-    assert due(gp, monday) == []
-    assert due(gp, monday + datetime.timedelta(days=5)) == [activity]  # overdue
+    assert due(gp_actor, monday) == []
+    assert due(gp_actor, monday + datetime.timedelta(days=5)) == [activity]  # overdue
 
-    done(gp, activity, monday + datetime.timedelta(days=5), note="Fint")
+    done(gp_actor, activity, monday + datetime.timedelta(days=5), note="Fint")
 
     activity.refresh_from_db()
     assert (activity.status, activity.next_due_on) == (ActivityStatus.COMPLETED, None)
-    assert due(gp, monday + datetime.timedelta(days=5)) == []
+    assert due(gp_actor, monday + datetime.timedelta(days=5)) == []
 
 
-def test_a_series_on_hold_is_not_on_the_today_list(visits, homecare, monday):
+def test_a_series_on_hold_is_not_on_the_today_list(visits, homecare_actor, monday):
     thursday = monday + datetime.timedelta(days=3)
     with freeze_time(local(monday + datetime.timedelta(days=2))):
-        activity_set_status(actor=homecare, activity=visits, status=ActivityStatus.ON_HOLD, comment="Indlagt")
+        activity_set_status(actor=homecare_actor, activity=visits, status=ActivityStatus.ON_HOLD, comment="Indlagt")
     visits.refresh_from_db()
     assert visits.next_due_on == thursday  # it keeps its date ...
-    assert due(homecare, thursday) == []  # ... but nobody visits while it is paused
+    assert due(homecare_actor, thursday) == []  # ... but nobody visits while it is paused
 
     with freeze_time(local(thursday + datetime.timedelta(days=1))):
-        activity_set_status(actor=homecare, activity=visits, status=ActivityStatus.IN_PROGRESS, comment="Hjemme")
-    assert due(homecare, thursday + datetime.timedelta(days=1)) == [visits]  # the missed visit is due again
+        activity_set_status(actor=homecare_actor, activity=visits, status=ActivityStatus.IN_PROGRESS, comment="Hjemme")
+    assert due(homecare_actor, thursday + datetime.timedelta(days=1)) == [visits]  # the missed visit is due again
 
 
-def test_a_stopped_series_is_no_longer_due(visits, homecare, monday):
+def test_a_stopped_series_is_no_longer_due(visits, homecare_actor, monday):
     with freeze_time(local(monday + datetime.timedelta(days=2))):
-        activity_set_status(actor=homecare, activity=visits, status=ActivityStatus.IN_PROGRESS)
-        activity_set_status(actor=homecare, activity=visits, status=ActivityStatus.STOPPED, comment="Flyttet")
+        activity_set_status(actor=homecare_actor, activity=visits, status=ActivityStatus.IN_PROGRESS)
+        activity_set_status(actor=homecare_actor, activity=visits, status=ActivityStatus.STOPPED, comment="Flyttet")
     visits.refresh_from_db()
     assert visits.next_due_on is None
-    assert due(homecare, monday + datetime.timedelta(days=3)) == []
+    assert due(homecare_actor, monday + datetime.timedelta(days=3)) == []
 
 
 @pytest.mark.django_db
-def test_unknown_weekdays_are_refused(world, gp):
-    plan = active_plan(world, gp)
+def test_unknown_weekdays_are_refused(world, gp_actor):
+    plan = active_plan(world, gp_actor)
     with pytest.raises(ValidationError) as excinfo:
-        activity_create(actor=gp, plan=plan, description="x", responsible_organisation=world.clinic_a, weekdays="MO,XX")
+        activity_create(
+            actor=gp_actor, plan=plan, description="x", responsible_organisation=world.clinic_a, weekdays="MO,XX"
+        )
     assert "weekdays" in excinfo.value.message_dict
 
 
 # --- the Today list when there are many ------------------------------------------------------------
 
 
-def _home_visit(gp, plan, organisation, due_date, description="Besøg"):
+def _home_visit(gp_actor, plan, organisation, due_date, description="Besøg"):
     return activity_create(
-        actor=gp, plan=plan, description=description, responsible_organisation=organisation, due_date=due_date
+        actor=gp_actor, plan=plan, description=description, responsible_organisation=organisation, due_date=due_date
     )
 
 
-def test_a_long_today_list_keeps_the_most_overdue_in_address_order(world, gp, monday, monkeypatch):
+def test_a_long_today_list_keeps_the_most_overdue_in_address_order(world, gp_actor, monday, monkeypatch):
     monkeypatch.setattr(selectors, "TODAY_LIMIT", 3)
     with freeze_time(local(monday)):
         for days_overdue, street in [(1, "Cgade 1"), (5, "Bgade 1"), (3, "Agade 1"), (2, "Dgade 1")]:
             citizen = CitizenFactory(municipality=world.municipality_a, gp_clinic=world.clinic_a, street=street)
-            plan = careplan_for(gp, citizen, world.clinic_a)
-            _home_visit(gp, plan, world.clinic_a, monday - datetime.timedelta(days=days_overdue), street)
+            plan = careplan_for(gp_actor, citizen, world.clinic_a)
+            _home_visit(gp_actor, plan, world.clinic_a, monday - datetime.timedelta(days=days_overdue), street)
 
-    rows = due(gp, monday)
+    rows = due(gp_actor, monday)
 
     # the three most overdue (5, 3 and 2 days), in address order
     assert [a.description for a in rows] == ["Agade 1", "Bgade 1", "Dgade 1"]
     assert all(a.open_alerts == 0 for a in rows)
 
 
-def test_the_today_list_looks_past_due_activities_it_may_not_show(world, gp, monday, monkeypatch):
+def test_the_today_list_looks_past_due_activities_it_may_not_show(world, gp_actor, monday, monkeypatch):
     """The most overdue activities belong to a closed plan: the list still fills with the others."""
     monkeypatch.setattr(selectors, "TODAY_LIMIT", 2)
     with freeze_time(local(monday)):
-        closed = active_plan(world, gp, title="Afsluttet")
+        closed = active_plan(world, gp_actor, title="Afsluttet")
         for days in (10, 9, 8, 7):
-            _home_visit(gp, closed, world.clinic_a, monday - datetime.timedelta(days=days), f"Gammel {days}")
-        careplan_set_status(actor=gp, plan=closed, status=CarePlanStatus.COMPLETED)
-        open_plan = active_plan(world, gp, title="Aktiv")
+            _home_visit(gp_actor, closed, world.clinic_a, monday - datetime.timedelta(days=days), f"Gammel {days}")
+        careplan_set_status(actor=gp_actor, plan=closed, status=CarePlanStatus.COMPLETED)
+        open_plan = active_plan(world, gp_actor, title="Aktiv")
         for days in (2, 1):
-            _home_visit(gp, open_plan, world.clinic_a, monday - datetime.timedelta(days=days), f"Aktuel {days}")
+            _home_visit(gp_actor, open_plan, world.clinic_a, monday - datetime.timedelta(days=days), f"Aktuel {days}")
 
-    assert sorted(a.description for a in due(gp, monday)) == ["Aktuel 1", "Aktuel 2"]
+    assert sorted(a.description for a in due(gp_actor, monday)) == ["Aktuel 1", "Aktuel 2"]
 
 
-def careplan_for(gp, citizen, clinic):
+def careplan_for(gp_actor, citizen, clinic):
     return careplan_create(
-        actor=gp, citizen=citizen, title="Plan", coordinating_organisation=clinic, status=CarePlanStatus.ACTIVE
+        actor=gp_actor, citizen=citizen, title="Plan", coordinating_organisation=clinic, status=CarePlanStatus.ACTIVE
     )

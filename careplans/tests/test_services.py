@@ -25,29 +25,17 @@ from careplans.services import (
 from citizens.models import AccessLogEntry
 from citizens.tests.factories import ConditionFactory
 
-from .helpers import active_plan
-
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def gp(actor):
-    return actor("gp_a")
-
-
-@pytest.fixture
-def plan(world, gp):
-    return active_plan(world, gp)
 
 
 # --- creating a plan -------------------------------------------------------------------------------
 
 
-def test_creating_a_plan(world, gp):
+def test_creating_a_plan(world, gp_actor):
     copd = ConditionFactory(icd10_code="J44")
 
     plan = careplan_create(
-        actor=gp,
+        actor=gp_actor,
         citizen=world.citizen,
         title="KOL-forløb",
         coordinating_organisation=world.clinic_a,
@@ -91,10 +79,10 @@ def test_an_outsider_cannot_create_a_plan(world, actor):
     assert not CarePlan.objects.exists()
 
 
-def test_a_new_plan_is_a_draft_or_active(world, gp):
+def test_a_new_plan_is_a_draft_or_active(world, gp_actor):
     with pytest.raises(ValidationError):
         careplan_create(
-            actor=gp,
+            actor=gp_actor,
             citizen=world.citizen,
             title="KOL",
             coordinating_organisation=world.clinic_a,
@@ -102,15 +90,15 @@ def test_a_new_plan_is_a_draft_or_active(world, gp):
         )
     with pytest.raises(TypeError):
         careplan_create(
-            actor=gp, citizen=world.citizen, title="KOL", coordinating_organisation=world.clinic_a, citizen_id=1
+            actor=gp_actor, citizen=world.citizen, title="KOL", coordinating_organisation=world.clinic_a, citizen_id=1
         )
 
 
-def test_a_plan_cannot_end_before_it_starts(world, gp):
+def test_a_plan_cannot_end_before_it_starts(world, gp_actor):
     today = timezone.localdate()
     with pytest.raises(ValidationError):
         careplan_create(
-            actor=gp,
+            actor=gp_actor,
             citizen=world.citizen,
             title="KOL",
             coordinating_organisation=world.clinic_a,
@@ -123,12 +111,12 @@ def test_a_plan_cannot_end_before_it_starts(world, gp):
 # --- history ---------------------------------------------------------------------------------------
 
 
-def test_updating_a_plan_records_before_and_after_with_the_comment(world, gp, plan):
+def test_updating_a_plan_records_before_and_after_with_the_comment(world, gp_actor, plan):
     copd, diabetes = ConditionFactory(icd10_code="J44"), ConditionFactory(icd10_code="E11", name_da="Type 2-diabetes")
     new_end = timezone.localdate() + datetime.timedelta(days=365)
 
     careplan_update(
-        actor=gp,
+        actor=gp_actor,
         plan=plan,
         title="KOL og type 2-diabetes",
         description="",  # unchanged
@@ -148,25 +136,25 @@ def test_updating_a_plan_records_before_and_after_with_the_comment(world, gp, pl
     assert careplan_history(plan=plan).first() == change
 
 
-def test_an_update_without_a_change_or_comment_records_nothing(gp, plan):
+def test_an_update_without_a_change_or_comment_records_nothing(gp_actor, plan):
     before = PlanChange.objects.count()
 
-    careplan_update(actor=gp, plan=plan, title=plan.title)
+    careplan_update(actor=gp_actor, plan=plan, title=plan.title)
 
     assert PlanChange.objects.count() == before
 
 
-def test_changing_the_coordinator_adds_the_organisation_to_the_team(world, gp, plan):
-    careplan_update(actor=gp, plan=plan, coordinating_organisation=world.department, comment="Overtages af OUH")
+def test_changing_the_coordinator_adds_the_organisation_to_the_team(world, gp_actor, plan):
+    careplan_update(actor=gp_actor, plan=plan, coordinating_organisation=world.department, comment="Overtages af OUH")
 
     change = PlanChange.objects.get(action="updated")
     assert change.changes == {"coordinating_organisation": [str(world.clinic_a), str(world.department)]}
     assert plan.participants.get(organisation=world.department).role == CareTeamRole.COORDINATOR
 
 
-def test_updating_a_goal_records_before_and_after(world, gp, plan):
+def test_updating_a_goal_records_before_and_after(world, gp_actor, plan):
     goal = goal_create(
-        actor=gp,
+        actor=gp_actor,
         plan=plan,
         description="Blodtryk under 140/90",
         responsible_organisation=world.clinic_a,
@@ -177,7 +165,7 @@ def test_updating_a_goal_records_before_and_after(world, gp, plan):
     )
     assert goal.target_display == "Systolic blood pressure < 140 mmHg"
 
-    goal_update(actor=gp, goal=goal, target_value=Decimal("150"), comment="Ældre borger: mindre stramt mål")
+    goal_update(actor=gp_actor, goal=goal, target_value=Decimal("150"), comment="Ældre borger: mindre stramt mål")
 
     change = PlanChange.objects.get(target_type="goal", action="updated")
     assert change.changes == {"target_value": ["140", "150"]}
@@ -185,9 +173,9 @@ def test_updating_a_goal_records_before_and_after(world, gp, plan):
     assert change.target_id == str(goal.pk)
 
 
-def test_updating_an_activity_records_before_and_after(world, gp, plan):
+def test_updating_an_activity_records_before_and_after(world, gp_actor, plan):
     activity = activity_create(
-        actor=gp,
+        actor=gp_actor,
         plan=plan,
         description="Blodtryksmåling",
         responsible_organisation=world.clinic_a,
@@ -195,7 +183,7 @@ def test_updating_an_activity_records_before_and_after(world, gp, plan):
         starts_on=timezone.localdate(),
     )
 
-    activity_update(actor=gp, activity=activity, weekdays="TH,MO", description="Blodtryksmåling i hjemmet")
+    activity_update(actor=gp_actor, activity=activity, weekdays="TH,MO", description="Blodtryksmåling i hjemmet")
 
     change = PlanChange.objects.get(target_type="activity", action="updated")
     assert change.changes == {
@@ -204,26 +192,28 @@ def test_updating_an_activity_records_before_and_after(world, gp, plan):
     }
 
 
-def test_an_item_changes_owner_only_by_reassignment(world, gp, plan):
-    goal = goal_create(actor=gp, plan=plan, description="Vægttab", responsible_organisation=world.clinic_a)
+def test_an_item_changes_owner_only_by_reassignment(world, gp_actor, plan):
+    goal = goal_create(actor=gp_actor, plan=plan, description="Vægttab", responsible_organisation=world.clinic_a)
 
     with pytest.raises(ValidationError) as excinfo:
-        goal_update(actor=gp, goal=goal, responsible_organisation=world.municipality_a)
+        goal_update(actor=gp_actor, goal=goal, responsible_organisation=world.municipality_a)
     assert "responsible_organisation" in excinfo.value.message_dict
 
 
 # --- goals and activities --------------------------------------------------------------------------
 
 
-def test_a_measurable_target_is_complete(world, gp, plan):
+def test_a_measurable_target_is_complete(world, gp_actor, plan):
     with pytest.raises(ValidationError):
-        goal_create(actor=gp, plan=plan, description="Vægt", responsible_organisation=world.clinic_a, target_value=90)
+        goal_create(
+            actor=gp_actor, plan=plan, description="Vægt", responsible_organisation=world.clinic_a, target_value=90
+        )
     assert not Goal.objects.exists()
 
 
-def test_a_goal_with_a_text_target(world, gp, plan):
+def test_a_goal_with_a_text_target(world, gp_actor, plan):
     goal = goal_create(
-        actor=gp,
+        actor=gp_actor,
         plan=plan,
         description="Bedre regulering af diabetes",
         responsible_organisation=world.clinic_a,
@@ -234,17 +224,17 @@ def test_a_goal_with_a_text_target(world, gp, plan):
     assert goal.lifecycle_status == GoalLifecycleStatus.ACTIVE
 
 
-def test_an_activity_needs_a_due_date_or_a_recurrence(world, gp, plan):
+def test_an_activity_needs_a_due_date_or_a_recurrence(world, gp_actor, plan):
     with pytest.raises(ValidationError) as excinfo:
-        activity_create(actor=gp, plan=plan, description="Kontrol", responsible_organisation=world.clinic_a)
+        activity_create(actor=gp_actor, plan=plan, description="Kontrol", responsible_organisation=world.clinic_a)
     assert "due_date" in excinfo.value.message_dict
     assert not Activity.objects.exists()
 
 
-def test_the_responsible_person_works_for_the_responsible_organisation(world, gp, plan):
+def test_the_responsible_person_works_for_the_responsible_organisation(world, gp_actor, plan):
     with pytest.raises(ValidationError) as excinfo:
         activity_create(
-            actor=gp,
+            actor=gp_actor,
             plan=plan,
             description="Kontrol",
             responsible_organisation=world.clinic_a,
@@ -253,7 +243,7 @@ def test_the_responsible_person_works_for_the_responsible_organisation(world, gp
         )
     assert "responsible_person" in excinfo.value.message_dict
     activity = activity_create(
-        actor=gp,
+        actor=gp_actor,
         plan=plan,
         description="Kontrol",
         responsible_organisation=world.clinic_a,
@@ -278,9 +268,9 @@ def test_only_the_care_team_edits_the_plan(world, actor, plan):
 # --- the care team ---------------------------------------------------------------------------------
 
 
-def test_adding_and_ending_a_team_member(world, actor, gp, plan):
+def test_adding_and_ending_a_team_member(world, actor, gp_actor, plan):
     participant = careteam_add(
-        actor=gp,
+        actor=gp_actor,
         plan=plan,
         organisation=world.municipality_a,
         role=CareTeamRole.HOME_CARE,
@@ -298,7 +288,7 @@ def test_adding_and_ending_a_team_member(world, actor, gp, plan):
         responsible_organisation=world.municipality_a,
     )
 
-    careteam_end(actor=gp, participant=participant, comment="Forløb afsluttet")
+    careteam_end(actor=gp_actor, participant=participant, comment="Forløb afsluttet")
 
     participant.refresh_from_db()
     assert participant.period_end == timezone.localdate()
@@ -307,19 +297,19 @@ def test_adding_and_ending_a_team_member(world, actor, gp, plan):
     assert ended.comment == "Forløb afsluttet"
 
 
-def test_the_coordinator_leaves_only_after_handing_over(world, gp, plan):
+def test_the_coordinator_leaves_only_after_handing_over(world, gp_actor, plan):
     coordinator = plan.participants.get(role=CareTeamRole.COORDINATOR)
 
     with pytest.raises(ValidationError):
-        careteam_end(actor=gp, participant=coordinator)
+        careteam_end(actor=gp_actor, participant=coordinator)
     coordinator.refresh_from_db()
     assert coordinator.period_end is None
 
 
-def test_a_team_period_cannot_end_before_it_starts(world, gp, plan):
+def test_a_team_period_cannot_end_before_it_starts(world, gp_actor, plan):
     with pytest.raises(ValidationError):
         careteam_add(
-            actor=gp,
+            actor=gp_actor,
             plan=plan,
             organisation=world.municipality_a,
             role=CareTeamRole.HOME_CARE,

@@ -30,17 +30,12 @@ def test_the_beat_schedule_names_the_tasks():
     assert {missing_measurements_check_task.name, handoffs_flag_overdue_task.name} <= tasks
 
 
-@pytest.fixture
-def gp(actor):
-    return actor("gp_a")
-
-
-def test_missing_measurements_task_is_idempotent(world, gp):
+def test_missing_measurements_task_is_idempotent(world, gp_actor):
     start = timezone.now()
     with freeze_time(start):
-        plan = active_plan(world, gp)
+        plan = active_plan(world, gp_actor)
         schedule_create(
-            actor=gp,
+            actor=gp_actor,
             citizen=world.citizen,
             code=ObservationCode.BLOOD_PRESSURE,
             every_hours=24,
@@ -61,13 +56,13 @@ def test_missing_measurements_task_is_idempotent(world, gp):
     assert CareEvent.objects.filter(kind=CareEventKind.ALERT_RAISED).count() == 1
 
 
-def test_overdue_handoffs_task_is_idempotent(world, gp):
+def test_overdue_handoffs_task_is_idempotent(world, gp_actor):
     start = timezone.now()
     with freeze_time(start):
-        plan = active_plan(world, gp)
+        plan = active_plan(world, gp_actor)
         for weekday in ("MO", "TH"):
             activity_create(
-                actor=gp,
+                actor=gp_actor,
                 plan=plan,
                 description=f"Besøg {weekday}",
                 responsible_organisation=world.municipality_b,

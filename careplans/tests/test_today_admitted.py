@@ -41,24 +41,19 @@ def short(value) -> str:
     )
 
 
-def visit_for(world, homecare, street: str, due_date: datetime.date):
+def visit_for(world, homecare_actor, street: str, due_date: datetime.date):
     citizen = CitizenFactory(
         municipality=world.municipality_a, gp_clinic=world.clinic_a, street=street, postal_code="5000"
     )
-    home_visit(homecare, citizen, world.municipality_a, due_date)
+    home_visit(homecare_actor, citizen, world.municipality_a, due_date)
     return citizen
 
 
 @pytest.fixture
-def homecare(actor):
-    return actor("homecare_a")
-
-
-@pytest.fixture
-def admitted(world, homecare):
+def admitted(world, homecare_actor):
     """Algade 1 is overdue by three days and admitted since Monday; Bygade 2 is overdue at home."""
-    citizen = visit_for(world, homecare, "Algade 1", WEDNESDAY - datetime.timedelta(days=3))
-    visit_for(world, homecare, "Bygade 2", WEDNESDAY - datetime.timedelta(days=2))
+    citizen = visit_for(world, homecare_actor, "Algade 1", WEDNESDAY - datetime.timedelta(days=3))
+    visit_for(world, homecare_actor, "Bygade 2", WEDNESDAY - datetime.timedelta(days=2))
     hospital_stay_start(
         citizen=citizen, department=world.department, admitted_at=at(WEDNESDAY - datetime.timedelta(days=2))
     )
@@ -72,8 +67,8 @@ def today_page(client, world):
     return response
 
 
-def test_an_admitted_citizens_visit_is_paused_and_not_overdue(client, world, homecare, admitted):
-    listing = today_visits(actor=homecare)
+def test_an_admitted_citizens_visit_is_paused_and_not_overdue(client, world, homecare_actor, admitted):
+    listing = today_visits(actor=homecare_actor)
     assert [v.citizen.street for v in listing.visits] == ["Bygade 2"]
     assert [v.citizen.street for v in listing.paused] == ["Algade 1"]
     paused = listing.paused[0]
@@ -97,11 +92,11 @@ def test_an_admitted_citizens_visit_is_paused_and_not_overdue(client, world, hom
     assert f'action="{reverse("careplans:activity_done", args=[paused.activities[0].pk])}"' not in content
 
 
-def test_after_the_discharge_the_visits_resume_and_say_so_for_48_hours(client, world, homecare, admitted, frozen):
+def test_after_the_discharge_the_visits_resume_and_say_so_for_48_hours(client, world, homecare_actor, admitted, frozen):
     discharged_at = at(WEDNESDAY - datetime.timedelta(days=1), hour=9)
     hospital_stay_end(citizen=admitted, discharged_at=discharged_at)
 
-    listing = today_visits(actor=homecare)
+    listing = today_visits(actor=homecare_actor)
     assert listing.paused == []
     resumed = next(v for v in listing.visits if v.citizen.pk == admitted.pk)
     # Overdue counted from the discharge day: the visits missed in hospital were not to be made.
@@ -116,17 +111,17 @@ def test_after_the_discharge_the_visits_resume_and_say_so_for_48_hours(client, w
     assert "Discharged" not in content and 'data-testid="visit-discharged"' not in content
 
 
-def test_a_transfer_keeps_the_visit_paused(world, homecare, admitted):
+def test_a_transfer_keeps_the_visit_paused(world, homecare_actor, admitted):
     hospital_stay_start(citizen=admitted, department=world.other_department, admitted_at=at(WEDNESDAY, hour=7))
-    listing = today_visits(actor=homecare)
+    listing = today_visits(actor=homecare_actor)
     assert [(v.citizen.pk, v.stay.department) for v in listing.paused] == [(admitted.pk, world.other_department.name)]
 
 
-def test_a_citizen_who_died_in_hospital_is_not_said_to_be_discharged(world, homecare, admitted):
+def test_a_citizen_who_died_in_hospital_is_not_said_to_be_discharged(world, homecare_actor, admitted):
     died = at(WEDNESDAY, hour=6)
     hospital_stay_end(citizen=admitted, discharged_at=died)
     Citizen.objects.filter(pk=admitted.pk).update(deceased_at=died)
-    listing = today_visits(actor=homecare)
+    listing = today_visits(actor=homecare_actor)
     assert [v.stay for v in listing.visits if v.citizen.pk == admitted.pk] == [None]
 
 
@@ -136,10 +131,12 @@ def _queries(client) -> int:
     return len(ctx.captured_queries)
 
 
-def test_the_today_query_count_does_not_grow_with_admitted_citizens(client, world, homecare, django_assert_num_queries):
+def test_the_today_query_count_does_not_grow_with_admitted_citizens(
+    client, world, homecare_actor, django_assert_num_queries
+):
     def add(n, start):
         for i in range(start, start + n):
-            citizen = visit_for(world, homecare, f"Testvej {i}", WEDNESDAY - datetime.timedelta(days=i % 3))
+            citizen = visit_for(world, homecare_actor, f"Testvej {i}", WEDNESDAY - datetime.timedelta(days=i % 3))
             if i % 2:  # every other citizen is in hospital, every fourth came home yesterday
                 hospital_stay_start(
                     citizen=citizen, department=world.department, admitted_at=at(WEDNESDAY - datetime.timedelta(days=3))

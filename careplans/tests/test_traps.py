@@ -24,14 +24,9 @@ from careplans.services import (
 from careplans.undo import activity_done_undo
 
 from .helpers import local
-from .test_recurrence import done, homecare, monday, visits  # noqa: F401 - fixtures
+from .test_recurrence import done, monday, visits  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def gp(actor):
-    return actor("gp_a")
 
 
 def comment_codes(excinfo) -> list[str]:
@@ -49,9 +44,9 @@ def test_the_irreversible_statuses_follow_from_the_lifecycles():
 
 @pytest.mark.parametrize("status", [CarePlanStatus.REVOKED, CarePlanStatus.ENTERED_IN_ERROR])
 @pytest.mark.parametrize("comment", ["", "   "])
-def test_revoking_a_plan_without_a_reason_is_refused(gp, plan, status, comment):
+def test_revoking_a_plan_without_a_reason_is_refused(gp_actor, plan, status, comment):
     with pytest.raises(ValidationError) as excinfo:
-        careplan_set_status(actor=gp, plan=plan, status=status, comment=comment)
+        careplan_set_status(actor=gp_actor, plan=plan, status=status, comment=comment)
 
     assert comment_codes(excinfo) == ["reason_required"]
     plan.refresh_from_db()
@@ -59,8 +54,8 @@ def test_revoking_a_plan_without_a_reason_is_refused(gp, plan, status, comment):
     assert not PlanChange.objects.filter(action="status").exists()
 
 
-def test_revoking_a_plan_with_a_reason_keeps_the_reason_in_the_history(gp, plan):
-    careplan_set_status(actor=gp, plan=plan, status=CarePlanStatus.ENTERED_IN_ERROR, comment="Forkert borger")
+def test_revoking_a_plan_with_a_reason_keeps_the_reason_in_the_history(gp_actor, plan):
+    careplan_set_status(actor=gp_actor, plan=plan, status=CarePlanStatus.ENTERED_IN_ERROR, comment="Forkert borger")
 
     plan.refresh_from_db()
     assert plan.status == CarePlanStatus.ENTERED_IN_ERROR
@@ -68,9 +63,9 @@ def test_revoking_a_plan_with_a_reason_keeps_the_reason_in_the_history(gp, plan)
     assert (change.changes, change.comment) == ({"status": ["active", "entered-in-error"]}, "Forkert borger")
 
 
-def test_reversible_plan_changes_need_no_reason(gp, plan):
-    careplan_set_status(actor=gp, plan=plan, status=CarePlanStatus.ON_HOLD)
-    careplan_set_status(actor=gp, plan=plan, status=CarePlanStatus.COMPLETED)
+def test_reversible_plan_changes_need_no_reason(gp_actor, plan):
+    careplan_set_status(actor=gp_actor, plan=plan, status=CarePlanStatus.ON_HOLD)
+    careplan_set_status(actor=gp_actor, plan=plan, status=CarePlanStatus.COMPLETED)
 
     assert CarePlan.objects.get().status == CarePlanStatus.COMPLETED
 
@@ -85,17 +80,22 @@ def test_reversible_plan_changes_need_no_reason(gp, plan):
         ("activity", ActivityStatus.ENTERED_IN_ERROR),
     ],
 )
-def test_ending_a_goal_or_an_activity_needs_a_reason(world, gp, plan, due_today, kind, status):
+def test_ending_a_goal_or_an_activity_needs_a_reason(world, gp_actor, plan, due_today, kind, status):
     if kind == "goal":
-        item = goal_create(actor=gp, plan=plan, description="Går dagligt", responsible_organisation=world.clinic_a)
+        item = goal_create(
+            actor=gp_actor, plan=plan, description="Går dagligt", responsible_organisation=world.clinic_a
+        )
         field, change = (
             "lifecycle_status",
-            lambda **reason: goal_set_status(actor=gp, goal=item, lifecycle_status=status, **reason),
+            lambda **reason: goal_set_status(actor=gp_actor, goal=item, lifecycle_status=status, **reason),
         )
     else:
         Activity.objects.filter(pk=due_today.pk).update(status=ActivityStatus.IN_PROGRESS)
         item = Activity.objects.get(pk=due_today.pk)
-        field, change = "status", lambda **reason: activity_set_status(actor=gp, activity=item, status=status, **reason)
+        field, change = (
+            "status",
+            lambda **reason: activity_set_status(actor=gp_actor, activity=item, status=status, **reason),
+        )
     before = getattr(item, field)
 
     with pytest.raises(ValidationError) as excinfo:
@@ -110,11 +110,11 @@ def test_ending_a_goal_or_an_activity_needs_a_reason(world, gp, plan, due_today,
     assert PlanChange.objects.get(action="status").comment == "Dobbeltregistreret"
 
 
-def test_an_impossible_transition_is_reported_as_such_not_as_a_missing_reason(gp, plan):
-    careplan_set_status(actor=gp, plan=plan, status=CarePlanStatus.REVOKED, comment="Flyttet")
+def test_an_impossible_transition_is_reported_as_such_not_as_a_missing_reason(gp_actor, plan):
+    careplan_set_status(actor=gp_actor, plan=plan, status=CarePlanStatus.REVOKED, comment="Flyttet")
 
     with pytest.raises(ValidationError) as excinfo:
-        careplan_set_status(actor=gp, plan=plan, status=CarePlanStatus.ACTIVE)
+        careplan_set_status(actor=gp_actor, plan=plan, status=CarePlanStatus.ACTIVE)
 
     assert [e.code for e in excinfo.value.error_dict["status"]] == ["invalid_transition"]
 
@@ -122,23 +122,23 @@ def test_an_impossible_transition_is_reported_as_such_not_as_a_missing_reason(gp
 # --- undoing "Mark done" ---------------------------------------------------------------------------
 
 
-def test_undo_of_a_due_today_restores_it_exactly_and_records_it(gp, due_today):
+def test_undo_of_a_due_today_restores_it_exactly_and_records_it(gp_actor, due_today):
     before = Activity.objects.values().get(pk=due_today.pk)
     now = local(timezone.localdate(), 10)
     with freeze_time(now):
-        activity_mark_done(actor=gp, activity=due_today, note="BT 135/82")
+        activity_mark_done(actor=gp_actor, activity=due_today, note="BT 135/82")
     due_today.refresh_from_db()
     assert (due_today.status, due_today.completed_at, due_today.next_due_on) == (ActivityStatus.COMPLETED, now, None)
 
     with freeze_time(now + datetime.timedelta(minutes=9, seconds=59)):
-        activity_done_undo(actor=gp, activity=due_today)
+        activity_done_undo(actor=gp_actor, activity=due_today)
 
     after = Activity.objects.values().get(pk=due_today.pk)
     assert {k: v for k, v in after.items() if k != "updated_at"} == {
         k: v for k, v in before.items() if k != "updated_at"
     }
     undo = PlanChange.objects.get(action="done-undone")
-    assert (undo.by, undo.target_id) == (gp.user, str(due_today.pk))
+    assert (undo.by, undo.target_id) == (gp_actor.user, str(due_today.pk))
     assert undo.changes == {
         "status": ["completed", "not-started"],
         "outcome_note": ["BT 135/82", ""],
@@ -148,18 +148,18 @@ def test_undo_of_a_due_today_restores_it_exactly_and_records_it(gp, due_today):
     }
 
 
-def test_undo_of_a_recurring_activity_restores_its_dates_and_status(homecare, visits, monday):  # noqa: F811
+def test_undo_of_a_recurring_activity_restores_its_dates_and_status(homecare_actor, visits, monday):  # noqa: F811
     thursday, next_monday = monday + datetime.timedelta(days=3), monday + datetime.timedelta(days=7)
-    done(homecare, visits, thursday, note="BT 140/90")
+    done(homecare_actor, visits, thursday, note="BT 140/90")
     before = Activity.objects.values().get(pk=visits.pk)
     assert (before["status"], before["next_due_on"]) == (ActivityStatus.IN_PROGRESS, next_monday)
     visits.refresh_from_db()
-    done(homecare, visits, next_monday, note="BT 150/95")
+    done(homecare_actor, visits, next_monday, note="BT 150/95")
     visits.refresh_from_db()
     assert visits.next_due_on == monday + datetime.timedelta(days=10)
 
     with freeze_time(local(next_monday, 11, 5)):
-        activity_done_undo(actor=homecare, activity=visits)
+        activity_done_undo(actor=homecare_actor, activity=visits)
 
     after = Activity.objects.values().get(pk=visits.pk)
     assert {k: v for k, v in after.items() if k != "updated_at"} == {
@@ -169,13 +169,13 @@ def test_undo_of_a_recurring_activity_restores_its_dates_and_status(homecare, vi
     assert after["last_done_on"] == thursday
 
 
-def test_undo_after_ten_minutes_is_refused(gp, due_today):
+def test_undo_after_ten_minutes_is_refused(gp_actor, due_today):
     now = local(timezone.localdate(), 10)
     with freeze_time(now):
-        activity_mark_done(actor=gp, activity=due_today)
+        activity_mark_done(actor=gp_actor, activity=due_today)
 
     with freeze_time(now + datetime.timedelta(minutes=10)), pytest.raises(ValidationError) as excinfo:
-        activity_done_undo(actor=gp, activity=due_today)
+        activity_done_undo(actor=gp_actor, activity=due_today)
 
     assert excinfo.value.messages == [
         "It is more than 10 minutes since the activity was marked done: change its status instead."
@@ -185,18 +185,18 @@ def test_undo_after_ten_minutes_is_refused(gp, due_today):
     assert not PlanChange.objects.filter(action="done-undone").exists()
 
 
-def test_undo_follows_the_setting(settings, gp, due_today):
+def test_undo_follows_the_setting(settings, gp_actor, due_today):
     settings.ACTIVITY_DONE_UNDO_MINUTES = 2
     now = local(timezone.localdate(), 10)
     with freeze_time(now):
-        activity_mark_done(actor=gp, activity=due_today)
+        activity_mark_done(actor=gp_actor, activity=due_today)
 
     with freeze_time(now + datetime.timedelta(minutes=2)), pytest.raises(ValidationError):
-        activity_done_undo(actor=gp, activity=due_today)
+        activity_done_undo(actor=gp_actor, activity=due_today)
 
 
-def test_only_the_person_who_marked_it_done_can_undo(world, actor, gp, due_today):
-    activity_mark_done(actor=gp, activity=due_today)
+def test_only_the_person_who_marked_it_done_can_undo(world, actor, gp_actor, due_today):
+    activity_mark_done(actor=gp_actor, activity=due_today)
 
     with pytest.raises(PermissionDenied):
         activity_done_undo(actor=actor("nurse_a"), activity=due_today)  # a colleague in the same clinic
@@ -205,35 +205,35 @@ def test_only_the_person_who_marked_it_done_can_undo(world, actor, gp, due_today
     assert due_today.status == ActivityStatus.COMPLETED
 
 
-def test_undo_is_refused_once_the_activity_changed_again(gp, due_today):
-    activity_mark_done(actor=gp, activity=due_today)
-    activity_update(actor=gp, activity=due_today, description="Årskontrol med blodprøver")
+def test_undo_is_refused_once_the_activity_changed_again(gp_actor, due_today):
+    activity_mark_done(actor=gp_actor, activity=due_today)
+    activity_update(actor=gp_actor, activity=due_today, description="Årskontrol med blodprøver")
 
     with pytest.raises(ValidationError) as excinfo:
-        activity_done_undo(actor=gp, activity=due_today)
+        activity_done_undo(actor=gp_actor, activity=due_today)
 
     assert excinfo.value.messages == ["There is nothing to undo: the activity was changed after it was marked done."]
 
 
-def test_undo_twice_reverts_once(gp, due_today):
-    activity_mark_done(actor=gp, activity=due_today)
-    activity_done_undo(actor=gp, activity=due_today)
+def test_undo_twice_reverts_once(gp_actor, due_today):
+    activity_mark_done(actor=gp_actor, activity=due_today)
+    activity_done_undo(actor=gp_actor, activity=due_today)
 
     with pytest.raises(ValidationError):
-        activity_done_undo(actor=gp, activity=due_today)
+        activity_done_undo(actor=gp_actor, activity=due_today)
 
     assert PlanChange.objects.filter(action="done-undone").count() == 1
 
 
-def test_nothing_to_undo_for_an_activity_never_marked_done(gp, due_today):
+def test_nothing_to_undo_for_an_activity_never_marked_done(gp_actor, due_today):
     with pytest.raises(ValidationError):
-        activity_done_undo(actor=gp, activity=due_today)
+        activity_done_undo(actor=gp_actor, activity=due_today)
 
 
-def test_marking_a_due_today_done_records_everything_it_changes(gp, due_today):
+def test_marking_a_due_today_done_records_everything_it_changes(gp_actor, due_today):
     now = local(timezone.localdate(), 10)
     with freeze_time(now):
-        activity_mark_done(actor=gp, activity=due_today, note="OK")
+        activity_mark_done(actor=gp_actor, activity=due_today, note="OK")
 
     change = PlanChange.objects.get(action="done")
     assert change.comment == "OK"

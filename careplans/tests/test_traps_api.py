@@ -19,11 +19,6 @@ from .test_api import client_for
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def gp(actor):
-    return actor("gp_a")
-
-
 REASON_MISSING = "Say why the status changes to “%s”: the change cannot be undone."
 
 
@@ -42,9 +37,9 @@ def test_revoking_a_plan_without_a_reason_is_400_on_comment(world, plan):
     assert PlanChange.objects.get(action="status").comment == "Flyttet til Norge"
 
 
-def test_cancelling_a_goal_or_stopping_an_due_today_without_a_reason_is_400(world, gp, plan, due_today):
+def test_cancelling_a_goal_or_stopping_an_due_today_without_a_reason_is_400(world, gp_actor, plan, due_today):
     client = client_for(world.users["gp_a"])
-    goal = goal_create(actor=gp, plan=plan, description="Går dagligt", responsible_organisation=world.clinic_a)
+    goal = goal_create(actor=gp_actor, plan=plan, description="Går dagligt", responsible_organisation=world.clinic_a)
 
     response = client.post(f"/api/v1/goals/{goal.pk}/status/", {"lifecycle_status": "cancelled"}, format="json")
     assert response.status_code == 400

@@ -22,17 +22,12 @@ from .test_views import HTMX, login
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def gp(actor):
-    return actor("gp_a")
-
-
 REASON_MISSING = "Say why the status changes to “%s”: the change cannot be undone."
 
 
 @pytest.fixture
-def goal(world, gp, plan):
-    return goal_create(actor=gp, plan=plan, description="Går dagligt", responsible_organisation=world.clinic_a)
+def goal(world, gp_actor, plan):
+    return goal_create(actor=gp_actor, plan=plan, description="Går dagligt", responsible_organisation=world.clinic_a)
 
 
 @pytest.fixture
@@ -139,7 +134,7 @@ def test_ending_a_goal_or_an_activity_asks_at_it_and_sends_the_other_fields_agai
     assert PlanChange.objects.get(action="status").comment == "Flyttet"
 
 
-def test_an_impossible_irreversible_status_is_refused_without_asking(client, world, gp, plan):
+def test_an_impossible_irreversible_status_is_refused_without_asking(client, world, gp_actor, plan):
     CarePlan.objects.filter(pk=plan.pk).update(status=CarePlanStatus.COMPLETED)
     response = login(client, world, "gp_a").post(
         reverse("careplans:plan_status", args=[plan.pk]), {"status": CarePlanStatus.REVOKED}, headers=HTMX
@@ -179,11 +174,11 @@ def test_mark_done_on_the_plan_page_then_undo(client, world, activity):
     assert Activity.objects.get().status == ActivityStatus.NOT_STARTED
 
 
-def test_undo_is_offered_only_to_the_person_who_did_it_within_ten_minutes(client, world, gp, activity):
+def test_undo_is_offered_only_to_the_person_who_did_it_within_ten_minutes(client, world, gp_actor, activity):
     page = reverse("careplans:detail", args=[activity.care_plan_id])
     done_at = local(timezone.localdate(), 10)
     with freeze_time(done_at):
-        activity_mark_done(actor=gp, activity=activity)
+        activity_mark_done(actor=gp_actor, activity=activity)
 
     with freeze_time(done_at + datetime.timedelta(minutes=9)):
         assert 'data-testid="undo-done"' in login(client, world, "gp_a").get(page).content.decode()
@@ -192,11 +187,11 @@ def test_undo_is_offered_only_to_the_person_who_did_it_within_ten_minutes(client
         assert 'data-testid="undo-done"' not in login(client, world, "gp_a").get(page).content.decode()
 
 
-def test_undo_by_a_colleague_is_403_and_too_late_is_400(client, world, gp, activity):
+def test_undo_by_a_colleague_is_403_and_too_late_is_400(client, world, gp_actor, activity):
     url = reverse("careplans:plan_activity_undo", args=[activity.care_plan_id, activity.pk])
     done_at = local(timezone.localdate(), 10)
     with freeze_time(done_at):
-        activity_mark_done(actor=gp, activity=activity)
+        activity_mark_done(actor=gp_actor, activity=activity)
 
     with freeze_time(done_at + datetime.timedelta(minutes=1)):
         colleague = login(client, world, "nurse_a").post(url, headers=HTMX)
@@ -277,14 +272,14 @@ def _overview_queries(client, world) -> int:
     return len(queries)
 
 
-def test_closed_plans_are_listed_and_the_query_count_does_not_grow_with_them(client, world, gp, plan):
+def test_closed_plans_are_listed_and_the_query_count_does_not_grow_with_them(client, world, gp_actor, plan):
     login(client, world, "gp_a")
-    closed = active_plan(world, gp, title="Afsluttet KOL")
+    closed = active_plan(world, gp_actor, title="Afsluttet KOL")
     CarePlan.objects.filter(pk=closed.pk).update(status=CarePlanStatus.COMPLETED)
     one = _overview_queries(client, world)
     for title in ("Tilbagekaldt", "Fejl"):
-        extra = active_plan(world, gp, title=title)
-        goal_create(actor=gp, plan=extra, description="Mål", responsible_organisation=world.clinic_a)
+        extra = active_plan(world, gp_actor, title=title)
+        goal_create(actor=gp_actor, plan=extra, description="Mål", responsible_organisation=world.clinic_a)
     CarePlan.objects.filter(title="Tilbagekaldt").update(status=CarePlanStatus.REVOKED)
     CarePlan.objects.filter(title="Fejl").update(status=CarePlanStatus.ENTERED_IN_ERROR)
 

@@ -170,8 +170,7 @@ def test_search_never_reveals_a_cpr_outside_the_scope(world, actor):
 
 def test_a_user_without_membership_sees_nobody(world):
     from sectors.tests.factories import UserFactory
-
-    from .conftest import actor_for
+    from tests.cast import actor_for
 
     lonely = actor_for(UserFactory())
     assert not visible_citizens(lonely.acting, lonely.user).exists()
@@ -180,8 +179,7 @@ def test_a_user_without_membership_sees_nobody(world):
 def test_a_user_with_two_memberships_sees_by_the_acting_organisation(world):
     from sectors.choices import MembershipRole
     from sectors.tests.factories import MembershipFactory
-
-    from .conftest import actor_for
+    from tests.cast import actor_for
 
     user = world.users["gp_b"]
     MembershipFactory(user=user, organisation=world.municipality_a, role=MembershipRole.CARE_COORDINATOR)

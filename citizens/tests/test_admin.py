@@ -69,11 +69,6 @@ def theirs(other_clinic):
 
 
 @pytest.fixture
-def superuser():
-    return UserFactory(is_staff=True, is_superuser=True)
-
-
-@pytest.fixture
 def staff_gp(gp):
     return staff(gp, "view_citizen", "view_accesslogentry", "view_hospitalstay", "view_contactperson")
 

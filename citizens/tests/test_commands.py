@@ -185,7 +185,7 @@ def test_synthetic_numbers_are_valid_distinct_and_reversible(birth_date, male):
 
 
 @pytest.fixture
-def region(db):
+def generated_region(db):
     out = StringIO()
     call_command("generate_region", citizens=2000, seed=7, stdout=out)
     assert "Generated 2000 citizens" in out.getvalue()
@@ -196,7 +196,7 @@ def adult(citizen_birth_date: datetime.date) -> bool:
     return citizen_birth_date <= today.replace(year=today.year - 18) - datetime.timedelta(days=1)
 
 
-def test_generate_region_creates_valid_unique_cprs(region):
+def test_generate_region_creates_valid_unique_cprs(generated_region):
     rows = list(Citizen.objects.values_list("cpr", "birth_date", "sex", "first_name", "last_name", "search_name"))
 
     assert len(rows) == 2000
@@ -208,14 +208,14 @@ def test_generate_region_creates_valid_unique_cprs(region):
         assert search_name == Citizen.make_search_name(first, last)
 
 
-def test_every_citizen_has_a_gp_clinic_in_their_own_municipality(region):
+def test_every_citizen_has_a_gp_clinic_in_their_own_municipality(generated_region):
     assert not Citizen.objects.filter(gp_clinic__isnull=True).exists()
     mismatched = Citizen.objects.exclude(gp_clinic__municipality=F("municipality"))
     assert not mismatched.exists()
     assert Organisation.objects.filter(kind=OrganisationKind.GP_CLINIC).count() >= 22  # one per municipality at least
 
 
-def test_citizens_spread_over_the_municipalities_in_proportion(region):
+def test_citizens_spread_over_the_municipalities_in_proportion(generated_region):
     per_code = Counter(Citizen.objects.values_list("municipality__municipality_code", flat=True))
     total = sum(POPULATION.values())
 
@@ -224,7 +224,7 @@ def test_citizens_spread_over_the_municipalities_in_proportion(region):
         assert abs(per_code[code] - 2000 * population / total) <= 1, code
 
 
-def test_ages_and_conditions_are_plausible(region):
+def test_ages_and_conditions_are_plausible(generated_region):
     birth_dates = list(Citizen.objects.values_list("birth_date", flat=True))
     adults = sum(1 for b in birth_dates if adult(b))
     today = timezone.localdate()
@@ -256,7 +256,7 @@ def test_ages_and_conditions_are_plausible(region):
         assert birth_date <= onset <= today
 
 
-def test_a_few_citizens_are_admitted_at_their_regions_hospital(region):
+def test_a_few_citizens_are_admitted_at_their_regions_hospital(generated_region):
     current = HospitalStay.objects.filter(discharged_at__isnull=True)
 
     assert 0 < current.count() < 40
@@ -268,7 +268,7 @@ def test_a_few_citizens_are_admitted_at_their_regions_hospital(region):
         assert admitted <= discharged
 
 
-def test_running_again_adds_citizens_without_collisions(region):
+def test_running_again_adds_citizens_without_collisions(generated_region):
     call_command("generate_region", citizens=1500, seed=7, stdout=StringIO())
 
     cprs = list(Citizen.objects.values_list("cpr", flat=True))

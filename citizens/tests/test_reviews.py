@@ -35,7 +35,7 @@ def region(db):
 
 
 @pytest.fixture
-def clinic(region):
+def clinic_without_admin(region):
     """A GP clinic without an administrator, in a municipality of the region."""
     return GPClinicFactory(name="Lægehuset uden admin", municipality=MunicipalityFactory(parent=region))
 
@@ -63,8 +63,8 @@ def broken(organisation, role, reason) -> BreakGlassAccess:
 
 
 @pytest.fixture
-def clinic_grant(clinic):
-    return broken(clinic, MembershipRole.GP, "Bevidstløs i venteværelset")
+def clinic_grant(clinic_without_admin):
+    return broken(clinic_without_admin, MembershipRole.GP, "Bevidstløs i venteværelset")
 
 
 @pytest.fixture
@@ -72,8 +72,8 @@ def department_grant(department):
     return broken(department, MembershipRole.HOSPITAL_PHYSICIAN, "Akut indlagt uden journal")
 
 
-def test_the_region_of_a_clinic_is_found_through_its_municipality(region, clinic, department):
-    assert region_of(clinic) == region
+def test_the_region_of_a_clinic_is_found_through_its_municipality(region, clinic_without_admin, department):
+    assert region_of(clinic_without_admin) == region
     assert region_of(department) == region
     assert region_of(GPClinicFactory()) is None
 

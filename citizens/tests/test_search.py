@@ -23,12 +23,6 @@ def kirsten(gp):
     return make_citizen(gp, first_name="Kirsten", last_name="Hansen")
 
 
-@pytest.fixture
-def outsider_client(client, outsider):
-    client.force_login(outsider)
-    return client
-
-
 def _detail(citizen) -> str:
     return reverse("citizens:detail", args=[citizen.pk])
 

@@ -76,12 +76,6 @@ def citizen(gp):
 
 
 @pytest.fixture
-def outsider_client(client, outsider):
-    client.force_login(outsider)
-    return client
-
-
-@pytest.fixture
 def physician(db):
     """A hospital physician without any relationship to the citizen."""
     return MembershipFactory(organisation=HospitalDepartmentFactory(), role=MembershipRole.HOSPITAL_PHYSICIAN).user

@@ -1,5 +1,5 @@
 """Bundles for ``$process-message`` in the tests, and reading the acknowledgement that comes back
-(the ``token`` and ``post`` fixtures are in conftest)."""
+(the ``token`` and ``post`` fixtures are in the root conftest)."""
 
 from __future__ import annotations
 

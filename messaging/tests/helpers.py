@@ -1,4 +1,4 @@
-"""Small builders shared by the messaging tests (the ``world`` and ``actor`` fixtures are in conftest)."""
+"""Small builders shared by the messaging tests (the ``world`` and ``actor`` fixtures are in the root conftest)."""
 
 from __future__ import annotations
 

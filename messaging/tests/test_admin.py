@@ -31,11 +31,6 @@ def no_mfa_for_admins(settings):
     settings.MFA_REQUIRED_FOR_ADMINS = False
 
 
-@pytest.fixture
-def superuser():
-    return UserFactory(is_staff=True, is_superuser=True)
-
-
 def staff(user):
     """A member of an organisation who may open the messaging admin (view only)."""
     user.is_staff = True

@@ -59,22 +59,11 @@ def as_(world):
 
 
 @pytest.fixture
-def delivered(django_capture_on_commit_callbacks):
-    """Runs a call and the deliveries it enqueues (Celery is eager in tests)."""
-
-    def run(call):
-        with django_capture_on_commit_callbacks(execute=True):
-            return call()
-
-    return run
-
-
-@pytest.fixture
-def send(world, actor, delivered):
+def send(world, actor, deliver):
     def send(sender: str = "gp_a", receiver=None, citizen=None, **fields) -> Message:
         fields.setdefault("category", Category.NURSING)
         fields.setdefault("text", "Borgeren har fået ny medicin.")
-        return delivered(
+        return deliver(
             lambda: message_send(
                 actor=actor(sender),
                 citizen=citizen or world.citizen,
@@ -93,9 +82,9 @@ def message(send):
 
 
 @pytest.fixture
-def admitted(world, actor, delivered):
+def admitted(world, actor, deliver):
     """The citizen admitted at the department an hour ago (the department now sees the citizen)."""
-    return delivered(
+    return deliver(
         lambda: hospital_event_record(
             actor=actor("hospital_nurse"),
             citizen=world.citizen,
@@ -226,7 +215,7 @@ def _count_queries(client, url, params=None) -> tuple[int, int]:
     return response.json()["count"], len(ctx.captured_queries)
 
 
-def test_list_endpoints_make_a_fixed_number_of_queries(world, as_, actor, send, admitted, delivered):
+def test_list_endpoints_make_a_fixed_number_of_queries(world, as_, actor, send, admitted, deliver):
     others = [CitizenFactory(municipality=world.municipality_a, gp_clinic=world.clinic_a) for _ in range(2)]
     people = [world.citizen, *others]
 
@@ -235,11 +224,11 @@ def test_list_endpoints_make_a_fixed_number_of_queries(world, as_, actor, send, 
     def add(n: int) -> None:
         for i in range(n):
             message = send(citizen=people[i % 3], topic=f"Besked {i}")
-            delivered(lambda m=message: message_reply(actor=actor("homecare_a"), message=m, text="Tak"))
+            deliver(lambda m=message: message_reply(actor=actor("homecare_a"), message=m, text="Tak"))
             Recipient.objects.filter(message=message).update(assigned_to=world.users["homecare_a"])
             for code in (HospitalCode.STOR, HospitalCode.SLOR):  # a leave: more rows for the department
                 at = timezone.now() - datetime.timedelta(minutes=next(minutes))
-                delivered(
+                deliver(
                     lambda c=code, t=at: hospital_event_record(
                         actor=actor("hospital_nurse"), citizen=world.citizen, code=c, occurred_at=t
                     )
@@ -295,8 +284,8 @@ def test_the_sender_reads_it_without_a_receipt(as_, message):
     assert body["receivers"][0]["ack_code"] == "ok"
 
 
-def test_the_thread_has_the_messages_in_order(world, as_, actor, message, delivered):
-    reply = delivered(lambda: message_reply(actor=actor("homecare_a"), message=message, text="Tak, set."))
+def test_the_thread_has_the_messages_in_order(world, as_, actor, message, deliver):
+    reply = deliver(lambda: message_reply(actor=actor("homecare_a"), message=message, text="Tak, set."))
 
     for who in ("gp_a", "homecare_a"):
         body = as_(who).get(f"/api/v1/messages/{reply.pk}/thread/").json()
@@ -382,7 +371,7 @@ def test_anonymous_is_refused(message):
 
 
 @pytest.mark.parametrize("address", ["id", "sor_code", "gln", "id_as_text"])
-def test_send_to_a_receiver_named_by_id_sor_code_or_gln(world, as_, delivered, address):
+def test_send_to_a_receiver_named_by_id_sor_code_or_gln(world, as_, deliver, address):
     municipality = world.municipality_a
     receiver = {
         "id": municipality.pk,
@@ -391,7 +380,7 @@ def test_send_to_a_receiver_named_by_id_sor_code_or_gln(world, as_, delivered, a
         "id_as_text": str(municipality.pk),
     }[address]
 
-    response = delivered(
+    response = deliver(
         lambda: as_("gp_a").post("/api/v1/messages/", send_payload(world, receiver=receiver), format="json")
     )
 
@@ -404,7 +393,7 @@ def test_send_to_a_receiver_named_by_id_sor_code_or_gln(world, as_, delivered, a
     assert as_("homecare_a").get("/api/v1/messages/").json()["count"] == 1
 
 
-def test_send_with_copies_and_priority(world, as_, admitted, delivered):
+def test_send_with_copies_and_priority(world, as_, admitted, deliver):
     payload = send_payload(
         world,
         cc=[world.department.gln],
@@ -413,7 +402,7 @@ def test_send_with_copies_and_priority(world, as_, admitted, delivered):
         topic="Henvisning",
     )
 
-    response = delivered(lambda: as_("gp_a").post("/api/v1/messages/", payload, format="json"))
+    response = deliver(lambda: as_("gp_a").post("/api/v1/messages/", payload, format="json"))
 
     assert response.status_code == 201, response.json()
     receivers = {(r["organisation"]["id"], r["role"]) for r in response.json()["receivers"]}
@@ -422,10 +411,10 @@ def test_send_with_copies_and_priority(world, as_, admitted, delivered):
     assert as_("hospital_nurse").get("/api/v1/messages/", {"type": MessageType.CARE_COMMUNICATION}).json()["count"] == 1
 
 
-def test_send_with_attachments_as_multipart(world, as_, admitted, delivered):
+def test_send_with_attachments_as_multipart(world, as_, admitted, deliver):
     payload = send_payload(world, cc=[world.department.pk], attachments=[SimpleUploadedFile("epikrise.pdf", PDF)])
 
-    response = delivered(lambda: as_("gp_a").post("/api/v1/messages/", payload, format="multipart"))
+    response = deliver(lambda: as_("gp_a").post("/api/v1/messages/", payload, format="multipart"))
 
     assert response.status_code == 201, response.json()
     receivers = {(r["organisation"]["id"], r["role"]) for r in response.json()["receivers"]}
@@ -493,8 +482,8 @@ def test_send_refuses_a_body_that_is_not_a_json_object(as_):
 # --- answering and inbox state ----------------------------------------------------------------------
 
 
-def test_reply_goes_to_the_sender_in_the_same_thread(world, as_, message, delivered):
-    response = delivered(
+def test_reply_goes_to_the_sender_in_the_same_thread(world, as_, message, deliver):
+    response = deliver(
         lambda: as_("homecare_a").post(f"/api/v1/messages/{message.pk}/reply/", {"text": "Tak"}, format="json")
     )
 
@@ -517,10 +506,10 @@ def test_reply_refusals(as_, message):
     assert Message.objects.filter(parent=message).count() == 0
 
 
-def test_forward_to_another_organisation_with_a_relationship(world, as_, message, admitted, delivered):
+def test_forward_to_another_organisation_with_a_relationship(world, as_, message, admitted, deliver):
     body = {"receiver": world.department.sor_code, "text": "Til orientering"}
 
-    response = delivered(lambda: as_("homecare_a").post(f"/api/v1/messages/{message.pk}/forward/", body, format="json"))
+    response = deliver(lambda: as_("homecare_a").post(f"/api/v1/messages/{message.pk}/forward/", body, format="json"))
 
     assert response.status_code == 201, response.json()
     forward = response.json()
@@ -591,10 +580,10 @@ def test_assign_to_a_colleague(world, as_, message):
 # --- hospital events ----------------------------------------------------------------------------
 
 
-def test_a_department_records_an_admission(world, as_, delivered):
+def test_a_department_records_an_admission(world, as_, deliver):
     payload = {"cpr": world.citizen.cpr_formatted, "code": HospitalCode.STIN, "occurred_at": ago()}
 
-    response = delivered(lambda: as_("hospital_nurse").post("/api/v1/hospital-events/", payload, format="json"))
+    response = deliver(lambda: as_("hospital_nurse").post("/api/v1/hospital-events/", payload, format="json"))
 
     assert response.status_code == 201, response.json()
     body = response.json()
@@ -607,10 +596,10 @@ def test_a_department_records_an_admission(world, as_, delivered):
     assert listed["count"] == 1 and listed["results"][0]["id"] == body["id"]
 
 
-def test_correct_and_cancel_the_latest_event(world, as_, admitted, delivered):
+def test_correct_and_cancel_the_latest_event(world, as_, admitted, deliver):
     client = as_("hospital_nurse")
 
-    corrected = delivered(
+    corrected = deliver(
         lambda: client.post(f"/api/v1/hospital-events/{admitted.pk}/correct/", {"occurred_at": ago(90)}, format="json")
     )
     assert corrected.status_code == 201, corrected.json()
@@ -618,7 +607,7 @@ def test_correct_and_cancel_the_latest_event(world, as_, admitted, delivered):
     again = client.post(f"/api/v1/hospital-events/{admitted.pk}/correct/", {"occurred_at": ago(80)}, format="json")
     assert again.status_code == 400 and "non_field_errors" in again.json()
 
-    cancelled = delivered(lambda: client.post(f"/api/v1/hospital-events/{corrected.json()['id']}/cancel/"))
+    cancelled = deliver(lambda: client.post(f"/api/v1/hospital-events/{corrected.json()['id']}/cancel/"))
     assert cancelled.status_code == 201, cancelled.json()
     assert cancelled.json()["code_label"] == "AN_STIN" and cancelled.json()["superseded"] is True
     assert not HospitalStay.objects.filter(citizen=world.citizen).exists()

@@ -17,13 +17,13 @@ from django.urls import reverse
 from django.utils import timezone
 from freezegun import freeze_time
 
-from citizens.tests.conftest import actor_for
 from messaging.choices import AttemptOutcome, Category, Channel, DeliveryStatus, NoticeKind
 from messaging.delivery import _claim, backoff, deliveries_sweep, delivery_run
 from messaging.models import Delivery, DeliveryAttempt
 from messaging.services import delivery_retry
 from sectors.choices import MembershipRole
 from smartcare.links import absolute_url
+from tests.cast import actor_for
 
 from .helpers import acknowledgements, deliveries, in_app, member, notices, send, webhook
 
@@ -41,10 +41,10 @@ def backoff_settings(settings):
 
 
 @pytest.fixture
-def post():
-    with mock.patch("messaging.transports.webhook.requests.post") as post:
-        post.return_value = mock.Mock(status_code=200, text="ok")
-        yield post
+def webhook_post():
+    with mock.patch("messaging.transports.webhook.requests.post") as webhook_post:
+        webhook_post.return_value = mock.Mock(status_code=200, text="ok")
+        yield webhook_post
 
 
 @pytest.fixture
@@ -129,12 +129,12 @@ def test_email_transient_and_permanent_failures(world, message):
 # --- webhook ---------------------------------------------------------------------------------------
 
 
-def test_webhook_body_is_signed_and_2xx_delivers(world, message, hook, endpoint, post):
+def test_webhook_body_is_signed_and_2xx_delivers(world, message, hook, endpoint, webhook_post):
     outcome = delivery_run(hook.pk)
 
     assert outcome.status == DeliveryStatus.DELIVERED
-    post.assert_called_once()
-    args, kwargs = post.call_args
+    webhook_post.assert_called_once()
+    args, kwargs = webhook_post.call_args
     assert args[0] == endpoint.url
     body, headers = kwargs["data"], kwargs["headers"]
     expected = "sha256=" + hmac.new(endpoint.secret.encode(), body, hashlib.sha256).hexdigest()
@@ -153,13 +153,13 @@ def test_webhook_body_is_signed_and_2xx_delivers(world, message, hook, endpoint,
     assert [a.outcome for a in hook.attempt_log.all()] == [AttemptOutcome.OK]
     # done: a second run sends nothing
     assert delivery_run(hook.pk) is None
-    assert post.call_count == 1
+    assert webhook_post.call_count == 1
 
 
-def test_webhook_5xx_is_retried_with_exponential_backoff_capped_then_fails(world, settings, hook, post):
+def test_webhook_5xx_is_retried_with_exponential_backoff_capped_then_fails(world, settings, hook, webhook_post):
     settings.MESSAGING_BACKOFF_CAP_SECONDS = 90
     settings.MESSAGING_MAX_ATTEMPTS = 4
-    post.return_value = mock.Mock(status_code=500, text="Internal Server Error")
+    webhook_post.return_value = mock.Mock(status_code=500, text="Internal Server Error")
     with freeze_time(timezone.now()) as frozen:
         waits = []
         for _attempt in range(3):
@@ -180,7 +180,7 @@ def test_webhook_5xx_is_retried_with_exponential_backoff_capped_then_fails(world
     row = reload(hook)
     assert (row.status, row.attempts) == (DeliveryStatus.FAILED, 4)
     assert [a.outcome for a in row.attempt_log.all()] == [AttemptOutcome.TRANSIENT] * 4
-    assert post.call_count == 4
+    assert webhook_post.call_count == 4
     assert notices(world.municipality_a, NoticeKind.DELIVERY_FAILED).count() == 1
 
 
@@ -190,8 +190,8 @@ def test_backoff_doubles_up_to_the_cap(settings):
     assert [backoff(n).total_seconds() for n in (1, 2, 3, 4, 7, 8, 20)] == [30, 60, 120, 240, 1920, 3600, 3600]
 
 
-def test_webhook_timeout_is_transient(hook, post):
-    post.side_effect = requests.Timeout("read timed out")
+def test_webhook_timeout_is_transient(hook, webhook_post):
+    webhook_post.side_effect = requests.Timeout("read timed out")
     with freeze_time(timezone.now()):
         outcome = delivery_run(hook.pk)
         row = reload(hook)
@@ -203,8 +203,8 @@ def test_webhook_timeout_is_transient(hook, post):
     assert "Timeout" in attempt.error
 
 
-def test_webhook_4xx_fails_at_once_and_tells_the_receiver(world, hook, post):
-    post.return_value = mock.Mock(status_code=400, text="bad request")
+def test_webhook_4xx_fails_at_once_and_tells_the_receiver(world, hook, webhook_post):
+    webhook_post.return_value = mock.Mock(status_code=400, text="bad request")
 
     assert delivery_run(hook.pk).status == DeliveryStatus.FAILED
 
@@ -215,33 +215,33 @@ def test_webhook_4xx_fails_at_once_and_tells_the_receiver(world, hook, post):
     notice = notices(world.municipality_a, NoticeKind.DELIVERY_FAILED).get()
     assert notice.source_key == f"delivery-failed:{hook.pk}"
     assert delivery_run(hook.pk) is None
-    assert post.call_count == 1
+    assert webhook_post.call_count == 1
 
 
-def test_plain_http_webhook_is_refused_when_https_is_required(settings, world, endpoint, hook, post):
+def test_plain_http_webhook_is_refused_when_https_is_required(settings, world, endpoint, hook, webhook_post):
     settings.MESSAGING_WEBHOOK_REQUIRE_HTTPS = True
     endpoint.url = "http://hooks.example.org/smartcare"
     endpoint.save()
 
     assert delivery_run(hook.pk).status == DeliveryStatus.FAILED
 
-    post.assert_not_called()
+    webhook_post.assert_not_called()
     row = reload(hook)
     assert "HTTPS" in row.last_error
     assert row.attempt_log.get().outcome == AttemptOutcome.PERMANENT
 
 
-def test_plain_http_webhook_is_allowed_in_development(settings, endpoint, hook, post):
+def test_plain_http_webhook_is_allowed_in_development(settings, endpoint, hook, webhook_post):
     endpoint.url = "http://hooks.example.org/smartcare"
     endpoint.save()
     assert delivery_run(hook.pk).status == DeliveryStatus.DELIVERED
 
 
-def test_a_deactivated_webhook_fails_permanently(endpoint, hook, post):
+def test_a_deactivated_webhook_fails_permanently(endpoint, hook, webhook_post):
     endpoint.active = False
     endpoint.save()
     assert delivery_run(hook.pk).status == DeliveryStatus.FAILED
-    post.assert_not_called()
+    webhook_post.assert_not_called()
 
 
 # --- claiming and the sweeper ----------------------------------------------------------------------
@@ -264,10 +264,10 @@ def test_claim_takes_only_a_due_pending_delivery(hook):
     assert _claim(hook.pk) is None  # claimed once
 
 
-def test_a_delivery_claimed_by_another_worker_is_not_sent(hook, post):
+def test_a_delivery_claimed_by_another_worker_is_not_sent(hook, webhook_post):
     Delivery.objects.filter(pk=hook.pk).update(status=DeliveryStatus.SENDING, claimed_at=timezone.now())
     assert delivery_run(hook.pk) is None
-    post.assert_not_called()
+    webhook_post.assert_not_called()
 
 
 def test_sweeper_returns_lost_and_stuck_deliveries(settings, world, message):
@@ -308,14 +308,16 @@ def test_sweeper_returns_lost_and_stuck_deliveries(settings, world, message):
 
 
 @pytest.fixture
-def failed(hook, post):
-    post.return_value = mock.Mock(status_code=404, text="not found")
+def failed(hook, webhook_post):
+    webhook_post.return_value = mock.Mock(status_code=404, text="not found")
     delivery_run(hook.pk)
-    post.return_value = mock.Mock(status_code=200, text="ok")
+    webhook_post.return_value = mock.Mock(status_code=200, text="ok")
     return reload(hook)
 
 
-def test_an_organisation_admin_retries_a_failed_delivery(world, failed, post, django_capture_on_commit_callbacks):
+def test_an_organisation_admin_retries_a_failed_delivery(
+    world, failed, webhook_post, django_capture_on_commit_callbacks
+):
     assert failed.status == DeliveryStatus.FAILED
     admin = actor_for(member(world.municipality_a, MembershipRole.ORGANISATION_ADMIN))
 
@@ -326,7 +328,7 @@ def test_an_organisation_admin_retries_a_failed_delivery(world, failed, post, dj
     row = reload(failed)
     assert row.status == DeliveryStatus.DELIVERED
     assert [a.outcome for a in row.attempt_log.all()] == [AttemptOutcome.PERMANENT, AttemptOutcome.OK]
-    assert post.call_count == 2
+    assert webhook_post.call_count == 2
 
 
 def test_retry_resets_the_row(world, failed):

@@ -61,18 +61,6 @@ def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
-@pytest.fixture
-def deliver(django_capture_on_commit_callbacks):
-    """Run what the services enqueue on commit (Celery is eager): messages reach the inboxes and
-    the acknowledgements come back."""
-
-    def run(call, *args, **kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            return call(*args, **kwargs)
-
-    return run
-
-
 @dataclass
 class Fhir:
     """The two endpoints, used as the organisations' own systems use them."""

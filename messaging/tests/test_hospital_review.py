@@ -17,6 +17,7 @@ from messaging.choices import HospitalCode
 from messaging.services import hospital_event_record
 from sectors.choices import MembershipRole, OrganisationKind
 from sectors.tests.factories import OrganisationFactory
+from tests.cast import actor_for
 
 from .helpers import member
 
@@ -29,8 +30,6 @@ def ago(hours: float) -> datetime.datetime:
 
 @pytest.mark.parametrize("role", [MembershipRole.CARE_COORDINATOR, MembershipRole.ORGANISATION_ADMIN])
 def test_non_clinical_members_of_a_department_record_no_events(world, role):
-    from citizens.tests.conftest import actor_for
-
     clerk = actor_for(member(world.department, role))
     for code in (HospitalCode.STIN, HospitalCode.MORS):
         with pytest.raises(PermissionDenied):

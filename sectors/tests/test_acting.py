@@ -5,7 +5,7 @@ import datetime
 import pytest
 from django.core.exceptions import BadRequest, PermissionDenied
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from sectors import acting
 from sectors.choices import MembershipRole
@@ -18,13 +18,12 @@ SWITCH_URL = "/acting-organisation/"
 
 
 @pytest.fixture(autouse=True)
-def english(request, settings):
-    """The refusals are read in English here (Danish is the default, with its own catalogue)."""
-    for name in ("client", "api_client"):
-        if name in request.fixturenames:
-            request.getfixturevalue(name).cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    with translation.override("en"):
-        yield
+def english(english, request, settings):
+    """The refusals are read in English here (Danish is the default, with its own catalogue), in
+    the API's answers too."""
+    if "api_client" in request.fixturenames:
+        request.getfixturevalue("api_client").cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    return english
 
 
 @pytest.fixture

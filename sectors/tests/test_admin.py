@@ -29,18 +29,14 @@ MEMBERSHIPS = "/admin/sectors/membership/"
 
 
 @pytest.fixture
-def superuser():
-    return UserFactory(is_staff=True, is_superuser=True, email="root@example.dk")
-
-
-@pytest.fixture
 def admin(client, superuser):
     client.force_login(superuser)
     return client
 
 
 @pytest.fixture
-def world():
+def named():
+    """Named organisations and two members (a GP, a home-care nurse) with known addresses."""
     odense = MunicipalityFactory(name="Odense Kommune", municipality_code="0461")
     svendborg = MunicipalityFactory(name="Svendborg Kommune", municipality_code="0479")
     clinic = GPClinicFactory(name="Lægerne Vestergade", municipality=odense)
@@ -61,46 +57,46 @@ def changelist(client, url, **params) -> list:
 # --- Lists ------------------------------------------------------------------------------------
 
 
-def test_organisation_changelist_search_and_filters(admin, world):
-    assert set(changelist(admin, ORGANISATIONS)) == {world[k] for k in ("odense", "svendborg", "clinic", "unit")}
-    assert set(changelist(admin, ORGANISATIONS, q="Odense")) == {world["odense"], world["unit"]}
-    assert changelist(admin, ORGANISATIONS, q=world["clinic"].gln) == [world["clinic"]]
+def test_organisation_changelist_search_and_filters(admin, named):
+    assert set(changelist(admin, ORGANISATIONS)) == {named[k] for k in ("odense", "svendborg", "clinic", "unit")}
+    assert set(changelist(admin, ORGANISATIONS, q="Odense")) == {named["odense"], named["unit"]}
+    assert changelist(admin, ORGANISATIONS, q=named["clinic"].gln) == [named["clinic"]]
     assert set(changelist(admin, ORGANISATIONS, kind__exact=OrganisationKind.MUNICIPALITY)) == {
-        world["odense"],
-        world["svendborg"],
+        named["odense"],
+        named["svendborg"],
     }
-    assert set(changelist(admin, ORGANISATIONS, municipality__id__exact=world["odense"].pk)) == {
-        world["clinic"],
-        world["unit"],
+    assert set(changelist(admin, ORGANISATIONS, municipality__id__exact=named["odense"].pk)) == {
+        named["clinic"],
+        named["unit"],
     }
     assert changelist(admin, ORGANISATIONS, is_active__exact=0) == []
 
 
-def test_user_changelist_search_and_filters(admin, world, superuser):
-    gp, nurse = world["gp"].user, world["nurse"].user
+def test_user_changelist_search_and_filters(admin, named, superuser):
+    gp, nurse = named["gp"].user, named["nurse"].user
     assert set(changelist(admin, USERS)) == {gp, nurse, superuser}
     assert changelist(admin, USERS, q="karen") == [gp]
     assert changelist(admin, USERS, role=MembershipRole.HOME_CARE_NURSE) == [nurse]
     assert changelist(admin, USERS, is_superuser__exact=1) == [superuser]
 
 
-def test_membership_changelist_search_and_filters(admin, world):
-    assert set(changelist(admin, MEMBERSHIPS)) == {world["gp"], world["nurse"]}
-    assert changelist(admin, MEMBERSHIPS, q="Vestergade") == [world["gp"]]
-    assert changelist(admin, MEMBERSHIPS, q="jonas@") == [world["nurse"]]
-    assert changelist(admin, MEMBERSHIPS, role__exact=MembershipRole.GP) == [world["gp"]]
-    assert changelist(admin, MEMBERSHIPS, organisation__kind__exact=OrganisationKind.MUNICIPALITY) == [world["nurse"]]
+def test_membership_changelist_search_and_filters(admin, named):
+    assert set(changelist(admin, MEMBERSHIPS)) == {named["gp"], named["nurse"]}
+    assert changelist(admin, MEMBERSHIPS, q="Vestergade") == [named["gp"]]
+    assert changelist(admin, MEMBERSHIPS, q="jonas@") == [named["nurse"]]
+    assert changelist(admin, MEMBERSHIPS, role__exact=MembershipRole.GP) == [named["gp"]]
+    assert changelist(admin, MEMBERSHIPS, organisation__kind__exact=OrganisationKind.MUNICIPALITY) == [named["nurse"]]
 
 
 @pytest.mark.parametrize("model", ["organisation", "user", "membership"])
-def test_change_pages_render(admin, world, model):
-    obj = {"organisation": world["clinic"], "user": world["gp"].user, "membership": world["gp"]}[model]
+def test_change_pages_render(admin, named, model):
+    obj = {"organisation": named["clinic"], "user": named["gp"].user, "membership": named["gp"]}[model]
     assert admin.get(f"/admin/sectors/{model}/{obj.pk}/change/").status_code == 200
     assert admin.get(f"/admin/sectors/{model}/add/").status_code == 200
 
 
-def test_admin_is_closed_to_non_staff(client, world):
-    client.force_login(world["gp"].user)
+def test_admin_is_closed_to_non_staff(client, named):
+    client.force_login(named["gp"].user)
     response = client.get(ORGANISATIONS)
     assert response.status_code == 302
     assert response.url.startswith("/admin/login/")
@@ -159,8 +155,8 @@ def test_add_municipality_without_code_shows_the_error(admin):
 # --- Invitations ------------------------------------------------------------------------------
 
 
-def test_send_invitation_action_emails_each_selected_user(admin, world):
-    invitees = [world["gp"].user, world["nurse"].user]
+def test_send_invitation_action_emails_each_selected_user(admin, named):
+    invitees = [named["gp"].user, named["nurse"].user]
     response = admin.post(
         USERS, {"action": "send_invitation", "_selected_action": [u.pk for u in invitees]}, follow=True
     )
@@ -171,8 +167,8 @@ def test_send_invitation_action_emails_each_selected_user(admin, world):
     assert [m.level_tag for m in response.context["messages"]] == ["success"]
 
 
-def test_send_invitation_to_an_inactive_user_reports_an_error(admin, world):
-    user = world["gp"].user
+def test_send_invitation_to_an_inactive_user_reports_an_error(admin, named):
+    user = named["gp"].user
     user.is_active = False
     user.save()
     response = admin.post(USERS, {"action": "send_invitation", "_selected_action": [user.pk]}, follow=True)
@@ -196,8 +192,10 @@ def organisation_admin():
 
 
 @pytest.fixture
-def staff_gp():
-    return MembershipFactory(role=MembershipRole.GP, user=UserFactory(is_staff=True)).user
+def staff_gp(gp):
+    gp.is_staff = True
+    gp.save()
+    return gp
 
 
 def admin_index(client, user):

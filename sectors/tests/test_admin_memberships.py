@@ -12,7 +12,7 @@ from sectors.admin import MembershipInlineForOrganisation, MembershipInlineForUs
 from sectors.choices import MembershipRole
 from sectors.models import Membership, Organisation, User
 
-from .factories import GPClinicFactory, MembershipFactory, UserFactory
+from .factories import MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -33,18 +33,8 @@ def staff(user):
 
 
 @pytest.fixture
-def ours():
-    return GPClinicFactory(name="Lægerne Vestergade")
-
-
-@pytest.fixture
-def theirs():
-    return GPClinicFactory(name="Lægehuset Torvet")
-
-
-@pytest.fixture
-def administrator(ours):
-    return staff(MembershipFactory(organisation=ours, role=MembershipRole.ORGANISATION_ADMIN).user)
+def administrator(clinic):
+    return staff(MembershipFactory(organisation=clinic, role=MembershipRole.ORGANISATION_ADMIN).user)
 
 
 @pytest.fixture
@@ -55,11 +45,11 @@ def signed_in(client, administrator):
 
 
 @pytest.fixture
-def members(ours, theirs):
+def members(clinic, other_clinic):
     """A colleague (a GP of the administrator's organisation) and a stranger (a GP elsewhere)."""
     return (
-        MembershipFactory(organisation=ours, role=MembershipRole.GP),
-        MembershipFactory(organisation=theirs, role=MembershipRole.GP),
+        MembershipFactory(organisation=clinic, role=MembershipRole.GP),
+        MembershipFactory(organisation=other_clinic, role=MembershipRole.GP),
     )
 
 
@@ -78,42 +68,42 @@ def test_list_shows_only_memberships_of_organisations_they_administer(signed_in,
     assert set(response.context["cl"].result_list) == {colleague, administrator.memberships.get()}
 
 
-def test_membership_of_another_organisation_cannot_be_opened_or_changed(signed_in, members, ours):
+def test_membership_of_another_organisation_cannot_be_opened_or_changed(signed_in, members, clinic):
     _, stranger = members
     url = f"{MEMBERSHIPS}{stranger.pk}/change/"
 
     assert signed_in.get(url).status_code == 302  # "does not exist", like a missing id
-    signed_in.post(url, membership_form(stranger.user, ours, MembershipRole.PRACTICE_NURSE))
+    signed_in.post(url, membership_form(stranger.user, clinic, MembershipRole.PRACTICE_NURSE))
     stranger.refresh_from_db()
     assert stranger.role == MembershipRole.GP
 
 
-def test_only_administered_organisations_are_offered(signed_in, ours, theirs):
+def test_only_administered_organisations_are_offered(signed_in, clinic, other_clinic):
     form = signed_in.get(f"{MEMBERSHIPS}add/").context["adminform"].form
 
-    assert list(form.fields["organisation"].queryset) == [ours]
+    assert list(form.fields["organisation"].queryset) == [clinic]
 
 
-def test_administrator_adds_a_colleague_to_their_organisation(signed_in, ours):
+def test_administrator_adds_a_colleague_to_their_organisation(signed_in, clinic):
     newcomer = UserFactory()
 
-    response = signed_in.post(f"{MEMBERSHIPS}add/", membership_form(newcomer, ours))
+    response = signed_in.post(f"{MEMBERSHIPS}add/", membership_form(newcomer, clinic))
 
     assert response.status_code == 302
-    assert Membership.objects.filter(user=newcomer, organisation=ours, role=MembershipRole.GP).exists()
+    assert Membership.objects.filter(user=newcomer, organisation=clinic, role=MembershipRole.GP).exists()
 
 
-def test_no_membership_in_an_organisation_they_do_not_administer(signed_in, theirs):
+def test_no_membership_in_an_organisation_they_do_not_administer(signed_in, other_clinic):
     newcomer = UserFactory()
 
-    response = signed_in.post(f"{MEMBERSHIPS}add/", membership_form(newcomer, theirs))
+    response = signed_in.post(f"{MEMBERSHIPS}add/", membership_form(newcomer, other_clinic))
 
     assert response.status_code == 200
     assert "organisation" in response.context["adminform"].form.errors
     assert not Membership.objects.filter(user=newcomer).exists()
 
 
-@pytest.mark.parametrize("where", ["ours", "theirs"])
+@pytest.mark.parametrize("where", ["clinic", "other_clinic"])
 def test_administrator_never_grants_themselves_a_membership(signed_in, administrator, request, where):
     organisation = request.getfixturevalue(where)
 
@@ -124,24 +114,24 @@ def test_administrator_never_grants_themselves_a_membership(signed_in, administr
     assert administrator.memberships.count() == 1
 
 
-def test_own_membership_is_read_only(signed_in, administrator, theirs):
+def test_own_membership_is_read_only(signed_in, administrator, other_clinic):
     own = administrator.memberships.get()
 
-    response = signed_in.post(f"{MEMBERSHIPS}{own.pk}/change/", membership_form(administrator, theirs))
+    response = signed_in.post(f"{MEMBERSHIPS}{own.pk}/change/", membership_form(administrator, other_clinic))
 
     assert response.status_code == 403
     own.refresh_from_db()
-    assert own.organisation != theirs
+    assert own.organisation != other_clinic
     assert signed_in.post(f"{MEMBERSHIPS}{own.pk}/delete/", {"post": "yes"}).status_code == 403
 
 
-def test_staff_who_administer_nothing_manage_no_memberships(client, members, ours):
+def test_staff_who_administer_nothing_manage_no_memberships(client, members, clinic):
     colleague, stranger = members
     gp = staff(colleague.user)
     client.force_login(gp)
 
     assert list(client.get(MEMBERSHIPS).context["cl"].result_list) == []
-    response = client.post(f"{MEMBERSHIPS}add/", membership_form(UserFactory(), ours))
+    response = client.post(f"{MEMBERSHIPS}add/", membership_form(UserFactory(), clinic))
     assert response.status_code == 200
     assert Membership.objects.count() == 2
 
@@ -157,13 +147,13 @@ def test_a_former_administrator_administers_nothing(client, administrator, membe
     assert list(client.get(MEMBERSHIPS).context["cl"].result_list) == []
 
 
-def test_superuser_manages_every_membership(client, members, theirs):
+def test_superuser_manages_every_membership(client, members, other_clinic):
     colleague, stranger = members
     root = UserFactory(is_staff=True, is_superuser=True)
     client.force_login(root)
 
     assert set(client.get(MEMBERSHIPS).context["cl"].result_list) == {colleague, stranger}
-    assert client.post(f"{MEMBERSHIPS}add/", membership_form(root, theirs)).status_code == 302
+    assert client.post(f"{MEMBERSHIPS}add/", membership_form(root, other_clinic)).status_code == 302
 
 
 # --- the membership lists on the user and organisation pages --------------------------------------
@@ -188,9 +178,9 @@ def inline_data(**form) -> dict:
     return data | {f"memberships-0-{name}": value for name, value in form.items()}
 
 
-def test_user_page_lists_only_memberships_they_administer(administrator, members, theirs):
+def test_user_page_lists_only_memberships_they_administer(administrator, members, other_clinic):
     colleague, _ = members
-    MembershipFactory(user=colleague.user, organisation=theirs, role=MembershipRole.GP)
+    MembershipFactory(user=colleague.user, organisation=other_clinic, role=MembershipRole.GP)
 
     inline, request, formset = inline_formset(MembershipInlineForUser, administrator, colleague.user)
 
@@ -198,9 +188,9 @@ def test_user_page_lists_only_memberships_they_administer(administrator, members
     assert list(formset.forms[0].fields["organisation"].queryset) == [colleague.organisation]
 
 
-def test_user_page_refuses_a_membership_elsewhere(administrator, members, theirs):
+def test_user_page_refuses_a_membership_elsewhere(administrator, members, other_clinic):
     colleague, _ = members
-    data = inline_data(organisation=theirs.pk, role=MembershipRole.GP, start_date="2026-01-01")
+    data = inline_data(organisation=other_clinic.pk, role=MembershipRole.GP, start_date="2026-01-01")
 
     _, _, formset = inline_formset(MembershipInlineForUser, administrator, colleague.user, data)
 
@@ -209,19 +199,19 @@ def test_user_page_refuses_a_membership_elsewhere(administrator, members, theirs
 
 
 @pytest.mark.parametrize("page", ["user", "organisation"])
-def test_administrator_adds_a_colleague_on_the_user_or_organisation_page(administrator, ours, page):
+def test_administrator_adds_a_colleague_on_the_user_or_organisation_page(administrator, clinic, page):
     newcomer = UserFactory()
     if page == "user":
-        inline, parent, row = MembershipInlineForUser, newcomer, {"organisation": ours.pk}
+        inline, parent, row = MembershipInlineForUser, newcomer, {"organisation": clinic.pk}
     else:
-        inline, parent, row = MembershipInlineForOrganisation, ours, {"user": newcomer.pk}
+        inline, parent, row = MembershipInlineForOrganisation, clinic, {"user": newcomer.pk}
     data = inline_data(**row, role=MembershipRole.CARE_COORDINATOR, start_date="2026-01-01")
 
     _, _, formset = inline_formset(inline, administrator, parent, data)
 
     assert formset.is_valid(), formset.errors
     formset.save()
-    assert newcomer.memberships.get().organisation == ours
+    assert newcomer.memberships.get().organisation == clinic
 
 
 def test_own_user_page_offers_no_membership_changes(administrator):
@@ -234,9 +224,9 @@ def test_own_user_page_offers_no_membership_changes(administrator):
     assert not inline.has_delete_permission(request, administrator)
 
 
-def test_own_user_page_refuses_a_posted_membership(administrator, ours):
+def test_own_user_page_refuses_a_posted_membership(administrator, clinic):
     """Even a forged form for one's own page adds nothing."""
-    data = inline_data(organisation=ours.pk, role=MembershipRole.CARE_COORDINATOR, start_date="2026-01-01")
+    data = inline_data(organisation=clinic.pk, role=MembershipRole.CARE_COORDINATOR, start_date="2026-01-01")
 
     _, _, formset = inline_formset(MembershipInlineForUser, administrator, administrator, data)
     if formset.is_valid():
@@ -245,29 +235,29 @@ def test_own_user_page_refuses_a_posted_membership(administrator, ours):
     assert administrator.memberships.count() == 1
 
 
-def test_organisation_page_of_another_organisation_offers_no_membership_changes(administrator, members, theirs):
+def test_organisation_page_of_another_organisation_offers_no_membership_changes(administrator, members, other_clinic):
     _, stranger = members
-    inline, request, formset = inline_formset(MembershipInlineForOrganisation, administrator, theirs)
+    inline, request, formset = inline_formset(MembershipInlineForOrganisation, administrator, other_clinic)
 
     assert list(formset.queryset) == []
-    assert not inline.has_add_permission(request, theirs)
-    assert not inline.has_change_permission(request, theirs)
+    assert not inline.has_add_permission(request, other_clinic)
+    assert not inline.has_change_permission(request, other_clinic)
 
 
-def test_organisation_page_refuses_the_administrator_themselves(administrator, ours):
+def test_organisation_page_refuses_the_administrator_themselves(administrator, clinic):
     data = inline_data(user=administrator.pk, role=MembershipRole.CARE_COORDINATOR, start_date="2026-01-01")
 
-    _, _, formset = inline_formset(MembershipInlineForOrganisation, administrator, ours, data)
+    _, _, formset = inline_formset(MembershipInlineForOrganisation, administrator, clinic, data)
 
     assert not formset.is_valid()
     assert administrator.pk not in {u.pk for u in formset.forms[0].fields["user"].queryset}
 
 
-def test_organisation_page_lets_the_superuser_add_anyone(theirs):
+def test_organisation_page_lets_the_superuser_add_anyone(other_clinic):
     root = UserFactory(is_staff=True, is_superuser=True)
     data = inline_data(user=root.pk, role=MembershipRole.GP, start_date="2026-01-01")
 
-    _, _, formset = inline_formset(MembershipInlineForOrganisation, root, theirs, data)
+    _, _, formset = inline_formset(MembershipInlineForOrganisation, root, other_clinic, data)
 
     assert formset.is_valid(), formset.errors
     assert Organisation.objects.count() == 2
@@ -276,17 +266,17 @@ def test_organisation_page_lets_the_superuser_add_anyone(theirs):
 # --- the rule, in the service ------------------------------------------------------------------------
 
 
-def test_membership_create_holds_a_person_to_the_rule(administrator, ours, theirs):
+def test_membership_create_holds_a_person_to_the_rule(administrator, clinic, other_clinic):
     from django.core.exceptions import ValidationError
 
     from sectors.services import membership_create, membership_end
 
     newcomer = UserFactory()
     with pytest.raises(ValidationError) as own:
-        membership_create(by=administrator, user=administrator, organisation=ours, role=MembershipRole.GP)
+        membership_create(by=administrator, user=administrator, organisation=clinic, role=MembershipRole.GP)
     with pytest.raises(ValidationError) as elsewhere:
-        membership_create(by=administrator, user=newcomer, organisation=theirs, role=MembershipRole.GP)
-    created = membership_create(by=administrator, user=newcomer, organisation=ours, role=MembershipRole.GP)
+        membership_create(by=administrator, user=newcomer, organisation=other_clinic, role=MembershipRole.GP)
+    created = membership_create(by=administrator, user=newcomer, organisation=clinic, role=MembershipRole.GP)
     with pytest.raises(ValidationError):
         membership_end(by=administrator, membership=administrator.memberships.get(), end_date=created.start_date)
 

@@ -34,12 +34,7 @@ def root(client):
 
 
 @pytest.fixture
-def clinic():
-    return GPClinicFactory(name="Lægerne Vestergade")
-
-
-@pytest.fixture
-def organisation_admin(clinic):
+def organisation_admin_client(clinic):
     """An administrator of the clinic, with the user and membership permissions (own client)."""
     user = MembershipFactory(organisation=clinic, role=MembershipRole.ORGANISATION_ADMIN).user
     user.is_staff = True
@@ -85,7 +80,7 @@ def test_add_form_asks_only_email_name_and_memberships(root):
     assert 'name="memberships-TOTAL_FORMS"' in content
 
 
-@pytest.mark.parametrize("who", ["root", "organisation_admin"])
+@pytest.mark.parametrize("who", ["root", "organisation_admin_client"])
 def test_adding_a_person_saves_the_memberships_and_emails_the_invitation(
     request, who, clinic, django_capture_on_commit_callbacks
 ):
@@ -124,10 +119,10 @@ def test_a_person_with_a_known_address_is_not_added_twice(root, clinic):
     assert mail.outbox == []
 
 
-def test_an_organisation_administrator_adds_no_membership_elsewhere(organisation_admin):
+def test_an_organisation_administrator_adds_no_membership_elsewhere(organisation_admin_client):
     elsewhere = GPClinicFactory(name="Lægehuset Torvet")
 
-    response = organisation_admin.post(ADD, add_form(elsewhere))
+    response = organisation_admin_client.post(ADD, add_form(elsewhere))
 
     assert response.status_code == 200
     assert not User.objects.filter(email="ny.laege@example.dk").exists()
@@ -180,12 +175,12 @@ def test_user_page_shows_memberships_before_the_other_fields(root, clinic):
     assert content.index('id="memberships-group"') < content.index('name="first_name"')
 
 
-def test_raw_permission_lists_are_shown_to_superusers_only(root, organisation_admin, clinic):
+def test_raw_permission_lists_are_shown_to_superusers_only(root, organisation_admin_client, clinic):
     user = MembershipFactory(organisation=clinic, role=MembershipRole.GP).user
     url = f"{USERS}{user.pk}/change/"
 
     as_root = root.get(url).content.decode()
-    as_organisation_admin = organisation_admin.get(url)
+    as_organisation_admin = organisation_admin_client.get(url)
 
     assert 'name="user_permissions"' in as_root
     assert 'name="groups"' in as_root

@@ -32,7 +32,8 @@ def api(api_client):
 
 
 @pytest.fixture
-def world():
+def named():
+    """Named organisations of two municipalities, for the searches and filters."""
     odense = MunicipalityFactory(name="Odense Kommune", municipality_code="0461")
     kolding = MunicipalityFactory(name="Kolding Kommune", municipality_code="0621")
     unit = HospitalUnitFactory(name="Sygehus Lillebælt", municipality=kolding)
@@ -55,21 +56,21 @@ def result_names(body) -> set[str]:
     return {row["name"] for row in body["results"]}
 
 
-def names(world, *keys) -> set[str]:
-    return {world[k].name for k in keys}
+def names(named, *keys) -> set[str]:
+    return {named[k].name for k in keys}
 
 
 @pytest.mark.parametrize("url", [ORGANISATIONS, "/api/v1/me/", f"{ORGANISATIONS}1/"])
-def test_api_requires_authentication(api_client, world, url):
+def test_api_requires_authentication(api_client, named, url):
     response = api_client.get(url)
     assert response.status_code == 403
     assert "results" not in response.json()
 
 
-def test_list_has_count_and_every_organisation(api, world):
+def test_list_has_count_and_every_organisation(api, named):
     body = get_ok(api, ORGANISATIONS)
     assert body["count"] == 5
-    assert result_names(body) == names(world, *world)
+    assert result_names(body) == names(named, *named)
 
 
 @pytest.mark.parametrize(
@@ -82,23 +83,23 @@ def test_list_has_count_and_every_organisation(api, world):
         ("12345", ["clinic"]),  # ydernummer
     ],
 )
-def test_list_search(api, world, search, expected):
-    assert result_names(get_ok(api, ORGANISATIONS, {"search": search})) == names(world, *expected)
+def test_list_search(api, named, search, expected):
+    assert result_names(get_ok(api, ORGANISATIONS, {"search": search})) == names(named, *expected)
 
 
 @pytest.mark.parametrize("key", ["odense", "unit", "department", "clinic"])
-def test_list_search_by_sor_and_gln(api, world, key):
-    organisation = world[key]
+def test_list_search_by_sor_and_gln(api, named, key):
+    organisation = named[key]
     assert result_names(get_ok(api, ORGANISATIONS, {"search": organisation.sor_code})) == {organisation.name}
     assert result_names(get_ok(api, ORGANISATIONS, {"search": organisation.gln})) == {organisation.name}
 
 
-def test_list_filter_by_kind_and_municipality(api, world):
+def test_list_filter_by_kind_and_municipality(api, named):
     assert result_names(get_ok(api, ORGANISATIONS, {"kind": OrganisationKind.HOSPITAL_DEPARTMENT})) == names(
-        world, "department"
+        named, "department"
     )
-    assert result_names(get_ok(api, ORGANISATIONS, {"municipality": world["kolding"].pk})) == names(
-        world, "kolding", "unit", "department"
+    assert result_names(get_ok(api, ORGANISATIONS, {"municipality": named["kolding"].pk})) == names(
+        named, "kolding", "unit", "department"
     )
 
 
@@ -110,27 +111,27 @@ def test_list_filter_by_kind_and_municipality(api, world):
         ({"municipality": "987654"}, "municipality"),
     ],
 )
-def test_bad_query_input_is_a_400_with_field_errors(api, world, params, field):
+def test_bad_query_input_is_a_400_with_field_errors(api, named, params, field):
     response = api.get(ORGANISATIONS, params)
     assert response.status_code == 400
     assert list(response.json()) == [field]
 
 
-def test_municipality_filter_refuses_a_non_municipality(api, world):
-    response = api.get(ORGANISATIONS, {"municipality": world["unit"].pk})
+def test_municipality_filter_refuses_a_non_municipality(api, named):
+    response = api.get(ORGANISATIONS, {"municipality": named["unit"].pk})
     assert response.status_code == 400
     assert "municipality" in response.json()
 
 
-def test_detail_has_identifiers(api, world):
-    clinic = world["clinic"]
+def test_detail_has_identifiers(api, named):
+    clinic = named["clinic"]
     body = get_ok(api, f"{ORGANISATIONS}{clinic.pk}/")
     assert body["sor_code"] == clinic.sor_code
     assert body["gln"] == clinic.gln
     assert body["ydernummer"] == "12345"
     assert body["municipality_code"] == ""
     assert body["sector"] == "general_practice"
-    assert body["municipality"] == {"id": world["odense"].pk, "name": "Odense Kommune", "kind": "municipality"}
+    assert body["municipality"] == {"id": named["odense"].pk, "name": "Odense Kommune", "kind": "municipality"}
     assert body["identifiers"] == [
         {"system": SOR_SYSTEM, "value": clinic.sor_code},
         {"system": GLN_SYSTEM, "value": clinic.gln},
@@ -140,12 +141,12 @@ def test_detail_has_identifiers(api, world):
     assert GLN_SYSTEM == "https://www.gs1.org/gln"
 
 
-def test_detail_of_a_municipality_and_a_department(api, world):
-    municipality = get_ok(api, f"{ORGANISATIONS}{world['odense'].pk}/")
+def test_detail_of_a_municipality_and_a_department(api, named):
+    municipality = get_ok(api, f"{ORGANISATIONS}{named['odense'].pk}/")
     assert municipality["municipality_code"] == "0461"
     assert {"system": MUNICIPALITY_CODE_SYSTEM, "value": "0461"} in municipality["identifiers"]
-    department = get_ok(api, f"{ORGANISATIONS}{world['department'].pk}/")
-    assert department["parent"]["id"] == world["unit"].pk
+    department = get_ok(api, f"{ORGANISATIONS}{named['department'].pk}/")
+    assert department["parent"]["id"] == named["unit"].pk
     assert department["sector"] == "hospital"
 
 
@@ -153,9 +154,9 @@ def test_detail_of_unknown_id_is_404(api):
     assert api.get(f"{ORGANISATIONS}987654/").status_code == 404
 
 
-def test_the_directory_is_read_only(api, world):
+def test_the_directory_is_read_only(api, named):
     assert api.post(ORGANISATIONS, {"name": "X"}).status_code == 405
-    assert api.delete(f"{ORGANISATIONS}{world['clinic'].pk}/").status_code == 405
+    assert api.delete(f"{ORGANISATIONS}{named['clinic'].pk}/").status_code == 405
 
 
 def count_list_queries(client) -> int:
@@ -175,7 +176,7 @@ def test_list_query_count_does_not_grow_with_rows(api):
     assert few <= 3  # count and page (authentication is forced here)
 
 
-def test_token_authentication(api_client, world):
+def test_token_authentication(api_client, named):
     user = UserFactory()
     token = Token.objects.create(user=user)
     api_client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
@@ -183,7 +184,7 @@ def test_token_authentication(api_client, world):
     assert get_ok(api_client, "/api/v1/me/")["email"] == user.email
 
 
-def test_wrong_token_is_refused(api_client, world):
+def test_wrong_token_is_refused(api_client, named):
     Token.objects.create(user=UserFactory())
     api_client.credentials(HTTP_AUTHORIZATION="Token " + "0" * 40)
     response = api_client.get(ORGANISATIONS)
@@ -203,13 +204,13 @@ def test_token_of_a_deactivated_user_is_refused(api_client):
     assert "results" not in response.json()
 
 
-def test_me_lists_memberships_and_the_acting_organisation(api_client, world):
+def test_me_lists_memberships_and_the_acting_organisation(api_client, named):
     user = UserFactory()
-    gp = MembershipFactory(user=user, organisation=world["clinic"], role=MembershipRole.GP)
+    gp = MembershipFactory(user=user, organisation=named["clinic"], role=MembershipRole.GP)
     yesterday = timezone.localdate() - datetime.timedelta(days=1)
     ended = MembershipFactory(
         user=user,
-        organisation=world["odense"],
+        organisation=named["odense"],
         role=MembershipRole.CARE_COORDINATOR,
         start_date=yesterday - datetime.timedelta(days=100),
         end_date=yesterday,
@@ -224,10 +225,10 @@ def test_me_lists_memberships_and_the_acting_organisation(api_client, world):
     assert set(memberships) == {gp.pk, ended.pk}
     assert memberships[gp.pk]["is_active"] is True
     assert memberships[gp.pk]["role"] == "gp"
-    assert memberships[gp.pk]["organisation"]["id"] == world["clinic"].pk
+    assert memberships[gp.pk]["organisation"]["id"] == named["clinic"].pk
     assert memberships[ended.pk]["is_active"] is False
     # The ended membership is listed but cannot be acted for (it would come first by name).
-    assert body["acting_organisation"] == {"id": world["clinic"].pk, "name": "Lægerne Vestergade", "kind": "gp_clinic"}
+    assert body["acting_organisation"] == {"id": named["clinic"].pk, "name": "Lægerne Vestergade", "kind": "gp_clinic"}
     assert body["acting_roles"] == ["gp"]
 
 

@@ -100,7 +100,8 @@ def staff_client(client):
 
 
 @pytest.fixture
-def world():
+def named():
+    """Named organisations of two municipalities, for the searches and filters."""
     odense = MunicipalityFactory(name="Odense Kommune", municipality_code="0461")
     svendborg = MunicipalityFactory(name="Svendborg Kommune", municipality_code="0479")
     unit = HospitalUnitFactory(name="Odense Universitetshospital", municipality=odense)
@@ -130,8 +131,8 @@ def found(client, **params) -> set[str]:
     return {o.name for o in directory(client, **params).context["page"].object_list}
 
 
-def names(world, *keys) -> set[str]:
-    return {world[k].name for k in keys}
+def names(named, *keys) -> set[str]:
+    return {named[k].name for k in keys}
 
 
 def test_directory_requires_sign_in(client):
@@ -140,8 +141,8 @@ def test_directory_requires_sign_in(client):
     assert response.url.startswith("/accounts/login/")
 
 
-def test_directory_lists_every_organisation(staff_client, world):
-    assert found(staff_client) == names(world, *world)
+def test_directory_lists_every_organisation(staff_client, named):
+    assert found(staff_client) == names(named, *named)
 
 
 @pytest.mark.parametrize(
@@ -157,28 +158,28 @@ def test_directory_lists_every_organisation(staff_client, world):
         ("no such place", []),
     ],
 )
-def test_directory_search(staff_client, world, search, expected):
-    assert found(staff_client, search=search) == names(world, *expected)
+def test_directory_search(staff_client, named, search, expected):
+    assert found(staff_client, search=search) == names(named, *expected)
 
 
-def test_directory_search_by_full_gln(staff_client, world):
-    assert found(staff_client, search=world["department"].gln) == names(world, "department")
+def test_directory_search_by_full_gln(staff_client, named):
+    assert found(staff_client, search=named["department"].gln) == names(named, "department")
 
 
-def test_directory_filter_by_kind(staff_client, world):
-    assert found(staff_client, kind=OrganisationKind.GP_CLINIC) == names(world, "clinic_odense", "clinic_svendborg")
-    assert found(staff_client, kind=OrganisationKind.MUNICIPALITY) == names(world, "odense", "svendborg")
+def test_directory_filter_by_kind(staff_client, named):
+    assert found(staff_client, kind=OrganisationKind.GP_CLINIC) == names(named, "clinic_odense", "clinic_svendborg")
+    assert found(staff_client, kind=OrganisationKind.MUNICIPALITY) == names(named, "odense", "svendborg")
 
 
-def test_directory_filter_by_municipality_includes_the_municipality_itself(staff_client, world):
-    assert found(staff_client, municipality=world["odense"].pk) == names(world, "odense", "clinic_odense", "unit")
-    assert found(staff_client, municipality=world["svendborg"].pk, kind=OrganisationKind.GP_CLINIC) == names(
-        world, "clinic_svendborg"
+def test_directory_filter_by_municipality_includes_the_municipality_itself(staff_client, named):
+    assert found(staff_client, municipality=named["odense"].pk) == names(named, "odense", "clinic_odense", "unit")
+    assert found(staff_client, municipality=named["svendborg"].pk, kind=OrganisationKind.GP_CLINIC) == names(
+        named, "clinic_svendborg"
     )
 
 
 @pytest.mark.parametrize("params", [{"kind": "nonsense"}, {"municipality": "abc"}, {"municipality": "999999"}])
-def test_directory_with_bad_filter_input_answers_without_error(staff_client, world, params):
+def test_directory_with_bad_filter_input_answers_without_error(staff_client, named, params):
     response = directory(staff_client, **params)
     assert response.context["filterset"].errors
     assert 'class="alert alert-warning"' in response.content.decode()
@@ -204,18 +205,18 @@ def test_directory_page_number_out_of_range_is_not_an_error(staff_client, page, 
     assert directory(staff_client, page=page).context["page"].number == shown
 
 
-def test_directory_htmx_request_returns_only_the_results(staff_client, world):
+def test_directory_htmx_request_returns_only_the_results(staff_client, named):
     response = staff_client.get("/organisations/", {"search": "vestergade"}, headers={"HX-Request": "true"})
     assert response.status_code == 200
     html = response.content.decode()
     assert "<html" not in html
     assert "<form" not in html
     assert 'data-testid="result-count"' in html
-    assert world["clinic_odense"].name in html
-    assert world["clinic_svendborg"].name not in html
+    assert named["clinic_odense"].name in html
+    assert named["clinic_svendborg"].name not in html
 
 
-def test_directory_full_page_has_the_layout(staff_client, world):
+def test_directory_full_page_has_the_layout(staff_client, named):
     html = directory(staff_client).content.decode()
     assert "<html" in html and 'id="results"' in html
 
@@ -243,22 +244,22 @@ def test_directory_query_count_is_fixed_regardless_of_rows_and_page_size(
 # --- Organisation detail ----------------------------------------------------------------------
 
 
-def test_organisation_detail(staff_client, world):
-    unit = world["unit"]
+def test_organisation_detail(staff_client, named):
+    unit = named["unit"]
     response = staff_client.get(f"/organisations/{unit.pk}/")
     assert response.status_code == 200
     html = response.content.decode()
     assert unit.name in html and unit.sor_code in html and unit.gln in html
-    assert world["department"].name in html  # its departments
-    assert world["odense"].name in html  # where it is
+    assert named["department"].name in html  # its departments
+    assert named["odense"].name in html  # where it is
 
 
 def test_organisation_detail_of_unknown_id_is_404(staff_client):
     assert staff_client.get("/organisations/987654/").status_code == 404
 
 
-def test_organisation_detail_requires_sign_in(client, world):
-    response = client.get(f"/organisations/{world['unit'].pk}/")
+def test_organisation_detail_requires_sign_in(client, named):
+    response = client.get(f"/organisations/{named['unit'].pk}/")
     assert response.status_code == 302
 
 

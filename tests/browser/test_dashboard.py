@@ -9,10 +9,10 @@ from django.utils import timezone
 
 from careplans.choices import CarePlanStatus
 from careplans.services import activity_create, careplan_create
-from citizens.tests.conftest import actor_for
 from citizens.tests.factories import CitizenFactory
 from sectors.choices import MembershipRole
 from sectors.tests.factories import GPClinicFactory, MembershipFactory, MunicipalityFactory
+from tests.cast import actor_for
 
 from .conftest import sign_in
 

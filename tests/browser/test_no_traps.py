@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def world(rounds):  # noqa: F811
+def rounds_and_plan(rounds):  # noqa: F811
     """Home care's rounds (Today has activities due), and a plan of the GP's with an activity of its own."""
     gp = Membership.objects.get(organisation=rounds["clinic"], role=MembershipRole.GP).user
     plan = careplan_create(
@@ -38,11 +38,11 @@ def world(rounds):  # noqa: F811
     return {"gp": gp, "nurse": rounds["nurse"], "plan": plan, "visit": visit}
 
 
-def test_gp_undoes_done_and_revokes_the_plan_only_with_a_reason(new_page, world):
+def test_gp_undoes_done_and_revokes_the_plan_only_with_a_reason(new_page, rounds_and_plan):
     page = new_page(viewport={"width": 1024, "height": 1366}, language="en")
-    sign_in(page, world["gp"].email, PASSWORD)
+    sign_in(page, rounds_and_plan["gp"].email, PASSWORD)
     page.wait_for_url("**/")
-    page.goto(f"/care/plans/{world['plan'].pk}/")
+    page.goto(f"/care/plans/{rounds_and_plan['plan'].pk}/")
     page.evaluate("window.__marker = 'still here'")
 
     # Mark done, then undo: the activities section is swapped in place both times.
@@ -82,19 +82,19 @@ def test_gp_undoes_done_and_revokes_the_plan_only_with_a_reason(new_page, world)
     assert [e for e in page.console_errors if "status of 400" not in e] == []
 
 
-def test_home_care_undoes_done_on_the_today_list(new_page, world):
+def test_home_care_undoes_done_on_the_today_list(new_page, rounds_and_plan):
     page = new_page(viewport={"width": 768, "height": 1024}, language="en")
-    sign_in(page, world["nurse"].email, PASSWORD)
+    sign_in(page, rounds_and_plan["nurse"].email, PASSWORD)
     page.wait_for_url("**/")
     page.goto("/care/today/")
-    row = page.get_by_test_id("today-activity").filter(has_text=world["visit"])
+    row = page.get_by_test_id("today-activity").filter(has_text=rounds_and_plan["visit"])
     row.get_by_test_id("mark-done").click()
-    row = page.get_by_test_id("today-activity").filter(has_text=world["visit"])
+    row = page.get_by_test_id("today-activity").filter(has_text=rounds_and_plan["visit"])
     row.get_by_test_id("activity-done").wait_for()
 
     row.get_by_test_id("undo-done").click()
 
-    row = page.get_by_test_id("today-activity").filter(has_text=world["visit"])
+    row = page.get_by_test_id("today-activity").filter(has_text=rounds_and_plan["visit"])
     row.get_by_test_id("mark-done").wait_for()
     assert row.get_by_test_id("activity-done").count() == 0
     assert page.url.endswith("/care/today/")

@@ -25,8 +25,6 @@ from urllib.parse import quote
 
 import pytest
 
-from citizens.tests.conftest import actor, english, world  # noqa: F401 - the shared cast
-
 ROOT = Path(__file__).resolve().parents[2]
 QUEUE = f"smartcare-integration-{uuid.uuid4().hex[:12]}"
 READY_TIMEOUT = 60.0
@@ -51,6 +49,12 @@ def _missing_services() -> str | None:
     if not getattr(settings, "REDIS_URL", ""):
         return "REDIS_URL is not set"
     return None
+
+
+@pytest.fixture(autouse=True)
+def english(english):
+    """The root ``english``, for every test here (the cast is the root ``conftest.py``'s)."""
+    return english
 
 
 @pytest.fixture(scope="session")
