@@ -6,19 +6,7 @@ import pytest
 from sectors.models import Organisation
 from sectors.selectors import IdentifierConflict, organisation_by_identifier
 
-from .factories import OrganisationFactory
-
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def clinic():
-    return OrganisationFactory()
-
-
-@pytest.fixture
-def other():
-    return OrganisationFactory()
 
 
 # --- one identifier of any kind ----------------------------------------------------------------
@@ -42,10 +30,10 @@ def test_a_long_number_is_still_an_id(clinic):
     assert organisation_by_identifier(identifier=int(clinic.gln)) is None
 
 
-def test_the_sor_code_comes_before_the_gln(clinic, other):
+def test_the_sor_code_comes_before_the_gln(clinic, other_clinic):
     """A value that is one organisation's SOR code and another's GLN names the first, whatever
     their order by name."""
-    Organisation.objects.filter(pk=other.pk).update(gln="5790000000012", name="Alpha")
+    Organisation.objects.filter(pk=other_clinic.pk).update(gln="5790000000012", name="Alpha")
     Organisation.objects.filter(pk=clinic.pk).update(sor_code="5790000000012", name="Zeta")
     assert organisation_by_identifier(identifier="5790000000012") == clinic
 
@@ -68,18 +56,18 @@ def test_an_identifier_and_codes_together_are_a_mistake(clinic):
 # --- a SOR code and a GLN ----------------------------------------------------------------------
 
 
-def test_either_code_alone_names_the_organisation(clinic, other):
+def test_either_code_alone_names_the_organisation(clinic, other_clinic):
     assert organisation_by_identifier(sor_code=clinic.sor_code) == clinic
     assert organisation_by_identifier(gln=clinic.gln) == clinic
 
 
-def test_both_codes_of_one_organisation_name_it(clinic, other):
+def test_both_codes_of_one_organisation_name_it(clinic, other_clinic):
     assert organisation_by_identifier(sor_code=clinic.sor_code, gln=clinic.gln) == clinic
 
 
-def test_codes_of_two_organisations_conflict(clinic, other):
+def test_codes_of_two_organisations_conflict(clinic, other_clinic):
     with pytest.raises(IdentifierConflict):
-        organisation_by_identifier(sor_code=clinic.sor_code, gln=other.gln)
+        organisation_by_identifier(sor_code=clinic.sor_code, gln=other_clinic.gln)
 
 
 def test_a_known_code_with_an_unknown_other_code_conflicts(clinic):
@@ -104,16 +92,16 @@ def test_codes_are_found_in_one_query(clinic, django_assert_num_queries):
 # --- within a queryset -------------------------------------------------------------------------
 
 
-def test_only_the_queryset_is_searched(clinic, other):
-    within = Organisation.objects.filter(pk=other.pk)
+def test_only_the_queryset_is_searched(clinic, other_clinic):
+    within = Organisation.objects.filter(pk=other_clinic.pk)
     assert organisation_by_identifier(identifier=clinic.pk, queryset=within) is None
     assert organisation_by_identifier(identifier=clinic.sor_code, queryset=within) is None
     assert organisation_by_identifier(sor_code=clinic.sor_code, gln=clinic.gln, queryset=within) is None
-    assert organisation_by_identifier(identifier=other.gln, queryset=within) == other
+    assert organisation_by_identifier(identifier=other_clinic.gln, queryset=within) == other_clinic
 
 
-def test_a_code_outside_the_queryset_still_conflicts(clinic, other):
-    """The GLN finds ``other`` in the queryset; the SOR code (``clinic``'s, outside it) is not its."""
-    within = Organisation.objects.filter(pk=other.pk)
+def test_a_code_outside_the_queryset_still_conflicts(clinic, other_clinic):
+    """The GLN finds ``other_clinic`` in the queryset; the SOR code (``clinic``'s, outside it) is not its."""
+    within = Organisation.objects.filter(pk=other_clinic.pk)
     with pytest.raises(IdentifierConflict):
-        organisation_by_identifier(sor_code=clinic.sor_code, gln=other.gln, queryset=within)
+        organisation_by_identifier(sor_code=clinic.sor_code, gln=other_clinic.gln, queryset=within)
