@@ -83,6 +83,14 @@ EVENT_COLUMNS = [
     "id", "citizen", "department", "code", "revision", "revises", "occurred_at", "stay", "message", "recorded_by",
     "recorded_at", "superseded",
 ]  # fmt: skip
+TABLES = {
+    "threads": (Thread, THREAD_COLUMNS),
+    "messages": (Message, MESSAGE_COLUMNS),
+    "recipients": (Recipient, RECIPIENT_COLUMNS),
+    "deliveries": (Delivery, DELIVERY_COLUMNS),
+    "attempts": (DeliveryAttempt, ATTEMPT_COLUMNS),
+    "events": (HospitalEvent, EVENT_COLUMNS),
+}
 
 # What care communications between a GP clinic and a municipality are about, with a first message
 # and the answers that may follow (stored texts are in the portal's language).
@@ -145,15 +153,8 @@ class MessageGenerator:
         self.uuid_count = 0
         self.owed = 0.0  # messages due but not yet written (the batches' fractions)
         self.counts: Counter = Counter()
-        self.writers = {
-            "threads": RowWriter(Thread, THREAD_COLUMNS),
-            "messages": RowWriter(Message, MESSAGE_COLUMNS),
-            "recipients": RowWriter(Recipient, RECIPIENT_COLUMNS),
-            "deliveries": RowWriter(Delivery, DELIVERY_COLUMNS),
-            "attempts": RowWriter(DeliveryAttempt, ATTEMPT_COLUMNS),
-            "events": RowWriter(HospitalEvent, EVENT_COLUMNS),
-        }
-        self.rows: dict[str, list] = {key: [] for key in self.writers}
+        self.writers = {key: RowWriter(model, columns) for key, (model, columns) in TABLES.items()}
+        self.rows: dict[str, list] = {key: [] for key in TABLES}
         self.started = datetime.datetime.now()
 
     def _uuid(self) -> uuid.UUID:

@@ -11,6 +11,7 @@ from .cases import Case
 from .config import Config
 from .probe import probe
 from .report import Row, ratio
+from .servers import settle
 from .wrk import wrk_run
 
 
@@ -26,10 +27,15 @@ def case_run(case: Case, config: Config, say=print) -> Row:
         row.status, row.queries = found.status, found.queries
         row.slowest_sql, row.slowest_ms, row.plan = found.slowest_sql, found.slowest_ms, found.plan
     headers = case.headers or [{}]
+    idle = f"{url}/cpr/0/" if case.on_ceiling else f"{url}/health/"
     if config.warmup:
         wrk_run(url, case.paths, headers, seconds=config.warmup, connections=config.connections)
+        settle(idle, config.workers)
     result = wrk_run(url, case.paths, headers, seconds=config.seconds, connections=config.connections)
+    settle(idle, config.workers)
     row.rps, row.p50_ms, row.p95_ms = result.rps, result.p50_ms, result.p95_ms
+    if not result.requests:  # no latency to speak of
+        row.p50_ms = row.p95_ms = math.nan
     row.errors = result.non_2xx + result.socket_errors
     say(
         f"  {case.name:<30} {row.rps:8.1f} req/s  p50 {row.p50_ms:7.1f} ms  p95 {row.p95_ms:7.1f} ms"

@@ -29,7 +29,7 @@ class Row:
 
 
 COLUMNS = [
-    ("case", "<", 26),
+    ("case", "<", 30),
     ("read", "<", 30),
     ("organisation", "<", 15),
     ("req/s", ">", 8),
@@ -70,7 +70,7 @@ def format_table(rows: Sequence[Row]) -> str:
     lines = [header, "-" * len(header)]
     for row in rows:
         if row.note and math.isnan(row.rps):
-            lines.append(f"{row.case:<26} {row.title:<30} {row.organisation:<15} ({row.note})")
+            lines.append(f"{row.case:<30} {row.title:<30} {row.organisation:<15} ({row.note})")
             continue
         cells = _cells(row)
         lines.append(" ".join(f"{cell:{align}{width}}" for cell, (_, align, width) in zip(cells, COLUMNS, strict=True)))

@@ -4,12 +4,14 @@ run (only the groups this run started)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import time
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -118,3 +120,17 @@ def rss_mb(pid: int) -> float:
 
 def workers_rss_mb(server: Server) -> list[float]:
     return [rss_mb(pid) for pid in children(server.pid)]
+
+
+def settle(url: str, workers: int, *, timeout: float = 120) -> None:
+    """Wait until the server has worked off what a finished wrk run left queued: wrk closes its
+    connections at the end, but requests it had sent are still answered by the sync workers, and
+    would otherwise count against the next case. One request per worker, sent at once, comes back
+    once the queue before it is empty."""
+
+    def one(_: int) -> None:
+        with contextlib.suppress(OSError):  # an HTTP error answer is an answer too
+            urllib.request.urlopen(url, timeout=timeout)  # noqa: S310 - our own server
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(one, range(workers)))
