@@ -19,6 +19,8 @@ from rest_framework.authtoken.models import Token
 from careplans.choices import CarePlanStatus
 from careplans.models import CarePlan, MonitoringSchedule
 from citizens.models import Citizen
+from messaging.choices import EmailMode, MessageType
+from messaging.services import email_preference_set
 from sectors.choices import MembershipRole, OrganisationKind
 from sectors.models import Membership, Organisation, User
 from sectors.reference import municipality_by_code
@@ -69,10 +71,15 @@ def scope(kind: str, organisation: Organisation):
 
 
 def bench_user(email: str, organisation: Organisation, role: str) -> User:
-    """A benchmark user with an active membership (made once, found again on the next run)."""
+    """A benchmark user with an active membership (made once, found again on the next run). It
+    wants no e-mail: the write path measures the way to the inbox, which should not depend on how
+    many benchmark users there are."""
     user = User.objects.filter(email=email).first() or user_create(
         by=None, email=email, first_name="Benchmark", last_name=str(role)
     )
+    for message_type in MessageType.values:
+        if message_type != MessageType.ACKNOWLEDGEMENT:
+            email_preference_set(user=user, message_type=message_type, mode=EmailMode.OFF)
     if not Membership.objects.filter(user=user, organisation=organisation, role=role).exists():
         membership_create(by=None, user=user, organisation=organisation, role=role)
     return user

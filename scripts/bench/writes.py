@@ -58,7 +58,8 @@ class Send:
 
 @dataclass
 class WriteReport:
-    seconds: float = 0.0
+    planned: float = 0.0  # seconds of sending
+    seconds: float = 0.0  # until the last answer came back
     sends: list[Send] = field(default_factory=list)
     deadlocks: int = 0  # pg_stat_database
     deadlock_lines: int | None = None  # in PostgreSQL's log, None when the log could not be read
@@ -73,7 +74,11 @@ class WriteReport:
     readers: dict[str, WrkResult] = field(default_factory=dict)
 
     def format(self) -> str:
-        lines = [f"\nwrite path: {self.seconds:.0f} s of load"]
+        offered = len(self.sends) / self.planned if self.planned else 0.0
+        lines = [
+            f"\nwrite path: {len(self.sends)} sends offered at {offered:.1f}/s for {self.planned:.0f} s; "
+            f"the last answer came after {self.seconds:.0f} s (the rates below are over that time)"
+        ]
         for kind in ("hospital event", "care communication"):
             sends = [s for s in self.sends if s.kind == kind]
             if not sends:
@@ -297,7 +302,7 @@ def writes_run(config: Config, sides: list[Side], say=print) -> WriteReport:
     citizen_paths = [f"/api/v1/citizens/{pk}/" for pk, _ in municipality.citizens]
     admitted_at: dict[int, datetime.datetime] = {}
 
-    report = WriteReport()
+    report = WriteReport(planned=config.write_seconds)
     deadlocks_before = deadlocks_counted()
     log = log_file()
     log_offset = os.path.getsize(log) if log and os.access(log, os.R_OK) else None
