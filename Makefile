@@ -27,6 +27,7 @@ help:
 	@echo "               BENCH_CASES         reads (default), writes, or case names/prefixes: api-search,page-:gp"
 	@echo "               BENCH_TARGETS       citizens and plans per organisation read in turn (default 200)"
 	@echo "               BENCH_PORT, BENCH_CEILING_PORT  where the portal and the ceiling listen (8765, 8766)"
+	@echo "               BENCH_USERS_PER_ORGANISATION (8), BENCH_WARMUP seconds per case (1), BENCH_SEED (1)"
 	@echo "make bench-writes - the write path (BENCH_CASES=writes): hospital events through \$$process-message and"
 	@echo "             care communications through the API with readers beside them and a Celery worker; prints"
 	@echo "             deadlocks, send rates and errors, notification-to-inbox latency and pipeline vs no-op throughput."

@@ -175,9 +175,12 @@ def test_deadlocks_are_counted_for_the_benchmark_s_database():
 
 def test_the_portal_runs_on_the_production_settings_with_throwaway_secrets(monkeypatch):
     monkeypatch.setenv("BENCH_CITIZENS", "20000")
+    monkeypatch.setenv("BENCH_HOSPITAL_EVENTS_PER_SECOND", "12.5")
+    monkeypatch.setenv("BENCH_SECONDS", "")  # empty keeps the default
+    monkeypatch.setenv("BENCH_SECRET_KEY", "never from the environment")
     monkeypatch.setenv("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/elsewhere")
     config = Config.from_environment()
-    assert config.citizens == 20000
+    assert (config.citizens, config.hospital_events_per_second, config.seconds) == (20000, 12.5, 20)
     env = config.production_environment()
     assert env["DJANGO_ENV"] == "production" and env["DATABASE_URL"].endswith("/elsewhere")
     assert len(env["SECRET_KEY"]) > 40 and env["SECRET_KEY"] != Config().secret_key

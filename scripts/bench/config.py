@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -17,14 +17,7 @@ READ_CASES = "reads"
 WRITE_CASES = "writes"
 
 
-def _int(name: str, default: int) -> int:
-    value = os.environ.get(name, "").strip()
-    return int(value) if value else default
-
-
-def _float(name: str, default: float) -> float:
-    value = os.environ.get(name, "").strip()
-    return float(value) if value else default
+NOT_FROM_ENVIRONMENT = {"secret_key"}
 
 
 @dataclass(frozen=True)
@@ -34,7 +27,7 @@ class Config:
     citizens: int = FULL_SIZE
     seconds: int = 20
     connections: int = 8
-    threads: int = 1
+    threads: int = 1  # wrk's: one, as in issue #13's measurements
     workers: int = 2
     port: int = 8765
     ceiling_port: int = 8766
@@ -52,24 +45,14 @@ class Config:
 
     @classmethod
     def from_environment(cls) -> Config:
-        return cls(
-            database_url=os.environ.get("BENCH_DATABASE_URL") or DEFAULT_DATABASE_URL,
-            redis_url=os.environ.get("BENCH_REDIS_URL") or DEFAULT_REDIS_URL,
-            citizens=_int("BENCH_CITIZENS", FULL_SIZE),
-            seconds=_int("BENCH_SECONDS", 20),
-            connections=_int("BENCH_CONNECTIONS", 8),
-            workers=_int("BENCH_WORKERS", 2),
-            port=_int("BENCH_PORT", 8765),
-            ceiling_port=_int("BENCH_CEILING_PORT", 8766),
-            cases=os.environ.get("BENCH_CASES") or READ_CASES,
-            seed=_int("BENCH_SEED", 1),
-            targets=_int("BENCH_TARGETS", 200),
-            write_seconds=_int("BENCH_WRITE_SECONDS", 60),
-            hospital_events_per_second=_float("BENCH_HOSPITAL_EVENTS_PER_SECOND", 50.0),
-            care_messages_per_second=_float("BENCH_CARE_MESSAGES_PER_SECOND", 10.0),
-            drain_seconds=_int("BENCH_DRAIN_SECONDS", 180),
-            noop_tasks=_int("BENCH_NOOP_TASKS", 2000),
-        )
+        """Each field from ``BENCH_`` and its name in capitals (``BENCH_CITIZENS``); unset or empty
+        keeps the default."""
+        values = {}
+        for item in fields(cls):
+            raw = os.environ.get(f"BENCH_{item.name.upper()}", "").strip()
+            if raw and item.name not in NOT_FROM_ENVIRONMENT:
+                values[item.name] = type(item.default)(raw)
+        return cls(**values)
 
     @property
     def writes(self) -> bool:
