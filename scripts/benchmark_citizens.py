@@ -36,16 +36,16 @@ django.setup()
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
-from django.db.models import Count  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from citizens.access import Actor  # noqa: E402
 from citizens.models import Citizen, HospitalStay  # noqa: E402
 from citizens.selectors import citizen_page, citizen_search  # noqa: E402
+from scripts.bench.region import organisations  # noqa: E402
 from sectors.acting import resolve  # noqa: E402
-from sectors.choices import MembershipRole, OrganisationKind  # noqa: E402
+from sectors.choices import MembershipRole  # noqa: E402
 from sectors.models import Membership, Organisation, User  # noqa: E402
-from sectors.reference import department_at, municipality_by_code  # noqa: E402
+from sectors.reference import department_at  # noqa: E402
 from sectors.services import membership_create, user_create  # noqa: E402
 
 ODENSE = "0461"
@@ -126,14 +126,8 @@ def prepare(description: str | None):
     print(f"database: {connection.vendor} {connection.settings_dict['NAME']}")
     call_command("migrate", verbosity=0)
     generate_seconds = ensure_citizens(args.citizens, args.seed)
-    municipality = municipality_by_code(ODENSE)
-    clinic = (
-        Organisation.objects.filter(kind=OrganisationKind.GP_CLINIC, municipality=municipality)
-        .annotate(n=Count("listed_citizens"))
-        .order_by("-n", "pk")
-        .first()
-    )
-    return args, generate_seconds, municipality, clinic
+    chosen = organisations()  # as make bench chooses them
+    return args, generate_seconds, chosen["municipality"], chosen["gp"]
 
 
 def main() -> int:

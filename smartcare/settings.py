@@ -444,6 +444,7 @@ SMARTCARE_DEMO_LOADERS = [
 # What ``generate_region`` adds for each batch of synthetic citizens (citizens.generate.RegionExtension).
 SMARTCARE_REGION_EXTENSIONS = [
     "careplans.generate.CarePlanGenerator",
+    "messaging.generate.MessageGenerator",
 ]
 # A hospital department keeps access to a citizen this many days after discharge.
 CITIZEN_ACCESS_HOSPITAL_DAYS = env.int("CITIZEN_ACCESS_HOSPITAL_DAYS", default=30)
