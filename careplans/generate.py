@@ -39,8 +39,8 @@ from django.db.models import Max
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
-from citizens.generate import RowWriter
 from citizens.models import Condition
+from citizens.rowwriter import RowWriter, settle_tables
 from sectors.choices import OrganisationKind
 from sectors.models import Organisation, User
 
@@ -414,13 +414,10 @@ class CarePlanGenerator(MonitoringRows):
 
     def finish(self) -> dict[str, int]:
         if self.pg:
-            with connection.cursor() as cursor:
-                for model in (Goal, Activity, Threshold, MonitoringSchedule):
-                    table = model._meta.db_table
-                    sql = f"SELECT setval(pg_get_serial_sequence(%s, 'id'), (SELECT max(id) FROM {table}))"  # noqa: S608
-                    cursor.execute(sql, [table])
-                for writer in self.writers.values():  # fresh statistics for the planner
-                    cursor.execute(f"ANALYZE {connection.ops.quote_name(writer.model._meta.db_table)}")
+            settle_tables(
+                numbered=(Goal, Activity, Threshold, MonitoringSchedule),
+                written=[w.model for w in self.writers.values()],
+            )
         return dict(sorted(self.counts.items()))
 
 

@@ -61,3 +61,18 @@ def copy_value(value) -> str:
     if isinstance(value, datetime.datetime | datetime.date):
         return value.isoformat()
     return str(value)
+
+
+def settle_tables(*, numbered: Sequence[type[models.Model]], written: Sequence[type[models.Model]]) -> None:
+    """After writing with COPY on PostgreSQL: move the id sequences of ``numbered`` past the rows
+    written with explicit ids (or the next ``save()`` collides with them), and refresh the planner's
+    statistics of every ``written`` table (or its first queries plan as if the tables were empty)."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for model in numbered:
+            table = model._meta.db_table
+            sql = f"SELECT setval(pg_get_serial_sequence(%s, 'id'), (SELECT max(id) FROM {table}))"  # noqa: S608
+            cursor.execute(sql, [table])
+        for model in written:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")

@@ -35,8 +35,8 @@ from collections.abc import Callable
 from django.db import connection
 from django.db.models import Max
 
-from citizens.generate import RowWriter
 from citizens.models import HospitalStay
+from citizens.rowwriter import RowWriter, settle_tables
 
 from .choices import (
     AckCode,
@@ -299,11 +299,7 @@ class MessageGenerator:
 
     def finish(self) -> dict[str, int]:
         if self.pg:
-            with connection.cursor() as cursor:
-                for model in (Recipient, Delivery, HospitalEvent):
-                    table = model._meta.db_table
-                    sql = f"SELECT setval(pg_get_serial_sequence(%s, 'id'), (SELECT max(id) FROM {table}))"  # noqa: S608
-                    cursor.execute(sql, [table])
-                for writer in self.writers.values():  # fresh statistics for the planner
-                    cursor.execute(f"ANALYZE {connection.ops.quote_name(writer.model._meta.db_table)}")
+            settle_tables(
+                numbered=(Recipient, Delivery, HospitalEvent), written=[w.model for w in self.writers.values()]
+            )
         return dict(sorted(self.counts.items()))
