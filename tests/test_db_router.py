@@ -8,6 +8,7 @@ the primary's own SQLite file, so every query really goes through the alias the 
 import json
 
 import pytest
+from django.apps import apps
 from django.contrib.sessions.models import Session
 from django.db import router, transaction
 from django.http import HttpResponse
@@ -138,6 +139,12 @@ def test_sessions_and_the_access_log_stay_on_the_primary_and_pin_nothing(replica
     assert browser.cookies == {}
 
 
+def test_the_primary_models_exist(settings):
+    """A renamed model would silently pin every request that logs a read."""
+    for label in settings.DATABASE_PRIMARY_MODELS:
+        assert apps.get_model(label)._meta.label_lower == label
+
+
 def test_locks_use_the_primary_in_a_get(replica):
     def where():
         return [Citizen.objects.all().db, Citizen.objects.select_for_update().db]
@@ -179,7 +186,7 @@ def test_opting_in_without_replicas_uses_the_primary(settings):
         assert router.db_for_read(Citizen) == PRIMARY
 
 
-def test_a_replica_spreads_reads_over_the_replicas_one_per_request(settings):
+def test_reads_are_spread_over_the_replicas_one_replica_per_request(settings):
     settings.DATABASE_REPLICAS = ["replica1", "replica2"]
     seen = set()
     for _ in range(40):
