@@ -8,6 +8,9 @@ message names the variable and what it accepts.
 
 from __future__ import annotations
 
+import re
+import warnings
+
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
@@ -42,3 +45,39 @@ class StrictEnv(environ.Env):
             return super().float(var, default=default)
         except ValueError:
             raise ImproperlyConfigured(f"{var} must be a number, not {self._raw(var)!r}") from None
+
+    def db_list(self, var: str) -> list[dict]:
+        """Comma-separated database URLs, each read like ``DATABASE_URL``; unset or empty: none.
+
+        django-environ turns a mistyped scheme into an unknown engine and a URL without ``://``
+        into an empty configuration, which would only fail at the first query, on the first
+        request that happens to use it. The message names the URL by its position and scheme,
+        never by its text, which carries a password.
+        """
+        raw = self._raw(var) or ""
+        if not raw.strip():
+            return []
+        return [self._db_url(var, number, url.strip()) for number, url in enumerate(raw.split(","), start=1)]
+
+    def _db_url(self, var: str, number: int, url: str) -> dict:
+        scheme = url.partition("://")[0] if "://" in url else ""
+        if not url:
+            problem = "is empty"
+        elif scheme not in self.DB_SCHEMES:
+            named = f" ({scheme!r})" if re.fullmatch(r"[a-z][a-z0-9+._-]{0,30}", scheme) else ""
+            problem = f"does not start with a database scheme{named}"
+        else:
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    config = self.db_url_config(url)
+            except ValueError:
+                problem = "has a port that is not a number"
+            else:
+                if config.get("NAME"):
+                    return config
+                problem = "names no database"
+        raise ImproperlyConfigured(
+            f"{var} must be comma-separated database URLs such as "
+            f"postgres://user:password@host:5432/smartcare, but URL {number} {problem}"
+        )

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "smartcare.replicas.ReplicaMiddleware",  # before anything that reads the database
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -125,21 +126,38 @@ if IS_PRODUCTION:
     DATABASES = {"default": env.db("DATABASE_URL")}
 else:
     DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'smartcare.sqlite3'}")}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Web, worker and beat write to one file: WAL and immediate transactions avoid "database is locked".
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {
-            "timeout": 30,
-            "transaction_mode": "IMMEDIATE",
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-        }
-    )
-else:
-    # Short OLTP queries: JIT compilation costs more than it saves (measured at 1.2 M citizens).
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
-    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
-    DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
-DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# Read-only replicas of the primary (streaming replication): the router in smartcare/replicas.py sends
+# reads there that cannot notice their lag. Tests use the primary for them (MIRROR).
+for _number, _replica in enumerate(env.db_list("DATABASE_REPLICA_URLS"), start=1):
+    if _replica["ENGINE"] != DATABASES["default"]["ENGINE"]:
+        raise ImproperlyConfigured("DATABASE_REPLICA_URLS must use the same database engine as DATABASE_URL")
+    DATABASES[f"replica{_number}"] = {**_replica, "TEST": {"MIRROR": "default"}}
+DATABASE_REPLICAS = [alias for alias in DATABASES if alias != "default"]
+for _database in DATABASES.values():
+    if _database["ENGINE"] == "django.db.backends.sqlite3":
+        # Web, worker and beat write to one file: WAL and immediate transactions avoid "database is locked".
+        _database.setdefault("OPTIONS", {}).update(
+            {
+                "timeout": 30,
+                "transaction_mode": "IMMEDIATE",
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            }
+        )
+    else:
+        # Short OLTP queries: JIT compilation costs more than it saves (measured at 1.2 M citizens).
+        _database.setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
+        _database.setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+        _database.setdefault("CONN_HEALTH_CHECKS", True)
+    _database["ATOMIC_REQUESTS"] = False
+DATABASE_ROUTERS = ["smartcare.replicas.ReplicaRouter"]
+# After a client wrote something, its reads stay on the primary this long, so it sees its own change.
+DATABASE_REPLICA_STICKY_SECONDS = env.int("DATABASE_REPLICA_STICKY_SECONDS", default=5)
+if DATABASE_REPLICA_STICKY_SECONDS < 0:
+    raise ImproperlyConfigured("DATABASE_REPLICA_STICKY_SECONDS must be 0 or more")
+# Read from and written to the primary only. Sessions (they hold the acting organisation) are written
+# on every request and the access log on every logged read: neither write pins the user's other reads
+# to the primary, and a replica could miss the row just written.
+DATABASE_PRIMARY_MODELS = ["sessions.session", "citizens.accesslogentry", "citizens.accessloghead"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Broker and cache -------------------------------------------------------------------------

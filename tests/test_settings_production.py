@@ -126,3 +126,30 @@ def test_production_redirects_plain_http_except_the_health_probe(production_resp
     status, headers = production_responses["plain_health"]
     assert status == 200
     assert "Strict-Transport-Security" not in headers  # only sent over HTTPS
+
+
+STATE_SCRIPT = """
+import json
+from django.conf import settings
+print(json.dumps({
+    "sessions": settings.SESSION_ENGINE,
+    "caches": sorted({cache["BACKEND"] for cache in settings.CACHES.values()}),
+    "messages": settings.MESSAGE_STORAGE,
+}))
+"""
+
+
+@pytest.mark.parametrize("profile", ["production", "development"])
+def test_with_redis_the_web_tier_keeps_no_state_of_its_own(production_env, profile):
+    """Any web node can answer any request: sessions (and the acting organisation in them) live in the
+    database, the cache (sign-in rate limits, used TOTP codes, throttles) in Redis, and flash
+    messages in the cookie or the session; nothing in a process's memory or on its disk."""
+    production_env.update({"DJANGO_ENV": profile, "DJANGO_SETTINGS_MODULE": "smartcare.settings"})
+    result = run([sys.executable, "-c", STATE_SCRIPT], production_env)
+    assert result.returncode == 0, result.stderr
+    found = json.loads(result.stdout.strip().splitlines()[-1])
+    assert found == {
+        "sessions": "django.contrib.sessions.backends.db",
+        "caches": ["django.core.cache.backends.redis.RedisCache"],
+        "messages": "django.contrib.messages.storage.fallback.FallbackStorage",
+    }
