@@ -8,7 +8,7 @@ class CareplansConfig(AppConfig):
     verbose_name = _("Care plans and home monitoring")
 
     def ready(self) -> None:
-        # Registers the care-team relationship and the access log's labels; keeps the care-team
-        # flag in step with citizen moves; adds the dashboard's alert, hand-off and visit cards
+        # Registers the care-team relationships' fact source and the access log's labels; keeps the
+        # care-team relationships in step with the teams and plans; adds the dashboard's alert, hand-off and visit cards
         # (smartcare.dashboard) and the care plans' section of the citizen overview (citizens.overview).
-        from . import access_rules, accesslabels, dashboard_cards, overview, receivers  # noqa: F401
+        from . import accesslabels, dashboard_cards, overview, receivers, relationships  # noqa: F401

@@ -143,10 +143,7 @@ class CarePlanGenerator(MonitoringRows):
         self.writers = {
             "plans": RowWriter(CarePlan, PLAN_COLUMNS),
             "conditions": RowWriter(CarePlan.conditions.through, ["careplan", "condition"]),
-            "team": RowWriter(
-                CareTeamParticipant,
-                ["care_plan", "organisation", "role", "period_start", "period_end", "beyond_own_list"],
-            ),
+            "team": RowWriter(CareTeamParticipant, ["care_plan", "organisation", "role", "period_start", "period_end"]),
             "goals": RowWriter(Goal, GOAL_COLUMNS),
             "activities": RowWriter(Activity, ACTIVITY_COLUMNS),
             "handoffs": RowWriter(Handoff, HANDOFF_COLUMNS),
@@ -240,12 +237,12 @@ class CarePlanGenerator(MonitoringRows):
         )  # fmt: skip
         for programme in programmes:
             self.rows["conditions"].append((plan_id, self.condition_ids[programme.code]))
-        # The clinic and the municipality are the citizen's own: the team is not their way in.
-        self.rows["team"].append((plan_id, clinic, CareTeamRole.COORDINATOR, start, None, False))
-        self.rows["team"].append((plan_id, municipality, CareTeamRole.HOME_CARE, start, end, False))
+        # The clinic and the municipality are the citizen's own: their care-team rows add no access.
+        self.rows["team"].append((plan_id, clinic, CareTeamRole.COORDINATOR, start, None))
+        self.rows["team"].append((plan_id, municipality, CareTeamRole.HOME_CARE, start, end))
         if self.department_ids and rng.random() < 0.03:
             department = rng.choice(self.department_ids)
-            self.rows["team"].append((plan_id, department, CareTeamRole.HOSPITAL, start, end, True))
+            self.rows["team"].append((plan_id, department, CareTeamRole.HOSPITAL, start, end))
         changes = {"title": [None, title], "status": [None, CarePlanStatus.ACTIVE]}
         self.rows["changes"].append(
             (

@@ -104,15 +104,6 @@ class CareTeamParticipant(models.Model):
     role = models.CharField(_("role"), max_length=20, choices=CareTeamRole.choices, default=CareTeamRole.OTHER)
     period_start = models.DateField(_("from"), default=timezone.localdate)
     period_end = models.DateField(_("until"), null=True, blank=True)
-    beyond_own_list = models.BooleanField(
-        _("citizen outside the organisation's own list"),
-        default=True,
-        editable=False,
-        help_text=_(
-            "Whether the team is the organisation's only way to the citizen (not its resident or listed "
-            "patient). Kept up to date by careteam_coverage_refresh."
-        ),
-    )
 
     class Meta:
         verbose_name = _("care team participant")
@@ -128,11 +119,6 @@ class CareTeamParticipant(models.Model):
         ]
         indexes = [
             models.Index(fields=["organisation", "period_end"], name="careteam_organisation"),
-            # The access rule reads only the memberships that reach beyond the organisation's own
-            # list: a few hundred rows for a big municipality instead of 50,000.
-            models.Index(
-                fields=["organisation", "care_plan"], name="careteam_beyond_own_list", condition=Q(beyond_own_list=True)
-            ),
         ]
 
     def __str__(self) -> str:

@@ -1,25 +1,29 @@
-"""Keeps the care-team access rule's denormalised flag in step with the citizen."""
+"""Keeps the care-team relationships (``careplans.relationships``) in step with the teams and
+the plans' status, whichever path saved them (the services, the admin, a shell)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.db.models.signals import post_save
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from citizens.models import Citizen
+from citizens.relationships import relationships_sync
 
-from .services import careteam_coverage_refresh
-
-# The columns that make a citizen an organisation's own (``careplans.access_rules``).
-OWN_LIST_FIELDS = {"municipality", "gp_clinic", "municipality_id", "gp_clinic_id"}
+from .models import CarePlan, CareTeamParticipant
 
 
-@receiver(post_save, sender=Citizen, dispatch_uid="careplans.citizen_saved")
-def citizen_saved(sender: type[Citizen], instance: Citizen, created: bool, update_fields=None, **kwargs: Any) -> None:
-    """A move or a new GP clinic changes which memberships are the organisation's only way to
-    the citizen. Any save may have changed them (the admin, the services, a shell), so every save
-    that could have refreshes the citizen's teams: one indexed UPDATE."""
-    if created or (update_fields is not None and not OWN_LIST_FIELDS & set(update_fields)):
+@receiver(post_save, sender=CareTeamParticipant, dispatch_uid="careplans.relationships.participant_saved")
+@receiver(post_delete, sender=CareTeamParticipant, dispatch_uid="careplans.relationships.participant_deleted")
+def participant_changed(sender: type[CareTeamParticipant], instance: CareTeamParticipant, **kwargs: Any) -> None:
+    relationships_sync("participant", [instance.pk], via="care-team")
+
+
+@receiver(post_save, sender=CarePlan, dispatch_uid="careplans.relationships.plan_saved")
+def plan_saved(sender: type[CarePlan], instance: CarePlan, created: bool, update_fields=None, **kwargs: Any) -> None:
+    """A plan that closes (or reopens) takes its team's rows with it."""
+    if created or (update_fields is not None and "status" not in update_fields):
         return
-    careteam_coverage_refresh(citizen_ids=[instance.pk])
+    relationships_sync(
+        "participant", instance.participants.values_list("pk", flat=True), via=f"plan-{instance.status}"[:20]
+    )

@@ -1,12 +1,13 @@
 """The access policy: the one place that decides which citizens a user may see.
 
-A user acting for organisation O may see citizen C while O has a care relationship with C:
-O is C's GP clinic; O is C's municipality of residence; O is a hospital department (or its
-unit) where C has a current stay or had one within ``CITIZEN_ACCESS_HOSPITAL_DAYS`` days; or
-O sits on an active care team for C (registered by the care-plan app through
-``register_relationship``). An objection against O or O's sector removes that access, except
-for a hospital during a current stay (treatment in progress). A clinician may also break the
-glass for a limited time with a stated reason.
+A user acting for organisation O may see citizen C while O has a care relationship with C, a
+row of ``CareRelationship`` valid now: O is C's GP clinic; O is C's municipality of residence;
+O is a hospital department (or its hospital) where C has a current stay or had one within
+``CITIZEN_ACCESS_HOSPITAL_DAYS`` days; O sits on a care team of an open plan for C; or O
+received a message about C within ``CITIZEN_ACCESS_MESSAGE_DAYS`` days. The rows are written
+from the facts (``citizens.relationships``). An objection against O or O's sector removes that
+access, except for a hospital during a current stay (treatment in progress). A clinician may
+also break the glass for a limited time with a stated reason (a row for that user only).
 
 Everything that reaches citizens — pages, API, search, exports, tasks and the admin for
 non-superusers — starts from ``visible_citizens`` or ``access_reason``; a citizen outside them
@@ -15,14 +16,12 @@ answers 404 exactly like one that does not exist.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -32,8 +31,8 @@ from sectors.adapters import client_ip
 from sectors.choices import SECTOR_OF_KIND, MembershipRole, OrganisationKind
 from sectors.models import Organisation, User
 
-from .choices import AccessReason, ObjectionTarget
-from .models import BreakGlassAccess, Citizen, HospitalStay, Objection
+from .choices import AccessReason, ObjectionTarget, RelationshipKind
+from .models import BreakGlassAccess, CareRelationship, Citizen, Objection
 
 # Licensed clinicians may break the glass; assistants, coordinators and administrators may not.
 BREAK_THE_GLASS_ROLES = frozenset(
@@ -82,127 +81,66 @@ def actor_from_request(request: HttpRequest) -> Actor:
 
 
 # --- relationships ---------------------------------------------------------------------------
-# Each provider returns a Q on Citizen for the organisation, or None when it grants nothing.
-# Providers in OBJECTABLE are removed by an objection; the current hospital stay is not.
-RelationshipProvider = Callable[[Organisation, datetime], Q | None]
-_PROVIDERS: dict[str, RelationshipProvider] = {}
+# The reasons in order of precedence: the first row that holds for a citizen names the reason.
+# A row of a discharged stay is "recent"; the others give their own kind.
+PRECEDENCE = [
+    AccessReason.HOSPITAL_STAY,
+    AccessReason.HOSPITAL_RECENT,
+    AccessReason.GP_CLINIC,
+    AccessReason.MUNICIPALITY,
+    AccessReason.CARE_TEAM,
+    AccessReason.RECEIVED_MESSAGE,
+    AccessReason.BREAK_THE_GLASS,
+]
+_RANK = {str(reason): rank for rank, reason in enumerate(PRECEDENCE)}
 
 
-def register_relationship(reason: str) -> Callable[[RelationshipProvider], RelationshipProvider]:
-    """Let another app (care teams) add a relationship that grants access.
-
-    The provider's Q is used in the WHERE clause of every list, so it must be index-friendly:
-    a column comparison or ``pk__in=<subquery>``, not a correlated EXISTS.
-    """
-
-    def decorator(func: RelationshipProvider) -> RelationshipProvider:
-        _PROVIDERS[reason] = func
-        return func
-
-    return decorator
+def _reason_of(kind: str, current: bool) -> str:
+    if kind == RelationshipKind.HOSPITAL_STAY and not current:
+        return AccessReason.HOSPITAL_RECENT
+    return kind
 
 
-def hospital_window() -> timedelta:
-    return timedelta(days=getattr(settings, "CITIZEN_ACCESS_HOSPITAL_DAYS", 30))
+_REASON = Case(
+    When(kind=RelationshipKind.HOSPITAL_STAY, current=False, then=Value(str(AccessReason.HOSPITAL_RECENT))),
+    default=F("kind"),
+)
+_ORDER = Case(
+    When(kind=RelationshipKind.HOSPITAL_STAY, current=True, then=Value(0)),
+    *(When(kind=reason, then=Value(rank)) for reason, rank in _RANK.items() if rank > 0),
+    default=Value(len(PRECEDENCE)),
+)
 
 
-def _hospital_departments(org: Organisation) -> Q | None:
-    if org.kind == OrganisationKind.HOSPITAL_DEPARTMENT:
-        return Q(department_id=org.pk)
-    if org.kind == OrganisationKind.HOSPITAL_UNIT:
-        return Q(department__parent_id=org.pk)
-    return None
-
-
-@register_relationship(AccessReason.GP_CLINIC)
-def _gp_clinic(org: Organisation, now: datetime) -> Q | None:
-    return Q(gp_clinic_id=org.pk) if org.kind == OrganisationKind.GP_CLINIC else None
-
-
-@register_relationship(AccessReason.MUNICIPALITY)
-def _municipality(org: Organisation, now: datetime) -> Q | None:
-    return Q(municipality_id=org.pk) if org.kind == OrganisationKind.MUNICIPALITY else None
-
-
-def _objection_against(org: Organisation, citizen_ref: str = "pk") -> Exists:
-    """An active objection by the citizen (``citizen_ref`` of the outer query) against O."""
+def _objection_targets(org: Organisation) -> Q:
+    """The objections that remove O's access: against O's sector, O itself, or a department's hospital."""
     sector = SECTOR_OF_KIND[OrganisationKind(org.kind)]
     targets = Q(target=ObjectionTarget.SECTOR, sector=sector) | Q(target=ObjectionTarget.ORGANISATION, organisation=org)
     if org.parent_id and org.kind == OrganisationKind.HOSPITAL_DEPARTMENT:
         targets |= Q(target=ObjectionTarget.ORGANISATION, organisation_id=org.parent_id)
-    return Exists(Objection.objects.filter(targets, citizen_id=OuterRef(citizen_ref), withdrawn_at__isnull=True))
+    return targets
 
 
-@dataclass(frozen=True)
-class Rule:
-    """One way to be allowed: ``row`` names the reason for a given citizen row; ``where`` selects
-    the same citizens in a shape PostgreSQL can answer from an index (None: covered by another
-    rule's ``where``). At 1.2 million citizens an OR of EXISTS clauses scans the whole table,
-    while ``gp_clinic_id = O`` or ``id IN (SELECT citizen_id FROM stays ...)`` does not."""
-
-    reason: str
-    row: Q
-    where: Q | None
-
-
-def _policy(user: User | None, org: Organisation, now: datetime) -> list[Rule]:
-    """The rules in order of precedence; the first that holds for a citizen is the reason."""
-    rules: list[Rule] = []
-    not_objected = ~Q(_objection_against(org))
-    for reason, provider in _PROVIDERS.items():
-        q = provider(org, now)
-        if q is not None:
-            rules.append(Rule(reason, q & not_objected, q & not_objected))
-    # Break-the-glass grants are few: fetch them first so they never turn the query into a scan.
-    grants = (
-        []
-        if user is None
-        else list(
-            BreakGlassAccess.objects.filter(user_id=user.pk, organisation_id=org.pk, expires_at__gt=now)
-            .values_list("citizen_id", flat=True)
-            .distinct()
+def _rows(org: Organisation, user: User | None, now: datetime) -> QuerySet[CareRelationship]:
+    """The rows that let O (and the user acting for O) see citizens now: valid now, the user's own
+    grants, not objected (a current stay excepted: treatment in progress). A hospital sees the
+    stays at its departments too; a department does not inherit its hospital's relationships."""
+    mine = Q(organisation_id=org.pk)
+    if org.kind == OrganisationKind.HOSPITAL_UNIT:
+        mine |= Q(
+            organisation_id__in=Organisation.objects.filter(parent_id=org.pk).values("pk"),
+            kind=RelationshipKind.HOSPITAL_STAY,
         )
+    objected = Exists(
+        Objection.objects.filter(_objection_targets(org), citizen_id=OuterRef("citizen_id"), withdrawn_at__isnull=True)
     )
-    if grants:
-        rules.append(Rule(AccessReason.BREAK_THE_GLASS, Q(pk__in=grants), Q(pk__in=grants)))
-    departments = _hospital_departments(org)
-    if departments is not None:
-        stays = HospitalStay.objects.filter(departments)
-        cutoff = now - hospital_window()
-        current = stays.filter(discharged_at__isnull=True)
-        recent = stays.filter(discharged_at__gte=cutoff)
-        # Current stays always count (treatment in progress); recent ones only without objection.
-        reachable = stays.filter(
-            Q(discharged_at__isnull=True) | (Q(discharged_at__gte=cutoff) & ~Q(_objection_against(org, "citizen_id")))
-        ).values("citizen_id")
-        if rules:
-            # Fetched as ids when other rules are id lists too: ``id IN (subquery) OR id = ANY(ids)``
-            # made PostgreSQL filter all 1.2 million citizens (3.8 s for OUH's department on 750
-            # care teams); two id lists are two index scans. Alone, the subquery is faster.
-            reachable_in: QuerySet[Any, Any] | list[Any] = list(
-                reachable.order_by().values_list("citizen_id", flat=True).distinct()
-            )
-        else:
-            reachable_in = reachable
-        rules[:0] = [
-            Rule(
-                AccessReason.HOSPITAL_STAY, Q(Exists(current.filter(citizen_id=OuterRef("pk")))), Q(pk__in=reachable_in)
-            ),
-            Rule(
-                AccessReason.HOSPITAL_RECENT, Q(Exists(recent.filter(citizen_id=OuterRef("pk")))) & not_objected, None
-            ),
-        ]
-    return rules
-
-
-def _allowed(rules: list[Rule]) -> Q | None:
-    wheres = [rule.where for rule in rules if rule.where is not None]
-    if not wheres:
-        return None
-    allowed = wheres[0]
-    for where in wheres[1:]:
-        allowed |= where
-    return allowed
+    personal = Q(user__isnull=True) if user is None else Q(user__isnull=True) | Q(user_id=user.pk)
+    return CareRelationship.objects.filter(
+        mine,
+        personal,
+        Q(valid_from__isnull=True) | Q(valid_from__lte=now),
+        Q(valid_to__isnull=True) | Q(valid_to__gt=now),
+    ).filter(Q(current=True) | ~Q(objected))
 
 
 def visible_citizens(
@@ -213,49 +151,85 @@ def visible_citizens(
     With ``with_reason`` each row carries ``access_via``, the relationship that grants access,
     so list pages can log why every row was shown without a query per row.
     """
-    rules = []
-    if acting.organisation is not None and getattr(user, "is_authenticated", False):
-        rules = _policy(user, acting.organisation, now or timezone.now())
-    allowed = _allowed(rules)
-    if allowed is None:
+    if acting.organisation is None or not getattr(user, "is_authenticated", False):
         qs = Citizen.objects.none()
         return qs.annotate(access_via=Value("")) if with_reason else qs
-    qs = Citizen.objects.filter(allowed)
+    rows = _rows(acting.organisation, user, now or timezone.now())
+    qs = Citizen.objects.filter(pk__in=rows.values("citizen_id"))
     if with_reason:
-        qs = qs.annotate(
-            access_via=Case(*(When(rule.row, then=Value(str(rule.reason))) for rule in rules), default=Value(""))
-        )
+        best = rows.filter(citizen_id=OuterRef("pk")).annotate(rank=_ORDER, reason=_REASON).order_by("rank")
+        qs = qs.annotate(access_via=Subquery(best.values("reason")[:1]))
     return qs
 
 
 def access_reason(actor: Actor, citizen: Citizen, *, now: datetime | None = None) -> tuple[str, str] | None:
-    """Why the actor may see this citizen (reason code, stated text), or None."""
-    now = now or timezone.now()
-    reason = (
-        visible_citizens(actor.acting, actor.user, now=now, with_reason=True)
-        .filter(pk=citizen.pk)
-        .values_list("access_via", flat=True)  # type: ignore[misc]  # annotated with_reason; the stub type cannot say so
-        .first()
-    )
-    if reason is None:
+    """Why the actor may see this citizen (reason code, stated text), or None: one indexed lookup."""
+    if actor.organisation is None or not getattr(actor.user, "is_authenticated", False):
         return None
+    rows = _rows(actor.organisation, actor.user, now or timezone.now()).filter(citizen_id=citizen.pk)
+    best = (
+        rows.annotate(rank=_ORDER).order_by("rank", "-valid_from").values_list("kind", "current", "source_id").first()
+    )
+    if best is None:
+        return None
+    kind, current, source_id = best
     text = ""
-    if reason == AccessReason.BREAK_THE_GLASS:
-        text = (
-            BreakGlassAccess.objects.filter(
-                citizen=citizen, user=actor.user, organisation=actor.organisation, expires_at__gt=now
-            )
-            .order_by("-started_at")
-            .values_list("reason", flat=True)
-            .first()
-            or ""
-        )
-    return reason, text
+    if kind == RelationshipKind.BREAK_THE_GLASS:
+        text = BreakGlassAccess.objects.filter(pk=source_id).values_list("reason", flat=True).first() or ""
+    return _reason_of(kind, current), text
 
 
 def organisation_sees(org: Organisation, citizen: Citizen, *, now: datetime | None = None) -> bool:
     """Whether the organisation itself has a relationship with the citizen (a person's
-    break-the-glass does not count): who may receive messages about the citizen, since a receiver
-    gains no access through a message it would not otherwise have."""
-    allowed = _allowed(_policy(None, org, now or timezone.now()))
-    return allowed is not None and Citizen.objects.filter(allowed, pk=citizen.pk).exists()
+    break-the-glass does not count, nor a message it received): who may receive messages about
+    the citizen, since a receiver gains no access through a message it would not otherwise have."""
+    rows = _rows(org, None, now or timezone.now()).exclude(kind=RelationshipKind.RECEIVED_MESSAGE)
+    return rows.filter(citizen_id=citizen.pk).exists()
+
+
+def organisations_seeing(
+    citizen: Citizen, organisations: Iterable[Organisation], *, now: datetime | None = None
+) -> set[int]:
+    """The ids of those organisations that ``organisation_sees`` the citizen, in two queries
+    whatever their number (the citizen's rows, the citizen's objections): for pages that offer a
+    choice of organisations."""
+    now = now or timezone.now()
+    orgs = {org.pk: org for org in organisations}
+    if not orgs:
+        return set()
+    rows = list(
+        CareRelationship.objects.filter(
+            Q(organisation_id__in=orgs) | Q(organisation__parent_id__in=orgs, kind=RelationshipKind.HOSPITAL_STAY),
+            Q(valid_from__isnull=True) | Q(valid_from__lte=now),
+            Q(valid_to__isnull=True) | Q(valid_to__gt=now),
+            citizen_id=citizen.pk,
+            user__isnull=True,
+        )
+        .exclude(kind=RelationshipKind.RECEIVED_MESSAGE)
+        .values_list("organisation_id", "organisation__parent_id", "kind", "current")
+    )
+    objections = list(
+        Objection.objects.filter(citizen_id=citizen.pk, withdrawn_at__isnull=True).values_list(
+            "target", "sector", "organisation_id"
+        )
+    )
+
+    def objected(org: Organisation) -> bool:
+        sector = SECTOR_OF_KIND[OrganisationKind(org.kind)]
+        hospital = org.parent_id if org.kind == OrganisationKind.HOSPITAL_DEPARTMENT else None
+        return any(
+            (target == ObjectionTarget.SECTOR and objected_sector == sector)
+            or (target == ObjectionTarget.ORGANISATION and objected_org in (org.pk, hospital))
+            for target, objected_sector, objected_org in objections
+        )
+
+    seeing: set[int] = set()
+    for organisation_id, parent_id, kind, current in rows:
+        # A hospital sees its departments' stays as its own (``_rows``).
+        inherited = parent_id if kind == RelationshipKind.HOSPITAL_STAY else None
+        for org in (orgs.get(organisation_id), orgs.get(inherited) if inherited else None):
+            if org is None or (org.pk == inherited and org.kind != OrganisationKind.HOSPITAL_UNIT):
+                continue
+            if current or not objected(org):
+                seeing.add(org.pk)
+    return seeing

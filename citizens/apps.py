@@ -6,5 +6,6 @@ class CitizensConfig(AppConfig):
     name = "citizens"
 
     def ready(self) -> None:
-        # Registers the dashboard's hospital-stay and access-review cards (smartcare.dashboard).
-        from . import dashboard_cards  # noqa: F401
+        # Registers the dashboard's hospital-stay and access-review cards (smartcare.dashboard) and
+        # keeps the care relationships in step with the citizens' facts (citizens.relationships).
+        from . import dashboard_cards, receivers  # noqa: F401

@@ -29,6 +29,18 @@ class AccessReason(models.TextChoices):
     CREATED = "created", _("Registered the citizen")
     # A hospital department recorded an admission of a citizen it had no relationship with.
     HOSPITAL_ADMISSION = "hospital_admission", _("Admission recorded by the department")
+    RECEIVED_MESSAGE = "received_message", _("Received a message about the citizen")
+
+
+class RelationshipKind(models.TextChoices):
+    """The kinds of care relationship a ``CareRelationship`` row records."""
+
+    GP_CLINIC = "gp_clinic", _("Listed GP clinic")
+    MUNICIPALITY = "municipality", _("Municipality of residence")
+    HOSPITAL_STAY = "hospital_stay", _("Hospital stay")
+    CARE_TEAM = "care_team", _("Care-team participation")
+    RECEIVED_MESSAGE = "received_message", _("Received message")
+    BREAK_THE_GLASS = "break_the_glass", _("Break-the-glass grant")
 
 
 class AccessAction(models.TextChoices):

@@ -42,7 +42,8 @@ from sectors.models import Organisation
 from sectors.reference import FIXTURES, reference_data_load
 
 from .choices import StayKind
-from .models import Citizen, CitizenCondition, Condition, ContactPerson, HospitalStay
+from .models import CareRelationship, Citizen, CitizenCondition, Condition, ContactPerson, HospitalStay
+from .relationships import relationships_recompute
 from .rowwriter import RowWriter
 from .synthetic_cpr import next_slots, synthetic_cpr
 from .synthetic_region import (
@@ -402,9 +403,12 @@ def generate_region(
                 extension.add(batch[0], batch[1])
             say(f"{min(start + batch_size, len(order)):,} of {len(order):,} citizens written")
         extras = {extension.name: extension.finish() for extension in added}
+        # The care relationships of everything written above (the receivers do not see bulk writes).
+        relationships_recompute(fix=True)
+        say("care relationships written")
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:  # fresh statistics for the planner
-                for model in (Organisation, Citizen, CitizenCondition, HospitalStay, ContactPerson):
+                for model in (Organisation, Citizen, CitizenCondition, HospitalStay, ContactPerson, CareRelationship):
                     cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
 
     result = maker.result

@@ -18,6 +18,7 @@ from .choices import (
     AccessAction,
     AccessReason,
     ObjectionTarget,
+    RelationshipKind,
     ReviewConclusion,
     ReviewKind,
     Sex,
@@ -378,6 +379,65 @@ class BreakGlassAccess(Reviewed):
     @property
     def is_active(self) -> bool:
         return self.expires_at > timezone.now()
+
+
+class CareRelationship(models.Model):
+    """Why an organisation may see a citizen, as a row: the access gate is one indexed lookup on
+    this table. Rows are written from the facts (``citizens.relationships``) whenever a fact
+    changes, and ``manage.py relationships_check`` recomputes them to prove it. Validity is read
+    at lookup time, so expiry needs no job; ``valid_from`` null means "since before the portal
+    knew" (a GP listing or a residence has no start date of its own)."""
+
+    citizen = models.ForeignKey(Citizen, on_delete=models.CASCADE, related_name="relationships")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="care_relationships")
+    kind = models.CharField(_("kind"), max_length=20, choices=RelationshipKind.choices)
+    # Set only for a break-the-glass grant: personal to the user, acting for the organisation.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    source_type = models.CharField(_("source"), max_length=20)
+    source_id = models.CharField(_("source id"), max_length=40)
+    valid_from = models.DateTimeField(_("valid from"), null=True, blank=True)
+    valid_to = models.DateTimeField(_("valid to"), null=True, blank=True)
+    # A current hospital stay: treatment in progress, not removed by an objection.
+    current = models.BooleanField(_("current stay"), default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_via = models.CharField(_("created via"), max_length=20, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("care relationship")
+        verbose_name_plural = _("care relationships")
+        constraints = [
+            # Two partial constraints: a NULL user would make one unique constraint never match.
+            models.UniqueConstraint(
+                fields=["kind", "source_type", "source_id", "organisation"],
+                condition=Q(user__isnull=True),
+                name="carerelationship_one_per_source",
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "source_type", "source_id", "organisation", "user"],
+                condition=Q(user__isnull=False),
+                name="carerelationship_one_per_source_user",
+            ),
+            models.CheckConstraint(
+                name="carerelationship_valid_period",
+                condition=Q(valid_from__isnull=True)
+                | Q(valid_to__isnull=True)
+                | Q(valid_to__gt=models.F("valid_from")),
+                violation_error_message=_("A relationship must end after it starts."),
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organisation", "citizen"], name="carerelationship_gate"),
+            models.Index(fields=["citizen", "organisation"], name="carerelationship_citizen"),
+            models.Index(fields=["source_type", "source_id"], name="carerelationship_source"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.organisation_id} -> {self.citizen_id}"
 
 
 class AccessReviewItem(Reviewed):

@@ -8,5 +8,6 @@ class MessagingConfig(AppConfig):
     def ready(self) -> None:
         # Registers the messages card of the dashboard (smartcare.dashboard), the messages section
         # of the citizen overview (citizens.overview) and the labels of the access log's codes
-        # this app writes. The tasks register how the services enqueue deliveries (enqueue).
-        from . import accesslabels, dashboard_cards, overview, tasks  # noqa: F401
+        # this app writes, and the received messages' care relationships (citizens.relationships).
+        # The tasks register how the services enqueue deliveries (enqueue).
+        from . import accesslabels, dashboard_cards, overview, relationships, tasks  # noqa: F401

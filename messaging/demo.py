@@ -49,6 +49,7 @@ from django.utils import timezone
 
 from citizens.access import Actor
 from citizens.models import Citizen, HospitalStay
+from citizens.relationships import relationships_sync
 from sectors.acting import resolve
 from sectors.choices import MembershipRole
 from sectors.models import Membership, Organisation, User
@@ -136,7 +137,9 @@ class _Story:
         Thread.objects.filter(created_at__gte=started).update(created_at=when)
         Thread.objects.filter(last_message_at__gte=started).update(last_message_at=when)
         Recipient.objects.filter(last_sent_at__gte=started).update(last_sent_at=when)
-        Recipient.objects.filter(received_at__gte=started).update(received_at=received)
+        redated = list(Recipient.objects.filter(received_at__gte=started).values_list("pk", flat=True))
+        Recipient.objects.filter(pk__in=redated).update(received_at=received)
+        relationships_sync("recipient", redated, via="demo")
         Recipient.objects.filter(acknowledged_at__gte=started).update(acknowledged_at=received + LAG)
         Recipient.objects.filter(handled_at__gte=started).update(handled_at=when)
         ReadMark.objects.filter(read_at__gte=started).update(read_at=when)

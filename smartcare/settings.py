@@ -466,6 +466,8 @@ SMARTCARE_REGION_EXTENSIONS = [
 ]
 # A hospital department keeps access to a citizen this many days after discharge.
 CITIZEN_ACCESS_HOSPITAL_DAYS = env.int("CITIZEN_ACCESS_HOSPITAL_DAYS", default=30)
+# An organisation that received a message about a citizen keeps a relationship this many days.
+CITIZEN_ACCESS_MESSAGE_DAYS = env.int("CITIZEN_ACCESS_MESSAGE_DAYS", default=30)
 # How long break-the-glass access lasts.
 BREAK_THE_GLASS_HOURS = env.int("BREAK_THE_GLASS_HOURS", default=4)
 # A hand-off request nobody answered within this many hours shows as overdue.

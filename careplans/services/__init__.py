@@ -35,7 +35,7 @@ from .items import (
     goal_update,
 )
 from .plans import careplan_create, careplan_set_status, careplan_update
-from .team import careteam_add, careteam_coverage_refresh, careteam_end
+from .team import careteam_add, careteam_end
 
 __all__ = [
     "activity_create",
@@ -46,7 +46,6 @@ __all__ = [
     "careplan_set_status",
     "careplan_update",
     "careteam_add",
-    "careteam_coverage_refresh",
     "careteam_end",
     "goal_create",
     "goal_set_status",

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from citizens.access import Actor
-from citizens.models import Citizen
 from sectors.choices import OrganisationKind
 from sectors.models import Organisation, User
 
@@ -29,26 +26,6 @@ ROLE_OF_KIND = {
 }
 
 
-def _beyond_own_list(plan: CarePlan, organisation: Organisation) -> bool:
-    return organisation.pk not in (plan.citizen.municipality_id, plan.citizen.gp_clinic_id)
-
-
-def careteam_coverage_refresh(*, citizen_ids: Iterable[int] | None = None) -> int:
-    """Recompute ``CareTeamParticipant.beyond_own_list`` (all teams, or those of some citizens).
-
-    The access rule trusts the flag, so it must follow the citizen: a membership marked as
-    "own resident" would stop giving access the day the citizen moves away. Runs when a citizen's
-    municipality or GP clinic changes (``careplans.receivers``) and after bulk loads. One UPDATE;
-    returns the number of memberships it touched."""
-    covered = Citizen.objects.filter(care_plans=OuterRef("care_plan_id")).filter(
-        Q(municipality_id=OuterRef("organisation_id")) | Q(gp_clinic_id=OuterRef("organisation_id"))
-    )
-    participants = CareTeamParticipant.objects.all()
-    if citizen_ids is not None:
-        participants = participants.filter(care_plan__citizen_id__in=list(citizen_ids))
-    return participants.update(beyond_own_list=~Exists(covered))
-
-
 def _ensure_participant(plan: CarePlan, organisation: Organisation, role: str | None = None) -> CareTeamParticipant:
     today = timezone.localdate()
     for participant in plan.participants.all():
@@ -59,7 +36,6 @@ def _ensure_participant(plan: CarePlan, organisation: Organisation, role: str | 
         organisation=organisation,
         role=role or ROLE_OF_KIND.get(OrganisationKind(organisation.kind), CareTeamRole.OTHER),
         period_start=today,
-        beyond_own_list=_beyond_own_list(plan, organisation),
     )
     participant.full_clean()
     participant.save()
@@ -86,7 +62,6 @@ def careteam_add(
         person=person,
         period_start=period_start or timezone.localdate(),
         period_end=period_end,
-        beyond_own_list=_beyond_own_list(plan, organisation),
     )
     participant.full_clean()
     check_member(person, organisation, "person")

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from citizens.relationships import relationships_sync
 from sectors.choices import MembershipRole
 from sectors.models import Organisation
 
@@ -53,6 +54,7 @@ def message_receive(*, recipient: Recipient) -> Receipt:
         code, reason = AckCode.FATAL_ERROR, _("The receiving organisation is no longer active.")
     recipient.received_at = now if code == AckCode.OK else None
     recipient.save(update_fields=["received_at"])
+    relationships_sync("recipient", [recipient.pk], via="message")
     if message.type == MessageType.ACKNOWLEDGEMENT:
         _settle(message)
         return Receipt(AckCode.OK, "", False)
