@@ -1,4 +1,4 @@
-"""Access through the care team (``careplans.access_rules``), and how it ends."""
+"""Access through the care team (``careplans.relationships``), and how it ends."""
 
 from __future__ import annotations
 
@@ -10,19 +10,18 @@ from django.utils import timezone
 from freezegun import freeze_time
 
 from careplans.choices import CarePlanStatus, CareTeamRole, ObservationCode, ThresholdCode
-from careplans.models import CareTeamParticipant
 from careplans.monitoring import observation_record, threshold_set
 from careplans.selectors import alerts_worklist, careplan_get, handoffs_incoming, today_list
 from careplans.services import (
     activity_create,
     careplan_set_status,
     careteam_add,
-    careteam_coverage_refresh,
     careteam_end,
 )
 from citizens.access import access_reason, visible_citizens
-from citizens.choices import ObjectionTarget
-from citizens.models import AccessLogEntry, Objection
+from citizens.choices import ObjectionTarget, RelationshipKind
+from citizens.models import AccessLogEntry, CareRelationship, Objection
+from citizens.relationships import live, local_midnight, relationships_recompute
 from citizens.services import citizen_update
 from sectors.choices import Sector
 
@@ -232,28 +231,23 @@ def test_work_lists_forget_the_citizen_when_the_team_access_ends(world, actor, g
         assert today_list(actor=homecare_b) == []
 
 
-# --- the rule's flag: memberships that are the organisation's only way to the citizen ----------------
+# --- the care-team rows: every participant of an open plan has one ---------------------------------
 
 
-def flags(plan) -> dict:
-    return {p.organisation_id: p.beyond_own_list for p in plan.participants.all()}
+def team_rows(plan) -> set:
+    return set(
+        CareRelationship.objects.filter(
+            kind=RelationshipKind.CARE_TEAM, source_id__in=[str(p.pk) for p in plan.participants.all()]
+        ).values_list("organisation_id", "valid_to")
+    )
 
 
-def test_memberships_of_the_own_organisations_are_not_flagged(world, actor, gp_actor, plan):
+def test_every_participant_has_a_row_for_its_period(world, actor, gp_actor, plan):
     careteam_add(actor=gp_actor, plan=plan, organisation=world.municipality_a, role=CareTeamRole.HOME_CARE)
     careteam_add(actor=gp_actor, plan=plan, organisation=world.department, role=CareTeamRole.HOSPITAL)
 
-    assert flags(plan) == {world.clinic_a.pk: False, world.municipality_a.pk: False, world.department.pk: True}
-
-
-def test_the_rule_ignores_unflagged_memberships(world, actor, gp_actor, plan):
-    """The rule trusts the flag: an unflagged membership alone gives no access."""
-    participant = careteam_add(
-        actor=gp_actor, plan=plan, organisation=world.municipality_b, role=CareTeamRole.HOME_CARE
-    )
-    CareTeamParticipant.objects.filter(pk=participant.pk).update(beyond_own_list=False)
-
-    assert reason(actor("homecare_b"), world.citizen) is None
+    assert {org for org, _ in team_rows(plan)} == {world.clinic_a.pk, world.municipality_a.pk, world.department.pk}
+    assert not relationships_recompute()
 
 
 def test_a_move_keeps_the_old_municipalitys_team_access(world, actor, gp_actor, plan):
@@ -261,30 +255,33 @@ def test_a_move_keeps_the_old_municipalitys_team_access(world, actor, gp_actor, 
     careteam_add(actor=gp_actor, plan=plan, organisation=world.municipality_a, role=CareTeamRole.HOME_CARE)
     citizen_update(actor=gp_actor, citizen=world.citizen, municipality=world.municipality_b)
 
-    assert flags(plan)[world.municipality_a.pk] is True
     assert reason(actor("homecare_a"), world.citizen) == "care_team"
     assert reason(actor("homecare_b"), world.citizen) == "municipality"
+    assert not relationships_recompute()
 
 
-def test_a_new_gp_clinic_keeps_the_old_clinics_team_access_and_moving_back_clears_the_flag(
+def test_a_new_gp_clinic_keeps_the_old_clinics_team_access_and_moving_back_restores_the_reason(
     world, actor, gp_actor, plan
 ):
     homecare_a = actor("homecare_a")
     citizen_update(actor=homecare_a, citizen=world.citizen, gp_clinic=world.clinic_b)
 
-    assert flags(plan)[world.clinic_a.pk] is True
     assert reason(gp_actor, world.citizen) == "care_team"
 
     world.citizen.gp_clinic = world.clinic_a
     world.citizen.save()  # any save, not only the service's (the admin, a shell)
-    assert flags(plan)[world.clinic_a.pk] is False
     assert reason(gp_actor, world.citizen) == "gp_clinic"
+    assert not relationships_recompute()
 
 
-def test_coverage_refresh_repairs_every_flag(world, actor, gp_actor, plan):
-    careteam_add(actor=gp_actor, plan=plan, organisation=world.department, role=CareTeamRole.HOSPITAL)
-    CareTeamParticipant.objects.update(beyond_own_list=True)
-    CareTeamParticipant.objects.filter(organisation=world.department).update(beyond_own_list=False)
+def test_ending_a_participation_and_closing_the_plan_end_the_rows(world, actor, gp_actor, plan):
+    participant = careteam_add(actor=gp_actor, plan=plan, organisation=world.department, role=CareTeamRole.HOSPITAL)
+    careteam_end(actor=gp_actor, participant=participant)
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    assert (world.department.pk, local_midnight(tomorrow)) in team_rows(plan)
+    assert not relationships_recompute()
 
-    assert careteam_coverage_refresh() == 2
-    assert flags(plan) == {world.clinic_a.pk: False, world.department.pk: True}
+    careplan_set_status(actor=gp_actor, plan=plan, status=CarePlanStatus.COMPLETED)
+    assert reason(actor("hospital_nurse"), world.citizen) is None
+    assert not CareRelationship.objects.filter(live(timezone.now()), kind=RelationshipKind.CARE_TEAM).exists()
+    assert not relationships_recompute()

@@ -27,9 +27,10 @@ from careplans.models import (
     Threshold,
 )
 from careplans.selectors import alerts_worklist, careplan_get, observation_series, today_list
-from careplans.services import careteam_coverage_refresh
 from citizens.access import Actor
-from citizens.models import Citizen
+from citizens.choices import RelationshipKind
+from citizens.models import CareRelationship, Citizen
+from citizens.relationships import relationships_recompute
 from sectors.acting import resolve
 from sectors.choices import MembershipRole, OrganisationKind
 from sectors.models import Organisation
@@ -86,13 +87,9 @@ def test_the_team_is_the_gp_clinic_the_municipality_and_for_a_few_a_department(g
         (OrganisationKind.MUNICIPALITY, CareTeamRole.HOME_CARE): CarePlan.objects.count(),
     }
     assert 0 < departments < 0.08 * CarePlan.objects.count()
-    # The access rule's flag is what the services would have set: only the department is "beyond".
-    flagged = set(CareTeamParticipant.objects.filter(beyond_own_list=True).values_list("organisation__kind", flat=True))
-    assert flagged == {OrganisationKind.HOSPITAL_DEPARTMENT}
-    assert careteam_coverage_refresh() == CareTeamParticipant.objects.count()
-    assert set(
-        CareTeamParticipant.objects.filter(beyond_own_list=True).values_list("organisation__kind", flat=True)
-    ) == {OrganisationKind.HOSPITAL_DEPARTMENT}
+    # The generator wrote the care relationships of everything it made, as the services would have.
+    assert not relationships_recompute()
+    assert CareRelationship.objects.filter(kind=RelationshipKind.CARE_TEAM).exists()
     assert PlanChange.objects.filter(action="created").count() == CarePlan.objects.count()
 
 

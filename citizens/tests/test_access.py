@@ -11,8 +11,9 @@ from freezegun import freeze_time
 from citizens.access import access_reason, visible_citizens
 from citizens.choices import AccessReason, ObjectionTarget
 from citizens.models import AccessLogEntry
+from citizens.relationships import relationships_recompute
 from citizens.selectors import citizen_get, citizen_search
-from citizens.services import break_glass_open, objection_record, objection_withdraw
+from citizens.services import break_glass_open, hospital_stay_end, objection_record, objection_withdraw
 from citizens.tests.factories import HospitalStayFactory
 from sectors.choices import Sector
 
@@ -74,9 +75,12 @@ def test_window_is_configurable(world, actor, settings):
         admitted_at=now - datetime.timedelta(days=20),
         discharged_at=now - datetime.timedelta(days=10),
     )
+    # The window is part of the rows: a changed setting takes effect with ``relationships_check --fix``.
     settings.CITIZEN_ACCESS_HOSPITAL_DAYS = 5
+    relationships_recompute(fix=True)
     assert not sees(actor("hospital_nurse"), world.citizen)
     settings.CITIZEN_ACCESS_HOSPITAL_DAYS = 14
+    relationships_recompute(fix=True)
     assert sees(actor("hospital_nurse"), world.citizen)
 
 
@@ -106,7 +110,7 @@ def test_objection_does_not_stop_a_hospital_during_a_current_stay(world, actor):
     HospitalStayFactory(citizen=world.citizen, department=world.department, admitted_at=now)
     assert sees(actor("hospital_nurse"), world.citizen)
     # ... but after discharge the objection holds, even within the window.
-    world.citizen.stays.update(discharged_at=now + datetime.timedelta(minutes=1))
+    hospital_stay_end(citizen=world.citizen, discharged_at=now + datetime.timedelta(minutes=1))
     assert not sees(actor("hospital_nurse"), world.citizen)
 
 
