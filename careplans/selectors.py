@@ -16,7 +16,7 @@ from citizens.access import Actor, access_reason, visible_citizens
 from citizens.accesslog import access_log_record
 from citizens.choices import AccessAction
 from citizens.models import Citizen
-from citizens.permissions import may_monitor
+from citizens.permissions import monitoring_organisations
 from sectors.models import Organisation
 
 from .admissions import stay_note, with_stay
@@ -358,7 +358,7 @@ def monitoring_organisation_choices(*, actor: Actor, citizen: Citizen) -> QueryS
         .filter(Q(period_end__isnull=True) | Q(period_end__gte=today))
         .values_list("organisation_id", flat=True)
     )
-    allowed = [org.pk for org in Organisation.objects.filter(pk__in=ids) if may_monitor(org, citizen)]
+    allowed = monitoring_organisations(list(Organisation.objects.filter(pk__in=ids)), citizen)
     return Organisation.objects.filter(pk__in=allowed).order_by("name")
 
 

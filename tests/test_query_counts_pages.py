@@ -222,15 +222,9 @@ def test_the_thresholds_page_costs_the_same_queries_for_more_limits_and_schedule
 
     assert len(response.context["history"]) == Threshold.objects.filter(citizen=citizen).count() == MORE
     assert len(response.context["schedules"]) == MORE
-    assert more == few == 46
+    assert more == few == 25
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="The organisations offered to monitor a measurement are checked against the access gate one by "
-    "one (citizens.access.organisation_sees: about 3 queries each); a batched check needs the gate's "
-    "relationship providers to answer for several organisations at once.",
-)
 def test_the_thresholds_page_costs_the_same_queries_for_a_bigger_care_team(client, team):
     gp, citizen, _organisations = team
 
