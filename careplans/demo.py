@@ -37,6 +37,7 @@ from django.utils import timezone
 
 from citizens.access import Actor
 from citizens.models import Citizen
+from citizens.relationships import relationships_sync
 from sectors.acting import resolve
 from sectors.choices import MembershipRole, OrganisationKind
 from sectors.demo import DEMO_DOMAIN
@@ -113,6 +114,9 @@ def _as_of(when: datetime.datetime, *models, answered: bool = False) -> Iterator
     yield
     for model, mark in marks.items():
         model.objects.filter(pk__gt=mark).update(**{DATED[model]: when})
+    if CareTeamParticipant in marks:  # the update passes the receivers by: re-date the team's rows
+        redated = CareTeamParticipant.objects.filter(pk__gt=marks[CareTeamParticipant]).values_list("pk", flat=True)
+        relationships_sync("participant", list(redated), via="demo")
     if answered:
         Handoff.objects.filter(answered_at__gte=started).update(answered_at=when)
 

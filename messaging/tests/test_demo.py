@@ -38,6 +38,12 @@ def persona(email: str) -> Actor:
     return Actor(user=user, acting=resolve(user, None))
 
 
+def test_the_demo_data_has_the_care_relationships_of_its_facts(demo, db):
+    from citizens.relationships import relationships_recompute
+
+    assert not relationships_recompute()
+
+
 def test_the_odense_home_care_nurse_has_correspondence_and_hospital_notifications(demo, db):
     nurse = persona("homecare.odense@smartcare.example")
     rows = list(inbox(actor=nurse))
