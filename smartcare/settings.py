@@ -140,6 +140,9 @@ else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# A transaction the database aborted as a deadlock's victim or for a serialization conflict runs
+# again, this many times in all, after short random pauses (smartcare.transactions).
+TRANSACTION_RETRY_ATTEMPTS = env.int("TRANSACTION_RETRY_ATTEMPTS", default=4)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Broker and cache -------------------------------------------------------------------------
