@@ -77,8 +77,8 @@ def acknowledgement_send(*, message: Message, organisation: Organisation, code: 
         return existing
     ack = Message(
         type=MessageType.ACKNOWLEDGEMENT,
-        thread=message.thread,
-        citizen=message.citizen,
+        thread_id=message.thread_id,  # by id: the worker need not read the thread and the citizen
+        citizen_id=message.citizen_id,
         sender=organisation,
         acknowledges=message,
         ack_code=code,

@@ -18,6 +18,7 @@ from django.utils import timezone
 from citizens.tests.factories import CitizenFactory
 from messaging import checks, services, tasks
 from messaging.choices import Category, Channel, DeliveryStatus, HospitalCode, MessageType
+from messaging.delivery import delivery_run
 from messaging.models import Delivery, HospitalEvent, Message
 from messaging.services import hospital_event_record, message_send
 from sectors.choices import MembershipRole
@@ -310,3 +311,18 @@ def test_a_hospital_event_costs_the_same_queries_whatever_it_reaches(world, acto
     notification = Message.objects.get(type=MessageType.HOSPITAL_NOTIFICATION, citizen=world.citizen)
     assert notification.recipients.count() == 2
     assert Delivery.objects.filter(message=notification).count() == 1 + 6 + 1 + 1 + 4 + 1
+
+
+def test_an_in_app_delivery_costs_the_same_queries_whatever_the_organisations_size(world, actor):
+    """The worker's side: the receipt and the acknowledgement back (with its own deliveries)."""
+    quiet = in_app_of(send(world, actor))
+    with_members_and_webhook(world.municipality_a, 5)
+    with_members_and_webhook(world.clinic_a, 5)
+    busy = in_app_of(send(world, actor))
+
+    def queries(delivery: Delivery) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert delivery_run(delivery.pk).status == DeliveryStatus.DELIVERED
+        return len(captured)
+
+    assert queries(quiet) == queries(busy) <= 16
