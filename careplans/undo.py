@@ -65,7 +65,8 @@ def _last_change(activity: Activity) -> PlanChange | None:
 def activity_done_undo(*, actor: Actor, activity: Activity) -> Activity:
     """Revert the actor's own "Mark done" of less than ``ACTIVITY_DONE_UNDO_MINUTES`` ago."""
     # Locked, so that two taps on "Undo" revert once: the second finds the undo as newest change.
-    activity = Activity.objects.select_for_update().select_related("care_plan__citizen").get(pk=activity.pk)
+    # Only the activity (``of``): the plan and the citizen are read with it, not locked.
+    activity = Activity.objects.select_for_update(of=("self",)).select_related("care_plan__citizen").get(pk=activity.pk)
     plan = activity.care_plan
     reason = _require_plan_editor(actor, plan)
     _require_owner(actor, activity)

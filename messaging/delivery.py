@@ -12,6 +12,10 @@ Transient failures (timeouts, connection errors, 5xx, 429) are retried with expo
 to ``MESSAGING_MAX_ATTEMPTS``; permanent ones (other 4xx, a refused address, a plain-HTTP URL in
 production) fail at once and are listed for a person to look at.
 
+The deliveries a transaction wrote reach the worker as one task (``deliveries_split``): the in-app
+ones are put in the inboxes there and then, the others become a task each. What the broker lost
+is found by the sweeper (``deliveries_sweep``).
+
 The transports (``messaging.transports``) only send and answer with what happened; this engine
 records the attempt and acts on the answer through the services (a webhook's acknowledgement,
 the notice of a failed delivery).
@@ -23,12 +27,15 @@ import datetime
 import logging
 from dataclasses import dataclass
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Max
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+
+from smartcare.transactions import retry_on_deadlock
 
 from . import services
 from .choices import AttemptOutcome, Channel, DeliveryStatus, MessageType, NoticeKind
@@ -66,11 +73,13 @@ def _record(delivery: Delivery, started: datetime.datetime, outcome: str, error:
     )
 
 
+@retry_on_deadlock
 def _deliver_in_app(delivery_id: int) -> Outcome | None:
     started = timezone.now()
     with transaction.atomic():
         delivery = (
-            Delivery.objects.select_for_update(skip_locked=True)
+            Delivery.objects.select_for_update(skip_locked=True, of=("self",), no_key=True)
+            .select_related("recipient")
             .filter(pk=delivery_id, status=DeliveryStatus.PENDING)
             .first()
         )
@@ -85,6 +94,33 @@ def _deliver_in_app(delivery_id: int) -> Outcome | None:
         delivery.save(update_fields=["attempts", "status", "delivered_at", "last_error"])
         _record(delivery, started, outcome, receipt.reason)
     return Outcome(DeliveryStatus.DELIVERED)
+
+
+def deliveries_split(delivery_ids: list[int]) -> tuple[list[int], list[int]]:
+    """The in-app deliveries among these (in their order), and the others, stamped as enqueued
+    now: the caller hands each of those to the broker as a task of its own (they leave the
+    portal, are claimed and retried one by one), at the back of the queue."""
+    channels = dict(Delivery.objects.filter(pk__in=delivery_ids).values_list("pk", "channel"))
+    in_app = [pk for pk in delivery_ids if channels.get(pk) == Channel.IN_APP]
+    others = [pk for pk in delivery_ids if pk in channels and channels[pk] != Channel.IN_APP]
+    if others:
+        Delivery.objects.filter(pk__in=others, status=DeliveryStatus.PENDING).update(enqueued_at=timezone.now())
+    return in_app, others
+
+
+def deliveries_in_app_run(delivery_ids: list[int]) -> int:
+    """Put these in-app deliveries in the inboxes, one transaction each; how many were delivered.
+    One that fails is logged and left pending for the sweeper, and the rest still go; a time
+    limit stops the lot (the sweeper finds what is left)."""
+    delivered = 0
+    for pk in delivery_ids:
+        try:
+            delivered += _deliver_in_app(pk) is not None
+        except Exception as exc:
+            if isinstance(exc, SoftTimeLimitExceeded):
+                raise
+            logger.exception("delivery %s: in-app delivery failed; left for the sweeper", pk)
+    return delivered
 
 
 def _claim(delivery_id: int) -> Delivery | None:
@@ -158,8 +194,13 @@ def _retry_or_fail(delivery: Delivery, started: datetime.datetime, error: str) -
         return _fail(delivery, started, error, outcome=AttemptOutcome.TRANSIENT)
     wait = backoff(delivery.attempts)
     with transaction.atomic():
+        now = timezone.now()
         Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING).update(
-            status=DeliveryStatus.PENDING, next_attempt_at=timezone.now() + wait, claimed_at=None, last_error=error
+            status=DeliveryStatus.PENDING,
+            next_attempt_at=now + wait,
+            enqueued_at=now,
+            claimed_at=None,
+            last_error=error,
         )
         _record(delivery, started, AttemptOutcome.TRANSIENT, error)
     return Outcome(DeliveryStatus.PENDING, retry_in=wait.total_seconds())
@@ -191,19 +232,63 @@ def stuck_after() -> datetime.timedelta:
     return datetime.timedelta(minutes=getattr(settings, "MESSAGING_STUCK_MINUTES", 10))
 
 
-def deliveries_sweep(*, now: datetime.datetime | None = None, limit: int = 2000) -> list[int]:
-    """Ids of deliveries the broker may have lost: pending and due for longer than the grace
-    time, or "sending" longer than a worker would take (it was killed). The caller enqueues them;
-    a delivery enqueued twice is harmless (claimed once)."""
+def sweep_grace() -> datetime.timedelta:
+    return datetime.timedelta(seconds=getattr(settings, "MESSAGING_SWEEP_GRACE_SECONDS", 60))
+
+
+def queue_watermark(now: datetime.datetime) -> datetime.datetime | None:
+    """How far the workers have come through the queue: the latest time a task that a worker has
+    already taken was enqueued (the latest ``enqueued_at`` of a delivered row)."""
+    return Delivery.objects.filter(status=DeliveryStatus.DELIVERED, enqueued_at__lte=now).aggregate(
+        latest=Max("enqueued_at")
+    )["latest"]
+
+
+@transaction.atomic
+def deliveries_sweep(
+    *, now: datetime.datetime | None = None, limit: int = 2000, queue_empty: bool | None = None
+) -> list[int]:
+    """Ids of the deliveries whose task is gone, stamped as enqueued now; the caller enqueues them
+    once this transaction has committed. A delivery enqueued twice is harmless (claimed once), but
+    a backlog enqueued again doubles the work of workers that are already behind, so a delivery
+    waiting in a queue that is moving is never returned, however long it has waited.
+
+    - "Sending" for longer than a worker would take (``MESSAGING_STUCK_MINUTES``): its worker was
+      killed during the call. It is put back to pending and returned.
+    - Pending and due, but lost: the broker hands out tasks in the order they were enqueued, so
+      once a worker has taken a task enqueued *after* this delivery's (``queue_watermark``, with
+      ``MESSAGING_SWEEP_GRACE_SECONDS`` of slack for transactions committing out of order and
+      tasks a worker holds in reserve), this one's task is no longer in the queue: the broker was
+      flushed, or a killed worker took it along. A long queue only moves the watermark slowly, so
+      what waits in it is left alone; nothing is taken from a queue that no worker reads.
+    - The same, when the caller found the broker's queue empty (``queue_empty``): every pending
+      delivery enqueued longer ago than the slack has no task left (the watermark does not move
+      when nothing is delivered, e.g. after a flush with idle workers). None: not known.
+
+    A returned delivery is stamped as enqueued now, so the next sweep returns it again only once
+    the queue has moved past its new task as well (running the sweeper twice is safe). Rows a
+    worker is delivering right now are locked and skipped; a second sweeper skips this one's."""
     now = now or timezone.now()
-    stale = now - stuck_after()
-    Delivery.objects.filter(status=DeliveryStatus.SENDING, claimed_at__lt=stale).update(
-        status=DeliveryStatus.PENDING, claimed_at=None, next_attempt_at=now
-    )
-    grace = now - datetime.timedelta(seconds=getattr(settings, "MESSAGING_SWEEP_GRACE_SECONDS", 60))
-    return list(
-        Delivery.objects.filter(status=DeliveryStatus.PENDING)
-        .filter(Q(next_attempt_at__lte=grace) | Q(next_attempt_at__lte=now, attempts__gt=0))
-        .order_by("next_attempt_at")
+    stuck = list(
+        Delivery.objects.select_for_update(skip_locked=True)
+        .filter(status=DeliveryStatus.SENDING, claimed_at__lt=now - stuck_after())
+        .order_by("claimed_at", "pk")
         .values_list("pk", flat=True)[:limit]
     )
+    if stuck:
+        Delivery.objects.filter(pk__in=stuck).update(
+            status=DeliveryStatus.PENDING, claimed_at=None, next_attempt_at=now, enqueued_at=now
+        )
+    cutoff = now - sweep_grace()
+    lost = Delivery.objects.select_for_update(skip_locked=True).filter(
+        status=DeliveryStatus.PENDING, next_attempt_at__lte=cutoff, enqueued_at__lte=cutoff
+    )
+    if not queue_empty:
+        watermark = queue_watermark(now)
+        if watermark is None:
+            return stuck  # nothing taken from the queue yet: nothing is known to be lost
+        lost = lost.filter(enqueued_at__lt=watermark - sweep_grace())
+    ids = list(lost.order_by("enqueued_at", "pk").values_list("pk", flat=True)[: limit - len(stuck)])
+    if ids:
+        Delivery.objects.filter(pk__in=ids).update(enqueued_at=now)
+    return stuck + ids

@@ -12,22 +12,23 @@ from collections.abc import Callable, Iterable
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 
-Enqueuer = Callable[[int], object]
+Enqueuer = Callable[[list[int]], object]
 _ENQUEUER: list[Enqueuer] = []
 
 
 def register_enqueuer(func: Enqueuer) -> Enqueuer:
-    """Register the function that hands one delivery id to the worker (the delivery task)."""
+    """Register the function that hands a list of delivery ids to the worker (the delivery task)."""
     _ENQUEUER[:] = [func]
     return func
 
 
 def deliver_on_commit(ids: Iterable[int]) -> None:
-    """Enqueue these deliveries once the current transaction commits (at once outside one)."""
+    """Enqueue these deliveries once the current transaction commits (at once outside one), in
+    one call: a request pays for one publish to the broker, not one per receiver and member."""
     ids = list(ids)
     if not ids:
         return
     if not _ENQUEUER:  # never write a delivery that no worker is told about
         raise ImproperlyConfigured("No delivery task is registered with messaging.enqueue.")
     enqueue = _ENQUEUER[0]
-    transaction.on_commit(lambda: [enqueue(pk) for pk in ids])
+    transaction.on_commit(lambda: enqueue(ids))

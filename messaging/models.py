@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -334,6 +335,9 @@ class Delivery(models.Model):
     )
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
+    # When its task last went to the broker (written, retried, swept, sent again by a person):
+    # how the sweeper tells a task still queued from a lost one (``delivery.deliveries_sweep``).
+    enqueued_at = models.DateTimeField(_("enqueued"), default=timezone.now, db_default=Now())
     claimed_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
@@ -345,6 +349,7 @@ class Delivery(models.Model):
         ordering = ["-created_at", "-pk"]
         indexes = [
             models.Index(fields=["status", "next_attempt_at"], name="delivery_due"),
+            models.Index(fields=["status", "enqueued_at"], name="delivery_enqueued"),
         ]
         constraints = [
             models.CheckConstraint(

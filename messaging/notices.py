@@ -10,7 +10,7 @@ deliveries returned (``services.routing._enqueue``), so this module needs nothin
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -34,8 +34,26 @@ def members(organisation: Organisation, role: str | None = None):
 
 def members_to_email(organisation: Organisation, message_type: str) -> list[User]:
     """Active members who want an immediate e-mail for this type (no preference: immediately)."""
+    return members_to_email_by_organisation([organisation.pk], message_type).get(organisation.pk, [])
+
+
+def members_to_email_by_organisation(organisation_ids: Sequence[int], message_type: str) -> dict[int, list[User]]:
+    """``members_to_email`` of several organisations in one query, by organisation id."""
     opted_out = EmailPreference.objects.filter(message_type=message_type).exclude(mode=EmailMode.IMMEDIATELY)
-    return list(members(organisation).exclude(email="").exclude(pk__in=opted_out.values("user_id")).order_by("pk"))
+    memberships = (
+        Membership.objects.active()
+        .filter(organisation_id__in=organisation_ids)
+        .exclude(user__email="")
+        .exclude(user_id__in=opted_out.values("user_id"))
+        .select_related("user")
+        .order_by("organisation_id", "user_id")
+    )
+    found: dict[int, list[User]] = {}
+    for membership in memberships:
+        users = found.setdefault(membership.organisation_id, [])
+        if not users or users[-1].pk != membership.user_id:  # one e-mail per member, whatever their roles
+            users.append(membership.user)
+    return found
 
 
 def notice_write(
@@ -130,12 +148,13 @@ def coordinator_notice_key(message_id, organisation_id: int) -> str:
     return f"hospital-coordinator:{message_id}:{organisation_id}"
 
 
-def hospital_coordinators_write(*, message: Message) -> list[Delivery]:
+def hospital_coordinators_write(*, message: Message, told: Iterable[int]) -> list[Delivery]:
     """A hospital notification goes to the citizen's municipality (copy to the GP clinic); the
     coordinating organisation of each of the citizen's open care plans that is neither is told
     with a notice, once per event and organisation, assigned to the plan's coordinator when they
-    are a member. A correction or cancellation is an event of its own and is told too."""
-    told = set(message.recipients.values_list("organisation_id", flat=True))
+    are a member. A correction or cancellation is an event of its own and is told too.
+    ``told``: the ids of the message's receivers."""
+    told = set(told)
     plans = (
         CarePlan.objects.filter(citizen_id=message.citizen_id, status__in=OPEN_PLAN_STATUSES)
         .exclude(coordinating_organisation_id__in=told)

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
+
 from celery import shared_task
 
 from . import services
-from .delivery import deliveries_sweep, delivery_run
+from .delivery import deliveries_in_app_run, deliveries_split, deliveries_sweep, delivery_run
 from .digests import digests_send
 from .enqueue import register_enqueuer
 from .kept import kept_uploads_sweep
+
+logger = logging.getLogger(__name__)
+
+# Deliveries per task: a transaction's deliveries go in one task, a long list (a sweep) in several.
+BATCH = 100
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
@@ -22,19 +30,42 @@ def deliver_task(delivery_id: int) -> str | None:
     return outcome.status
 
 
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def deliveries_task(delivery_ids: list[int]) -> int:
+    """The deliveries one transaction wrote: the others get a task each, the in-app ones are
+    delivered here (one publish per transaction instead of one per delivery)."""
+    in_app, others = deliveries_split(delivery_ids)
+    for pk in others:
+        deliver_task.delay(pk)
+    return deliveries_in_app_run(in_app)
+
+
 @register_enqueuer
-def _deliver_later(delivery_id: int) -> None:
-    """How the services enqueue a delivery they wrote (``messaging.enqueue``)."""
-    deliver_task.delay(delivery_id)
+def _deliver_later(delivery_ids: Sequence[int]) -> None:
+    """How the services enqueue the deliveries they wrote (``messaging.enqueue``)."""
+    ids = list(delivery_ids)
+    for start in range(0, len(ids), BATCH):
+        deliveries_task.delay(ids[start : start + BATCH])
 
 
 @shared_task
 def deliveries_sweep_task() -> int:
     """Periodic (beat): re-enqueue deliveries the broker lost or a killed worker left behind."""
-    ids = deliveries_sweep()
-    for pk in ids:
-        deliver_task.delay(pk)
+    ids = deliveries_sweep(queue_empty=_queue_length() == 0)
+    _deliver_later(ids)
     return len(ids)
+
+
+def _queue_length() -> int | None:
+    """Tasks waiting in the delivery task's queue on the broker, or None when it cannot tell."""
+    app = deliver_task.app
+    queue = app.conf.task_default_queue  # the tasks are not routed elsewhere
+    try:
+        with app.connection_for_read() as connection:
+            return connection.default_channel.queue_declare(queue=queue, passive=False).message_count
+    except Exception:  # noqa: BLE001 - without an answer the sweeper relies on the queue's progress alone
+        logger.warning("deliveries sweep: the length of queue %s could not be read", queue, exc_info=True)
+        return None
 
 
 @shared_task
@@ -59,8 +90,7 @@ def care_events_dispatch_task() -> int:
 def digests_send_task() -> int:
     """Periodic (beat, daily): the e-mail digests, enqueued once they are written (committed)."""
     ids = digests_send()
-    for pk in ids:
-        deliver_task.delay(pk)
+    _deliver_later(ids)
     return len(ids)
 
 

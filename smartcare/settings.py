@@ -158,6 +158,9 @@ if DATABASE_REPLICA_STICKY_SECONDS < 0:
 # on every request and the access log on every logged read: neither write pins the user's other reads
 # to the primary, and a replica could miss the row just written.
 DATABASE_PRIMARY_MODELS = ["sessions.session", "citizens.accesslogentry", "citizens.accessloghead"]
+# A transaction the database aborted as a deadlock's victim or for a serialization conflict runs
+# again, this many times in all, after short random pauses (smartcare.transactions).
+TRANSACTION_RETRY_ATTEMPTS = env.int("TRANSACTION_RETRY_ATTEMPTS", default=4)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Broker and cache -------------------------------------------------------------------------

@@ -8,8 +8,10 @@ and handed to the same services as a message written in the portal. The answer:
 - a HospitalNotification or CareCommunication: HTTP 200 with a MedCom Acknowledgement bundle,
   ``ok`` when the message is in the receiver's inbox, ``fatal-error`` with an OperationOutcome
   (a ``MSG_…`` code and a readable text) when a rule is broken, and nothing is created;
-  ``transient-error`` when the portal failed (a database error): send it again later. The HTTP
-  status is 200 for every acknowledgement: the acknowledgement code is the answer;
+  ``transient-error`` when the database failed in a way that passes (unreachable, or a deadlock or
+  serialization conflict that persisted through the retries of the transaction,
+  ``smartcare.transactions``): send it again later. The HTTP status is 200 for every
+  acknowledgement: the acknowledgement code is the answer;
 - an Acknowledgement: acknowledgements are never acknowledged (MedCom), so the answer is an
   OperationOutcome: 200 (information) when it settled the outgoing message, 422 when the
   acknowledged message is unknown to the portal or was not sent to the acknowledging organisation.
@@ -34,6 +36,8 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
+
+from smartcare.transactions import retry_on_deadlock
 
 from .. import services
 from ..choices import AckCode
@@ -144,6 +148,7 @@ def _process(incoming: Incoming) -> Answer:
     return _failed(incoming)
 
 
+@retry_on_deadlock
 def _guarded(step) -> Answer:
     try:
         with transaction.atomic():
@@ -152,6 +157,7 @@ def _guarded(step) -> Answer:
         return Answer(422, operation_outcome([("MSG_PARAM_INVALID", service_text(exc), "invalid")]))
 
 
+@retry_on_deadlock
 def _create(incoming: Incoming) -> dict[str, Any]:
     """Create the message and its acknowledgement in one transaction, and keep the answer; a
     broken rule creates nothing and keeps the fatal-error answer."""

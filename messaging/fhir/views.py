@@ -20,6 +20,7 @@ from fhir.resources.R4B.operationoutcome import OperationOutcome
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 
+from smartcare.api.exceptions import RETRY_AFTER_SECONDS
 from smartcare.uploads import large_body
 
 from .acknowledgement import operation_outcome
@@ -99,4 +100,7 @@ def _process_message(request: HttpRequest, content_type: str, fmt: str) -> HttpR
         )
     body = request.read()  # its declared length was checked against the message limit (large_body)
     status, resource = process_message(body, content_type, user=user)
-    return _render(status, resource, fmt)
+    response = _render(status, resource, fmt)
+    if status == 503:  # the database was busy or away: send it again
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response

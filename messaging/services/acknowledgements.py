@@ -41,8 +41,16 @@ def message_receive(*, recipient: Recipient) -> Receipt:
 
     A second arrival of the same message (a resend, a redelivery after a worker died) is a
     duplicate: it is counted and logged, answered with the acknowledgement already given, and
-    never shown twice (the inbox lists receivers, one row per message and organisation)."""
-    recipient = Recipient.objects.select_for_update().select_related("message", "organisation").get(pk=recipient.pk)
+    never shown twice (the inbox lists receivers, one row per message and organisation).
+
+    Only the receiver's row is locked (``of``: not the message or the organisation it is read
+    with, whose rows every concurrent send to that organisation references), and without the key
+    (``no_key``), so inserting a delivery for it elsewhere does not wait."""
+    recipient = (
+        Recipient.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("message", "organisation")
+        .get(pk=recipient.pk)
+    )
     message = recipient.message
     if recipient.received_at is not None:
         Recipient.objects.filter(pk=recipient.pk).update(duplicates=F("duplicates") + 1)
@@ -71,15 +79,15 @@ def acknowledgement_send(*, message: Message, organisation: Organisation, code: 
         return existing
     ack = Message(
         type=MessageType.ACKNOWLEDGEMENT,
-        thread=message.thread,
-        citizen=message.citizen,
+        thread_id=message.thread_id,  # by id: the worker need not read the thread and the citizen
+        citizen_id=message.citizen_id,
         sender=organisation,
         acknowledges=message,
         ack_code=code,
         ack_reason=reason,
     )
     ack.save(force_insert=True)
-    _enqueue(_add_recipient(ack, message.sender, RecipientRole.PRIMARY)[1])
+    _enqueue(_add_recipient(ack, message.sender_id, RecipientRole.PRIMARY))
     return ack
 
 
@@ -116,7 +124,7 @@ def unacknowledged_resend(*, now: datetime.datetime | None = None) -> dict[str, 
     now = now or timezone.now()
     cutoff = now - ack_timeout()
     waiting = (
-        Recipient.objects.select_for_update(skip_locked=True, of=("self",))
+        Recipient.objects.select_for_update(skip_locked=True, of=("self",), no_key=True)
         .select_related("message", "organisation")
         .filter(
             acknowledged_at__isnull=True,
@@ -165,7 +173,7 @@ def unhandled_escalate(*, now: datetime.datetime | None = None) -> int:
     remind the receiving organisation's care coordinators, once."""
     now = now or timezone.now()
     due = (
-        Recipient.objects.select_for_update(skip_locked=True, of=("self",))
+        Recipient.objects.select_for_update(skip_locked=True, of=("self",), no_key=True)
         .select_related("message", "organisation")
         .filter(handled_at__isnull=True, escalated_at__isnull=True, received_at__lte=now - escalate_after())
         .filter(Q(message__type=MessageType.HOSPITAL_NOTIFICATION) | Q(message__priority=Priority.ASAP))

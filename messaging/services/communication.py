@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from citizens.access import Actor, access_reason, organisation_sees
 from citizens.models import Citizen
 from sectors.models import Organisation
+from smartcare.transactions import retry_on_deadlock
 
 from ..checks import check, content_errors, forward_errors, receiver_errors, reply_errors, send_errors
 from ..choices import Activity, Category, MessageType, Priority
@@ -21,6 +22,7 @@ from ..models import Attachment, Message
 from .routing import _create, _log, _require_access, _Sending
 
 
+@retry_on_deadlock
 @transaction.atomic
 def message_send(
     *,
@@ -58,6 +60,7 @@ def _thread_message_visible_to(actor: Actor, message: Message) -> bool:
     return message.sender_id == org_id or message.recipients.filter(organisation_id=org_id).exists()
 
 
+@retry_on_deadlock
 @transaction.atomic
 def message_reply(*, actor: Actor, message: Message, text: str, attachments: Sequence[UploadedFile] = ()) -> Message:
     """A reply goes to the sender of the message answered, in the same thread, with its category
@@ -93,6 +96,7 @@ def message_reply(*, actor: Actor, message: Message, text: str, attachments: Seq
     return reply
 
 
+@retry_on_deadlock
 @transaction.atomic
 def message_forward(
     *,
@@ -140,6 +144,7 @@ def message_forward(
     return forward
 
 
+@retry_on_deadlock
 @transaction.atomic
 def message_import(
     *,

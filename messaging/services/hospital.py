@@ -1,5 +1,10 @@
 """Hospital events (admission, leave, discharge, death), their corrections and cancellations: the stay
-changes and the citizen's municipality is notified."""
+changes and the citizen's municipality is notified.
+
+Locks: every event of a citizen first locks the citizen's row (``_lock_citizen``), then the stay
+or the earlier event it changes, so two events for one citizen are applied one after the other
+and always take their locks in the same order. Each service is one transaction, run again when
+the database picks it as a deadlock's victim (``smartcare.transactions``)."""
 
 from __future__ import annotations
 
@@ -17,6 +22,7 @@ from citizens.choices import AccessAction, StayKind
 from citizens.models import Citizen, HospitalStay
 from citizens.services import hospital_stay_end, hospital_stay_start
 from sectors.models import Organisation
+from smartcare.transactions import retry_on_deadlock
 
 from ..choices import HospitalCode, MessageType, Revision
 from ..hospital_rules import hospital_event_log, require_hospital_recorder
@@ -35,12 +41,28 @@ def _notification_receivers(citizen: Citizen) -> tuple[Organisation, list[Organi
     return municipality, cc
 
 
+def _lock_citizen(citizen_id) -> Citizen:
+    """The citizen read afresh and locked, with the organisations a notification goes to.
+
+    ``no_key``: the lock does not conflict with the key-share locks that rows referencing the
+    citizen take when they are written (a message sent about the citizen, an access-log entry);
+    a plain FOR UPDATE made every such write wait for the event's whole transaction and
+    deadlocked with it. ``of``: the municipality and the GP clinic are read, not locked."""
+    return (
+        Citizen.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("municipality", "gp_clinic")
+        .get(pk=citizen_id)
+    )
+
+
 def _apply_to_stay(
     *, citizen: Citizen, department: Organisation, code: str, at: datetime.datetime
 ) -> HospitalStay | None:
-    current = HospitalStay.objects.select_for_update().filter(citizen=citizen, discharged_at__isnull=True).first()
     if code in STAY_KIND_OF:
         return hospital_stay_start(citizen=citizen, department=department, admitted_at=at, kind=STAY_KIND_OF[code])
+    current = (
+        HospitalStay.objects.select_for_update(no_key=True).filter(citizen=citizen, discharged_at__isnull=True).first()
+    )
     if current is None or current.department_id != department.pk:
         # Says nothing of a stay elsewhere: the recording department may not see the citizen.
         raise ValidationError({"code": [_("The citizen has no current stay at your department.")]})
@@ -93,10 +115,12 @@ def _notify(
         given_name=given_name,
         given_address=given_address,
     )
-    _enqueue(hospital_coordinators_write(message=message))  # the care plans' coordinators
+    told = {receiver.pk, *(org.pk for org in cc)}
+    _enqueue(hospital_coordinators_write(message=message, told=told))  # the care plans' coordinators
     return message
 
 
+@retry_on_deadlock
 @transaction.atomic
 def hospital_event_record(
     *,
@@ -117,7 +141,7 @@ def hospital_event_record(
     HospitalEvent(citizen=citizen, occurred_at=occurred_at).clean()  # in the citizen's life, not ahead
     # Read (and lock) the citizen afresh: two events for the same citizen are applied one after
     # the other, and a death recorded meanwhile is seen.
-    citizen = Citizen.objects.select_for_update().get(pk=citizen.pk)
+    citizen = _lock_citizen(citizen.pk)
     if citizen.deceased_at is not None:
         raise ValidationError({"citizen": [_("The citizen is registered as deceased.")]})
     known = organisation_sees(department, citizen)
@@ -134,11 +158,13 @@ def hospital_event_record(
     return event
 
 
-def _require_revisable(actor: Actor, event: HospitalEvent) -> HospitalEvent:
-    """The event as it is now (locked), so a second correction of the same event is refused."""
+def _require_revisable(actor: Actor, event: HospitalEvent) -> tuple[HospitalEvent, Citizen]:
+    """The event as it is now and its citizen, both locked (the citizen first, as every event
+    does), so a second correction of the same event is refused."""
     if event.department_id != require_hospital_recorder(actor).pk:
         raise PermissionDenied
-    event = HospitalEvent.objects.select_for_update().get(pk=event.pk)
+    citizen = _lock_citizen(event.citizen_id)
+    event = HospitalEvent.objects.select_for_update(no_key=True).get(pk=event.pk)
     if event.superseded:
         raise ValidationError(_("The event has already been corrected or cancelled."))
     later = HospitalEvent.objects.filter(
@@ -146,17 +172,18 @@ def _require_revisable(actor: Actor, event: HospitalEvent) -> HospitalEvent:
     ).filter(Q(occurred_at__gt=event.occurred_at) | Q(occurred_at=event.occurred_at, pk__gt=event.pk))
     if later.exclude(pk=event.pk).exists():
         raise ValidationError(_("Only the latest event of the stay can be corrected or cancelled."))
-    return event
+    return event, citizen
 
 
+@retry_on_deadlock
 @transaction.atomic
 def hospital_event_correct(
     *, actor: Actor, event: HospitalEvent, occurred_at: datetime.datetime, message_id: uuid.UUID | None = None
 ) -> HospitalEvent:
     """A correction (RE_) of the time of the latest event: the stay follows, and the municipality
     gets a correction that points at the first notification."""
-    event = _require_revisable(actor, event)
-    HospitalEvent(citizen_id=event.citizen_id, occurred_at=occurred_at).clean()
+    event, citizen = _require_revisable(actor, event)
+    HospitalEvent(citizen=citizen, occurred_at=occurred_at).clean()
     stay = event.stay
     if stay is not None:
         if event.code in STAY_KIND_OF:
@@ -167,13 +194,14 @@ def hospital_event_correct(
         stay.save()
     if event.code == HospitalCode.MORS:
         Citizen.objects.filter(pk=event.citizen_id).update(deceased_at=occurred_at)
-    return _revise(actor, event, Revision.CORRECTION, occurred_at, stay, message_id)
+    return _revise(actor, event, citizen, Revision.CORRECTION, occurred_at, stay, message_id)
 
 
+@retry_on_deadlock
 @transaction.atomic
 def hospital_event_cancel(*, actor: Actor, event: HospitalEvent, message_id: uuid.UUID | None = None) -> HospitalEvent:
     """A cancellation (AN_) withdraws the latest event: the stay is put back as it was before."""
-    event = _require_revisable(actor, event)
+    event, citizen = _require_revisable(actor, event)
     stay = event.stay
     if stay is not None:
         if event.code in STAY_KIND_OF:
@@ -201,18 +229,18 @@ def hospital_event_cancel(*, actor: Actor, event: HospitalEvent, message_id: uui
             stay.save(update_fields=["discharged_at"])
     if event.code == HospitalCode.MORS:
         Citizen.objects.filter(pk=event.citizen_id).update(deceased_at=None)
-    return _revise(actor, event, Revision.CANCELLATION, event.occurred_at, stay, message_id)
+    return _revise(actor, event, citizen, Revision.CANCELLATION, event.occurred_at, stay, message_id)
 
 
 def _revise(
     actor: Actor,
     event: HospitalEvent,
+    citizen: Citizen,
     revision: str,
     at: datetime.datetime,
     stay,
     message_id: uuid.UUID | None = None,
 ) -> HospitalEvent:
-    citizen = Citizen.objects.get(pk=event.citizen_id)
     HospitalEvent.objects.filter(pk=event.pk).update(superseded=True)
     message = _notify(
         actor=actor, citizen=citizen, department=event.department, code=event.code, at=at, stay=stay,

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from citizens.access import Actor
 from sectors.models import User
+from smartcare.transactions import retry_on_deadlock
 
 from ..models import Message, ReadMark, Recipient
 from ..notices import members as _members
@@ -42,6 +43,7 @@ def messages_mark_read(*, actor: Actor, messages: Iterable[Message]) -> int:
     return len(received)
 
 
+@retry_on_deadlock
 @transaction.atomic
 def message_mark_handled(*, actor: Actor, message: Message, handled: bool = True) -> Recipient:
     """Handled is the organisation's state: once a colleague handled it, it is handled for all."""
@@ -52,6 +54,7 @@ def message_mark_handled(*, actor: Actor, message: Message, handled: bool = True
     return recipient
 
 
+@retry_on_deadlock
 @transaction.atomic
 def message_assign(*, actor: Actor, message: Message, user: User | None) -> Recipient:
     recipient = _own_recipient(actor, message)

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from citizens.access import Actor
 from sectors.models import User
+from smartcare.transactions import retry_on_deadlock
 
 from ..choices import DeliveryStatus, EmailMode, MessageType
 from ..digests import delivery_organisation_ids
@@ -16,6 +17,7 @@ from ..models import Delivery, EmailPreference
 from .routing import _enqueue
 
 
+@retry_on_deadlock
 @transaction.atomic
 def delivery_retry(*, actor: Actor, delivery: Delivery) -> Delivery:
     """An organisation administrator (or a superuser) sends a failed delivery again: only a
@@ -26,12 +28,12 @@ def delivery_retry(*, actor: Actor, delivery: Delivery) -> Delivery:
         org_id = actor.acting_organisation.pk
         if org_id not in delivery_organisation_ids(delivery):
             raise PermissionDenied
-    if delivery.status != DeliveryStatus.FAILED:
-        raise ValidationError(_("Only failed deliveries can be retried."))
-    delivery.status = DeliveryStatus.PENDING
-    delivery.next_attempt_at = timezone.now()
-    delivery.claimed_at = None
-    delivery.save(update_fields=["status", "next_attempt_at", "claimed_at"])
+    now = timezone.now()
+    fields = {"status": DeliveryStatus.PENDING, "next_attempt_at": now, "enqueued_at": now, "claimed_at": None}
+    if not Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.FAILED).update(**fields):
+        raise ValidationError(_("Only failed deliveries can be retried."))  # a colleague was first, or it never failed
+    for name, value in fields.items():
+        setattr(delivery, name, value)
     _enqueue([delivery])
     return delivery
 

@@ -28,8 +28,12 @@ from ..attachments import attachment_name, attachment_type
 from ..checks import max_message_bytes
 from ..choices import Activity, Channel, MessageType, Priority, RecipientRole, Revision
 from ..enqueue import deliver_on_commit
-from ..models import Attachment, Delivery, Message, Recipient, Thread
-from ..notices import members_to_email as _members_to_email
+from ..models import Attachment, Delivery, Message, Recipient, Thread, WebhookEndpoint
+from ..notices import members_to_email_by_organisation as _members_to_email
+
+# A message's references that the service holds as rows it has read or written in this
+# transaction: asking the database whether they exist would cost a query each.
+_HELD_REFERENCES = ["thread", "parent", "citizen", "sender", "author", "revises", "department", "stay"]
 
 
 def _setting(name: str, default):
@@ -45,32 +49,57 @@ def _require_access(actor: Actor, citizen: Citizen) -> tuple[str, str]:
     return reason
 
 
-def _add_recipient(message: Message, organisation: Organisation, role: str) -> tuple[Recipient, list[Delivery]]:
-    recipient = Recipient.objects.create(message=message, organisation=organisation, role=role)
-    return recipient, _deliveries_for(recipient)
+def _add_recipient(message: Message, organisation_id: int, role: str) -> list[Delivery]:
+    """One receiver (an acknowledgement's) and its deliveries."""
+    recipient = Recipient.objects.create(message=message, organisation_id=organisation_id, role=role)
+    return _deliveries_for_all(message, [recipient])
+
+
+def _add_recipients(message: Message, organisation_ids: Sequence[int]) -> list[Delivery]:
+    """The receivers (the first primary, the others copies) and their deliveries: one insert of
+    the receivers and one of the deliveries however many there are."""
+    recipients = Recipient.objects.bulk_create(
+        Recipient(message=message, organisation_id=org_id, role=RecipientRole.PRIMARY if i == 0 else RecipientRole.CC)
+        for i, org_id in enumerate(organisation_ids)
+    )
+    return _deliveries_for_all(message, recipients)
 
 
 def _deliveries_for(recipient: Recipient, round_: int = 0) -> list[Delivery]:
     """In-app always; e-mail to subscribed members; the organisation's own system if it has one.
     ``round_`` numbers resends, so their idempotency keys differ from the first sending's."""
-    message, organisation = recipient.message, recipient.organisation
-    base = f"{message.pk}:{organisation.pk}"
+    return _deliveries_for_all(recipient.message, [recipient], round_)
+
+
+def _deliveries_for_all(message: Message, recipients: Sequence[Recipient], round_: int = 0) -> list[Delivery]:
+    """``_deliveries_for`` of several receivers of one message, in a fixed number of queries (the
+    members who want e-mail and the active webhooks of all of them at once)."""
+    org_ids = [recipient.organisation_id for recipient in recipients]
+    emails = (
+        _members_to_email(org_ids, message.type) if not round_ and message.type != MessageType.ACKNOWLEDGEMENT else {}
+    )
+    hooked = set(
+        WebhookEndpoint.objects.filter(organisation_id__in=org_ids, active=True).values_list(
+            "organisation_id", flat=True
+        )
+    )
     suffix = f":r{round_}" if round_ else ""
-    rows = [
-        Delivery(message=message, recipient=recipient, channel=Channel.IN_APP, key=f"{base}:in-app{suffix}"),
-    ]
-    if not round_ and message.type != MessageType.ACKNOWLEDGEMENT:
+    rows = []
+    for recipient in recipients:
+        base = f"{message.pk}:{recipient.organisation_id}"
+        rows.append(
+            Delivery(message=message, recipient=recipient, channel=Channel.IN_APP, key=f"{base}:in-app{suffix}")
+        )
         rows += [
             Delivery(
                 message=message, recipient=recipient, channel=Channel.EMAIL, user=user, key=f"{base}:email:{user.pk}"
             )
-            for user in _members_to_email(organisation, message.type)
+            for user in emails.get(recipient.organisation_id, [])
         ]
-    webhook = getattr(organisation, "webhook", None)
-    if webhook is not None and webhook.active:
-        rows.append(
-            Delivery(message=message, recipient=recipient, channel=Channel.WEBHOOK, key=f"{base}:webhook{suffix}")
-        )
+        if recipient.organisation_id in hooked:
+            rows.append(
+                Delivery(message=message, recipient=recipient, channel=Channel.WEBHOOK, key=f"{base}:webhook{suffix}")
+            )
     return Delivery.objects.bulk_create(rows)
 
 
@@ -157,7 +186,7 @@ def _create(
         given_address=given_address,
         sent_at=now,
     )
-    message.full_clean()
+    _full_clean(message)
     message.save(force_insert=True)
     for upload, mime in zip(attachments, kinds, strict=True):
         Attachment.objects.create(
@@ -167,12 +196,17 @@ def _create(
             content_type=mime,
             size=upload.size or 0,
         )
-    deliveries: list[Delivery] = []
-    for index, organisation in enumerate(receivers):
-        role = RecipientRole.PRIMARY if index == 0 else RecipientRole.CC
-        deliveries += _add_recipient(message, organisation, role)[1]
-    _enqueue(deliveries)
+    _enqueue(_add_recipients(message, [org.pk for org in receivers]))
     return message
+
+
+def _full_clean(message: Message) -> None:
+    """The message's own rules (lengths, choices, its dates in the citizen's life) without a query.
+    Its id is new (a uuid4, or a MessageHeader id the intake found unused; a concurrent twin fails
+    on the primary key and is answered as a duplicate), and the checks its constraints make were
+    made by the callers' checks (``messaging.checks``) and ``Message.clean``; the database still
+    enforces them. Checking them here cost a dozen round trips per message."""
+    message.full_clean(exclude=_HELD_REFERENCES, validate_unique=False, validate_constraints=False)
 
 
 def _log(actor: Actor, citizen: Citizen, reason: tuple[str, str], detail: str) -> None:

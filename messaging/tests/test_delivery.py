@@ -270,38 +270,98 @@ def test_a_delivery_claimed_by_another_worker_is_not_sent(hook, webhook_post):
     webhook_post.assert_not_called()
 
 
-def test_sweeper_returns_lost_and_stuck_deliveries(settings, world, message):
+@pytest.fixture
+def sweep_settings(settings):
     settings.MESSAGING_STUCK_MINUTES = 10
     settings.MESSAGING_SWEEP_GRACE_SECONDS = 60
-    recipient = message.recipients.get()
-    with freeze_time(timezone.now()):
-        now = timezone.now()
 
-        def row(key: str, **fields) -> Delivery:
-            return Delivery.objects.create(
-                message=message, recipient=recipient, channel=Channel.WEBHOOK, key=key, **fields
-            )
 
-        stuck = row("stuck", status=DeliveryStatus.SENDING, claimed_at=now - datetime.timedelta(minutes=11), attempts=1)
-        working = row(
-            "working", status=DeliveryStatus.SENDING, claimed_at=now - datetime.timedelta(minutes=2), attempts=1
-        )
-        lost = row("lost", next_attempt_at=now - datetime.timedelta(minutes=2))
-        fresh = row("fresh", next_attempt_at=now)
-        later = row("later", next_attempt_at=now + datetime.timedelta(minutes=5), attempts=2)
-        retry_due = row("retry-due", next_attempt_at=now - datetime.timedelta(seconds=5), attempts=1)
-        done = row("done", status=DeliveryStatus.DELIVERED, next_attempt_at=now - datetime.timedelta(hours=1))
-        Delivery.objects.exclude(pk__in=[d.pk for d in (stuck, working, lost, fresh, later, retry_due, done)]).update(
-            next_attempt_at=now
-        )
+def _row(message, key: str, *, ago: float, **fields) -> Delivery:
+    """A delivery of ``message`` whose task went to the broker ``ago`` minutes ago."""
+    enqueued = timezone.now() - datetime.timedelta(minutes=ago)
+    fields.setdefault("next_attempt_at", enqueued)
+    return Delivery.objects.create(
+        message=message,
+        recipient=message.recipients.get(),
+        channel=Channel.WEBHOOK,
+        key=key,
+        enqueued_at=enqueued,
+        **fields,
+    )
 
-        ids = deliveries_sweep()
 
-    assert set(ids) == {stuck.pk, lost.pk, retry_due.pk}
+@pytest.fixture
+def queued(message, sweep_settings) -> list[Delivery]:
+    """A backlog: three deliveries waiting five minutes (and none of the message's own)."""
+    Delivery.objects.filter(message=message).delete()
+    return [_row(message, f"queued-{n}", ago=5) for n in range(3)]
+
+
+def test_sweeper_leaves_a_backlog_in_a_moving_queue_alone(message, queued):
+    _row(message, "taken", ago=6, status=DeliveryStatus.DELIVERED)  # the workers are six minutes behind
+
+    assert deliveries_sweep(queue_empty=False) == []
+    assert deliveries_sweep() == []  # the queue's length unknown: the same
+    # Nothing delivered yet at all: nothing is known to be lost either.
+    Delivery.objects.filter(key="taken").delete()
+    assert deliveries_sweep(queue_empty=False) == []
+
+
+def test_sweeper_enqueues_what_the_queue_has_passed_once(message, queued):
+    # A worker took a task enqueued two minutes after the backlog's: their tasks are gone.
+    _row(message, "taken", ago=3, status=DeliveryStatus.DELIVERED)
+
+    first = deliveries_sweep(queue_empty=False)
+    second = deliveries_sweep(queue_empty=False)
+
+    assert first == [d.pk for d in queued]
+    assert second == []  # stamped as enqueued now: the queue has not passed the new tasks
+    assert all(reload(d).enqueued_at > queued[0].enqueued_at for d in queued)
+    with freeze_time(timezone.now() + datetime.timedelta(minutes=10)):
+        assert deliveries_sweep(queue_empty=False) == []  # however long, until the queue passes them
+        assert deliveries_sweep(queue_empty=True) == [d.pk for d in queued]
+
+
+def test_sweeper_enqueues_what_a_flushed_broker_lost_once(message, queued):
+    fresh = _row(message, "fresh", ago=0.5)  # within the slack: its task may be on its way
+
+    first = deliveries_sweep(queue_empty=True)
+    second = deliveries_sweep(queue_empty=True)
+
+    assert first == [d.pk for d in queued]
+    assert fresh.pk not in first
+    assert second == []
+
+
+def test_sweeper_waits_for_a_retry_held_until_it_is_due(message, sweep_settings):
+    _row(message, "taken", ago=1, status=DeliveryStatus.DELIVERED)
+    waiting = _row(message, "retry", ago=5, attempts=2, next_attempt_at=timezone.now() + datetime.timedelta(minutes=5))
+    due = _row(message, "retry-due", ago=5, attempts=2, next_attempt_at=timezone.now() - datetime.timedelta(minutes=2))
+
+    assert deliveries_sweep(queue_empty=True) == [due.pk]
+    assert reload(waiting).enqueued_at < reload(due).enqueued_at
+
+
+def test_sweeper_puts_back_a_delivery_whose_worker_died_while_sending(message, sweep_settings):
+    now = timezone.now()
+    stuck = _row(
+        message, "stuck", ago=12, status=DeliveryStatus.SENDING, claimed_at=now - datetime.timedelta(minutes=11)
+    )
+    working = _row(
+        message, "working", ago=3, status=DeliveryStatus.SENDING, claimed_at=now - datetime.timedelta(minutes=2)
+    )
+
+    assert deliveries_sweep() == [stuck.pk]
     stuck = reload(stuck)
     assert (stuck.status, stuck.claimed_at) == (DeliveryStatus.PENDING, None)
+    assert stuck.enqueued_at >= now
     assert reload(working).status == DeliveryStatus.SENDING
-    assert reload(fresh).status == DeliveryStatus.PENDING
+    assert deliveries_sweep(queue_empty=True) == []  # put back once
+
+
+def test_sweeper_returns_at_most_its_limit(message, queued):
+    assert deliveries_sweep(queue_empty=True, limit=2) == [d.pk for d in queued[:2]]
+    assert deliveries_sweep(queue_empty=True, limit=2) == [queued[2].pk]
 
 
 # --- a person's retry ------------------------------------------------------------------------------

@@ -47,7 +47,7 @@ def test_services_enqueue_their_deliveries_once_the_transaction_commits(
     world, actor, monkeypatch, django_capture_on_commit_callbacks
 ):
     enqueued: list[int] = []
-    monkeypatch.setattr(enqueue, "_ENQUEUER", [enqueued.append])
+    monkeypatch.setattr(enqueue, "_ENQUEUER", [enqueued.extend])
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         message = send(world, actor)
     assert enqueued == []

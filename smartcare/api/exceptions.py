@@ -2,10 +2,12 @@
 
 DRF's field errors for 400s; a JSON body instead of an HTML page for Django's own validation
 errors, so that a rule enforced in a service never becomes a 500; ``detail`` and ``code`` for an
-error about the request as a whole; and for anything unexpected a 500 whose ``error_id`` is also
-in the log, so that a support request can be matched with its traceback. The log line names the
-request by method, path and view only: never the query string or body, where CPR numbers and
-health data travel.
+error about the request as a whole; a 503 with ``Retry-After`` when the database gave up a
+transaction that passes with time (a deadlock or serialization conflict the service's own retries,
+``smartcare.transactions``, did not get past), so a sender knows to send again and nothing is
+half-done; and for anything unexpected a 500 whose ``error_id`` is also in the log, so that a
+support request can be matched with its traceback. The log line names the request by method,
+path and view only: never the query string or body, where CPR numbers and health data travel.
 """
 
 from __future__ import annotations
@@ -17,14 +19,24 @@ from typing import Any
 from django.core.exceptions import BadRequest
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest, JsonResponse
+from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
+from smartcare.transactions import is_transient
+
 logger = logging.getLogger("smartcare.api")
 
 SERVER_ERROR = "server_error"
+RETRY_AFTER_SECONDS = 1
+
+
+class ServiceUnavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = _("The portal is busy. Nothing was saved; send the request again in a moment.")
+    default_code = "service_unavailable"
 
 
 def exception_handler(exc, context):
@@ -37,6 +49,9 @@ def exception_handler(exc, context):
         exc = exceptions.ValidationError(detail)
     elif isinstance(exc, BadRequest):
         exc = exceptions.ValidationError({getattr(exc, "field", "non_field_errors"): [str(exc)]})
+    elif is_transient(exc):
+        logger.warning("api_busy method=%s path=%s", context["request"].method, context["request"].path)
+        exc = ServiceUnavailable()
     response = drf_exception_handler(exc, context)
     if response is None:
         set_rollback()
@@ -46,6 +61,8 @@ def exception_handler(exc, context):
             status=status.HTTP_500_INTERNAL_SERVER_ERROR,
         )
     response.data = error_body(response.data, exc)
+    if isinstance(exc, ServiceUnavailable):
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
 
 

@@ -3,7 +3,7 @@
 Every 4xx/5xx answer under ``/api/`` has this shape (``smartcare.api.exceptions`` makes sure of it),
 and the schema generator adds the error answers an operation can give but does not declare itself:
 403 (not signed in), 400 (input, filters or the acting-organisation header), 404 (record, unknown
-page), 415 (body type), 429 (throttled) and 500 (with an ``error_id``).
+page), 415 (body type), 429 (throttled), 500 (with an ``error_id``) and 503 (the database was busy).
 """
 
 from __future__ import annotations
@@ -39,7 +39,8 @@ ERROR_SCHEMA: dict[str, Any] = {
         "code": {
             "description": (
                 "Why, for machines: not_authenticated, authentication_failed, permission_denied, not_found, "
-                "parse_error, unsupported_media_type, method_not_allowed, throttled, server_error, or "
+                "parse_error, unsupported_media_type, method_not_allowed, throttled, server_error, "
+                "service_unavailable, or "
                 "invalid_transition beside a field's messages. On the endpoints with an input or filter named "
                 "`code` (observations, thresholds) that field's messages."
             ),
@@ -70,6 +71,10 @@ DEFAULT_ERRORS = {
     "415": _("The body is not of a media type the operation accepts."),
     "429": _("Too many requests: wait as many seconds as `Retry-After` says."),
     "500": _("An unexpected server error: the body's `error_id` is also in the server's log."),
+    "503": _(
+        "The database was busy (a conflict with concurrent requests that retrying did not resolve): nothing was "
+        "saved; send the request again after as many seconds as `Retry-After` says."
+    ),
 }
 
 
@@ -94,7 +99,7 @@ class SmartCareAutoSchema(AutoSchema):
     def _possible_errors(self) -> list[str]:
         # 400 always: every operation takes ``X-Acting-Organisation``, and a value that is no
         # organisation id is a bad request whatever else the operation reads.
-        codes = ["400", "403", "429", "500"]
+        codes = ["400", "403", "429", "500", "503"]
         has_body = self.method in ("POST", "PUT", "PATCH")
         paginated = self._is_list_view() and self._get_paginator() is not None
         if "{" in self.path or paginated:

@@ -179,6 +179,10 @@ def test_sweeper_delivers_what_a_flushed_redis_lost(world, actor, start_worker, 
         for n in range(20)
     ]
     assert redis_client.llen(QUEUE) == 20  # published to Redis, not run in this process
+    settings.MESSAGING_SWEEP_GRACE_SECONDS = 1
+    time.sleep(1.2)
+    assert deliveries_sweep_task() == 0  # waiting in the queue, however long: never enqueued again
+    assert redis_client.llen(QUEUE) == 20
     redis_client.flushdb()
     assert redis_client.llen(QUEUE) == 0
 
@@ -187,8 +191,8 @@ def test_sweeper_delivers_what_a_flushed_redis_lost(world, actor, start_worker, 
     assert not Delivery.objects.filter(status=DELIVERED).exists()  # the worker has nothing to do
     assert not list(inbox(actor=actor("homecare_a")))
 
-    settings.MESSAGING_SWEEP_GRACE_SECONDS = 0
-    assert deliveries_sweep_task() == 20
+    assert deliveries_sweep_task() == 20  # the queue is empty: their tasks are gone
+    assert deliveries_sweep_task() == 0  # enqueued once
     wait_for(_all_delivered(40), what="the swept messages and their acknowledgements", logs=[worker])
     assert sorted(row.message_id for row in inbox(actor=actor("homecare_a"))) == sorted(sent)
     assert DeliveryAttempt.objects.count() == 40
