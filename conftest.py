@@ -10,6 +10,14 @@ from sectors.tests.factories import GPClinicFactory, MembershipFactory
 PASSWORD = "correct horse battery staple"  # noqa: S105 - test accounts only
 
 
+@pytest.fixture(autouse=True)
+def identity_cache_cleared():
+    """Every test starts with an empty identity cache (sectors.identity): no test sees another's users."""
+    from django.core.cache import caches
+
+    caches["identity"].clear()
+
+
 @pytest.fixture
 def clinic(db):
     return GPClinicFactory()
