@@ -36,7 +36,7 @@ class UserRateThrottle(throttling.UserRateThrottle):
         self.elapsed = self.now - window * self.duration
         counted, self.previous = self._count(current_key, previous_key)
         self.current = counted - 1
-        if self._estimate() >= self.num_requests:
+        if self._estimate() + 1 > self.num_requests:  # this request would be one too many
             self.cache.decr(current_key)
             return self.throttle_failure()
         return True
@@ -65,9 +65,10 @@ class UserRateThrottle(throttling.UserRateThrottle):
         return self.previous * (1 - self.elapsed / self.duration) + self.current
 
     def wait(self) -> float:
-        """Seconds until the estimate falls below the limit, if no request comes meanwhile."""
-        if self.current >= self.num_requests:
-            # Next window: the current count becomes the previous one and must fade enough.
-            return (self.duration - self.elapsed) + self.duration * (1 - self.num_requests / self.current)
-        needed = self.duration * (1 - (self.num_requests - self.current) / self.previous)
-        return max(needed - self.elapsed, 0.0)
+        """Seconds until one more request fits, if none comes meanwhile."""
+        room = self.num_requests - 1  # what the estimate may be for one more request to fit
+        if self.current > room:
+            # Only in the next window, once this one's count, then the previous one, has faded enough.
+            return (self.duration - self.elapsed) + self.duration * (1 - room / self.current)
+        fade_until = self.duration * (1 - (room - self.current) / self.previous)
+        return max(fade_until - self.elapsed, 0.0)
