@@ -34,7 +34,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import BaseCache, caches
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, transaction
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.http import HttpRequest
 from django.utils import timezone
@@ -51,6 +51,10 @@ _REQUEST_ATTR = "_smartcare_identity"
 # in one round trip. Only a hint: the token's own cache entry decides.
 _token_hints: dict[str, int] = {}
 TOKEN_HINTS_MAX = 10_000
+# The cached rows' columns: an entry cached by a release with other columns is never read.
+_SHAPE = hashlib.sha256(
+    ",".join(f.attname for model in (User, Membership, Organisation) for f in model._meta.concrete_fields).encode()
+).hexdigest()[:8]
 
 
 @dataclass(frozen=True)
@@ -83,8 +87,8 @@ def identity_get(user_id: int) -> Identity | None:
 def identity_for_token(key: str) -> Identity | None:
     """The identity of the user the token names; None for a token that does not exist."""
     if not _enabled():
-        token = Token.objects.filter(key=key).only("user_id").first()
-        return None if token is None else _load(token.user_id)
+        user_id = _token_user_id(key)
+        return None if user_id is None else _load(user_id)
     cache = _cache()
     digest = hashlib.sha256(key.encode()).hexdigest()
     token_key = "identity:token:" + digest
@@ -94,7 +98,7 @@ def identity_for_token(key: str) -> Identity | None:
     entry, version = found.get(token_key), found.get(TOKENS_VERSION)
     if entry is None or version is None or entry[1] != version:
         version = version or _version(cache, TOKENS_VERSION)
-        user_id = Token.objects.filter(key=key).values_list("user_id", flat=True).first()
+        user_id = _token_user_id(key)
         if user_id is None:
             return None
         entry = (user_id, version)
@@ -151,7 +155,7 @@ def _cache() -> BaseCache:
 
 def _user_keys(user_id: int) -> tuple[str, str, str]:
     """The entry and the two versions it must have been read under."""
-    return f"identity:user:{user_id}", _user_version_key(user_id), ORGANISATIONS_VERSION
+    return f"identity:user:{_SHAPE}:{user_id}", _user_version_key(user_id), ORGANISATIONS_VERSION
 
 
 def _user_version_key(user_id: int) -> str:
@@ -176,13 +180,19 @@ def _identity_cached(user_id: int, found: dict[str, Any]) -> Identity | None:
 
 
 def _load(user_id: int) -> Identity | None:
-    user = User.objects.filter(pk=user_id).first()
+    """From the primary database: a replica that lags behind a change would have it cached under
+    the version the change made."""
+    user = User.objects.using(DEFAULT_DB_ALIAS).filter(pk=user_id).first()
     if user is None:
         return None
-    memberships = tuple(user_memberships(user=user, active_only=False))
+    memberships = tuple(user_memberships(user=user, active_only=False).using(DEFAULT_DB_ALIAS))
     for membership in memberships:
         membership.user = user  # no query for it later, and one copy in the cache
     return Identity(user=user, memberships=memberships)
+
+
+def _token_user_id(key: str) -> int | None:
+    return Token.objects.using(DEFAULT_DB_ALIAS).filter(key=key).values_list("user_id", flat=True).first()
 
 
 def _version(cache: BaseCache, key: str) -> str:
@@ -211,11 +221,17 @@ def _user_saved(sender: Any, instance: User, **kwargs: Any) -> None:
 
 
 def _membership_moving(
-    sender: Any, instance: Membership, raw: bool = False, update_fields: Any = None, **kwargs: Any
+    sender: Any,
+    instance: Membership,
+    raw: bool = False,
+    update_fields: Any = None,
+    using: str = DEFAULT_DB_ALIAS,
+    **kwargs: Any,
 ) -> None:
     """A membership given to another person leaves the first one's cache too."""
     if instance.pk is not None and not raw and (update_fields is None or "user" in update_fields):
-        identity_changed(Membership.objects.filter(pk=instance.pk).values_list("user_id", flat=True).first())
+        before = Membership.objects.using(using).filter(pk=instance.pk).values_list("user_id", flat=True).first()
+        identity_changed(before)
 
 
 def _membership_saved(sender: Any, instance: Membership, **kwargs: Any) -> None:
