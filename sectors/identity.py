@@ -238,12 +238,16 @@ def _membership_saved(sender: Any, instance: Membership, **kwargs: Any) -> None:
     identity_changed(instance.user_id)
 
 
-def _organisation_saved(sender: Any, instance: Organisation, **kwargs: Any) -> None:
-    organisations_changed()
+def _organisation_saved(sender: Any, instance: Organisation, created: bool = False, **kwargs: Any) -> None:
+    """A new organisation is in nobody's memberships yet (those bump their user's version)."""
+    if not created:
+        organisations_changed()
 
 
-def _token_saved(sender: Any, instance: Token, **kwargs: Any) -> None:
-    tokens_changed()
+def _token_saved(sender: Any, instance: Token, created: bool = False, **kwargs: Any) -> None:
+    """A new token has no entry yet: unknown tokens are not cached."""
+    if not created:
+        tokens_changed()
 
 
 def connect_signals() -> None:

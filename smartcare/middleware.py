@@ -5,7 +5,6 @@ from django.conf import settings
 from django.contrib.messages.middleware import MessageMiddleware as DjangoMessageMiddleware
 from django.http import QueryDict
 from django.http.response import HttpResponseRedirectBase
-from django.middleware.clickjacking import XFrameOptionsMiddleware as DjangoXFrameOptionsMiddleware
 from django.shortcuts import resolve_url
 from django.utils import translation
 from django.utils.cache import patch_cache_control
@@ -29,8 +28,8 @@ def is_token_request(request) -> bool:
 
 
 class BrowserOnly:
-    """A middleware whose work only a browser needs (flash messages, framing and content-security
-    headers): token requests go past it."""
+    """A middleware whose work only a browser needs (flash messages, the content-security policy):
+    token requests go past it."""
 
     def __call__(self, request):
         if is_token_request(request):
@@ -39,10 +38,6 @@ class BrowserOnly:
 
 
 class MessageMiddleware(BrowserOnly, DjangoMessageMiddleware):
-    pass
-
-
-class XFrameOptionsMiddleware(BrowserOnly, DjangoXFrameOptionsMiddleware):
     pass
 
 

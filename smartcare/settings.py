@@ -84,9 +84,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "sectors.middleware.AuthenticationMiddleware",  # Django's, with the user from the identity cache
     "smartcare.middleware.NoStoreMiddleware",
-    "smartcare.middleware.MessageMiddleware",  # this and the ones marked * skip token requests
-    "smartcare.middleware.XFrameOptionsMiddleware",  # *
-    "smartcare.middleware.CSPMiddleware",  # *
+    "smartcare.middleware.MessageMiddleware",  # skips token requests, as does CSPMiddleware
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "smartcare.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "smartcare.middleware.HtmxLoginRedirectMiddleware",
     "allauth.account.middleware.AccountMiddleware",
