@@ -58,7 +58,8 @@ class MembershipSerializer(serializers.ModelSerializer):
 
 
 class MeSerializer(serializers.ModelSerializer):
-    """Expects ``memberships`` and ``acting`` in the context, so the view controls the queries."""
+    """The schema of ``/api/v1/me/``, whose view builds the same body with ``me_representation``.
+    Expects ``memberships`` and ``acting`` in the context."""
 
     memberships = serializers.SerializerMethodField()
     acting_organisation = serializers.SerializerMethodField()

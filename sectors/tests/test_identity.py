@@ -264,3 +264,21 @@ def test_signing_in_with_a_password_still_works(client, two_jobs):
     response = client.post("/accounts/login/", {"login": user.email, "password": PASSWORD})
     assert response.status_code == 302
     assert client.get("/").status_code == 200
+
+
+def test_a_token_key_given_to_another_user_names_the_new_user(integration, token):
+    """The process remembers which user a token named, to read both at once; only a hint."""
+    first = me(integration)["id"]
+    key = token.key
+    token.delete()
+    other = UserFactory()
+    Token.objects.create(key=key, user=other)
+    assert me(integration)["id"] == other.pk != first
+
+
+def test_two_integrations_each_get_their_own_user(api_client, token, two_jobs):
+    other = Token.objects.create(user=UserFactory())
+    for _ in range(2):
+        for key, user_id in ((token.key, two_jobs[0].pk), (other.key, other.user_id)):
+            api_client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+            assert me(api_client)["id"] == user_id
