@@ -37,6 +37,14 @@ from tests.cast import World, actor_for
 PASSWORD = "correct horse battery staple"  # noqa: S105 - test accounts only
 
 
+@pytest.fixture(autouse=True)
+def identity_cache_cleared():
+    """Every test starts with an empty identity cache (sectors.identity): no test sees another's users."""
+    from django.core.cache import caches
+
+    caches["identity"].clear()
+
+
 # --- organisations and people ------------------------------------------------------------------------
 
 

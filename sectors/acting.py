@@ -21,8 +21,8 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from .choices import CLINICAL_ROLES, MembershipRole
+from .identity import Identity, identity_for, identity_get
 from .models import Membership, Organisation
-from .selectors import user_memberships
 
 SESSION_KEY = "acting_organisation_id"
 HEADER = "HTTP_X_ACTING_ORGANISATION"
@@ -71,16 +71,19 @@ class Acting:
 NOBODY = Acting(organisation=None)
 
 
-def resolve(user, requested_organisation_id: int | str | None) -> Acting:
+def resolve(user, requested_organisation_id: int | str | None, *, identity: Identity | None = None) -> Acting:
     """The user's first organisation (by name) when none is requested, else the requested one.
 
     Raises ``ActingOrganisationInvalid`` for a value that is not an id and
-    ``ActingOrganisationRefused`` for an organisation without an active membership.
+    ``ActingOrganisationRefused`` for an organisation without an active membership. ``identity``
+    is the user's, when the caller has it already.
     """
     if not getattr(user, "is_authenticated", False):
         return NOBODY
     chosen_id = None if requested_organisation_id is None else _organisation_id(requested_organisation_id)
-    memberships = list(user_memberships(user=user))
+    if identity is None or identity.user.pk != user.pk:
+        identity = identity_get(user.pk)
+    memberships = identity.active_memberships() if identity is not None else []
     if chosen_id is None:
         if not memberships:
             return NOBODY
@@ -109,21 +112,25 @@ def acting_for(request: HttpRequest) -> Acting:
         return cached[1]
     setattr(request, _CACHE_ATTR, (user.pk, NOBODY))
     requested = request.META.get(HEADER)
-    acting = resolve(user, requested) if requested is not None else _from_session(request, user)
+    identity = identity_for(request)
+    if requested is not None:
+        acting = resolve(user, requested, identity=identity)
+    else:
+        acting = _from_session(request, user, identity)
     setattr(request, _CACHE_ATTR, (user.pk, acting))
     return acting
 
 
-def _from_session(request: HttpRequest, user) -> Acting:
+def _from_session(request: HttpRequest, user, identity: Identity | None) -> Acting:
     """The switcher's remembered choice; one revoked since is forgotten."""
     session = getattr(request, "session", None)
     remembered = session.get(SESSION_KEY) if session is not None else None
-    if remembered is not None:
+    if session is not None and remembered is not None:
         try:
-            return resolve(user, remembered)
+            return resolve(user, remembered, identity=identity)
         except (ActingOrganisationInvalid, ActingOrganisationRefused):
             del session[SESSION_KEY]
-    return resolve(user, None)
+    return resolve(user, None, identity=identity)
 
 
 def acting_set(request: HttpRequest, *, organisation_id: int) -> Acting:
@@ -132,7 +139,7 @@ def acting_set(request: HttpRequest, *, organisation_id: int) -> Acting:
     Raises ``ActingOrganisationRefused`` (403) when the user has no active membership there: the
     switcher only offers the user's own organisations, so anything else is a forged request.
     """
-    acting = resolve(request.user, organisation_id)
+    acting = resolve(request.user, organisation_id, identity=identity_for(request))
     request.session[SESSION_KEY] = organisation_id
     setattr(request, _CACHE_ATTR, (request.user.pk, acting))
     return acting

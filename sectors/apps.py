@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class SectorsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "sectors"
+
+    def ready(self) -> None:
+        from .identity import connect_signals
+
+        connect_signals()

@@ -1,6 +1,6 @@
 from django.utils.functional import SimpleLazyObject
 
-from .selectors import user_acting_choices
+from .identity import identity_for
 
 
 def acting_organisation(request):
@@ -8,7 +8,9 @@ def acting_organisation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {
-        "acting": getattr(request, "acting", None),
-        "acting_choices": SimpleLazyObject(lambda: user_acting_choices(user=user)),
-    }
+
+    def choices():
+        identity = identity_for(request)
+        return identity.acting_choices() if identity is not None else []
+
+    return {"acting": getattr(request, "acting", None), "acting_choices": SimpleLazyObject(choices)}

@@ -2,15 +2,61 @@ from __future__ import annotations
 
 from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
-from django.contrib import messages
+from django.contrib import auth, messages
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, load_backend
+from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.middleware import AuthenticationMiddleware as DjangoAuthenticationMiddleware
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.crypto import constant_time_compare
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 
 from .acting import acting_for
 from .choices import MembershipRole
-from .models import Membership
+from .identity import identity_get, identity_remember
+from .models import Membership, User
+
+
+class AuthenticationMiddleware(DjangoAuthenticationMiddleware):
+    """Django's, with the session's user read from the identity cache in the ordinary case: a
+    model backend, an active user and a session hash that matches the password's. Anything else
+    (no session, another backend, a hash made with an old secret, an inactive user) takes Django's
+    own path, which also decides what happens to the session."""
+
+    def process_request(self, request):
+        super().process_request(request)
+        request.user = SimpleLazyObject(lambda: _session_user(request))
+
+
+def _session_user(request):
+    if not hasattr(request, "_cached_user"):  # the attribute Django's login and logout know
+        request._cached_user = _cached_session_user(request) or auth.get_user(request)
+    return request._cached_user
+
+
+def _cached_session_user(request) -> User | None:
+    session = request.session
+    try:
+        user_id = User._meta.pk.to_python(session[SESSION_KEY])
+        backend_path = session[BACKEND_SESSION_KEY]
+        session_hash = session[HASH_SESSION_KEY]
+    except KeyError:
+        return None
+    if backend_path not in settings.AUTHENTICATION_BACKENDS:
+        return None
+    backend = type(load_backend(backend_path))
+    if backend.get_user is not ModelBackend.get_user or backend.user_can_authenticate is not (
+        ModelBackend.user_can_authenticate
+    ):
+        return None
+    identity = identity_get(user_id)
+    if identity is None or not identity.user.is_active:
+        return None
+    if not session_hash or not constant_time_compare(session_hash, identity.user.get_session_auth_hash()):
+        return None
+    identity_remember(request, identity)
+    return identity.user
 
 
 class ActingOrganisationMiddleware:

@@ -97,14 +97,6 @@ def user_memberships(*, user: User, active_only: bool = True) -> QuerySet[Member
     return qs.select_related("organisation", "organisation__parent").order_by("organisation__name", "role")
 
 
-def user_acting_choices(*, user: User) -> list[Organisation]:
-    """The organisations a user may act for today, each once, in name order."""
-    seen: dict[int, Organisation] = {}
-    for membership in user_memberships(user=user):
-        seen.setdefault(membership.organisation_id, membership.organisation)
-    return list(seen.values())
-
-
 def organisations_administered_by(*, user: User) -> QuerySet[Organisation]:
     """The organisations whose memberships the user manages: those where they hold an active
     organisation-administrator membership today (superusers manage every organisation)."""

@@ -1,6 +1,8 @@
 from urllib.parse import urlsplit
 
+from csp.middleware import CSPMiddleware as DjangoCSPMiddleware
 from django.conf import settings
+from django.contrib.messages.middleware import MessageMiddleware as DjangoMessageMiddleware
 from django.http import QueryDict
 from django.http.response import HttpResponseRedirectBase
 from django.shortcuts import resolve_url
@@ -8,6 +10,39 @@ from django.utils import translation
 from django.utils.cache import patch_cache_control
 from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.http import HttpResponseClientRedirect
+
+API_PREFIXES = ("/api/", "/fhir/")
+
+
+def is_token_request(request) -> bool:
+    """An API request that only its token can authenticate: ``Authorization: Token`` and no session
+    cookie. No browser sends one on its own (a page cannot add that header to a request to another
+    site without a CORS preflight, which the portal does not answer), and no session is involved,
+    so what serves only browsers and sessions can be left out (``BrowserOnly``). A request that
+    carries a session cookie too takes the whole way, as DRF tries the session first."""
+    return (
+        request.path_info.startswith(API_PREFIXES)
+        and request.META.get("HTTP_AUTHORIZATION", "")[:6].lower() == "token "
+        and settings.SESSION_COOKIE_NAME not in request.COOKIES
+    )
+
+
+class BrowserOnly:
+    """A middleware whose work only a browser needs (flash messages, the content-security policy):
+    token requests go past it."""
+
+    def __call__(self, request):
+        if is_token_request(request):
+            return self.get_response(request)
+        return super().__call__(request)
+
+
+class MessageMiddleware(BrowserOnly, DjangoMessageMiddleware):
+    pass
+
+
+class CSPMiddleware(BrowserOnly, DjangoCSPMiddleware):
+    pass
 
 
 class DanishFirstLocaleMiddleware:

@@ -83,11 +83,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "smartcare.uploads.RequestBodyLimitMiddleware",  # before CSRF, which reads the form
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "sectors.middleware.AuthenticationMiddleware",  # Django's, with the user from the identity cache
     "smartcare.middleware.NoStoreMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "smartcare.middleware.MessageMiddleware",  # skips token requests, as does CSPMiddleware
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "smartcare.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "smartcare.middleware.HtmxLoginRedirectMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -170,10 +170,15 @@ if REDIS_URL:
     CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"visibility_timeout": 3600}
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "smartcare.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "smartcare",
-        }
+        },
+        "identity": {
+            "BACKEND": "smartcare.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "smartcare",
+        },
     }
 else:
     # A broker that needs no server process: messages are files in var/broker, shared by the
@@ -188,7 +193,14 @@ else:
         "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
     }
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "identity": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "identity"},
+    }
+# The user, their memberships and the user a token names are cached this many seconds (sectors.identity):
+# every process sees a change at its next request through the cache they share, so without Redis (one
+# cache per process) the cache is off. 0 turns it off.
+IDENTITY_CACHE_SECONDS = env.int("IDENTITY_CACHE_SECONDS", default=60 if REDIS_URL else 0)
 
 CELERY_TIMEZONE = "Europe/Copenhagen"
 CELERY_TASK_IGNORE_RESULT = True
@@ -368,7 +380,7 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "sectors.api.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -377,7 +389,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "smartcare.api.schema.SmartCareAutoSchema",
     "DEFAULT_VERSIONING_CLASS": None,
     "EXCEPTION_HANDLER": "smartcare.api.exceptions.exception_handler",
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["smartcare.api.throttling.UserRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"user": env.str("API_USER_RATE", default="6000/hour")},
 }
 SPECTACULAR_SETTINGS = {

@@ -58,7 +58,8 @@ class MembershipSerializer(serializers.ModelSerializer):
 
 
 class MeSerializer(serializers.ModelSerializer):
-    """Expects ``memberships`` and ``acting`` in the context, so the view controls the queries."""
+    """The schema of ``/api/v1/me/``, whose view builds the same body with ``me_representation``.
+    Expects ``memberships`` and ``acting`` in the context."""
 
     memberships = serializers.SerializerMethodField()
     acting_organisation = serializers.SerializerMethodField()
@@ -90,3 +91,34 @@ class MeSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_acting_roles(self, obj: User) -> list[str]:
         return sorted(self.context["acting"].roles)
+
+
+def me_representation(user: User, *, memberships, acting) -> dict:
+    """What ``MeSerializer`` gives (it stays the schema), built directly: /me/ is what an
+    integration calls first and most often, and DRF's model serializers rebuild their fields from
+    the models on every call, most of the cost of the request. A test holds the two equal."""
+    return {
+        "id": user.pk,
+        "email": user.email,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "title": user.title,
+        "phone": user.phone,
+        "memberships": [
+            {
+                "id": m.pk,
+                "organisation": _organisation_ref(m.organisation),
+                "role": m.role,
+                "start_date": m.start_date.isoformat(),
+                "end_date": m.end_date.isoformat() if m.end_date else None,
+                "is_active": m.is_active,
+            }
+            for m in memberships
+        ],
+        "acting_organisation": _organisation_ref(acting.organisation) if acting else None,
+        "acting_roles": sorted(acting.roles),
+    }
+
+
+def _organisation_ref(organisation: Organisation) -> dict:
+    return {"id": organisation.pk, "name": organisation.name, "kind": organisation.kind}

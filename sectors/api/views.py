@@ -6,8 +6,9 @@ from rest_framework.views import APIView
 
 from ..acting import acting_for
 from ..filtersets import OrganisationFilterSet
-from ..selectors import organisation_list, user_memberships
-from .serializers import MeSerializer, OrganisationSerializer
+from ..identity import identity_for
+from ..selectors import organisation_list
+from .serializers import MeSerializer, OrganisationSerializer, me_representation
 
 ACTING_HEADER = OpenApiParameter(
     "X-Acting-Organisation",
@@ -38,8 +39,6 @@ class MeView(APIView):
     """The signed-in user, their memberships and the organisation they act for."""
 
     def get(self, request):
-        context = {
-            "memberships": user_memberships(user=request.user, active_only=False),
-            "acting": acting_for(request._request),
-        }
-        return Response(MeSerializer(request.user, context=context).data)
+        identity = identity_for(request._request)
+        memberships = identity.memberships if identity is not None else ()
+        return Response(me_representation(request.user, memberships=memberships, acting=acting_for(request._request)))
