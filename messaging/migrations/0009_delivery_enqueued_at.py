@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('messaging', '0007_kept_upload'),
+        ('messaging', '0008_received_message_relationships'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
