@@ -123,7 +123,7 @@ def test_incoming_handoffs_cost_the_same_queries_for_more_requests(client):
     few, more, _, response = few_and_more(client, reverse("careplans:handoffs"), add)
 
     assert len(response.context["handoffs"]) == MORE
-    assert more == few == 12
+    assert more == few == 9
 
 
 def test_sent_handoffs_cost_the_same_queries_for_more_requests_and_answers(client):
@@ -157,7 +157,7 @@ def test_sent_handoffs_cost_the_same_queries_for_more_requests_and_answers(clien
     few, more, _, response = few_and_more(client, reverse("careplans:handoffs"), add, {"tab": "sent"})
 
     assert len(response.context["handoffs"]) == MORE
-    assert more == few == 12
+    assert more == few == 9
 
 
 # --- thresholds and monitoring schedules ------------------------------------------------------------
@@ -222,7 +222,7 @@ def test_the_thresholds_page_costs_the_same_queries_for_more_limits_and_schedule
 
     assert len(response.context["history"]) == Threshold.objects.filter(citizen=citizen).count() == MORE
     assert len(response.context["schedules"]) == MORE
-    assert more == few == 25
+    assert more == few == 22
 
 
 def test_the_thresholds_page_costs_the_same_queries_for_a_bigger_care_team(client, team):
@@ -262,7 +262,7 @@ def test_a_name_search_costs_the_same_queries_for_more_hits(client, clinic, gp, 
 
     hits = response.context["hits"] if page == "citizens:search" else response.context["page"].object_list
     assert [c.last_name for c in hits] == ["Hansen"] * MORE
-    assert more == few == {"citizens:search": 14, "citizens:list": 18}[page]
+    assert more == few == {"citizens:search": 11, "citizens:list": 15}[page]
 
 
 def test_an_api_search_costs_the_same_queries_for_more_hits(clinic, gp):
@@ -273,7 +273,7 @@ def test_an_api_search_costs_the_same_queries_for_more_hits(clinic, gp):
     )
 
     assert [c["last_name"] for c in response.json()["results"]] == ["Hansen"] * MORE
-    assert more == few == 7
+    assert more == few == 6
 
 
 # --- who has seen the data -----------------------------------------------------------------------
@@ -311,7 +311,7 @@ def test_the_access_report_costs_the_same_queries_for_more_accesses(client, froz
         groups = response.context["groups"]
         assert len(groups) == MORE + 1  # and today's: the GP's clinic reading the report
         assert sum(len(group.entries) for group in groups) == accesses.count()
-    assert more == few == {"citizens:access_report": 21, "citizens:access_report_csv": 14}[url_name]
+    assert more == few == {"citizens:access_report": 18, "citizens:access_report_csv": 12}[url_name]
 
 
 # --- the access review ---------------------------------------------------------------------------
@@ -343,4 +343,4 @@ def test_the_access_review_costs_the_same_queries_for_more_accesses(client):
 
     assert BreakGlassAccess.objects.count() == AccessReviewItem.objects.count() == MORE
     assert len(response.context["page"].object_list) == 2 * MORE
-    assert more == few == 16
+    assert more == few == 13
