@@ -180,14 +180,17 @@ def _identity_cached(user_id: int, found: dict[str, Any]) -> Identity | None:
 
 
 def _load(user_id: int) -> Identity | None:
-    """From the primary database: a replica that lags behind a change would have it cached under
-    the version the change made."""
-    user = User.objects.using(DEFAULT_DB_ALIAS).filter(pk=user_id).first()
+    """One query (the memberships with their user), two for a user without any. From the primary
+    database: a replica that lags behind a change would have it cached under the version the
+    change made."""
+    memberships = tuple(
+        user_memberships(user=User(pk=user_id), active_only=False).select_related("user").using(DEFAULT_DB_ALIAS)
+    )
+    user = memberships[0].user if memberships else User.objects.using(DEFAULT_DB_ALIAS).filter(pk=user_id).first()
     if user is None:
         return None
-    memberships = tuple(user_memberships(user=user, active_only=False).using(DEFAULT_DB_ALIAS))
     for membership in memberships:
-        membership.user = user  # no query for it later, and one copy in the cache
+        membership.user = user  # one copy of the user, in the cache too
     return Identity(user=user, memberships=memberships)
 
 

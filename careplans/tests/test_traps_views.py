@@ -276,6 +276,7 @@ def test_closed_plans_are_listed_and_the_query_count_does_not_grow_with_them(cli
     login(client, world, "gp_a")
     closed = active_plan(world, gp_actor, title="Afsluttet KOL")
     CarePlan.objects.filter(pk=closed.pk).update(status=CarePlanStatus.COMPLETED)
+    client.get("/api/v1/me/")  # warm-up: the identity cache (sectors.identity)
     one = _overview_queries(client, world)
     for title in ("Tilbagekaldt", "Fejl"):
         extra = active_plan(world, gp_actor, title=title)

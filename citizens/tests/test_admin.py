@@ -379,6 +379,7 @@ def test_a_list_page_logs_in_a_fixed_number_of_queries(client, staff_viewer, cli
             assert client.get("/admin/citizens/hospitalstay/").status_code == 200
         return len(queries)
 
+    client.get("/api/v1/me/")  # warm-up: the identity cache (sectors.identity)
     HospitalStayFactory(citizen=CitizenFactory(gp_clinic=clinic))
     one = queries_for_list()
     for _ in range(4):

@@ -160,6 +160,7 @@ def test_the_inbox_query_count_does_not_grow_with_hospital_notifications(client,
         return len(ctx.captured_queries)
 
     deliver(admit, world, actor, hours_ago=50)
+    client.get("/api/v1/me/")  # warm-up: the identity cache (sectors.identity)
     one = queries()
     deliver(hospital_event_record, actor=actor("hospital_nurse"), citizen=world.citizen, code=HospitalCode.SLHJ,
             occurred_at=discharged_at() - datetime.timedelta(hours=20))  # fmt: skip
