@@ -75,6 +75,9 @@ def _record(delivery: Delivery, started: datetime.datetime, outcome: str, error:
 
 @retry_on_deadlock
 def _deliver_in_app(delivery_id: int) -> Outcome | None:
+    """Locks the delivery's row only (``of``; the receiver is read with it and locked by
+    ``message_receive``), skipping it when another worker holds it; one transaction, run again
+    when it loses a deadlock."""
     started = timezone.now()
     with transaction.atomic():
         delivery = (
