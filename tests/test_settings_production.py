@@ -150,6 +150,6 @@ def test_with_redis_the_web_tier_keeps_no_state_of_its_own(production_env, profi
     found = json.loads(result.stdout.strip().splitlines()[-1])
     assert found == {
         "sessions": "django.contrib.sessions.backends.db",
-        "caches": ["django.core.cache.backends.redis.RedisCache"],
+        "caches": ["smartcare.cache.RedisCache"],
         "messages": "django.contrib.messages.storage.fallback.FallbackStorage",
     }
