@@ -17,9 +17,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.operationoutcome import OperationOutcome
-from rest_framework.authentication import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.request import Request
 
+from sectors.api.authentication import TokenAuthentication
 from smartcare.api.exceptions import RETRY_AFTER_SECONDS
 from smartcare.uploads import large_body
 
@@ -50,9 +51,13 @@ def _outcome(status: int, msg_code: str, text: str, issue_type: str, fmt: str) -
 
 
 def _token_user(request: HttpRequest):
-    """The user of the integration token, or None (no token, or an unknown or inactive one)."""
+    """The user of the integration token, or None (no token, or an unknown or inactive one).
+
+    The API's token authentication, so the token and its user come from the identity cache
+    (``sectors.identity``) as for every other API request; DRF's ``Request`` around the request
+    lets it keep the identity it read for the rest of the request."""
     try:
-        found = TokenAuthentication().authenticate(request)
+        found = TokenAuthentication().authenticate(Request(request))
     except AuthenticationFailed:
         return None
     return found[0] if found else None
