@@ -102,17 +102,29 @@ def access_review_done(*, actor: Actor, item: AccessReviewItem, conclusion: str,
     return _mark_reviewed(actor, AccessReviewItem.objects.select_for_update().get(pk=item.pk), conclusion, note)
 
 
+# The organisation's ancestors as far as the SOR tree nests them (``_in_region``), read with it.
+ANCESTORS = ("parent__parent__parent", "municipality__parent")
+# Columns the flag's own values stand for: objects the caller has loaded, which the database's
+# foreign keys check on insert; validating them would read each one again.
+LOADED = ["user", "organisation", "region", "citizen"]
+
+
 def access_review_flag(*, actor: Actor, citizen: Citizen, kind: str, reason: str) -> AccessReviewItem:
     """Put something the acting organisation did to a citizen on the review list (the caller's
-    transaction: it is flagged only if it happened)."""
+    transaction: it is flagged only if it happened).
+
+    Two queries, on the hospital event's write path: the organisation with its ancestors (its
+    region found in memory) and the insert. The fields are validated in Python: blank text for
+    ``reason`` is refused by ``clean_fields`` before its check constraint would see it."""
+    organisation = Organisation.objects.select_related(*ANCESTORS).get(pk=actor.organisation.pk)
     item = AccessReviewItem(
         kind=kind,
         user=actor.user,
         organisation=actor.organisation,
-        region=region_of(actor.organisation),
+        region=region_of(organisation),
         citizen=citizen,
         reason=reason,
     )
-    item.full_clean()
+    item.full_clean(exclude=LOADED, validate_constraints=False)
     item.save()
     return item

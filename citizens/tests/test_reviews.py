@@ -3,12 +3,14 @@ a conclusion and a note, on a list the region filters by organisation and review
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from citizens.access import Actor
-from citizens.choices import ReviewConclusion
-from citizens.models import BreakGlassAccess
-from citizens.reviews import break_glass_review, may_review, region_of
+from citizens.choices import ReviewConclusion, ReviewKind
+from citizens.models import AccessReviewItem, BreakGlassAccess
+from citizens.reviews import access_review_flag, break_glass_review, may_review, region_of
 from citizens.services import break_glass_open
 from citizens.tests.factories import CitizenFactory
 from sectors.acting import resolve
@@ -76,6 +78,31 @@ def test_the_region_of_a_clinic_is_found_through_its_municipality(region, clinic
     assert region_of(clinic_without_admin) == region
     assert region_of(department) == region
     assert region_of(GPClinicFactory()) is None
+
+
+@pytest.mark.parametrize("where", ["department", "clinic_without_admin"])
+def test_a_flag_costs_two_queries_and_names_the_region(request, region, where):
+    """A hospital admission flags on the event's write path: the organisation with its ancestors,
+    then the insert, however deep the organisation sits below its region."""
+    organisation = request.getfixturevalue(where)
+    role = MembershipRole.HOSPITAL_NURSE if where == "department" else MembershipRole.GP
+    actor = actor_for(MembershipFactory(organisation=organisation, role=role).user)
+    citizen = CitizenFactory()
+
+    with CaptureQueriesContext(connection) as captured:
+        item = access_review_flag(actor=actor, citizen=citizen, kind=ReviewKind.ADMISSION, reason="Indlagt akut")
+
+    assert len(captured) == 2, [q["sql"] for q in captured.captured_queries]
+    item = AccessReviewItem.objects.get(pk=item.pk)
+    assert (item.organisation, item.region, item.citizen, item.user) == (organisation, region, citizen, actor.user)
+
+
+def test_a_flag_without_a_reason_or_kind_is_refused(department):
+    actor = actor_for(MembershipFactory(organisation=department, role=MembershipRole.HOSPITAL_NURSE).user)
+    with pytest.raises(ValidationError) as raised:
+        access_review_flag(actor=actor, citizen=CitizenFactory(), kind="party", reason="")
+    assert set(raised.value.message_dict) == {"kind", "reason"}
+    assert not AccessReviewItem.objects.exists()
 
 
 def test_the_regions_administrator_reviews_an_organisation_without_an_administrator(
