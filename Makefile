@@ -10,7 +10,7 @@ export PORT
 .PHONY: run test check lock setup system-deps migrate demo lint messages compile-messages clean help bench bench-writes bench-deps
 
 help:
-	@echo "make run   - set up, load demo data and start web, worker and beat on http://127.0.0.1:$(PORT)"
+	@echo "make run   - set up, load demo data and start web, workers and beat on http://127.0.0.1:$(PORT)"
 	@echo "             (with DEBUG off, like production; DEBUG=true make run shows Django's debug pages)"
 	@echo "make test  - set up, run the checks and the whole test suite"
 	@echo "make check - lint, formatting, missing migrations and type checks (make test runs them first)"
@@ -68,8 +68,9 @@ demo: migrate
 	$(BIN)/python manage.py load_reference_data
 	$(BIN)/python manage.py load_demo_data
 
+# The processes are the Procfile's: web, worker (queue celery), sealer (queue access-log) and beat.
 run: demo
-	@echo "SmartCare on http://127.0.0.1:$(PORT)  (Ctrl-C stops web, worker and beat)"
+	@echo "SmartCare on http://127.0.0.1:$(PORT)  (Ctrl-C stops web, worker, sealer and beat)"
 	$(BIN)/honcho --procfile Procfile start
 
 # Browser and compose-file tests need Debian's chromium and docker-compose; install them when we may.

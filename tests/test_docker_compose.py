@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 BASE_DIR = Path(__file__).resolve().parents[1]
-SERVICES = {"web", "worker", "beat", "db", "redis"}
+SERVICES = {"web", "worker", "sealer", "beat", "db", "redis"}
 POSTGRES_DATA = "/var/lib/postgresql/data"
 # The secrets the compose file requires (``${VAR:?}``); dummy values are enough for ``config``.
 COMPOSE_ENV = {
@@ -83,7 +83,7 @@ def test_postgres_data_lives_in_a_named_volume(config):
     assert source in config.get("volumes", {}), f"{source} is not a named volume"
 
 
-@pytest.mark.parametrize("name", ["web", "worker", "beat"])
+@pytest.mark.parametrize("name", ["web", "worker", "sealer", "beat"])
 def test_application_services_run_the_production_profile(config, name):
     assert config["services"][name]["environment"]["DJANGO_ENV"] == "production"
 
