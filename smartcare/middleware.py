@@ -1,17 +1,24 @@
+import logging
 from urllib.parse import urlsplit
 
 from csp.middleware import CSPMiddleware as DjangoCSPMiddleware
 from django.conf import settings
 from django.contrib.messages.middleware import MessageMiddleware as DjangoMessageMiddleware
-from django.http import QueryDict
+from django.http import HttpResponse, QueryDict
 from django.http.response import HttpResponseRedirectBase
 from django.shortcuts import resolve_url
+from django.template import loader
 from django.utils import translation
 from django.utils.cache import patch_cache_control
 from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.http import HttpResponseClientRedirect
 
+from .api.exceptions import RETRY_AFTER_SECONDS
+from .transactions import is_transient, sqlstate
+
 API_PREFIXES = ("/api/", "/fhir/")
+
+logger = logging.getLogger("smartcare.pages")
 
 
 def is_token_request(request) -> bool:
@@ -120,4 +127,31 @@ class NoStoreMiddleware:
         user = getattr(request, "user", None)
         if path.startswith(self.ALWAYS) or (user is not None and user.is_authenticated):
             patch_cache_control(response, no_store=True, private=True)
+        return response
+
+
+class BusyDatabaseMiddleware:
+    """A page whose transaction the database kept giving up answers 503, not 500.
+
+    The services run such a transaction again (``smartcare.transactions``); when a deadlock or a
+    serialization conflict persists, the error reaches the view. The transaction was rolled back
+    whole, so nothing was saved: the user is told so and to send the form again in a moment, with
+    ``Retry-After`` as the API answers it. The page needs no database (``error_base.html``).
+    The API and ``$process-message`` answer in their own formats and are left to them.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not is_transient(exception) or request.path_info.startswith(API_PREFIXES):
+            return None
+        logger.warning(
+            "page_busy method=%s path=%s sqlstate=%s", request.method, request.path_info, sqlstate(exception)
+        )
+        response = HttpResponse(loader.render_to_string("503.html"), status=503)
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response

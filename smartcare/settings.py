@@ -93,6 +93,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "sectors.middleware.ActingOrganisationMiddleware",
     "sectors.middleware.AdminRequiresMFAMiddleware",
+    "smartcare.middleware.BusyDatabaseMiddleware",  # last: the first to see a view's exception
 ]
 
 ROOT_URLCONF = "smartcare.urls"

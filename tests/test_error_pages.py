@@ -12,7 +12,9 @@ from django.urls import path, reverse
 from django.utils import translation
 from django.utils.translation import gettext
 
+from smartcare.transactions import DEADLOCK
 from smartcare.urls import urlpatterns as portal_urlpatterns
+from tests.dberrors import database_error
 
 
 def forbidden(request):
@@ -27,10 +29,15 @@ def suspicious(request):
     raise SuspiciousOperation("tampered")
 
 
+def busy(request):
+    raise database_error(DEADLOCK)  # as a service raises it when its retries did not get past it
+
+
 urlpatterns = [
     path("test-errors/forbidden/", forbidden),
     path("test-errors/broken/", broken),
     path("test-errors/suspicious/", suspicious),
+    path("test-errors/busy/", busy),
     *portal_urlpatterns,
 ]
 
@@ -59,6 +66,12 @@ PAGES = {
         "/test-errors/suspicious/",
         "Bad request",
         "The portal could not understand the request. Go back and try again.",
+    ),
+    503: (
+        "/test-errors/busy/",
+        "The portal is busy",
+        "Nothing was saved: the database was busy with other work. Wait a moment and send it again; your "
+        "browser's Back button takes you back to the form.",
     ),
 }
 
@@ -109,4 +122,15 @@ def test_the_500_page_needs_no_database(gp, django_assert_num_queries):
     with django_assert_num_queries(0):
         response = server_error(request)
     assert response.status_code == 500
+    assert 'data-testid="back-to-dashboard"' in response.content.decode()
+
+
+def test_the_503_page_needs_no_database(gp, django_assert_num_queries):
+    """The database gave up the transaction: the page that says so asks it nothing."""
+    from smartcare.middleware import BusyDatabaseMiddleware
+
+    request = Client().get("/").wsgi_request
+    with django_assert_num_queries(0):
+        response = BusyDatabaseMiddleware(lambda request: None).process_exception(request, database_error(DEADLOCK))
+    assert response.status_code == 503 and response["Retry-After"] == "1"
     assert 'data-testid="back-to-dashboard"' in response.content.decode()
