@@ -6,7 +6,8 @@ lock after ``lock_timeout`` (``55P03``). In each case the whole transaction was 
 same work, started again a moment later, most likely succeeds: the other transaction has moved on.
 A sender should not see an error for that, so the services that write wrap their transaction in
 ``retry_on_deadlock``; when the conflict persists the error reaches the caller, and the API answers
-503 with ``Retry-After`` (``smartcare.api.exceptions``), never 500.
+503 with ``Retry-After`` (``smartcare.api.exceptions``), a page a 503 page that says nothing was
+saved (``smartcare.middleware.BusyDatabaseMiddleware``), never 500.
 
 Only a whole transaction can be run again. Inside an ``atomic`` block the outer transaction is the
 one that failed, so the wrapper lets the error through and the outermost wrapper retries. Work
