@@ -2,9 +2,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.paginator import Paginator
 from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Request
 from rest_framework.response import Response
 
 from smartcare.pagination import ESTIMATE_DESCRIPTION, CappedPaginator
@@ -22,17 +24,19 @@ class StandardPagination(PageNumberPagination):
     django_paginator_class = CappedPaginator
     no_last_page_message = _("The last page is not known for a list this long: follow the next links.")
 
-    def get_page_number(self, request, paginator: CappedPaginator) -> Any:
+    def get_page_number(self, request: Request, paginator: Paginator) -> Any:
         page_number = request.query_params.get(self.page_query_param) or 1
-        if page_number in self.last_page_strings and paginator.count_is_estimate:
+        if page_number in self.last_page_strings and getattr(paginator, "count_is_estimate", False):
             raise NotFound(self.no_last_page_message)
         return super().get_page_number(request, paginator)
 
-    def get_paginated_response(self, data) -> Response:
+    def get_paginated_response(self, data: Any) -> Response:
+        assert self.page is not None  # paginate_queryset ran
+        paginator = self.page.paginator
         return Response(
             {
-                "count": self.page.paginator.count,
-                "count_is_estimate": bool(getattr(self.page.paginator, "count_is_estimate", False)),
+                "count": paginator.count,
+                "count_is_estimate": bool(getattr(paginator, "count_is_estimate", False)),
                 "next": self.get_next_link(),
                 "previous": self.get_previous_link(),
                 "results": data,
