@@ -172,19 +172,41 @@ def handoff_get(*, actor: Actor, pk: Any) -> Handoff:
     return handoff
 
 
-def alerts_worklist(*, actor: Actor, include_acknowledged: bool = False, citizen: Citizen | None = None) -> list[Alert]:
-    """Open alerts for the acting organisation: red before yellow, oldest first."""
+class Limited(list):
+    """The rows of a work list cut at a limit, never counted: ``more`` says whether the list
+    left rows out (one row more than the limit was fetched to know)."""
+
+    more: bool = False
+
+
+def _limited(rows: list, limit: int) -> Limited:
+    cut = Limited(rows[:limit])
+    cut.more = len(rows) > limit
+    return cut
+
+
+ALERTS_LIMIT = 500
+
+
+def alerts_worklist(*, actor: Actor, include_acknowledged: bool = False, citizen: Citizen | None = None) -> Limited:
+    """Open alerts for the acting organisation: red before yellow, oldest first; at most
+    ``ALERTS_LIMIT`` (``more`` says whether there are others)."""
     if not actor.acting:
-        return []
+        return Limited()
     qs = _organisation_alerts(actor, include_acknowledged=include_acknowledged)
     if citizen is not None:
         qs = qs.filter(citizen=citizen)
-    rows: list[Alert] = list(
-        qs.select_related("citizen", "observation", "acknowledged_by")
-        .annotate(
-            rank=Case(When(severity=AlertSeverity.RED, then=Value(0)), default=Value(1), output_field=IntegerField())
-        )
-        .order_by("rank", "created_at")[:500]
+    rows = _limited(
+        list(
+            qs.select_related("citizen", "observation", "acknowledged_by")
+            .annotate(
+                rank=Case(
+                    When(severity=AlertSeverity.RED, then=Value(0)), default=Value(1), output_field=IntegerField()
+                )
+            )
+            .order_by("rank", "created_at")[: ALERTS_LIMIT + 1]
+        ),
+        ALERTS_LIMIT,
     )
     if citizen is None:
         _log(actor, [a.citizen for a in rows], "alert list", AccessAction.LIST)
@@ -194,7 +216,7 @@ def alerts_worklist(*, actor: Actor, include_acknowledged: bool = False, citizen
 TODAY_LIMIT = 300
 
 
-def today_list(*, actor: Actor, day: datetime.date | None = None, log: bool = True) -> list[Activity]:
+def today_list(*, actor: Actor, day: datetime.date | None = None, log: bool = True) -> Limited:
     """Home-care "Today": activities due today or overdue, owned by the acting organisation or
     assigned to the user, for citizens the organisation serves, in visiting order by address;
     each with ``open_alerts``, the organisation's open alerts for the citizen, and ``stay``, the
@@ -203,9 +225,10 @@ def today_list(*, actor: Actor, day: datetime.date | None = None, log: bool = Tr
     At most ``TODAY_LIMIT``, the most overdue first when there are more. They are chosen by due
     date, which the (organisation, next due) index yields in order, and put in address order
     here: ordering a large municipality's thousands of due visits by address in the database,
-    with an alert count joined to each, took most of a second (scripts/benchmark_careplans.py)."""
+    with an alert count joined to each, took most of a second (scripts/benchmark_careplans.py).
+    ``more`` says whether due activities were left out; nothing is counted to know it."""
     if not actor.acting:
-        return []
+        return Limited()
     day = day or timezone.localdate()
     organisation = actor.organisation
     visible = visible_citizens(actor.acting, actor.user).values("pk")
@@ -232,11 +255,11 @@ def today_list(*, actor: Actor, day: datetime.date | None = None, log: bool = Tr
         .values_list("pk", flat=True)[: 2 * TODAY_LIMIT]
     )
     rows = list(due.filter(pk__in=candidates))
-    if len(rows) < TODAY_LIMIT and len(candidates) == 2 * TODAY_LIMIT:
-        rows = list(due.filter(responsible_organisation=organisation)[:TODAY_LIMIT])
+    if len(rows) <= TODAY_LIMIT and len(candidates) == 2 * TODAY_LIMIT:  # others may follow the candidates
+        rows = list(due.filter(responsible_organisation=organisation)[: TODAY_LIMIT + 1])
     # Assigned to the user by name in another organisation: a query of its own, not an OR.
-    rows += due.filter(responsible_person=actor.user).exclude(responsible_organisation=organisation)[:TODAY_LIMIT]
-    rows = sorted(rows, key=lambda a: (a.next_due_on, a.pk))[:TODAY_LIMIT]
+    rows += due.filter(responsible_person=actor.user).exclude(responsible_organisation=organisation)[: TODAY_LIMIT + 1]
+    rows = _limited(sorted(rows, key=lambda a: (a.next_due_on, a.pk)), TODAY_LIMIT)
     citizen_ids = {a.care_plan.citizen_id for a in rows}
     open_alerts = dict(
         Alert.objects.filter(organisation=organisation, acknowledged_at__isnull=True, citizen_id__in=citizen_ids)

@@ -38,6 +38,7 @@ class TodayVisits:
     day: datetime.date
     visits: list[Visit]  # to make, in visiting order
     paused: list[Visit]  # the citizen is in hospital: set apart, never overdue
+    more: bool = False  # due activities were left out (``selectors.TODAY_LIMIT``)
 
     @property
     def count(self) -> int:
@@ -73,4 +74,7 @@ def group_visits(activities: list[Activity], day: datetime.date) -> TodayVisits:
 
 def today_visits(*, actor: Actor, day: datetime.date | None = None) -> TodayVisits:
     day = day or timezone.localdate()
-    return group_visits(selectors.today_list(actor=actor, day=day), day)
+    rows = selectors.today_list(actor=actor, day=day)
+    listing = group_visits(rows, day)
+    listing.more = rows.more
+    return listing

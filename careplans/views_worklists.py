@@ -70,6 +70,8 @@ def _render_today(request, actor: Actor, *, failed: tuple[int, ActivityDoneForm]
         "paused_visits": listing.paused,
         "count": listing.count,
         "overdue_count": listing.overdue_count,
+        "more": listing.more,
+        "limit": selectors.TODAY_LIMIT,
     }
     if failed and not any(a.pk == failed[0] for a in activities):  # not on the list: show the error on top
         context["error"] = " ".join(message for messages_ in failed[1].errors.values() for message in messages_)
@@ -285,6 +287,8 @@ def _render_alerts(request, actor: Actor, *, failed=None, error: str = "", statu
         "all_query": urlencode({**({"citizen": request.GET["citizen"]} if citizen else {}), "all": "1"}),
         "error": error,
         "open_count": sum(1 for a in rows if a.is_open),
+        "more": rows.more,
+        "limit": selectors.ALERTS_LIMIT,
     }
     return render(request, "careplans/worklists/alerts.html", context, status=status)
 

@@ -14,10 +14,12 @@ from django.http import Http404
 from django.utils import timezone
 
 from sectors.models import Organisation
+from smartcare.pagination import CappedPaginator
 
 from .access import Actor, access_reason, visible_citizens
 from .accesslog import access_log_record
 from .choices import AccessAction
+from .cpr import exact_cpr
 from .filtersets import CitizenFilterSet, search_citizens
 from .models import (
     AccessLogEntry,
@@ -68,8 +70,16 @@ def citizen_page(
     action: str = AccessAction.LIST,
     detail: str = "citizen list",
 ) -> Page:
-    """One page of citizens; every row shown is logged."""
-    page = Paginator(citizen_list(actor=actor, filters=filters), page_size).get_page(page_number)
+    """One page of citizens; every row shown is logged.
+
+    The count is capped (``CappedPaginator``, ``settings.LIST_COUNT_CAP``). A search for a whole
+    CPR number counts nothing: it finds one citizen or none, so at most two rows are fetched and
+    the page is built from them."""
+    rows = citizen_list(actor=actor, filters=filters)
+    if filters is not None and exact_cpr(str(filters.get("search") or "")):
+        page = CappedPaginator(list(rows[:2]), page_size).get_page(page_number)
+    else:
+        page = CappedPaginator(rows, page_size).get_page(page_number)
     page.object_list = list(page.object_list)
     _log_rows(actor, page.object_list, action, detail)
     return page

@@ -20,6 +20,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from sectors.choices import OrganisationKind
 from smartcare.forms import apply_service_errors
+from smartcare.pagination import CappedPaginator
 
 from . import accessreport, permissions, selectors, services
 from .access import Actor, actor_from_request
@@ -78,7 +79,7 @@ def citizen_list(request):
         hit = selectors.citizen_exact_hit(actor=actor, filters=request.GET)
         if hit is not None:
             return _open_citizen(request, hit)
-        page = Paginator([], LIST_PAGE_SIZE).get_page(1)  # nothing found, and nothing to count
+        page = CappedPaginator([], LIST_PAGE_SIZE).get_page(1)  # nothing found, and nothing to count
     else:
         page = selectors.citizen_page(
             actor=actor, filters=request.GET, page_number=request.GET.get("page"), page_size=LIST_PAGE_SIZE

@@ -14,7 +14,6 @@ import re
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -28,6 +27,7 @@ from citizens.models import Citizen
 from sectors.models import User
 from sectors.selectors import organisation_members
 from smartcare.forms import apply_service_errors
+from smartcare.pagination import CappedPaginator
 from smartcare.uploads import large_body
 
 from . import checks, selectors, services
@@ -82,7 +82,7 @@ def inbox(request):
         rows = selectors.inbox(actor=actor, filters=filters or {})
     if filters is None:  # the form shows what is wrong
         rows, filters = rows.none(), {}
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))  # counts at most LIST_COUNT_CAP + 1
     shown = list(page.object_list)
     citizens = [row.citizen if box == "sent" else row.message.citizen for row in shown]
     if box == "inbox":

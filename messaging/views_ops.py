@@ -11,7 +11,6 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -22,6 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from citizens.access import Actor, actor_from_request
 from smartcare.forms import apply_service_errors
+from smartcare.pagination import CappedPaginator
 
 from . import hospital_rules, selectors, services
 from .followup import hospital_followups_attach
@@ -80,7 +80,7 @@ def _may_record_or_403(request, actor: Actor):
 def _render_events(request, actor: Actor, *, form=None, failed=None, status: int = 200, denied: str = ""):
     """The form and the department's events; ``failed`` is (event pk, correction form with
     errors) or (event pk, error text) for a cancellation that was refused."""
-    page = Paginator(selectors.hospital_events(actor=actor), EVENTS_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(selectors.hospital_events(actor=actor), EVENTS_PAGE_SIZE).get_page(request.GET.get("page"))
     events = list(page.object_list)
     page.object_list = events
     hospital_followups_attach(event.message for event in events)
@@ -208,7 +208,7 @@ def _render_operations(request, actor: Actor, *, error: str = "", status: int = 
     rows = selectors.deliveries(actor=actor, failed_only=failed_only)
     if not filters.is_valid():  # the form says what is wrong; nothing is listed
         rows = rows.none()
-    page = Paginator(rows, DELIVERIES_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(rows, DELIVERIES_PAGE_SIZE).get_page(request.GET.get("page"))
     page.object_list = list(page.object_list)
     context = {
         "filters": filters,

@@ -496,6 +496,10 @@ HANDOFF_OVERDUE_HOURS = env.int("HANDOFF_OVERDUE_HOURS", default=72)
 TODAY_DISCHARGED_NOTICE_HOURS = env.int("TODAY_DISCHARGED_NOTICE_HOURS", default=48)
 # "Mark done" can be undone by the person who did it for this many minutes.
 ACTIVITY_DONE_UNDO_MINUTES = env.int("ACTIVITY_DONE_UNDO_MINUTES", default=10)
+# Lists (pages and API) count their rows up to this many; beyond it they say "more than" and page
+# on without a last page (smartcare.pagination.CappedPaginator): an exact count of a whole
+# municipality's citizens or messages on every page costs more than the number is worth.
+LIST_COUNT_CAP = env.int("LIST_COUNT_CAP", default=1000)
 
 # --- Messaging (messaging/) -----------------------------------------------------------------------
 # Absolute links in e-mails.

@@ -140,6 +140,7 @@ def test_outsider_gets_an_empty_list_and_no_search_hits(outsider, citizen):
     for query in ("010180-1235", "010180", "Holm"):
         assert client.get(LIST_URL, {"search": query}).json() == {
             "count": 0,
+            "count_is_estimate": False,
             "next": None,
             "previous": None,
             "results": [],
