@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from citizens.access import Actor
 from citizens.models import Citizen
+from smartcare.transactions import retry_on_deadlock
 
 from .choices import ObservationCode
 from .measurements import MEASUREMENTS
@@ -44,6 +45,7 @@ def _errors(reading: Reading, rename: dict[str, str] | None = None) -> dict[str,
     return {}
 
 
+@retry_on_deadlock
 @transaction.atomic
 def measurement_entry_record(
     *, actor: Actor, citizen: Citizen, reading: Reading, pulse: Any = None

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from citizens.access import Actor
+from smartcare.transactions import retry_on_deadlock
 
 from .models import Activity, PlanChange
 from .services.history import _history, _log_write, _require_plan_editor
@@ -61,6 +62,7 @@ def _last_change(activity: Activity) -> PlanChange | None:
     return changes.filter(target_id=str(activity.pk)).order_by("-pk").first()
 
 
+@retry_on_deadlock
 @transaction.atomic
 def activity_done_undo(*, actor: Actor, activity: Activity) -> Activity:
     """Revert the actor's own "Mark done" of less than ``ACTIVITY_DONE_UNDO_MINUTES`` ago."""

@@ -12,20 +12,28 @@ saved (``smartcare.middleware.BusyDatabaseMiddleware``), never 500.
 Only a whole transaction can be run again. Inside an ``atomic`` block the outer transaction is the
 one that failed, so the wrapper lets the error through and the outermost wrapper retries. Work
 queued with ``transaction.on_commit`` by a failed attempt is discarded with it (Django drops the
-callbacks of a rolled-back block), so nothing is enqueued twice.
+callbacks of a rolled-back block), so nothing is enqueued twice. The model instances passed to
+the function are put back as they were before the call (their fields, ``_state`` and cached
+relations): a failed attempt may have changed them in memory (``plan.status = ...``), and the next
+attempt must start from what the caller passed, not from what the rolled-back one left.
+
+The database gone for a moment (a restart, a lost connection) is not retried here: a request
+answers with an error page, and a Celery task is run again later (``smartcare.taskretry``).
 """
 
 from __future__ import annotations
 
+import copy
 import functools
 import logging
 import random
 import time
-from collections.abc import Callable
-from typing import ParamSpec, TypeVar
+from collections.abc import Callable, Iterable
+from typing import Any, ParamSpec, TypeVar
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, OperationalError, transaction
+from django.db.models import Model
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +71,27 @@ def pause(attempt: int) -> float:
     return base * 2 ** (attempt - 1) * (1 + random.random())  # noqa: S311 - jitter, not a secret
 
 
+def _copy(fields: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a model instance's ``__dict__`` that a later attempt cannot change: its
+    ``_state`` (with the cached relations) and prefetched lists are copied as well."""
+    copied = dict(fields)
+    state = copied["_state"] = copy.copy(fields["_state"])
+    state.fields_cache = dict(fields["_state"].fields_cache)
+    if "_prefetched_objects_cache" in copied:
+        copied["_prefetched_objects_cache"] = dict(copied["_prefetched_objects_cache"])
+    return copied
+
+
+def _kept(values: Iterable[object]) -> list[tuple[Model, dict[str, Any]]]:
+    return [(value, _copy(value.__dict__)) for value in values if isinstance(value, Model)]
+
+
+def _put_back(kept: list[tuple[Model, dict[str, Any]]]) -> None:
+    for instance, fields in kept:
+        instance.__dict__.clear()
+        instance.__dict__.update(_copy(fields))
+
+
 def retry_on_deadlock(func: Callable[P, R]) -> Callable[P, R]:
     """Call ``func`` (which opens the transaction) again when the database aborted it as a
     deadlock victim or for a serialization conflict, a bounded number of times; other errors,
@@ -76,6 +105,7 @@ def retry_on_deadlock(func: Callable[P, R]) -> Callable[P, R]:
             return func(*args, **kwargs)
         limit = attempts()
         attempt = 1
+        kept = _kept((*args, *kwargs.values()))
         while True:
             try:
                 return func(*args, **kwargs)
@@ -84,6 +114,7 @@ def retry_on_deadlock(func: Callable[P, R]) -> Callable[P, R]:
                     raise
                 logger.warning("transaction_retry function=%s sqlstate=%s attempt=%d", name, sqlstate(exc), attempt)
             time.sleep(pause(attempt))
+            _put_back(kept)
             attempt += 1
 
     return wrapper

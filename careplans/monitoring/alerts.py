@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from citizens.access import Actor
 from citizens.models import Citizen
 from sectors.models import Organisation
+from smartcare.transactions import retry_on_deadlock
 
 from ..choices import AlertKind, AlertSeverity, CareEventKind
 from ..measurements import MEASUREMENTS, number_text
@@ -140,6 +141,7 @@ def _recipients(observation: Observation, cache: dict | None) -> list[Organisati
     return cache[key]
 
 
+@retry_on_deadlock
 @transaction.atomic
 def alert_acknowledge(*, actor: Actor, alert: Alert, note: str = "") -> Alert:
     if actor.organisation is None or alert.organisation_id != actor.organisation.pk:
@@ -154,6 +156,7 @@ def alert_acknowledge(*, actor: Actor, alert: Alert, note: str = "") -> Alert:
     return alert
 
 
+@retry_on_deadlock
 @transaction.atomic
 def alerts_acknowledge_yellow(*, actor: Actor, citizen: Citizen, note: str = "") -> int:
     """Acknowledge every open yellow alert of one citizen for the acting organisation at once."""

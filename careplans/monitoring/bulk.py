@@ -14,6 +14,7 @@ from citizens.access import Actor
 from citizens.accesslog import access_log_record
 from citizens.choices import AccessAction
 from sectors.models import Organisation
+from smartcare.transactions import retry_on_deadlock
 
 from ..models import Observation, Threshold
 from .alerts import _alerts_for
@@ -91,6 +92,7 @@ def observation_bulk_validate(*, actor: Actor, items: list[BulkItem]) -> dict[in
     return _bulk_prepare(actor, items)[2]
 
 
+@retry_on_deadlock
 @transaction.atomic
 def observation_bulk_record(*, actor: Actor, items: list[BulkItem]) -> list[Observation]:
     """All or nothing, for devices: every item is validated first; if any is wrong nothing is

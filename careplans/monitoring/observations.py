@@ -10,6 +10,7 @@ from citizens.access import Actor
 from citizens.accesslog import access_log_record
 from citizens.choices import AccessAction
 from citizens.models import Citizen
+from smartcare.transactions import retry_on_deadlock
 
 from ..choices import ObservationStatus
 from ..models import Observation
@@ -54,6 +55,7 @@ def _duplicate(actor: Actor, reading: Reading) -> Observation | None:
     ).first()
 
 
+@retry_on_deadlock
 @transaction.atomic
 def observation_record(*, actor: Actor, citizen: Citizen, reading: Reading) -> Observation:
     """Store one measurement and raise the alerts it calls for. A reading whose external id was
@@ -76,6 +78,7 @@ def observation_record(*, actor: Actor, citizen: Citizen, reading: Reading) -> O
     return observation
 
 
+@retry_on_deadlock
 @transaction.atomic
 def observation_correct(
     *, actor: Actor, observation: Observation, reading: Reading | None = None, note: str = ""

@@ -17,6 +17,7 @@ from citizens.choices import AccessAction
 from citizens.models import Citizen
 from citizens.permissions import may_monitor, require_set_thresholds
 from sectors.models import Organisation
+from smartcare.transactions import retry_on_deadlock
 
 from ..choices import AlertKind, AlertSeverity
 from ..measurements import MEASUREMENTS
@@ -25,6 +26,7 @@ from ..services.history import _require_access
 from .alerts import _raise_alert
 
 
+@retry_on_deadlock
 @transaction.atomic
 def schedule_create(
     *,

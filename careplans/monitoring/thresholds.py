@@ -16,6 +16,7 @@ from citizens.accesslog import access_log_record
 from citizens.choices import AccessAction
 from citizens.models import Citizen
 from citizens.permissions import require_set_thresholds
+from smartcare.transactions import retry_on_deadlock
 
 from ..choices import AlertSeverity
 from ..measurements import COMPONENT_BY_CODE
@@ -43,6 +44,7 @@ def evaluate(value: Decimal, threshold: Threshold | None) -> str | None:
     return None
 
 
+@retry_on_deadlock
 @transaction.atomic
 def threshold_set(
     *,

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from citizens.access import Actor
 from sectors.models import Organisation
+from smartcare.transactions import retry_on_deadlock
 
 from ..choices import ActivityStatus, CareEventKind, GoalLifecycleStatus, HandoffStatus
 from ..models import Activity, CareEvent, CarePlan, Goal, Handoff
@@ -54,11 +55,13 @@ def _open_handoff(item: Goal | Activity) -> Handoff:
     return handoff
 
 
+@retry_on_deadlock
 @transaction.atomic
 def handoff_accept(*, actor: Actor, handoff: Handoff, comment: str = "") -> Handoff:
     return _answer(actor=actor, handoff=handoff, accept=True, reason_text=comment)
 
 
+@retry_on_deadlock
 @transaction.atomic
 def handoff_reject(*, actor: Actor, handoff: Handoff, reason: str) -> Handoff:
     if not (reason or "").strip():
@@ -66,12 +69,14 @@ def handoff_reject(*, actor: Actor, handoff: Handoff, reason: str) -> Handoff:
     return _answer(actor=actor, handoff=handoff, accept=False, reason_text=reason.strip())
 
 
+@retry_on_deadlock
 @transaction.atomic
 def item_handoff_accept(*, actor: Actor, item: Goal | Activity, comment: str = "") -> Handoff:
     """Accept the open request for a goal or an activity (the API addresses the item)."""
     return _answer(actor=actor, handoff=_open_handoff(item), accept=True, reason_text=comment)
 
 
+@retry_on_deadlock
 @transaction.atomic
 def item_handoff_reject(*, actor: Actor, item: Goal | Activity, reason: str) -> Handoff:
     return handoff_reject(actor=actor, handoff=_open_handoff(item), reason=reason)
@@ -118,6 +123,7 @@ def _answer(*, actor: Actor, handoff: Handoff, accept: bool, reason_text: str) -
     return handoff
 
 
+@retry_on_deadlock
 @transaction.atomic
 def item_reassign(
     *, actor: Actor, item: Goal | Activity, organisation: Organisation, comment: str = ""
@@ -168,6 +174,7 @@ def handoff_overdue_after() -> datetime.timedelta:
     return datetime.timedelta(hours=getattr(settings, "HANDOFF_OVERDUE_HOURS", 72))
 
 
+@retry_on_deadlock
 @transaction.atomic
 def handoffs_flag_overdue(*, now: datetime.datetime | None = None) -> int:
     """Tell requesting organisations about requests nobody answered in time (safe to rerun)."""

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from citizens.access import Actor
 from sectors.models import Organisation, User
 from smartcare.arguments import UNSET, Unset, given
+from smartcare.transactions import retry_on_deadlock
 
 from ..choices import ActivityStatus, GoalAchievement, GoalLifecycleStatus, HandoffStatus
 from ..lifecycle import ACTIVITY_TRANSITIONS, GOAL_TRANSITIONS, check_transition
@@ -72,6 +73,7 @@ def _add_item(actor: Actor, plan: CarePlan, item: Goal | Activity, reason: tuple
     _log_write(actor, plan, reason, f"{kind} added")
 
 
+@retry_on_deadlock
 @transaction.atomic
 def goal_create(
     *,
@@ -106,6 +108,7 @@ def goal_create(
     return goal
 
 
+@retry_on_deadlock
 @transaction.atomic
 def activity_create(
     *,
@@ -168,6 +171,7 @@ def _update_item(actor: Actor, item: Goal | Activity, fields: dict[str, Any], co
     return item
 
 
+@retry_on_deadlock
 @transaction.atomic
 def goal_update(
     *,
@@ -196,6 +200,7 @@ def goal_update(
     return _update_item(actor, goal, fields, comment)
 
 
+@retry_on_deadlock
 @transaction.atomic
 def activity_update(
     *,
@@ -232,6 +237,7 @@ def _require_owner(actor: Actor, item: Goal | Activity) -> None:
         raise ValidationError(_("Accept the hand-off before you work on it."))
 
 
+@retry_on_deadlock
 @transaction.atomic
 def goal_set_status(
     *,
@@ -257,6 +263,7 @@ def goal_set_status(
     return goal
 
 
+@retry_on_deadlock
 @transaction.atomic
 def activity_set_status(
     *, actor: Actor, activity: Activity, status: str, outcome_note: str = "", comment: str = ""
@@ -279,6 +286,7 @@ def activity_set_status(
     return activity
 
 
+@retry_on_deadlock
 @transaction.atomic
 def activity_mark_done(
     *, actor: Actor, activity: Activity, note: str = "", on: datetime.date | None = None

@@ -12,6 +12,7 @@ from citizens.access import Actor
 from citizens.models import Citizen, Condition
 from sectors.models import Organisation, User
 from smartcare.arguments import UNSET, Unset, given
+from smartcare.transactions import retry_on_deadlock
 from smartcare.validators import raise_errors
 
 from ..checks import check_member, new_plan_errors
@@ -22,6 +23,7 @@ from .history import _diff, _history, _log_write, _require_access, _require_plan
 from .team import _ensure_participant
 
 
+@retry_on_deadlock
 @transaction.atomic
 def careplan_create(
     *,
@@ -71,6 +73,7 @@ def careplan_create(
     return plan
 
 
+@retry_on_deadlock
 @transaction.atomic
 def careplan_update(
     *,
@@ -119,6 +122,7 @@ def careplan_update(
     return plan
 
 
+@retry_on_deadlock
 @transaction.atomic
 def careplan_set_status(*, actor: Actor, plan: CarePlan, status: str, comment: str = "") -> CarePlan:
     reason = _require_plan_editor(actor, plan)

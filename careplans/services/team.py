@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from citizens.access import Actor
 from sectors.choices import OrganisationKind
 from sectors.models import Organisation, User
+from smartcare.transactions import retry_on_deadlock
 
 from ..checks import check_member
 from ..choices import CareTeamRole
@@ -42,6 +43,7 @@ def _ensure_participant(plan: CarePlan, organisation: Organisation, role: str | 
     return participant
 
 
+@retry_on_deadlock
 @transaction.atomic
 def careteam_add(
     *,
@@ -78,6 +80,7 @@ def careteam_add(
     return participant
 
 
+@retry_on_deadlock
 @transaction.atomic
 def careteam_end(
     *, actor: Actor, participant: CareTeamParticipant, end_date: datetime.date | None = None, comment: str = ""
