@@ -35,6 +35,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from smartcare.taskretry import connection_lost
 from smartcare.transactions import retry_on_deadlock
 
 from . import services
@@ -114,19 +115,23 @@ def deliveries_split(delivery_ids: list[int]) -> tuple[list[int], list[int]]:
 def deliveries_in_app_run(delivery_ids: list[int]) -> int:
     """Put these in-app deliveries in the inboxes, one transaction each; how many were delivered.
     One that fails is logged and left pending for the sweeper, and the rest still go; a time
-    limit stops the lot (the sweeper finds what is left)."""
+    limit stops the lot (the sweeper finds what is left), and so does the database gone (the
+    task is run again: the rest would fail the same)."""
     delivered = 0
     for pk in delivery_ids:
         try:
             delivered += _deliver_in_app(pk) is not None
         except Exception as exc:
-            if isinstance(exc, SoftTimeLimitExceeded):
+            if isinstance(exc, SoftTimeLimitExceeded) or connection_lost(exc):
                 raise
             logger.exception("delivery %s: in-app delivery failed; left for the sweeper", pk)
     return delivered
 
 
+@transaction.atomic
 def _claim(delivery_id: int) -> Delivery | None:
+    """The claim and the read of what to send in one transaction: a connection lost between the
+    two leaves the row pending for the task's retry, not "sending" until the sweeper's turn."""
     now = timezone.now()
     due = now + datetime.timedelta(seconds=1)
     claimed = Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.PENDING, next_attempt_at__lte=due).update(

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 
 from celery import shared_task
 
+from smartcare.taskretry import database_task
+
 from . import services
 from .delivery import deliveries_in_app_run, deliveries_split, deliveries_sweep, delivery_run
 from .digests import digests_send
@@ -19,9 +21,10 @@ logger = logging.getLogger(__name__)
 BATCH = 100
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True)
+@database_task(acks_late=True, reject_on_worker_lost=True)
 def deliver_task(delivery_id: int) -> str | None:
-    """One attempt; a transient failure schedules the next one (the row says when)."""
+    """One attempt; a transient failure schedules the next one (the row says when). The database
+    gone for a moment runs the task again shortly (``database_task``): the claim makes it safe."""
     outcome = delivery_run(delivery_id)
     if outcome is None:
         return None
@@ -30,10 +33,11 @@ def deliver_task(delivery_id: int) -> str | None:
     return outcome.status
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True)
+@database_task(acks_late=True, reject_on_worker_lost=True)
 def deliveries_task(delivery_ids: list[int]) -> int:
     """The deliveries one transaction wrote: the others get a task each, the in-app ones are
-    delivered here (one publish per transaction instead of one per delivery)."""
+    delivered here (one publish per transaction instead of one per delivery). Run again when the
+    database was gone: the deliveries done by then are skipped, a task enqueued twice is claimed once."""
     in_app, others = deliveries_split(delivery_ids)
     for pk in others:
         deliver_task.delay(pk)
