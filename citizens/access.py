@@ -126,22 +126,56 @@ def _rows(org: Organisation, user: User | None, now: datetime) -> QuerySet[CareR
     """The rows that let O (and the user acting for O) see citizens now: valid now, the user's own
     grants, not objected (a current stay excepted: treatment in progress). A hospital sees the
     stays at its departments too; a department does not inherit its hospital's relationships."""
-    mine = Q(organisation_id=org.pk)
-    if org.kind == OrganisationKind.HOSPITAL_UNIT:
-        mine |= Q(
-            organisation_id__in=Organisation.objects.filter(parent_id=org.pk).values("pk"),
-            kind=RelationshipKind.HOSPITAL_STAY,
+    return _standing_rows(org, user).filter(_valid_at(now))
+
+
+def _valid_at(now: datetime) -> Q:
+    return (Q(valid_from__isnull=True) | Q(valid_from__lte=now)) & (Q(valid_to__isnull=True) | Q(valid_to__gt=now))
+
+
+# (organisation, kind, parent, user, part) → the rows before their validity is applied, built once
+# per process: building them cost more than looking them up. Only copies of them are evaluated.
+_standing: dict[tuple[int, str, int | None, int | None, str], QuerySet[CareRelationship]] = {}
+STANDING_MAX = 512  # about 16 KiB each
+
+
+def _standing_rows(org: Organisation, user: User | None) -> QuerySet[CareRelationship]:
+    """The part of ``_rows`` that does not depend on the time: what it depends on is the key it is
+    kept under (the objections and a hospital's departments are subqueries, read when it runs)."""
+    key = (org.pk, org.kind, org.parent_id, None if user is None else user.pk, "rows")
+    rows = _standing.get(key)
+    if rows is None:
+        mine = Q(organisation_id=org.pk)
+        if org.kind == OrganisationKind.HOSPITAL_UNIT:
+            mine |= Q(
+                organisation_id__in=Organisation.objects.filter(parent_id=org.pk).values("pk"),
+                kind=RelationshipKind.HOSPITAL_STAY,
+            )
+        objected = Exists(
+            Objection.objects.filter(
+                _objection_targets(org), citizen_id=OuterRef("citizen_id"), withdrawn_at__isnull=True
+            )
         )
-    objected = Exists(
-        Objection.objects.filter(_objection_targets(org), citizen_id=OuterRef("citizen_id"), withdrawn_at__isnull=True)
-    )
-    personal = Q(user__isnull=True) if user is None else Q(user__isnull=True) | Q(user_id=user.pk)
-    return CareRelationship.objects.filter(
-        mine,
-        personal,
-        Q(valid_from__isnull=True) | Q(valid_from__lte=now),
-        Q(valid_to__isnull=True) | Q(valid_to__gt=now),
-    ).filter(Q(current=True) | ~Q(objected))
+        personal = Q(user__isnull=True) if user is None else Q(user__isnull=True) | Q(user_id=user.pk)
+        rows = _keep(key, CareRelationship.objects.filter(mine, personal).filter(Q(current=True) | ~Q(objected)))
+    return rows.all()
+
+
+def _standing_best(org: Organisation, user: User) -> QuerySet[CareRelationship]:
+    """A citizen's standing rows, best first (``visible_citizens`` with the reason)."""
+    key = (org.pk, org.kind, org.parent_id, user.pk, "best")
+    best = _standing.get(key)
+    if best is None:
+        best = _standing_rows(org, user).filter(citizen_id=OuterRef("pk")).annotate(rank=_ORDER, reason=_REASON)
+        best = _keep(key, best.order_by("rank"))
+    return best.all()
+
+
+def _keep(key: tuple[int, str, int | None, int | None, str], rows: QuerySet[CareRelationship]) -> QuerySet:
+    if len(_standing) >= STANDING_MAX:
+        _standing.clear()
+    _standing[key] = rows
+    return rows
 
 
 def visible_citizens(
@@ -155,10 +189,10 @@ def visible_citizens(
     if acting.organisation is None or not getattr(user, "is_authenticated", False):
         qs = Citizen.objects.none()
         return qs.annotate(access_via=Value("")) if with_reason else qs
-    rows = _rows(acting.organisation, user, now or timezone.now())
-    qs = Citizen.objects.filter(pk__in=rows.values("citizen_id"))
+    valid = _valid_at(now or timezone.now())
+    qs = Citizen.objects.filter(pk__in=_standing_rows(acting.organisation, user).filter(valid).values("citizen_id"))
     if with_reason:
-        best = rows.filter(citizen_id=OuterRef("pk")).annotate(rank=_ORDER, reason=_REASON).order_by("rank")
+        best = _standing_best(acting.organisation, user).filter(valid)
         qs = qs.annotate(access_via=Subquery(best.values("reason")[:1]))
     return qs
 

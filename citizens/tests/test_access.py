@@ -8,6 +8,7 @@ from django.http import Http404
 from django.utils import timezone
 from freezegun import freeze_time
 
+from citizens import access
 from citizens.access import _ORDER, _rank_of, access_reason, access_reasons, visible_citizens
 from citizens.choices import AccessReason, ObjectionTarget, RelationshipKind
 from citizens.models import AccessLogEntry, CareRelationship
@@ -240,3 +241,15 @@ def test_the_reasons_of_a_list_are_those_of_the_gate(world, actor):
         AccessReason.GP_CLINIC,
         AccessReason.MUNICIPALITY,
     }
+
+
+def test_the_gate_is_built_once_per_organisation_and_user_and_only_copies_run(world, actor):
+    reader = actor("gp_a")
+    assert sees(reader, world.citizen)
+    kept = {key: rows for key, rows in access._standing.items() if key[0] == world.clinic_a.pk}
+    assert {key[3:] for key in kept} >= {(reader.user.pk, "rows")}
+    assert sees(reader, world.citizen)
+    assert list(visible_citizens(reader.acting, reader.user, with_reason=True)) == [world.citizen]
+    for key, rows in kept.items():
+        assert access._standing[key] is rows  # not built again
+        assert rows._result_cache is None  # never evaluated itself: every reader gets a copy
