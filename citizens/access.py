@@ -193,7 +193,8 @@ def visible_citizens(
     qs = Citizen.objects.filter(pk__in=_standing_rows(acting.organisation, user).filter(valid).values("citizen_id"))
     if with_reason:
         best = _standing_best(acting.organisation, user).filter(valid)
-        qs = qs.annotate(access_via=Subquery(best.values("reason")[:1]))
+        reason = best.values("reason")  # type: ignore[misc]  # annotated in _standing_best; the stub type cannot say so
+        qs = qs.annotate(access_via=Subquery(reason[:1]))
     return qs
 
 
