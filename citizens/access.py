@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, When
@@ -125,22 +126,56 @@ def _rows(org: Organisation, user: User | None, now: datetime) -> QuerySet[CareR
     """The rows that let O (and the user acting for O) see citizens now: valid now, the user's own
     grants, not objected (a current stay excepted: treatment in progress). A hospital sees the
     stays at its departments too; a department does not inherit its hospital's relationships."""
-    mine = Q(organisation_id=org.pk)
-    if org.kind == OrganisationKind.HOSPITAL_UNIT:
-        mine |= Q(
-            organisation_id__in=Organisation.objects.filter(parent_id=org.pk).values("pk"),
-            kind=RelationshipKind.HOSPITAL_STAY,
+    return _standing_rows(org, user).filter(_valid_at(now))
+
+
+def _valid_at(now: datetime) -> Q:
+    return (Q(valid_from__isnull=True) | Q(valid_from__lte=now)) & (Q(valid_to__isnull=True) | Q(valid_to__gt=now))
+
+
+# (organisation, kind, parent, user, part) → the rows before their validity is applied, built once
+# per process: building them cost more than looking them up. Only copies of them are evaluated.
+_standing: dict[tuple[int, str, int | None, int | None, str], QuerySet[CareRelationship]] = {}
+STANDING_MAX = 512  # about 16 KiB each
+
+
+def _standing_rows(org: Organisation, user: User | None) -> QuerySet[CareRelationship]:
+    """The part of ``_rows`` that does not depend on the time: what it depends on is the key it is
+    kept under (the objections and a hospital's departments are subqueries, read when it runs)."""
+    key = (org.pk, org.kind, org.parent_id, None if user is None else user.pk, "rows")
+    rows = _standing.get(key)
+    if rows is None:
+        mine = Q(organisation_id=org.pk)
+        if org.kind == OrganisationKind.HOSPITAL_UNIT:
+            mine |= Q(
+                organisation_id__in=Organisation.objects.filter(parent_id=org.pk).values("pk"),
+                kind=RelationshipKind.HOSPITAL_STAY,
+            )
+        objected = Exists(
+            Objection.objects.filter(
+                _objection_targets(org), citizen_id=OuterRef("citizen_id"), withdrawn_at__isnull=True
+            )
         )
-    objected = Exists(
-        Objection.objects.filter(_objection_targets(org), citizen_id=OuterRef("citizen_id"), withdrawn_at__isnull=True)
-    )
-    personal = Q(user__isnull=True) if user is None else Q(user__isnull=True) | Q(user_id=user.pk)
-    return CareRelationship.objects.filter(
-        mine,
-        personal,
-        Q(valid_from__isnull=True) | Q(valid_from__lte=now),
-        Q(valid_to__isnull=True) | Q(valid_to__gt=now),
-    ).filter(Q(current=True) | ~Q(objected))
+        personal = Q(user__isnull=True) if user is None else Q(user__isnull=True) | Q(user_id=user.pk)
+        rows = _keep(key, CareRelationship.objects.filter(mine, personal).filter(Q(current=True) | ~Q(objected)))
+    return rows.all()
+
+
+def _standing_best(org: Organisation, user: User) -> QuerySet[CareRelationship]:
+    """A citizen's standing rows, best first (``visible_citizens`` with the reason)."""
+    key = (org.pk, org.kind, org.parent_id, user.pk, "best")
+    best = _standing.get(key)
+    if best is None:
+        best = _standing_rows(org, user).filter(citizen_id=OuterRef("pk")).annotate(rank=_ORDER, reason=_REASON)
+        best = _keep(key, best.order_by("rank"))
+    return best.all()
+
+
+def _keep(key: tuple[int, str, int | None, int | None, str], rows: QuerySet[CareRelationship]) -> QuerySet:
+    if len(_standing) >= STANDING_MAX:
+        _standing.clear()
+    _standing[key] = rows
+    return rows
 
 
 def visible_citizens(
@@ -154,11 +189,12 @@ def visible_citizens(
     if acting.organisation is None or not getattr(user, "is_authenticated", False):
         qs = Citizen.objects.none()
         return qs.annotate(access_via=Value("")) if with_reason else qs
-    rows = _rows(acting.organisation, user, now or timezone.now())
-    qs = Citizen.objects.filter(pk__in=rows.values("citizen_id"))
+    valid = _valid_at(now or timezone.now())
+    qs = Citizen.objects.filter(pk__in=_standing_rows(acting.organisation, user).filter(valid).values("citizen_id"))
     if with_reason:
-        best = rows.filter(citizen_id=OuterRef("pk")).annotate(rank=_ORDER, reason=_REASON).order_by("rank")
-        qs = qs.annotate(access_via=Subquery(best.values("reason")[:1]))
+        best = _standing_best(acting.organisation, user).filter(valid)
+        reason = best.values("reason")  # type: ignore[misc]  # annotated in _standing_best; the stub type cannot say so
+        qs = qs.annotate(access_via=Subquery(reason[:1]))
     return qs
 
 
@@ -166,10 +202,7 @@ def access_reason(actor: Actor, citizen: Citizen, *, now: datetime | None = None
     """Why the actor may see this citizen (reason code, stated text), or None: one indexed lookup."""
     if actor.organisation is None or not getattr(actor.user, "is_authenticated", False):
         return None
-    rows = _rows(actor.organisation, actor.user, now or timezone.now()).filter(citizen_id=citizen.pk)
-    best = (
-        rows.annotate(rank=_ORDER).order_by("rank", "-valid_from").values_list("kind", "current", "source_id").first()
-    )
+    best = _granting_rows(actor.organisation, actor.user, [citizen.pk], now or timezone.now()).get(citizen.pk)
     if best is None:
         return None
     kind, current, source_id = best
@@ -177,6 +210,43 @@ def access_reason(actor: Actor, citizen: Citizen, *, now: datetime | None = None
     if kind == RelationshipKind.BREAK_THE_GLASS:
         text = BreakGlassAccess.objects.filter(pk=source_id).values_list("reason", flat=True).first() or ""
     return _reason_of(kind, current), text
+
+
+def access_reasons(actor: Actor, citizen_ids: Iterable[Any], *, now: datetime | None = None) -> dict[Any, str]:
+    """Why the actor may see each of these citizens (by id; the ones it may not see are left out),
+    in one indexed lookup however many: for logging the rows a list showed."""
+    ids = list(dict.fromkeys(citizen_ids))
+    if not ids or actor.organisation is None or not getattr(actor.user, "is_authenticated", False):
+        return {}
+    granting = _granting_rows(actor.organisation, actor.user, ids, now or timezone.now())
+    return {pk: _reason_of(kind, current) for pk, (kind, current, _source) in granting.items()}
+
+
+def _granting_rows(
+    org: Organisation, user: User, citizen_ids: list[Any], now: datetime
+) -> dict[Any, tuple[str, bool, Any]]:
+    """Each citizen's row that grants the access (kind, current, source id), chosen as ``_ORDER``
+    then the latest ``valid_from`` (PostgreSQL's order: none first) would choose it. The rows of one
+    citizen are few, so they are ranked here rather than by a CASE in SQL, which cost more to
+    build and compile than the lookup itself."""
+    rows = _rows(org, user, now)
+    rows = rows.filter(citizen_id=citizen_ids[0]) if len(citizen_ids) == 1 else rows.filter(citizen_id__in=citizen_ids)
+    best: dict[Any, tuple[tuple[int, bool, float], tuple[str, bool, Any]]] = {}
+    for citizen_id, kind, current, source_id, valid_from in rows.values_list(
+        "citizen_id", "kind", "current", "source_id", "valid_from"
+    ):
+        key = (_rank_of(kind, current), valid_from is not None, -valid_from.timestamp() if valid_from else 0.0)
+        if citizen_id not in best or key < best[citizen_id][0]:
+            best[citizen_id] = (key, (kind, current, source_id))
+    return {citizen_id: row for citizen_id, (_key, row) in best.items()}
+
+
+def _rank_of(kind: str, current: bool) -> int:
+    """The rank ``_ORDER`` gives a row in SQL (its WHENs compare the row's kind with the reasons:
+    a current stay is 0, a discharged one matches none of them)."""
+    if kind == RelationshipKind.HOSPITAL_STAY:
+        return 0 if current else len(PRECEDENCE)
+    return _RANK.get(kind, len(PRECEDENCE))
 
 
 def organisation_sees(org: Organisation, citizen: Citizen, *, now: datetime | None = None) -> bool:

@@ -22,7 +22,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from .access import Actor, visible_citizens
+from .access import Actor, access_reasons
 from .choices import AccessAction
 from .models import AccessLogEntry, AccessLogHead, Citizen
 
@@ -108,11 +108,7 @@ def citizens_read_log(
     by_pk = {c.pk: c for c in citizens}
     if not by_pk:
         return
-    reasons = dict(
-        visible_citizens(actor.acting, actor.user, with_reason=True)
-        .filter(pk__in=list(by_pk))
-        .values_list("pk", "access_via")  # type: ignore[misc]  # annotated with_reason; the stub type cannot say so
-    )
+    reasons = access_reasons(actor, by_pk)
     access_log_record(actor=actor, citizens=by_pk.values(), action=action, detail=detail[:300], reasons=reasons)
 
 

@@ -55,6 +55,21 @@ def install_datetime_field() -> None:
     serializers.ModelSerializer.serializer_field_mapping[models.DateTimeField] = DateTimeField
 
 
+def install_serializer_field_cache() -> None:
+    """A ModelSerializer builds its fields from the model once per class, not once per instance.
+
+    DRF introspects the model (field kinds, choices, validators, extra kwargs) for every
+    serializer it instantiates, nested ones and each request's included: on an API read that cost
+    more than rendering the answer. What it builds depends only on the class, so it is built once
+    and every instance gets a deep copy, as DRF already does with declared fields, so an instance
+    may still change its own fields."""
+    from rest_framework import serializers
+
+    from smartcare.api.serializers import cached_model_fields
+
+    serializers.ModelSerializer.get_fields = cached_model_fields(serializers.ModelSerializer.get_fields)
+
+
 class SmartCareConfig(AppConfig):
     name = "smartcare"
     verbose_name = "SmartCare"
@@ -63,3 +78,4 @@ class SmartCareConfig(AppConfig):
         install_text_validators()
         install_input_validators()
         install_datetime_field()
+        install_serializer_field_cache()

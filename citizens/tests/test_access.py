@@ -8,13 +8,14 @@ from django.http import Http404
 from django.utils import timezone
 from freezegun import freeze_time
 
-from citizens.access import access_reason, visible_citizens
-from citizens.choices import AccessReason, ObjectionTarget
-from citizens.models import AccessLogEntry
+from citizens import access
+from citizens.access import _ORDER, _rank_of, access_reason, access_reasons, visible_citizens
+from citizens.choices import AccessReason, ObjectionTarget, RelationshipKind
+from citizens.models import AccessLogEntry, CareRelationship
 from citizens.relationships import relationships_recompute
 from citizens.selectors import citizen_get, citizen_search
 from citizens.services import break_glass_open, hospital_stay_end, objection_record, objection_withdraw
-from citizens.tests.factories import HospitalStayFactory
+from citizens.tests.factories import CitizenFactory, HospitalStayFactory
 from sectors.choices import Sector
 
 pytestmark = pytest.mark.django_db
@@ -189,3 +190,66 @@ def test_a_user_with_two_memberships_sees_by_the_acting_organisation(world):
     MembershipFactory(user=user, organisation=world.municipality_a, role=MembershipRole.CARE_COORDINATOR)
     assert not sees(actor_for(user, world.clinic_b), world.citizen)
     assert sees(actor_for(user, world.municipality_a), world.citizen)
+
+
+def test_the_reason_of_a_read_is_ranked_as_the_gate_ranks_it_in_sql(world):
+    """``access_reason`` and ``access_reasons`` rank a citizen's rows in Python: exactly as the
+    ``_ORDER`` of ``visible_citizens(with_reason=True)`` ranks them in SQL."""
+    for number, kind in enumerate(RelationshipKind.values):
+        for current in (False, True):
+            CareRelationship.objects.create(
+                citizen=world.citizen,
+                organisation=world.department,
+                kind=kind,
+                current=current,
+                source_type="test",
+                source_id=f"{number}-{current}",
+            )
+    in_sql = CareRelationship.objects.filter(source_type="test").annotate(rank=_ORDER)
+    assert {(row.kind, row.current, row.rank) for row in in_sql} == {
+        (row.kind, row.current, _rank_of(row.kind, row.current)) for row in in_sql
+    }
+
+
+def test_the_reasons_of_a_list_are_those_of_the_gate(world, actor):
+    HospitalStayFactory(citizen=world.citizen, department=world.department)
+    discharged = CitizenFactory(gp_clinic=world.clinic_b, municipality=world.municipality_a)
+    HospitalStayFactory(
+        citizen=discharged,
+        department=world.department,
+        admitted_at=timezone.now() - datetime.timedelta(days=5),
+        discharged_at=timezone.now() - datetime.timedelta(days=2),
+    )
+    elsewhere = CitizenFactory(gp_clinic=world.clinic_b, municipality=world.municipality_b)
+    citizens = [world.citizen, discharged, elsewhere]
+    seen = set()
+    for who in ("gp_a", "homecare_a", "hospital_nurse", "unit_physician", "gp_b", "homecare_b"):
+        reader = actor(who)
+        expected = dict(
+            visible_citizens(reader.acting, reader.user, with_reason=True)
+            .filter(pk__in=[c.pk for c in citizens])
+            .values_list("pk", "access_via")
+        )
+        assert access_reasons(reader, [c.pk for c in citizens]) == expected
+        for citizen in citizens:
+            reason = access_reason(reader, citizen)
+            assert (reason[0] if reason else None) == expected.get(citizen.pk)
+        seen |= set(expected.values())
+    assert seen == {
+        AccessReason.HOSPITAL_STAY,
+        AccessReason.HOSPITAL_RECENT,
+        AccessReason.GP_CLINIC,
+        AccessReason.MUNICIPALITY,
+    }
+
+
+def test_the_gate_is_built_once_per_organisation_and_user_and_only_copies_run(world, actor):
+    reader = actor("gp_a")
+    assert sees(reader, world.citizen)
+    kept = {key: rows for key, rows in access._standing.items() if key[0] == world.clinic_a.pk}
+    assert {key[3:] for key in kept} >= {(reader.user.pk, "rows")}
+    assert sees(reader, world.citizen)
+    assert list(visible_citizens(reader.acting, reader.user, with_reason=True)) == [world.citizen]
+    for key, rows in kept.items():
+        assert access._standing[key] is rows  # not built again
+        assert rows._result_cache is None  # never evaluated itself: every reader gets a copy
