@@ -108,7 +108,8 @@ _REASON = Case(
 )
 _ORDER = Case(
     When(kind=RelationshipKind.HOSPITAL_STAY, current=True, then=Value(0)),
-    *(When(kind=reason, then=Value(rank)) for reason, rank in _RANK.items() if rank > 0),
+    When(kind=RelationshipKind.HOSPITAL_STAY, then=Value(_RANK[AccessReason.HOSPITAL_RECENT])),
+    *(When(kind=reason, then=Value(rank)) for reason, rank in _RANK.items() if rank > 1),
     default=Value(len(PRECEDENCE)),
 )
 
@@ -242,10 +243,10 @@ def _granting_rows(
 
 
 def _rank_of(kind: str, current: bool) -> int:
-    """The rank ``_ORDER`` gives a row in SQL (its WHENs compare the row's kind with the reasons:
-    a current stay is 0, a discharged one matches none of them)."""
+    """The rank ``_ORDER`` gives a row in SQL: a current stay first, a discharged one (its 30 days
+    after discharge) second, then the other kinds in ``PRECEDENCE``."""
     if kind == RelationshipKind.HOSPITAL_STAY:
-        return 0 if current else len(PRECEDENCE)
+        return 0 if current else _RANK[AccessReason.HOSPITAL_RECENT]
     return _RANK.get(kind, len(PRECEDENCE))
 
 

@@ -211,6 +211,28 @@ def test_the_reason_of_a_read_is_ranked_as_the_gate_ranks_it_in_sql(world):
     }
 
 
+def test_a_discharged_stay_names_the_reason_before_a_break_the_glass_grant(world, actor):
+    """``PRECEDENCE``: the 30 days after a discharge come second, right after a current stay; a
+    personal break-the-glass grant, last, must not hide them."""
+    reader = actor("hospital_nurse")
+    now = timezone.now()
+    common = {
+        "citizen": world.citizen,
+        "organisation": reader.acting.organisation,
+        "valid_to": now + datetime.timedelta(days=20),
+    }
+    CareRelationship.objects.create(
+        **common, kind=RelationshipKind.BREAK_THE_GLASS, user=reader.user, source_type="test", source_id="grant"
+    )
+    CareRelationship.objects.create(
+        **common, kind=RelationshipKind.HOSPITAL_STAY, current=False, source_type="test", source_id="stay"
+    )
+    assert access_reason(reader, world.citizen)[0] == AccessReason.HOSPITAL_RECENT
+    assert access_reasons(reader, [world.citizen.pk]) == {world.citizen.pk: AccessReason.HOSPITAL_RECENT}
+    in_sql = visible_citizens(reader.acting, reader.user, with_reason=True).get(pk=world.citizen.pk)
+    assert in_sql.access_via == AccessReason.HOSPITAL_RECENT
+
+
 def test_the_reasons_of_a_list_are_those_of_the_gate(world, actor):
     HospitalStayFactory(citizen=world.citizen, department=world.department)
     discharged = CitizenFactory(gp_clinic=world.clinic_b, municipality=world.municipality_a)
