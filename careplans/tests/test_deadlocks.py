@@ -41,15 +41,20 @@ def failing_once(target: str, code: str = DEADLOCK) -> Iterator[mock.MagicMock]:
         yield patched
 
 
-@pytest.mark.parametrize("code", [DEADLOCK, SERIALIZATION_FAILURE])
-def test_a_handoff_accept_that_loses_a_deadlock_is_run_again_and_saved_once(world, actor, gp_actor, plan, code):
-    activity = activity_create(
+def handed_off(world, gp_actor, plan):
+    """An activity handed to the other municipality, its hand-off waiting for an answer."""
+    return activity_create(
         actor=gp_actor,
         plan=plan,
         description="Blodtryksmåling",
         responsible_organisation=world.municipality_b,
         weekdays="MO",
     )
+
+
+@pytest.mark.parametrize("code", [DEADLOCK, SERIALIZATION_FAILURE])
+def test_a_handoff_accept_that_loses_a_deadlock_is_run_again_and_saved_once(world, actor, gp_actor, plan, code):
+    activity = handed_off(world, gp_actor, plan)
     handoff = activity.handoffs.get()
     logged = AccessLogEntry.objects.filter(detail="hand-off answered")
 
@@ -81,13 +86,7 @@ def test_the_run_again_starts_from_the_instance_the_caller_passed(world, gp_acto
 
 
 def test_a_deadlock_inside_an_outer_transaction_is_left_to_the_outermost(world, actor, gp_actor, plan):
-    activity = activity_create(
-        actor=gp_actor,
-        plan=plan,
-        description="Blodtryksmåling",
-        responsible_organisation=world.municipality_b,
-        weekdays="MO",
-    )
+    activity = handed_off(world, gp_actor, plan)
     with (
         mock.patch("careplans.services.handoffs._log_write", side_effect=database_error(DEADLOCK)) as log_write,
         pytest.raises(OperationalError),
