@@ -29,7 +29,7 @@ def _renewal_due(request: HttpRequest) -> bool:
     view's use of the session (which adds ``Vary: Cookie``)."""
     due = getattr(request, "_session_renewal_due", None)
     if due is None:
-        session = request.session  # type: ignore[attr-defined]
+        session = request.session
         accessed = session.accessed
         renewed = session.get(RENEWED)
         session.accessed = accessed
@@ -51,7 +51,7 @@ def seconds_left(request: HttpRequest) -> int:
     age = int(settings.SESSION_COOKIE_AGE)
     if _renewal_due(request):
         return age
-    renewed = request.session[RENEWED]  # type: ignore[attr-defined]
+    renewed = request.session[RENEWED]
     return max(0, min(age, renewed + age - request._session_checked_at))  # type: ignore[attr-defined]
 
 
