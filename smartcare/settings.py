@@ -78,7 +78,7 @@ MIDDLEWARE = [
     "smartcare.replicas.ReplicaMiddleware",  # before anything that reads the database
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "smartcare.session.SessionMiddleware",  # Django's, renewing the session at most once a minute
     "smartcare.middleware.DanishFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "smartcare.uploads.RequestBodyLimitMiddleware",  # before CSRF, which reads the form
@@ -112,6 +112,7 @@ TEMPLATES = [
                 "sectors.context_processors.acting_organisation",
                 "careplans.context_processors.worklist_counts",
                 "messaging.context_processors.message_counts",
+                "smartcare.session.session_timeout",
             ],
         },
     },
@@ -156,7 +157,7 @@ DATABASE_REPLICA_STICKY_SECONDS = env.int("DATABASE_REPLICA_STICKY_SECONDS", def
 if DATABASE_REPLICA_STICKY_SECONDS < 0:
     raise ImproperlyConfigured("DATABASE_REPLICA_STICKY_SECONDS must be 0 or more")
 # Read from and written to the primary only. Sessions (they hold the acting organisation) are written
-# on every request and the access log on every logged read: neither write pins the user's other reads
+# once a minute of activity and the access log on every logged read: neither write pins the user's other reads
 # to the primary, and a replica could miss the row just written.
 DATABASE_PRIMARY_MODELS = ["sessions.session", "citizens.accesslogentry", "citizens.accessloghead"]
 # A transaction the database aborted as a deadlock's victim or for a serialization conflict runs
@@ -328,10 +329,15 @@ MFA_TOTP_ISSUER = "SmartCare"
 # Superusers and organisation administrators must have TOTP before the admin opens for them.
 MFA_REQUIRED_FOR_ADMINS = env.bool("MFA_REQUIRED_FOR_ADMINS", default=IS_PRODUCTION)
 
-# Sessions end after a period of inactivity: every request renews the cookie.
+# Sessions end after a period of inactivity: a request renews the session, at most once a minute
+# (smartcare.session.SessionMiddleware), so it ends 29 to 30 idle minutes after the last request.
 SESSION_IDLE_TIMEOUT_MINUTES = env.int("SESSION_IDLE_TIMEOUT_MINUTES", default=30)
 SESSION_COOKIE_AGE = SESSION_IDLE_TIMEOUT_MINUTES * 60
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_SAVE_EVERY_REQUEST = False
+# With Redis, a request reads its session from the cache that every process shares (the database
+# holds it too, and is read when the cache has lost it); without Redis each process has a cache of
+# its own, which would miss another process's change (a switch of organisation), so the database.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db" if REDIS_URL else "django.contrib.sessions.backends.db"
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 # --- Internationalisation ---------------------------------------------------------------------

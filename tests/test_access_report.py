@@ -124,6 +124,7 @@ def test_break_the_glass_is_flagged_and_its_group_open(client, world, busy_day):
 def _page_queries(client, world) -> int:
     client.force_login(world.users["gp_a"])
     url = reverse("citizens:access_report", args=[world.citizen.pk])
+    client.get(url)  # renews the session: the measured request, within the minute, does not save it
     with CaptureQueriesContext(connection) as ctx:
         assert client.get(url).status_code == 200
     return len(ctx.captured_queries)

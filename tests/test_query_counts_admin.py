@@ -214,5 +214,6 @@ def test_every_changelist_costs_the_same_queries_for_more_rows(client, place, dj
     )
     assert {key: (few[key][0], more[key][0]) for key in more if more[key][0] != few[key][0]} == {}
     # The most: a clinic administrator's plan history (session and acting organisation, the
-    # gate, the page, its filters, one insert into the access log for the rows shown, the session's save).
-    assert max(queries for queries, _rows in more.values()) == 14
+    # gate, the page, its filters, one insert into the access log for the rows shown; the session
+    # is not saved again within a minute of the warm-up, smartcare.session).
+    assert max(queries for queries, _rows in more.values()) == 11

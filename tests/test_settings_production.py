@@ -142,14 +142,14 @@ print(json.dumps({
 @pytest.mark.parametrize("profile", ["production", "development"])
 def test_with_redis_the_web_tier_keeps_no_state_of_its_own(production_env, profile):
     """Any web node can answer any request: sessions (and the acting organisation in them) live in the
-    database, the cache (sign-in rate limits, used TOTP codes, throttles) in Redis, and flash
+    database and are read through Redis, the cache (sign-in rate limits, used TOTP codes, throttles) in Redis, and flash
     messages in the cookie or the session; nothing in a process's memory or on its disk."""
     production_env.update({"DJANGO_ENV": profile, "DJANGO_SETTINGS_MODULE": "smartcare.settings"})
     result = run([sys.executable, "-c", STATE_SCRIPT], production_env)
     assert result.returncode == 0, result.stderr
     found = json.loads(result.stdout.strip().splitlines()[-1])
     assert found == {
-        "sessions": "django.contrib.sessions.backends.db",
+        "sessions": "django.contrib.sessions.backends.cached_db",
         "caches": ["smartcare.cache.RedisCache"],
         "messages": "django.contrib.messages.storage.fallback.FallbackStorage",
     }
