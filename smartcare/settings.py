@@ -147,7 +147,7 @@ for _database in DATABASES.values():
         )
     else:
         # Short OLTP queries: JIT compilation costs more than it saves (measured at 1.2 M citizens).
-        _database.setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
+        _database.setdefault("OPTIONS", {}).setdefault("options", "-c jit=off -c random_page_cost=1.1")
         _database.setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
         _database.setdefault("CONN_HEALTH_CHECKS", True)
     _database["ATOMIC_REQUESTS"] = False
