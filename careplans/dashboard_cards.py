@@ -25,7 +25,7 @@ from smartcare.dashboard import Count as CardCount
 
 from .choices import AlertSeverity, ObservationCode
 from .models import Activity, Alert, Handoff
-from .selectors import _incoming_handoffs, _organisation_alerts, _visible_ids, today_list
+from .selectors import _incoming_handoffs, _organisation_alerts, today_list
 from .services import handoff_overdue_after
 from .today import group_visits
 
@@ -56,11 +56,10 @@ def work_overview(*, actor: Actor, day: datetime.date | None = None, top: int = 
     if not actor.acting:
         return WorkOverview()
     day = day or timezone.localdate()
-    visible = _visible_ids(actor)  # the gate's look-ups once for the hand-offs and the alerts
-    handoffs = _incoming_handoffs(actor, visible=visible)
+    handoffs = _incoming_handoffs(actor)
     cutoff = timezone.now() - handoff_overdue_after()
     handoff_counts = handoffs.aggregate(total=Count("pk"), overdue=Count("pk", filter=Q(requested_at__lt=cutoff)))
-    alerts = _organisation_alerts(actor, visible=visible)
+    alerts = _organisation_alerts(actor)
     alert_counts = alerts.aggregate(total=Count("pk"), red=Count("pk", filter=Q(severity=AlertSeverity.RED)))
     overview = WorkOverview(
         handoffs=handoff_counts["total"],

@@ -12,7 +12,7 @@ from django.db.models import Case, Count, IntegerField, Model, Prefetch, Q, Quer
 from django.http import Http404
 from django.utils import timezone
 
-from citizens.access import Actor, access_reason, visible_citizens
+from citizens.access import Actor, access_reason, citizen_visible, visible_citizens
 from citizens.accesslog import access_log_record
 from citizens.choices import AccessAction
 from citizens.models import Citizen
@@ -107,18 +107,17 @@ def careplan_history(*, plan: CarePlan) -> QuerySet[PlanChange]:
     return plan.changes.select_related("by", "organisation").order_by("-at", "-pk")
 
 
-def _incoming_handoffs(actor: Actor, *, include_answered: bool = False, visible=None) -> QuerySet[Handoff]:
-    """Requests to the acting organisation about citizens it may see: the list and its badge.
-    ``visible`` is the gate's subquery when the caller already has it."""
-    visible = _visible_ids(actor) if visible is None else visible
-    qs = Handoff.objects.filter(to_organisation=actor.organisation, care_plan__citizen_id__in=visible)
+def _incoming_handoffs(actor: Actor, *, include_answered: bool = False) -> QuerySet[Handoff]:
+    """Requests to the acting organisation about citizens it may see: the list and its badge."""
+    qs = Handoff.objects.filter(to_organisation=actor.organisation).filter(
+        citizen_visible(actor.acting, actor.user, "care_plan__citizen_id")
+    )
     return qs if include_answered else qs.filter(status=HandoffStatus.REQUESTED)
 
 
-def _organisation_alerts(actor: Actor, *, include_acknowledged: bool = False, visible=None) -> QuerySet[Alert]:
+def _organisation_alerts(actor: Actor, *, include_acknowledged: bool = False) -> QuerySet[Alert]:
     """The acting organisation's alerts about citizens it may see: the work list and its badge."""
-    visible = _visible_ids(actor) if visible is None else visible
-    qs = Alert.objects.filter(organisation=actor.organisation, citizen_id__in=visible)
+    qs = Alert.objects.filter(organisation=actor.organisation).filter(citizen_visible(actor.acting, actor.user))
     return qs if include_acknowledged else qs.filter(acknowledged_at__isnull=True)
 
 
@@ -147,9 +146,9 @@ def handoffs_incoming(*, actor: Actor, include_answered: bool = False) -> list[H
 def handoffs_sent(*, actor: Actor) -> list[Handoff]:
     if not actor.acting:
         return []
-    visible = visible_citizens(actor.acting, actor.user).values("pk")
     rows = list(
-        Handoff.objects.filter(from_organisation=actor.organisation, care_plan__citizen_id__in=visible)
+        Handoff.objects.filter(from_organisation=actor.organisation)
+        .filter(citizen_visible(actor.acting, actor.user, "care_plan__citizen_id"))
         .select_related(*HANDOFF_CARD, "to_organisation", "answered_by")
         .order_by("-requested_at")[:200]
     )
@@ -320,9 +319,8 @@ def navigation_counts(*, actor: Actor) -> dict[str, int]:
     so nothing to log."""
     if not actor.acting:
         return {"handoffs": 0, "alerts": 0, "red_alerts": 0}
-    visible = _visible_ids(actor)  # the gate's look-ups once for both badges
-    handoffs = _incoming_handoffs(actor, visible=visible).count()
-    alerts = _organisation_alerts(actor, visible=visible).aggregate(
+    handoffs = _incoming_handoffs(actor).count()
+    alerts = _organisation_alerts(actor).aggregate(
         total=Count("pk"), red=Count("pk", filter=Q(severity=AlertSeverity.RED))
     )
     return {"handoffs": handoffs, "alerts": alerts["total"], "red_alerts": alerts["red"]}

@@ -12,7 +12,7 @@ from django.db.models import Model, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from citizens.access import Actor, access_reason, visible_citizens
+from citizens.access import Actor, access_reason, citizen_visible
 from citizens.accesslog import access_log_record
 from citizens.choices import AccessAction
 from citizens.cpr import normalise_cpr
@@ -38,10 +38,6 @@ from .models import (
 M = TypeVar("M", bound=Model)
 
 SHOWN_TYPES = [MessageType.CARE_COMMUNICATION, MessageType.HOSPITAL_NOTIFICATION, MessageType.NOTIFICATION]
-
-
-def _visible_ids(actor: Actor) -> QuerySet:
-    return visible_citizens(actor.acting, actor.user).values("pk")
 
 
 def _log_rows(actor: Actor, citizens: Iterable[Citizen], detail: str, action: str = AccessAction.LIST) -> None:
@@ -70,8 +66,8 @@ def inbox(*, actor: Actor, filters: Mapping[str, Any] | None = None) -> QuerySet
             organisation_id=actor.acting_organisation.pk,
             received_at__isnull=False,
             message__type__in=SHOWN_TYPES,
-            message__citizen_id__in=_visible_ids(actor),
         )
+        .filter(citizen_visible(actor.acting, actor.user, "message__citizen_id"))
         .exclude(message__notice_kind__in=NOT_IN_THE_INBOX)
         .select_related("message__sender", "message__department", "message__citizen", "message__thread", "assigned_to")
         .annotate(is_read=read_by(actor.user.pk))
@@ -88,8 +84,8 @@ def sent_box(*, actor: Actor, filters: Mapping[str, Any] | None = None) -> Query
         Message.objects.filter(
             sender_id=actor.acting_organisation.pk,
             type__in=[MessageType.CARE_COMMUNICATION, MessageType.HOSPITAL_NOTIFICATION],
-            citizen_id__in=_visible_ids(actor),
         )
+        .filter(citizen_visible(actor.acting, actor.user))
         .select_related("citizen", "thread", "author")
         .prefetch_related(Prefetch("recipients", queryset=Recipient.objects.select_related("organisation")))
         .order_by("-sent_at", "pk")
@@ -217,7 +213,7 @@ def deliveries(*, actor: Actor, failed_only: bool = False) -> QuerySet[Delivery]
         return Delivery.objects.none()
     org_id = actor.acting_organisation.pk
     of_messages = (Q(recipient__organisation_id=org_id) | Q(message__sender_id=org_id)) & Q(
-        message__citizen_id__in=_visible_ids(actor)
+        citizen_visible(actor.acting, actor.user, "message__citizen_id")
     )
     of_members = Q(channel=Channel.EMAIL_DIGEST, user_id__in=digest_members(org_id))
     of_notices = Q(channel=Channel.EMAIL_NOTICE, email_notice__organisation_id=org_id)
@@ -237,7 +233,8 @@ def hospital_events(*, actor: Actor) -> QuerySet[HospitalEvent]:
     if not actor.acting:
         return HospitalEvent.objects.none()
     return (
-        HospitalEvent.objects.filter(department_id=actor.acting_organisation.pk, citizen_id__in=_visible_ids(actor))
+        HospitalEvent.objects.filter(department_id=actor.acting_organisation.pk)
+        .filter(citizen_visible(actor.acting, actor.user))
         .select_related("citizen", "department", "message__department", "message__sender", "revises")
         .order_by("-recorded_at", "-pk")
     )
