@@ -275,3 +275,22 @@ def test_the_gate_is_built_once_per_organisation_and_user_and_only_copies_run(wo
     for key, rows in kept.items():
         assert access._standing[key] is rows  # not built again
         assert rows._result_cache is None  # never evaluated itself: every reader gets a copy
+
+
+def test_one_citizens_rows_are_read_with_a_statement_compiled_once(world, actor, django_assert_num_queries):
+    """A detail read runs the gate's statement compiled for the organisation and user, with the
+    time and the citizen put in: the same answer as the ORM's, at any time."""
+    reader = actor("gp_a")
+    assert access_reason(reader, world.citizen) == (AccessReason.GP_CLINIC, "")
+    key = (world.clinic_a.pk, world.clinic_a.kind, world.clinic_a.parent_id, reader.user.pk, "default")
+    prepared = access._prepared[key]
+    assert prepared is not None  # prepared, not the ORM's way
+    with django_assert_num_queries(1):
+        assert access._one_citizen_rows(world.clinic_a, reader.user, world.citizen.pk, timezone.now())
+    before = timezone.now() - datetime.timedelta(days=365 * 200)  # before any relationship began
+    for now in (before, timezone.now(), timezone.now() + datetime.timedelta(days=1)):
+        for citizen in (world.citizen, CitizenFactory(gp_clinic=world.clinic_b)):
+            orm = access._rows(world.clinic_a, reader.user, now).filter(citizen_id=citizen.pk)
+            expected = list(orm.values_list(*access._GRANTING_COLUMNS))
+            assert access._one_citizen_rows(world.clinic_a, reader.user, citizen.pk, now) == expected
+    assert access._prepared[key] is prepared
