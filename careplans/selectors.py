@@ -426,9 +426,10 @@ def activity_list(*, actor: Actor, filters: Mapping[str, Any] | None = None) -> 
 
 
 def observation_list(*, actor: Actor, filters: Mapping[str, Any] | None = None) -> QuerySet[Observation]:
-    """Every version of the measurements (amended and entered-in-error ones say so), newest first."""
+    """Every version of the measurements (amended and entered-in-error ones say so), newest first.
+    The citizen is not read with them: the API names it by id."""
     qs = Observation.objects.filter(citizen_id__in=_visible_ids(actor)).select_related(
-        "citizen", "entered_by_organisation", "replaced_by"
+        "entered_by_organisation", "replaced_by"
     )
     return _filtered(qs, ObservationFilterSet, filters).order_by("-effective_at", "pk")
 

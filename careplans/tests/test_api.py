@@ -579,6 +579,25 @@ def test_observations_filter_by_code_and_since(gp, citizen):
     assert client.get("/api/v1/observations/", {"since": "last week"}).status_code == 400
 
 
+def test_an_observation_list_logs_its_citizen_once_without_reading_the_citizen(gp, clinic, citizen):
+    actor = as_actor(gp)
+    for value in ("70", "71", "72"):
+        observation_record(actor=actor, citizen=citizen, reading=weight(value))
+    client = client_for(gp)
+    client.get("/api/v1/me/")  # the identity cache is warm
+    before = AccessLogEntry.objects.count()
+
+    with CaptureQueriesContext(connection) as ctx:
+        rows = client.get("/api/v1/observations/", {"citizen": str(citizen.pk)}).json()["results"]
+
+    assert [row["citizen"] for row in rows] == [str(citizen.pk)] * 3
+    entries = list(AccessLogEntry.objects.order_by("pk")[before:])
+    assert [(e.action, e.reason, e.citizen_id, e.organisation_id, e.detail) for e in entries] == [
+        (AccessAction.API_READ, AccessReason.GP_CLINIC, citizen.pk, clinic.pk, "api observation list")
+    ]
+    assert not [q for q in ctx.captured_queries if '"citizens_citizen"."cpr"' in q["sql"]]  # no citizen row
+
+
 # --- bulk ----------------------------------------------------------------------------------------
 
 
