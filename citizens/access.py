@@ -352,11 +352,11 @@ def _prepare(org: Organisation, user: User, alias: str) -> _Prepared | None:
         return citizen.get_db_prep_value(value, connection)
 
     # The values prepared here must be those the ORM put in the statement, at exactly those places.
-    for stand_in, values in zip(_NOW_STAND_INS, (params, params_now), strict=True):
-        if len(now_at) != 2 or any(values[i] != prepare_now(stand_in) for i in now_at):
+    for moment, values in zip(_NOW_STAND_INS, (params, params_now), strict=True):
+        if len(now_at) != 2 or any(values[i] != prepare_now(moment) for i in now_at):
             return None
-    for stand_in, values in zip(_CITIZEN_STAND_INS, (params, params_citizen), strict=True):
-        if len(citizen_at) != 1 or values[citizen_at[0]] != prepare_citizen(stand_in):
+    for someone, values in zip(_CITIZEN_STAND_INS, (params, params_citizen), strict=True):
+        if len(citizen_at) != 1 or values[citizen_at[0]] != prepare_citizen(someone):
             return None
     fields = [column[0] for column in compiler.select[: compiler.col_count]]
     converters = tuple(
