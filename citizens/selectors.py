@@ -107,14 +107,19 @@ def citizen_exact_hit(*, actor: Actor, filters: Mapping[str, Any]) -> Citizen | 
     return hits[0]
 
 
-def citizen_get(*, actor: Actor, pk: Any, action: str = AccessAction.VIEW, detail: str = "overview") -> Citizen:
-    """One citizen with everything the overview shows, or 404; the read is logged."""
+def citizen_get(
+    *,
+    actor: Actor,
+    pk: Any,
+    action: str = AccessAction.VIEW,
+    detail: str = "overview",
+    with_objections: bool = True,
+) -> Citizen:
+    """One citizen with everything the overview shows, or 404; the read is logged. Without
+    ``with_objections`` (the API, which does not show them) the objections are not read."""
+    extra = ("contact_persons", "objections__organisation") if with_objections else ("contact_persons",)
     try:
-        citizen = (
-            _with_overview_data(Citizen.objects.all())
-            .prefetch_related("contact_persons", "objections__organisation")
-            .get(pk=pk)
-        )
+        citizen = _with_overview_data(Citizen.objects.all()).prefetch_related(*extra).get(pk=pk)
     except (Citizen.DoesNotExist, ValidationError, ValueError, TypeError) as exc:  # e.g. not a UUID
         raise Http404 from exc
     reason = access_reason(actor, citizen)
