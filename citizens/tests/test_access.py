@@ -294,3 +294,22 @@ def test_one_citizens_rows_are_read_with_a_statement_compiled_once(world, actor,
             expected = list(orm.values_list(*access._GRANTING_COLUMNS))
             assert access._one_citizen_rows(world.clinic_a, reader.user, citizen.pk, now) == expected
     assert access._prepared[key] is prepared
+
+
+def test_the_compiled_statement_sees_an_objection_and_its_withdrawal_at_once(world, actor):
+    """Compiled once, the statement still reads the objections and relationships when it runs."""
+    reader = actor("homecare_a")
+    assert access_reason(reader, world.citizen) == (AccessReason.MUNICIPALITY, "")
+    municipality = world.municipality_a
+    key = (municipality.pk, municipality.kind, municipality.parent_id, reader.user.pk, "default")
+    prepared = access._prepared[key]
+    objection = objection_record(
+        actor=actor("gp_a"), citizen=world.citizen, target=ObjectionTarget.SECTOR, sector=Sector.MUNICIPALITY
+    )
+    assert access_reason(reader, world.citizen) is None
+    objection_withdraw(actor=actor("gp_a"), objection=objection)
+    assert access_reason(reader, world.citizen) == (AccessReason.MUNICIPALITY, "")
+    world.citizen.municipality = world.municipality_b
+    world.citizen.save()  # moved away: the municipality's relationship ends
+    assert access_reason(reader, world.citizen) is None
+    assert access._prepared[key] is prepared
