@@ -79,7 +79,6 @@ def config() -> Config:
     return Config(
         database_url=os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
         redis_url=os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL,
-        citizens=max(1, int(os.environ.get("PROFILE_CITIZENS", "1"))),
     )
 
 
