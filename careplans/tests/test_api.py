@@ -598,6 +598,18 @@ def test_an_observation_list_logs_its_citizen_once_without_reading_the_citizen(g
     assert not [q for q in ctx.captured_queries if '"citizens_citizen"."cpr"' in q["sql"]]  # no citizen row
 
 
+def test_an_observation_list_for_a_citizen_outside_the_gate_is_empty_and_unlogged(gp, outsider, citizen):
+    observation_record(actor=as_actor(gp), citizen=citizen, reading=weight("70"))
+    before = AccessLogEntry.objects.count()
+
+    for params in ({"citizen": str(citizen.pk)}, {"citizen": str(citizen.pk).replace("-", "")}, {}):
+        body = client_for(outsider).get("/api/v1/observations/", params).json()
+        assert (body["count"], body["results"]) == (0, [])
+    assert client_for(gp).get("/api/v1/observations/", {"citizen": str(citizen.pk)}).json()["count"] == 1
+    assert client_for(gp).get("/api/v1/observations/", {"citizen": "not-a-uuid"}).status_code == 400
+    assert AccessLogEntry.objects.count() == before + 1  # the GP's read only
+
+
 # --- bulk ----------------------------------------------------------------------------------------
 
 
