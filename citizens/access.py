@@ -16,12 +16,14 @@ answers 404 exactly like one that does not exist.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.db import connections, router
 from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.lookups import IsNull
 from django.http import HttpRequest
@@ -242,23 +244,159 @@ def access_reasons(actor: Actor, citizen_ids: Iterable[Any], *, now: datetime | 
     return {pk: _reason_of(kind, current) for pk, (kind, current, _source) in granting.items()}
 
 
+_GRANTING_COLUMNS = ("citizen_id", "kind", "current", "source_id", "valid_from")
+
+
+def access_reasons_for_cpr(actor: Actor, cpr: str, *, now: datetime | None = None) -> dict[Any, str]:
+    """Why the actor may see the citizen with this CPR number (10 digits), by the citizen's id;
+    empty when it may not, exactly as when there is no such citizen: for an exact search, which
+    then reads only a citizen it may see. One lookup of the relationships joined by CPR."""
+    if actor.organisation is None or not getattr(actor.user, "is_authenticated", False):
+        return {}
+    now = now or timezone.now()
+    found = _one_citizen_rows(actor.organisation, actor.user, cpr, now, by=BY_CPR)
+    if found is None:
+        found = list(
+            _rows(actor.organisation, actor.user, now).filter(citizen__cpr=cpr).values_list(*_GRANTING_COLUMNS)
+        )
+    return {pk: _reason_of(kind, current) for pk, (kind, current, _source) in _best_rows(found).items()}
+
+
 def _granting_rows(
     org: Organisation, user: User, citizen_ids: list[Any], now: datetime
 ) -> dict[Any, tuple[str, bool, Any]]:
     """Each citizen's row that grants the access (kind, current, source id), chosen as ``_ORDER``
     then the latest ``valid_from`` (PostgreSQL's order: none first) would choose it. The rows of one
     citizen are few, so they are ranked here rather than by a CASE in SQL, which cost more to
-    build and compile than the lookup itself."""
-    rows = _rows(org, user, now)
-    rows = rows.filter(citizen_id=citizen_ids[0]) if len(citizen_ids) == 1 else rows.filter(citizen_id__in=citizen_ids)
+    build and compile than the lookup itself. One citizen's rows (every detail read) are read with
+    the statement ``_one_citizen_rows`` compiles once per organisation and user."""
+    found: Iterable[tuple[Any, ...]] | None = None
+    if len(citizen_ids) == 1:
+        found = _one_citizen_rows(org, user, citizen_ids[0], now)
+    if found is None:
+        rows = _rows(org, user, now)
+        if len(citizen_ids) == 1:
+            rows = rows.filter(citizen_id=citizen_ids[0])
+        else:
+            rows = rows.filter(citizen_id__in=citizen_ids)
+        found = rows.values_list(*_GRANTING_COLUMNS)
+    return _best_rows(found)
+
+
+def _best_rows(found: Iterable[tuple[Any, ...]]) -> dict[Any, tuple[str, bool, Any]]:
+    """Each citizen's best row (kind, current, source id) of the rows read."""
     best: dict[Any, tuple[tuple[int, bool, float], tuple[str, bool, Any]]] = {}
-    for citizen_id, kind, current, source_id, valid_from in rows.values_list(
-        "citizen_id", "kind", "current", "source_id", "valid_from"
-    ):
+    for citizen_id, kind, current, source_id, valid_from in found:
         key = (_rank_of(kind, current), valid_from is not None, -valid_from.timestamp() if valid_from else 0.0)
         if citizen_id not in best or key < best[citizen_id][0]:
             best[citizen_id] = (key, (kind, current, source_id))
     return {citizen_id: row for citizen_id, (_key, row) in best.items()}
+
+
+# --- one citizen's rows, compiled once ------------------------------------------------------------
+# Compiling the ORM's statement for one citizen's rows cost more than running it. The statement
+# depends on the time and the citizen only through three parameters, so it is compiled once per
+# organisation, user, database and the way the citizen is named (its id, or its CPR number for an
+# exact search: the rows are then joined to the citizen), with stand-in values, twice more with
+# others to find where they go, and run with the real values in their place. Whatever cannot be
+# prepared so takes the ORM's way.
+
+BY_ID, BY_CPR = "citizen_id", "citizen__cpr"
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    sql: str
+    params: tuple[Any, ...]
+    now_at: tuple[int, ...]  # the positions of the time in params
+    citizen_at: tuple[int, ...]  # and of the citizen
+    prepare_now: Callable[[datetime], Any]
+    prepare_citizen: Callable[[Any], Any]
+    converters: tuple[tuple[int, tuple[Callable[..., Any], ...], Any], ...]  # (column, functions, expression)
+
+
+_NOW_STAND_INS = (datetime(1901, 2, 3, 4, 5, 6, 7, tzinfo=UTC), datetime(1902, 3, 4, 5, 6, 7, 8, tzinfo=UTC))
+_CITIZEN_STAND_INS: dict[str, tuple[Any, Any]] = {
+    BY_ID: (uuid.UUID(int=1), uuid.UUID(int=2)),
+    BY_CPR: ("0000000001", "0000000002"),
+}
+_prepared: dict[tuple[int, str, int | None, int | None, str, str], _Prepared | None] = {}
+
+
+def _one_citizen_rows(
+    org: Organisation, user: User, citizen: Any, now: datetime, *, by: str = BY_ID
+) -> list[tuple[Any, ...]] | None:
+    """One citizen's rows (named by its id, or ``by=BY_CPR`` its CPR number) as
+    ``_rows(...).filter(<by>=citizen).values_list(*_GRANTING_COLUMNS)`` would read them, or None
+    when the statement could not be prepared."""
+    alias = router.db_for_read(CareRelationship)
+    key = (org.pk, org.kind, org.parent_id, user.pk, alias, by)
+    if key in _prepared:
+        prepared = _prepared[key]
+    else:
+        if len(_prepared) >= STANDING_MAX:
+            _prepared.clear()
+        prepared = _prepared[key] = _prepare(org, user, alias, by)
+    if prepared is None:
+        return None
+    connection = connections[alias]
+    params = list(prepared.params)
+    now_value, citizen_value = prepared.prepare_now(now), prepared.prepare_citizen(citizen)
+    for position in prepared.now_at:
+        params[position] = now_value
+    for position in prepared.citizen_at:
+        params[position] = citizen_value
+    with connection.cursor() as cursor:
+        cursor.execute(prepared.sql, params)
+        rows = [list(row) for row in cursor.fetchall()]
+    for row in rows:
+        for column, functions, expression in prepared.converters:
+            for function in functions:
+                row[column] = function(row[column], expression, connection)
+    return [tuple(row) for row in rows]
+
+
+def _prepare(org: Organisation, user: User, alias: str, by: str) -> _Prepared | None:
+    connection = connections[alias]
+    someone, someone_else = _CITIZEN_STAND_INS[by]
+
+    def compiled(now: datetime, citizen: Any):
+        rows = _rows(org, user, now).filter(**{by: citizen}).values_list(*_GRANTING_COLUMNS)
+        compiler = rows.query.get_compiler(using=alias)
+        sql, params = compiler.as_sql()
+        return compiler, sql, tuple(params)
+
+    (compiler, sql, params), (_c, sql_now, params_now), (_d, sql_citizen, params_citizen) = (
+        compiled(_NOW_STAND_INS[0], someone),
+        compiled(_NOW_STAND_INS[1], someone),
+        compiled(_NOW_STAND_INS[0], someone_else),
+    )
+    if not sql == sql_now == sql_citizen or not len(params) == len(params_now) == len(params_citizen):
+        return None
+    now_at = tuple(i for i, (a, b) in enumerate(zip(params, params_now, strict=True)) if a != b)
+    citizen_at = tuple(i for i, (a, b) in enumerate(zip(params, params_citizen, strict=True)) if a != b)
+    valid_from = CareRelationship._meta.get_field("valid_from")
+    citizen_field = CareRelationship._meta.get_field("citizen") if by == BY_ID else Citizen._meta.get_field("cpr")
+
+    def prepare_now(value: datetime) -> Any:
+        return valid_from.get_db_prep_value(value, connection)
+
+    def prepare_citizen(value: Any) -> Any:
+        return citizen_field.get_db_prep_value(value, connection)
+
+    # The values prepared here must be those the ORM put in the statement, at exactly those places.
+    for moment, values in zip(_NOW_STAND_INS, (params, params_now), strict=True):
+        if len(now_at) != 2 or any(values[i] != prepare_now(moment) for i in now_at):
+            return None
+    for stand_in, values in zip((someone, someone_else), (params, params_citizen), strict=True):
+        if len(citizen_at) != 1 or values[citizen_at[0]] != prepare_citizen(stand_in):
+            return None
+    fields = [column[0] for column in compiler.select[: compiler.col_count]]
+    converters = tuple(
+        (column, tuple(functions), expression)
+        for column, (functions, expression) in compiler.get_converters(fields).items()
+    )
+    return _Prepared(sql, params, now_at, citizen_at, prepare_now, prepare_citizen, converters)
 
 
 def _rank_of(kind: str, current: bool) -> int:

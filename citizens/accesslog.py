@@ -97,6 +97,11 @@ def access_log_record(
         )
         for citizen in citizens
     ]
+    if len(entries) == 1:
+        # One INSERT in autocommit, where bulk_create would wrap it in BEGIN and COMMIT of its own:
+        # two round trips fewer for every detail read. Nothing listens to the model's signals.
+        entries[0].save(force_insert=True)
+        return entries
     return AccessLogEntry.objects.bulk_create(entries)
 
 

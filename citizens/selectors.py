@@ -16,7 +16,7 @@ from django.utils import timezone
 from sectors.models import Organisation
 from smartcare.pagination import CappedPaginator
 
-from .access import Actor, access_reason, visible_citizens
+from .access import Actor, access_reason, access_reasons_for_cpr, visible_citizens
 from .accesslog import access_log_record
 from .choices import AccessAction
 from .cpr import exact_cpr
@@ -73,16 +73,39 @@ def citizen_page(
     """One page of citizens; every row shown is logged.
 
     The count is capped (``CappedPaginator``, ``settings.LIST_COUNT_CAP``). A search for a whole
-    CPR number counts nothing: it finds one citizen or none, so at most two rows are fetched and
-    the page is built from them."""
-    rows = citizen_list(actor=actor, filters=filters)
-    if filters is not None and exact_cpr(str(filters.get("search") or "")):
-        page = CappedPaginator(list(rows[:2]), page_size).get_page(page_number)
+    CPR number counts nothing: it finds one citizen or none, so the page is built from the rows
+    fetched. Without other filters the gate is asked about the CPR number first and only a
+    citizen the actor may see is read (``_exact_cpr_rows``); with them, at most two rows of the
+    filtered list."""
+    digits = exact_cpr(str(filters.get("search") or "")) if filters is not None else ""
+    if digits and not _narrowed(filters):
+        page = CappedPaginator(_exact_cpr_rows(actor, digits), page_size).get_page(page_number)
+    elif digits:
+        page = CappedPaginator(list(citizen_list(actor=actor, filters=filters)[:2]), page_size).get_page(page_number)
     else:
-        page = CappedPaginator(rows, page_size).get_page(page_number)
+        page = CappedPaginator(citizen_list(actor=actor, filters=filters), page_size).get_page(page_number)
     page.object_list = list(page.object_list)
     _log_rows(actor, page.object_list, action, detail)
     return page
+
+
+def _narrowed(filters: Mapping[str, Any] | None) -> bool:
+    """Whether a filter other than the search is given."""
+    return filters is not None and any(
+        filters.get(name) not in (None, "") for name in CitizenFilterSet.base_filters if name != "search"
+    )
+
+
+def _exact_cpr_rows(actor: Actor, cpr: str) -> list[Citizen]:
+    """The citizen with this CPR number, as ``citizen_list`` would list it, or nothing: the gate
+    is asked first (by CPR, one prepared lookup), and only a citizen the actor may see is read."""
+    reasons = access_reasons_for_cpr(actor, cpr)
+    if not reasons:
+        return []
+    rows = list(_with_overview_data(Citizen.objects.filter(pk__in=list(reasons))).order_by("last_name", "first_name"))
+    for citizen in rows:
+        citizen.access_via = reasons[citizen.pk]  # type: ignore[attr-defined]  # as visible_citizens annotates it
+    return rows
 
 
 def citizen_search(*, actor: Actor, query: str, limit: int = 25) -> list[Citizen]:
@@ -107,14 +130,19 @@ def citizen_exact_hit(*, actor: Actor, filters: Mapping[str, Any]) -> Citizen | 
     return hits[0]
 
 
-def citizen_get(*, actor: Actor, pk: Any, action: str = AccessAction.VIEW, detail: str = "overview") -> Citizen:
-    """One citizen with everything the overview shows, or 404; the read is logged."""
+def citizen_get(
+    *,
+    actor: Actor,
+    pk: Any,
+    action: str = AccessAction.VIEW,
+    detail: str = "overview",
+    with_objections: bool = True,
+) -> Citizen:
+    """One citizen with everything the overview shows, or 404; the read is logged. Without
+    ``with_objections`` (the API, which does not show them) the objections are not read."""
+    extra = ("contact_persons", "objections__organisation") if with_objections else ("contact_persons",)
     try:
-        citizen = (
-            _with_overview_data(Citizen.objects.all())
-            .prefetch_related("contact_persons", "objections__organisation")
-            .get(pk=pk)
-        )
+        citizen = _with_overview_data(Citizen.objects.all()).prefetch_related(*extra).get(pk=pk)
     except (Citizen.DoesNotExist, ValidationError, ValueError, TypeError) as exc:  # e.g. not a UUID
         raise Http404 from exc
     reason = access_reason(actor, citizen)

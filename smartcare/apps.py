@@ -61,8 +61,8 @@ def install_serializer_field_cache() -> None:
     DRF introspects the model (field kinds, choices, validators, extra kwargs) for every
     serializer it instantiates, nested ones and each request's included: on an API read that cost
     more than rendering the answer. What it builds depends only on the class, so it is built once
-    and every instance gets a deep copy, as DRF already does with declared fields, so an instance
-    may still change its own fields."""
+    and every instance gets copies of its own (shallow ones: ``smartcare.api.serializers._copy``),
+    so an instance may still change its own fields."""
     from rest_framework import serializers
 
     from smartcare.api.serializers import cached_model_fields

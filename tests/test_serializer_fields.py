@@ -45,3 +45,17 @@ def test_a_serializer_that_decides_its_fields_itself_is_asked_every_time():
     assert list(serializer_class().fields) == ["id", "name"]
     assert list(serializer_class(context={"with_kind": True}).fields) == ["id", "name", "kind"]
     assert list(serializer_class().fields) == ["id", "name"]
+
+
+def test_a_nested_serializer_and_a_many_field_belong_to_their_instance():
+    """Fields are copied shallowly, except those that hold a field bound to themselves (many=True):
+    each instance's nested fields reach its own context, never another instance's."""
+    first, second = CitizenSerializer(context={"who": 1}), CitizenSerializer(context={"who": 2})
+    for serializer, who in ((first, 1), (second, 2)):
+        conditions = serializer.fields["conditions"]
+        assert conditions.child.parent is conditions and conditions.parent is serializer
+        assert conditions.child.context == {"who": who}
+        nested = serializer.fields["municipality"].fields["name"]
+        assert nested.context == {"who": who}
+    assert first.fields["conditions"].child is not second.fields["conditions"].child
+    assert first.fields["municipality"] is not second.fields["municipality"]

@@ -579,6 +579,37 @@ def test_observations_filter_by_code_and_since(gp, citizen):
     assert client.get("/api/v1/observations/", {"since": "last week"}).status_code == 400
 
 
+def test_an_observation_list_logs_its_citizen_once_without_reading_the_citizen(gp, clinic, citizen):
+    actor = as_actor(gp)
+    for value in ("70", "71", "72"):
+        observation_record(actor=actor, citizen=citizen, reading=weight(value))
+    client = client_for(gp)
+    client.get("/api/v1/me/")  # the identity cache is warm
+    before = AccessLogEntry.objects.count()
+
+    with CaptureQueriesContext(connection) as ctx:
+        rows = client.get("/api/v1/observations/", {"citizen": str(citizen.pk)}).json()["results"]
+
+    assert [row["citizen"] for row in rows] == [str(citizen.pk)] * 3
+    entries = list(AccessLogEntry.objects.order_by("pk")[before:])
+    assert [(e.action, e.reason, e.citizen_id, e.organisation_id, e.detail) for e in entries] == [
+        (AccessAction.API_READ, AccessReason.GP_CLINIC, citizen.pk, clinic.pk, "api observation list")
+    ]
+    assert not [q for q in ctx.captured_queries if '"citizens_citizen"."cpr"' in q["sql"]]  # no citizen row
+
+
+def test_an_observation_list_for_a_citizen_outside_the_gate_is_empty_and_unlogged(gp, outsider, citizen):
+    observation_record(actor=as_actor(gp), citizen=citizen, reading=weight("70"))
+    before = AccessLogEntry.objects.count()
+
+    for params in ({"citizen": str(citizen.pk)}, {"citizen": str(citizen.pk).replace("-", "")}, {}):
+        body = client_for(outsider).get("/api/v1/observations/", params).json()
+        assert (body["count"], body["results"]) == (0, [])
+    assert client_for(gp).get("/api/v1/observations/", {"citizen": str(citizen.pk)}).json()["count"] == 1
+    assert client_for(gp).get("/api/v1/observations/", {"citizen": "not-a-uuid"}).status_code == 400
+    assert AccessLogEntry.objects.count() == before + 1  # the GP's read only
+
+
 # --- bulk ----------------------------------------------------------------------------------------
 
 

@@ -225,7 +225,11 @@ class CitizenViewSet(
 
     def retrieve(self, request: Request, *args, **kwargs) -> Response:
         citizen = citizen_get(
-            actor=api_actor(request), pk=kwargs["pk"], action=AccessAction.API_READ, detail="api citizen detail"
+            actor=api_actor(request),
+            pk=kwargs["pk"],
+            action=AccessAction.API_READ,
+            detail="api citizen detail",
+            with_objections=False,  # not in the answer
         )
         return Response(self.get_serializer(citizen).data)
 

@@ -275,3 +275,56 @@ def test_the_gate_is_built_once_per_organisation_and_user_and_only_copies_run(wo
     for key, rows in kept.items():
         assert access._standing[key] is rows  # not built again
         assert rows._result_cache is None  # never evaluated itself: every reader gets a copy
+
+
+def test_one_citizens_rows_are_read_with_a_statement_compiled_once(world, actor, django_assert_num_queries):
+    """A detail read runs the gate's statement compiled for the organisation and user, with the
+    time and the citizen put in: the same answer as the ORM's, at any time."""
+    reader = actor("gp_a")
+    assert access_reason(reader, world.citizen) == (AccessReason.GP_CLINIC, "")
+    key = (world.clinic_a.pk, world.clinic_a.kind, world.clinic_a.parent_id, reader.user.pk, "default", access.BY_ID)
+    prepared = access._prepared[key]
+    assert prepared is not None  # prepared, not the ORM's way
+    with django_assert_num_queries(1):
+        assert access._one_citizen_rows(world.clinic_a, reader.user, world.citizen.pk, timezone.now())
+    before = timezone.now() - datetime.timedelta(days=365 * 200)  # before any relationship began
+    for now in (before, timezone.now(), timezone.now() + datetime.timedelta(days=1)):
+        for citizen in (world.citizen, CitizenFactory(gp_clinic=world.clinic_b)):
+            orm = access._rows(world.clinic_a, reader.user, now).filter(citizen_id=citizen.pk)
+            expected = list(orm.values_list(*access._GRANTING_COLUMNS))
+            assert access._one_citizen_rows(world.clinic_a, reader.user, citizen.pk, now) == expected
+    assert access._prepared[key] is prepared
+
+
+def test_the_compiled_statement_sees_an_objection_and_its_withdrawal_at_once(world, actor):
+    """Compiled once, the statement still reads the objections and relationships when it runs."""
+    reader = actor("homecare_a")
+    assert access_reason(reader, world.citizen) == (AccessReason.MUNICIPALITY, "")
+    municipality = world.municipality_a
+    key = (municipality.pk, municipality.kind, municipality.parent_id, reader.user.pk, "default", access.BY_ID)
+    prepared = access._prepared[key]
+    objection = objection_record(
+        actor=actor("gp_a"), citizen=world.citizen, target=ObjectionTarget.SECTOR, sector=Sector.MUNICIPALITY
+    )
+    assert access_reason(reader, world.citizen) is None
+    objection_withdraw(actor=actor("gp_a"), objection=objection)
+    assert access_reason(reader, world.citizen) == (AccessReason.MUNICIPALITY, "")
+    world.citizen.municipality = world.municipality_b
+    world.citizen.save()  # moved away: the municipality's relationship ends
+    assert access_reason(reader, world.citizen) is None
+    assert access._prepared[key] is prepared
+
+
+def test_the_reason_by_cpr_is_the_gates_and_an_unknown_cpr_is_like_a_hidden_one(world, actor):
+    """An exact search asks the gate by CPR number (one prepared lookup): the same reason as the
+    list's, and nothing both for a citizen outside the gate and for a CPR number nobody has."""
+    elsewhere = CitizenFactory(gp_clinic=world.clinic_b, municipality=world.municipality_b)
+    for who in ("gp_a", "homecare_a", "gp_b", "homecare_b"):
+        reader = actor(who)
+        for citizen in (world.citizen, elsewhere):
+            listed = visible_citizens(reader.acting, reader.user, with_reason=True).filter(pk=citizen.pk)
+            expected = dict(listed.values_list("pk", "access_via"))
+            assert access.access_reasons_for_cpr(reader, citizen.cpr) == expected
+        assert access.access_reasons_for_cpr(reader, "0101010000") == {}
+        key = (reader.organisation.pk, reader.organisation.kind, reader.organisation.parent_id, reader.user.pk)
+        assert access._prepared[(*key, "default", access.BY_CPR)] is not None  # prepared, not the ORM's way

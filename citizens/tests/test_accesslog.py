@@ -1,5 +1,6 @@
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from citizens.accesslog import GENESIS, access_log_record, access_log_seal, access_log_verify
 from citizens.choices import AccessAction, AccessReason
@@ -51,6 +52,19 @@ def test_an_entry_records_who_for_whom_why_and_from_where(world, actor):
     assert entry.action == AccessAction.VIEW
     assert entry.reason == AccessReason.GP_CLINIC
     assert entry.ip_address == "127.0.0.1"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_entry_outside_a_transaction_is_one_insert(world, actor):
+    """A detail read logs with a single INSERT in autocommit: no BEGIN and COMMIT around it."""
+    gp = actor("gp_a")
+    with CaptureQueriesContext(connection) as queries:
+        entries = access_log_record(
+            actor=gp, citizens=world.citizen, action=AccessAction.VIEW, reason=AccessReason.GP_CLINIC
+        )
+    assert [q["sql"].split()[0] for q in queries.captured_queries] == ["INSERT"]
+    assert AccessLogEntry.objects.get().pk == entries[0].pk
+    assert not AccessLogEntry.objects.get().seq  # unsealed, as every new entry
 
 
 def test_every_row_of_a_list_page_is_logged_with_its_reason(world, actor):

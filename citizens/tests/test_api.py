@@ -335,6 +335,38 @@ def test_list_uses_a_fixed_number_of_queries(gp, clinic):
     assert queries_3 == queries_20
 
 
+def test_a_token_detail_read_costs_six_queries(gp, citizen):
+    """The citizen with its municipality and clinic, conditions, current stays, contact persons
+    (not the objections: the answer does not show them), the gate and the access-log insert; the
+    token and the user come from the identity cache."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=gp).key}")
+    assert client.get("/api/v1/me/").status_code == 200  # the identity cache is warm
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(detail_url(citizen)).status_code == 200
+    assert len(ctx.captured_queries) == 6, [q["sql"][:60] for q in ctx.captured_queries]
+
+
+def test_an_exact_cpr_outside_the_gate_costs_what_an_unknown_one_costs(gp, outsider, citizen):
+    """An exact search asks the gate by CPR number before it reads a citizen: a CPR number the
+    organisation may not see runs the same statements as one nobody has."""
+
+    def statements(user, cpr: str) -> list[str]:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+        client.get("/api/v1/me/")  # the identity cache is warm
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(LIST_URL, {"search": cpr}).json()["results"] == []
+        return [q["sql"].split(" WHERE ")[0] for q in ctx.captured_queries]  # what each one reads
+
+    unknown = "0101010000"
+    assert not Citizen.objects.filter(cpr=unknown).exists()
+    hidden = statements(outsider, citizen.cpr)
+    assert hidden == statements(outsider, unknown)
+    assert len(hidden) == 1  # the gate's, nothing else
+    assert not AccessLogEntry.objects.filter(citizen=citizen).exists()
+
+
 # --- writes ------------------------------------------------------------------------------------
 
 
