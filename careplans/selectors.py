@@ -19,6 +19,7 @@ from citizens.choices import AccessAction
 from citizens.models import Citizen
 from citizens.permissions import monitoring_organisations
 from sectors.models import Organisation
+from smartcare.pagination import capped_label
 
 from .admissions import stay_note, with_stay
 from .choices import ActivityStatus, AlertSeverity, HandoffStatus, ObservationStatus
@@ -314,17 +315,29 @@ def threshold_history(*, citizen: Citizen) -> QuerySet[Threshold]:
     return Threshold.objects.filter(citizen=citizen).select_related("set_by", "set_by_organisation")
 
 
-def navigation_counts(*, actor: Actor) -> dict[str, int]:
+# The badges show "99+" beyond this, like the unread messages: counting Odense Kommune's 1,700
+# hand-offs and 1,850 alerts through the gate on every page cost more than the numbers are worth.
+BADGE_CAP = 99
+
+
+def navigation_counts(*, actor: Actor, cap: int = BADGE_CAP) -> dict[str, Any]:
     """Counts for the navigation badges: what the hand-off and alert lists show, counted through
-    the same gated querysets (a citizen that left the gate leaves the badge too). No citizen data,
-    so nothing to log."""
+    the same gated querysets (a citizen that left the gate leaves the badge too) up to ``cap`` + 1,
+    with their labels ("99+"). No citizen data, so nothing to log."""
     if not actor.acting:
-        return {"handoffs": 0, "alerts": 0, "red_alerts": 0}
-    handoffs = _incoming_handoffs(actor).count()
-    alerts = _organisation_alerts(actor).aggregate(
-        total=Count("pk"), red=Count("pk", filter=Q(severity=AlertSeverity.RED))
-    )
-    return {"handoffs": handoffs, "alerts": alerts["total"], "red_alerts": alerts["red"]}
+        counts = {"handoffs": 0, "alerts": 0, "red_alerts": 0}
+    else:
+        handoffs = _incoming_handoffs(actor).order_by()[: cap + 1].count()
+        # Open alerts come red first from the worklist index ("red" sorts before "yellow"), so
+        # the first cap + 1 of them hold every red one up to the cap.
+        alerts = (
+            _organisation_alerts(actor)
+            .order_by("severity")[: cap + 1]
+            .aggregate(total=Count("pk"), red=Count("pk", filter=Q(severity=AlertSeverity.RED)))
+        )
+        counts = {"handoffs": handoffs, "alerts": alerts["total"], "red_alerts": alerts["red"]}
+    labels = {f"{name}_label": capped_label(count, cap) for name, count in counts.items()}
+    return {**counts, **labels}
 
 
 # --- worklists: single rows for the Today, alerts and thresholds pages -------------------------

@@ -19,6 +19,7 @@ from citizens.cpr import normalise_cpr
 from citizens.models import Citizen
 from sectors.choices import OrganisationKind
 from sectors.models import Organisation, User
+from smartcare.pagination import capped_label
 
 from . import hospital_rules
 from .choices import Channel, EmailMode, MessageType
@@ -121,8 +122,7 @@ def inbox_count(*, actor: Actor, filters: Mapping[str, Any], cap: int | None = N
 
 
 def unread_label(count: int, cap: int | None = None) -> str:
-    cap = UNREAD_CAP if cap is None else cap
-    return f"{cap}+" if count > cap else str(count)
+    return capped_label(count, UNREAD_CAP if cap is None else cap)
 
 
 def _involved(org_id: int) -> Q:

@@ -24,6 +24,11 @@ def list_count_cap() -> int:
     return int(getattr(settings, "LIST_COUNT_CAP", 1000))
 
 
+def capped_label(count: int, cap: int) -> str:
+    """A navigation badge's text: counted up to ``cap`` + 1, so more than ``cap`` shows as "cap+"."""
+    return f"{cap}+" if count > cap else str(count)
+
+
 class CappedPage(Page):
     """A page of a list whose total is not known: it knows whether a next page exists."""
 

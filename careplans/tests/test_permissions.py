@@ -127,12 +127,15 @@ def test_badges_equal_the_gated_lists_when_access_ends(world, actor):
     activity_create(actor=gp, plan=plan, responsible_organisation=world.municipality_a, **visit)
     alert_for_the_municipality(world, gp)
     homecare = actor("homecare_a")
-    assert navigation_counts(actor=homecare) == {"handoffs": 1, "alerts": 1, "red_alerts": 0}
+    assert navigation_counts(actor=homecare) == {
+        "handoffs": 1, "alerts": 1, "red_alerts": 0, "handoffs_label": "1", "alerts_label": "1", "red_alerts_label": "0"
+    }  # fmt: skip
 
     object_to_the_municipality(world, gp)
 
     assert alerts_worklist(actor=homecare) == [] and handoffs_incoming(actor=homecare) == []
-    assert navigation_counts(actor=homecare) == {"handoffs": 0, "alerts": 0, "red_alerts": 0}
+    nav = navigation_counts(actor=homecare)
+    assert (nav["handoffs"], nav["alerts"], nav["red_alerts"]) == (0, 0, 0)
 
 
 def test_the_badge_on_a_page_equals_the_alert_list(client, world, actor):
@@ -145,3 +148,23 @@ def test_the_badge_on_a_page_equals_the_alert_list(client, world, actor):
     assert response.context["open_count"] == 0
     nav = response.context["worklist_nav"]
     assert (nav["alerts"], nav["red_alerts"], nav["handoffs"]) == (0, 0, 0)
+
+
+def test_the_badges_count_up_to_their_cap_and_red_alerts_first(client, world, actor, monkeypatch):
+    """Beyond the cap a badge says "cap+" (counting a large municipality's lists through the gate
+    on every page cost too much); the red ones are counted first, so a red alert colours the badge
+    however many yellow ones there are."""
+    gp = actor(GP)
+    alert_for_the_municipality(world, gp)  # yellow
+    alert_for_the_municipality(world, gp)
+    alert_for_the_municipality(world, gp, red=True)
+    homecare = actor("homecare_a")
+    nav = navigation_counts(actor=homecare, cap=1)
+    assert (nav["alerts"], nav["alerts_label"], nav["red_alerts"], nav["red_alerts_label"]) == (2, "1+", 1, "1")
+    assert navigation_counts(actor=homecare)["alerts_label"] == "3"
+
+    monkeypatch.setattr("careplans.selectors.BADGE_CAP", 1)
+    monkeypatch.setattr(navigation_counts, "__kwdefaults__", {"cap": 1})
+    client.force_login(world.users["homecare_a"])
+    page = client.get(reverse("careplans:alerts")).content.decode()
+    assert 'data-testid="nav-alerts-count">1+<' in page
