@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
@@ -186,7 +186,21 @@ def _limited(rows: list, limit: int) -> Limited:
     return cut
 
 
-ALERTS_LIMIT = 500
+ALERTS_LIMIT = 500  # one citizen's alerts on the overview
+ALERTS_PAGE_SIZE = 50  # the alert page, paginated: Odense Kommune has about 1,850 open alerts
+
+
+def _alert_rows(actor: Actor, *, include_acknowledged: bool, citizen: Citizen | None) -> QuerySet[Alert]:
+    qs = _organisation_alerts(actor, include_acknowledged=include_acknowledged)
+    if citizen is not None:
+        qs = qs.filter(citizen=citizen)
+    return (
+        qs.select_related("citizen", "observation", "acknowledged_by")
+        .annotate(
+            rank=Case(When(severity=AlertSeverity.RED, then=Value(0)), default=Value(1), output_field=IntegerField())
+        )
+        .order_by("rank", "created_at", "pk")
+    )
 
 
 def alerts_worklist(*, actor: Actor, include_acknowledged: bool = False, citizen: Citizen | None = None) -> Limited:
@@ -194,24 +208,28 @@ def alerts_worklist(*, actor: Actor, include_acknowledged: bool = False, citizen
     ``ALERTS_LIMIT`` (``more`` says whether there are others)."""
     if not actor.acting:
         return Limited()
-    qs = _organisation_alerts(actor, include_acknowledged=include_acknowledged)
-    if citizen is not None:
-        qs = qs.filter(citizen=citizen)
     rows = _limited(
-        list(
-            qs.select_related("citizen", "observation", "acknowledged_by")
-            .annotate(
-                rank=Case(
-                    When(severity=AlertSeverity.RED, then=Value(0)), default=Value(1), output_field=IntegerField()
-                )
-            )
-            .order_by("rank", "created_at")[: ALERTS_LIMIT + 1]
-        ),
+        list(_alert_rows(actor, include_acknowledged=include_acknowledged, citizen=citizen)[: ALERTS_LIMIT + 1]),
         ALERTS_LIMIT,
     )
     if citizen is None:
-        _log(actor, [a.citizen for a in rows], "alert list", AccessAction.LIST)
+        alerts_listed(actor=actor, alerts=rows)
     return rows
+
+
+def alerts_page_rows(
+    *, actor: Actor, include_acknowledged: bool = False, citizen: Citizen | None = None
+) -> QuerySet[Alert]:
+    """The alert page's rows in ``alerts_worklist``'s order, not yet read: the page cuts one page
+    of them (``smartcare.pagination.CappedPaginator``) and logs those with ``alerts_listed``."""
+    if not actor.acting:
+        return Alert.objects.none()
+    return _alert_rows(actor, include_acknowledged=include_acknowledged, citizen=citizen)
+
+
+def alerts_listed(*, actor: Actor, alerts: Iterable[Alert]) -> None:
+    """Log the citizens of the alerts shown in a list, each once."""
+    _log(actor, [a.citizen for a in alerts], "alert list", AccessAction.LIST)
 
 
 TODAY_LIMIT = 300

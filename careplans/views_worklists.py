@@ -22,6 +22,7 @@ from citizens import permissions
 from citizens import selectors as citizen_selectors
 from citizens.access import Actor, actor_from_request
 from smartcare.forms import apply_service_errors
+from smartcare.pagination import CappedPaginator
 
 from . import monitoring, selectors, services
 from .choices import AlertSeverity, HandoffStatus, ObservationCode, ThresholdCode
@@ -270,25 +271,28 @@ def _render_alerts(request, actor: Actor, *, failed=None, error: str = "", statu
     citizen = None
     if request.GET.get("citizen"):
         citizen = citizen_selectors.citizen_get(actor=actor, pk=request.GET["citizen"], detail="alerts")
-    rows = selectors.alerts_worklist(actor=actor, include_acknowledged=include_acknowledged, citizen=citizen)
-    yellow_open = {a.citizen_id for a in rows if a.is_open and a.severity == AlertSeverity.YELLOW}
-    if failed and not any(a.pk == failed[0] for a in rows):  # e.g. acknowledged meanwhile: not listed
+    rows = selectors.alerts_page_rows(actor=actor, include_acknowledged=include_acknowledged, citizen=citizen)
+    page = CappedPaginator(rows, selectors.ALERTS_PAGE_SIZE).get_page(request.GET.get("page"))
+    shown = list(page.object_list)
+    if citizen is None:  # one citizen's list was logged when the citizen was read
+        selectors.alerts_listed(actor=actor, alerts=shown)
+    yellow_open = {a.citizen_id for a in shown if a.is_open and a.severity == AlertSeverity.YELLOW}
+    if failed and not any(a.pk == failed[0] for a in shown):  # e.g. acknowledged meanwhile: not listed
         error = error or " ".join(message for messages_ in failed[1].errors.values() for message in messages_)
-    for alert in rows:
+    for alert in shown:
         alert.ack_form = failed[1] if failed and failed[0] == alert.pk else AlertAckForm(auto_id=f"id_%s_{alert.pk}")
         alert.has_yellow_siblings = alert.citizen_id in yellow_open
         alert.code_label = CODE_LABELS.get(alert.code, alert.code)
     context = {
-        "alerts": rows,
+        "alerts": shown,
+        "page": page,
         "citizen": citizen,
         "include_acknowledged": include_acknowledged,
-        "query": _keep_query(request, "all", "citizen"),
+        "query": _keep_query(request, "all", "citizen"),  # the pages' links
+        "ack_query": _keep_query(request, "all", "citizen", "page"),  # back to this page after an answer
         "citizen_query": _keep_query(request, "citizen"),
         "all_query": urlencode({**({"citizen": request.GET["citizen"]} if citizen else {}), "all": "1"}),
         "error": error,
-        "open_count": sum(1 for a in rows if a.is_open),
-        "more": rows.more,
-        "limit": selectors.ALERTS_LIMIT,
     }
     return render(request, "careplans/worklists/alerts.html", context, status=status)
 
@@ -300,7 +304,7 @@ def alerts(request):
 
 
 def _back_to_alerts(request):
-    query = _keep_query(request, "all", "citizen")
+    query = _keep_query(request, "all", "citizen", "page")
     return redirect(reverse("careplans:alerts") + (f"?{query}" if query else ""))
 
 

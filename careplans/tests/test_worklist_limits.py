@@ -1,5 +1,6 @@
-"""The Today and alert lists are cut at a limit and never counted (issue 13 §3): when they leave
-rows out, the page says so in words, and only the rows shown are logged."""
+"""The Today list is cut at a limit and never counted, the alert list is paginated and counted up
+to LIST_COUNT_CAP (issue 13 §3): when they leave rows out, the page says so in words, and only the
+rows shown are logged."""
 
 from __future__ import annotations
 
@@ -27,22 +28,41 @@ def raise_alerts(world, actor, n: int) -> None:
         observation_record(actor=gp, citizen=citizen, reading=weight(105, source="gp"))
 
 
-def test_the_alert_list_says_when_it_leaves_alerts_out(client, world, actor, monkeypatch, english):
-    monkeypatch.setattr(selectors, "ALERTS_LIMIT", 3)
-    raise_alerts(world, actor, 3)
+def test_the_alert_list_is_paginated_and_logs_the_page_shown(client, world, actor, monkeypatch, english):
+    monkeypatch.setattr(selectors, "ALERTS_PAGE_SIZE", 2)
+    raise_alerts(world, actor, 2)
     login(client, world, "gp_a")
 
     html = client.get(reverse("careplans:alerts")).content.decode()
-    assert 'data-testid="list-cut"' not in html and "Open: 3." in html
+    assert 'data-testid="page-number"' not in html and "Open: 2." in html
 
     raise_alerts(world, actor, 1)
     before = AccessLogEntry.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     response = client.get(reverse("careplans:alerts"))
+    first = [a.pk for a in response.context["alerts"]]
+    assert len(first) == 2 and "Open: 3." in response.content.decode() and "Page 1 of 2" in response.content.decode()
+    assert AccessLogEntry.objects.filter(pk__gt=before, action=AccessAction.LIST, detail="alert list").count() == 2
+
+    response = client.get(reverse("careplans:alerts"), {"page": 2})
+    second = [a.pk for a in response.context["alerts"]]
+    assert len(second) == 1 and not set(first) & set(second)
+    # Acknowledging on page 2 returns to page 2 (out of range now: the last page).
     html = response.content.decode()
-    assert len(response.context["alerts"]) == 3
-    assert "Open: at least 3." in html
-    assert "The list shows the first 3 alerts, red first and then the oldest; there are more." in html
-    assert AccessLogEntry.objects.filter(pk__gt=before, action=AccessAction.LIST, detail="alert list").count() == 3
+    assert f'action="{reverse("careplans:alert_ack", args=[second[0]])}?page=2"' in html
+    answer = client.post(reverse("careplans:alert_ack", args=[second[0]]) + "?page=2", {"note": "Set"})
+    assert answer.status_code == 302 and answer["Location"].endswith("?page=2")
+    assert "Open: 2." in client.get(answer["Location"]).content.decode()
+
+
+def test_the_alert_list_says_when_it_stops_counting(client, world, actor, settings, english):
+    settings.LIST_COUNT_CAP = 2
+    raise_alerts(world, actor, 3)
+    login(client, world, "gp_a")
+    html = client.get(reverse("careplans:alerts")).content.decode()
+    assert "Open: more than 2." in html and 'data-testid="count-capped"' in html
+    assert "Showing 1–3 of more than 2 alerts." in html
+    html = client.get(reverse("careplans:alerts"), {"all": "1"}).content.decode()
+    assert "Open and acknowledged: more than 2." in html
 
 
 def test_the_today_list_says_when_it_leaves_activities_out(client, world, actor, monkeypatch, english):

@@ -9,6 +9,8 @@ Redis one round trip per request (count, keep, read the previous window, in one 
 
 from __future__ import annotations
 
+import time
+
 from django.core.cache.backends.redis import RedisCache
 from django.utils.connection import ConnectionProxy
 from rest_framework import throttling
@@ -23,6 +25,11 @@ class UserRateThrottle(throttling.UserRateThrottle):
     current = 0  # this window's requests before this one
     previous = 0
     elapsed = 0.0
+
+    def timer(self) -> float:
+        """Looked up when called: DRF's ``timer = time.time``, when first imported while a test
+        froze the clock, keeps the fake function as a method for the rest of the process."""
+        return time.time()
 
     def allow_request(self, request, view) -> bool:
         if self.rate is None:
