@@ -299,9 +299,14 @@ def today_list(*, actor: Actor, day: datetime.date | None = None, log: bool = Tr
             a.pk,
         )
     )
-    if log:  # the dashboard shows a few of the rows and logs those itself
-        _log(actor, [a.care_plan.citizen for a in rows], "today list", AccessAction.LIST)
+    if log:  # the dashboard and the Today page show some of the rows and log those themselves
+        today_listed(actor=actor, citizens=[a.care_plan.citizen for a in rows])
     return rows
+
+
+def today_listed(*, actor: Actor, citizens: Iterable[Citizen]) -> None:
+    """Log the citizens shown on the Today list, each once."""
+    _log(actor, citizens, "today list", AccessAction.LIST)
 
 
 def observation_series(*, citizen: Citizen, code: str, since: datetime.datetime | None = None) -> QuerySet[Observation]:

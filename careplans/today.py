@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
+from typing import Any
 
+from django.core.paginator import Page, Paginator
 from django.utils import timezone
 
 from citizens.access import Actor
@@ -39,6 +41,7 @@ class TodayVisits:
     visits: list[Visit]  # to make, in visiting order
     paused: list[Visit]  # the citizen is in hospital: set apart, never overdue
     more: bool = False  # due activities were left out (``selectors.TODAY_LIMIT``)
+    page: Page | None = None  # ``today_visits``'s page of ``visits``, the ones shown
 
     @property
     def count(self) -> int:
@@ -51,8 +54,16 @@ class TodayVisits:
         return sum(1 for visit in self.visits if visit.overdue)
 
     @property
+    def shown(self) -> list[Visit]:
+        """The visits on the page: its share of ``visits``, and the paused ones on the first."""
+        if self.page is None:
+            return [*self.visits, *self.paused]
+        return [*self.page.object_list, *(self.paused if self.page.number == 1 else ())]
+
+    @property
     def activities(self) -> list[Activity]:
-        return [a for visit in (*self.visits, *self.paused) for a in visit.activities]
+        """The activities on the page."""
+        return [a for visit in self.shown for a in visit.activities]
 
 
 def group_visits(activities: list[Activity], day: datetime.date) -> TodayVisits:
@@ -72,9 +83,18 @@ def group_visits(activities: list[Activity], day: datetime.date) -> TodayVisits:
     return TodayVisits(day=day, visits=[v for v in visits if not v.paused], paused=[v for v in visits if v.paused])
 
 
-def today_visits(*, actor: Actor, day: datetime.date | None = None) -> TodayVisits:
+# Visits on one page of Today: a district's day fits on one or two, while a whole municipality's
+# 300 due activities rendered at once made a 900 KiB page that took half a second.
+VISITS_PAGE_SIZE = 30
+
+
+def today_visits(*, actor: Actor, day: datetime.date | None = None, page: Any = None) -> TodayVisits:
+    """The Today list as visits, with ``page`` (a number; the first when missing or not one) of
+    the visits to make. The counts cover every visit; only the citizens shown are logged."""
     day = day or timezone.localdate()
-    rows = selectors.today_list(actor=actor, day=day)
+    rows = selectors.today_list(actor=actor, day=day, log=False)
     listing = group_visits(rows, day)
     listing.more = rows.more
+    listing.page = Paginator(listing.visits, VISITS_PAGE_SIZE).get_page(page)
+    selectors.today_listed(actor=actor, citizens=[visit.citizen for visit in listing.shown])
     return listing

@@ -58,7 +58,7 @@ def _keep_query(request, *names: str) -> str:
 
 
 def _render_today(request, actor: Actor, *, failed: tuple[int, ActivityDoneForm] | None = None, status: int = 200):
-    listing = today_visits(actor=actor)
+    listing = today_visits(actor=actor, page=request.GET.get("page"))
     activities = listing.activities
     for activity in activities:
         if failed and failed[0] == activity.pk:
@@ -67,8 +67,11 @@ def _render_today(request, actor: Actor, *, failed: tuple[int, ActivityDoneForm]
             activity.done_form = ActivityDoneForm(auto_id=f"id_%s_{activity.pk}")
     context = {
         "day": listing.day,
-        "visits": listing.visits,
-        "paused_visits": listing.paused,
+        "visits": listing.page.object_list,
+        "visit_count": len(listing.visits),
+        "page": listing.page,
+        "paused_visits": listing.paused if listing.page.number == 1 else [],
+        "paused_count": len(listing.paused),
         "count": listing.count,
         "overdue_count": listing.overdue_count,
         "more": listing.more,

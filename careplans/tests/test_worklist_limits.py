@@ -93,3 +93,27 @@ def test_the_today_list_knows_more_past_its_candidates(world, actor, monkeypatch
     assert len(rows) == 1 and rows.more
     rows = selectors.today_list(actor=actor("homecare_b"))
     assert rows == [] and not rows.more
+
+
+def test_the_today_list_is_paginated_by_visit_and_logs_the_page_shown(client, world, actor, monkeypatch, english):
+    """A municipality's 300 due activities were one 900 KiB page: the visits come 30 a page in
+    visiting order, numbered across the pages; the counts cover them all."""
+    monkeypatch.setattr("careplans.today.VISITS_PAGE_SIZE", 2)
+    homecare = actor("homecare_a")
+    for i in range(3):
+        home_care_activity(homecare, citizen_in(world, street=f"Testvej {i}"), due_date=WEDNESDAY)
+    login(client, world, "homecare_a")
+
+    before = AccessLogEntry.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    response = client.get(reverse("careplans:today"))
+    html = response.content.decode()
+    first = [visit.citizen.street for visit in response.context["visits"]]
+    assert first == ["Testvej 0", "Testvej 1"] and "3 visits" in html and "Page 1 of 2" in html
+    logged = AccessLogEntry.objects.filter(pk__gt=before, action=AccessAction.LIST, detail="today list")
+    assert sorted(logged.values_list("citizen__street", flat=True)) == first
+
+    response = client.get(reverse("careplans:today"), {"page": "2"})
+    html = response.content.decode()
+    assert [visit.citizen.street for visit in response.context["visits"]] == ["Testvej 2"]
+    assert '<span class="visit-number" aria-hidden="true">3</span>' in html and "3 visits" in html
+    assert client.get(reverse("careplans:today"), {"page": "x"}).context["page"].number == 1
