@@ -145,6 +145,9 @@ class Message(models.Model):
             models.Index(fields=["citizen", "-sent_at"], name="message_citizen"),
             # The sent box, newest first: a GP clinic's page read its 3,000 messages to sort them.
             models.Index(fields=["sender", "-sent_at"], name="message_sent_box"),
+            # $process-message refuses a Bundle id another message was sent with: without it, every
+            # incoming bundle read all 2 M messages (450 ms) and the write path took 3 sends/s.
+            models.Index(fields=["bundle_id"], name="message_bundle"),
         ]
         constraints = [
             models.CheckConstraint(

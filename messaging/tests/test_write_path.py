@@ -6,6 +6,7 @@ it reaches."""
 from __future__ import annotations
 
 import datetime
+import uuid
 from contextlib import contextmanager
 from unittest import mock
 
@@ -329,3 +330,19 @@ def test_an_in_app_delivery_costs_the_same_queries_whatever_the_organisations_si
         return len(captured)
 
     assert queries(quiet) == queries(busy) <= 18  # the receipt also writes the received-message relationship
+
+
+def test_the_reused_bundle_id_check_reads_an_index_not_every_message(world):
+    """``$process-message`` asks whether another message went out with the incoming Bundle id. At
+    region scale (2 M messages) a scan of the table took 450 ms a bundle, and the write path
+    managed 3 sends a second."""
+    bundle, header = uuid.uuid4(), uuid.uuid4()
+    sql, params = Message.objects.filter(bundle_id=bundle).exclude(pk=header).values("pk").query.sql_with_params()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("EXPLAIN " + sql, params)
+        else:
+            cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+        plan = "\n".join(str(row) for row in cursor.fetchall())
+    assert "message_bundle" in plan
