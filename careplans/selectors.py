@@ -343,10 +343,12 @@ def threshold_history(*, citizen: Citizen) -> QuerySet[Threshold]:
 BADGE_CAP = 99
 
 
-def navigation_counts(*, actor: Actor, cap: int = BADGE_CAP) -> dict[str, Any]:
+def navigation_counts(*, actor: Actor, cap: int | None = None) -> dict[str, Any]:
     """Counts for the navigation badges: what the hand-off and alert lists show, counted through
     the same gated querysets (a citizen that left the gate leaves the badge too) up to ``cap`` + 1,
-    with their labels ("99+"). No citizen data, so nothing to log."""
+    with their labels ("99+"); ``cap`` is ``BADGE_CAP`` unless given. No citizen data, so nothing
+    to log."""
+    cap = BADGE_CAP if cap is None else cap
     if not actor.acting:
         counts = {"handoffs": 0, "alerts": 0, "red_alerts": 0}
     else:

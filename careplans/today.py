@@ -54,11 +54,14 @@ class TodayVisits:
         return sum(1 for visit in self.visits if visit.overdue)
 
     @property
+    def paused_shown(self) -> list[Visit]:
+        """The paused visits are set apart on the first page."""
+        return self.paused if self.page is None or self.page.number == 1 else []
+
+    @property
     def shown(self) -> list[Visit]:
         """The visits on the page: its share of ``visits``, and the paused ones on the first."""
-        if self.page is None:
-            return [*self.visits, *self.paused]
-        return [*self.page.object_list, *(self.paused if self.page.number == 1 else ())]
+        return [*(self.visits if self.page is None else self.page.object_list), *self.paused_shown]
 
     @property
     def activities(self) -> list[Activity]:

@@ -70,7 +70,7 @@ def _render_today(request, actor: Actor, *, failed: tuple[int, ActivityDoneForm]
         "visits": listing.page.object_list,
         "visit_count": len(listing.visits),
         "page": listing.page,
-        "paused_visits": listing.paused if listing.page.number == 1 else [],
+        "paused_visits": listing.paused_shown,
         "paused_count": len(listing.paused),
         "count": listing.count,
         "overdue_count": listing.overdue_count,

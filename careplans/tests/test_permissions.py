@@ -164,7 +164,6 @@ def test_the_badges_count_up_to_their_cap_and_red_alerts_first(client, world, ac
     assert navigation_counts(actor=homecare)["alerts_label"] == "3"
 
     monkeypatch.setattr("careplans.selectors.BADGE_CAP", 1)
-    monkeypatch.setattr(navigation_counts, "__kwdefaults__", {"cap": 1})
     client.force_login(world.users["homecare_a"])
     page = client.get(reverse("careplans:alerts")).content.decode()
     assert 'data-testid="nav-alerts-count">1+<' in page
