@@ -4,6 +4,7 @@ entries for what it returns, so there is no second way in."""
 from __future__ import annotations
 
 import datetime
+import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,6 +21,7 @@ from .access import Actor, access_reason, access_reasons_for_cpr, visible_citize
 from .accesslog import access_log_record
 from .choices import AccessAction
 from .cpr import exact_cpr
+from .documents import citizen_documents
 from .filtersets import CitizenFilterSet, search_citizens
 from .models import (
     AccessLogEntry,
@@ -78,7 +80,7 @@ def citizen_page(
     citizen the actor may see is read (``_exact_cpr_rows``); with them, at most two rows of the
     filtered list."""
     digits = exact_cpr(str(filters.get("search") or "")) if filters is not None else ""
-    if digits and not _narrowed(filters):
+    if digits and not _narrowed(filters):  # as citizen_exact_cpr_search finds it
         page = CappedPaginator(_exact_cpr_rows(actor, digits), page_size).get_page(page_number)
     elif digits:
         page = CappedPaginator(list(citizen_list(actor=actor, filters=filters)[:2]), page_size).get_page(page_number)
@@ -87,6 +89,14 @@ def citizen_page(
     page.object_list = list(page.object_list)
     _log_rows(actor, page.object_list, action, detail)
     return page
+
+
+def citizen_exact_cpr_search(filters: Mapping[str, Any] | None) -> str:
+    """The CPR number (10 digits) when the filters are a search for a whole CPR number and nothing
+    else, or "": such a search finds one citizen or none (``citizen_documents_for_cpr``)."""
+    if filters is None or _narrowed(filters):
+        return ""
+    return exact_cpr(str(filters.get("search") or ""))
 
 
 def _narrowed(filters: Mapping[str, Any] | None) -> bool:
@@ -153,6 +163,38 @@ def citizen_get(
         actor=actor, citizens=citizen, action=action, detail=detail, reason=reason[0], reason_text=reason[1]
     )
     return citizen
+
+
+def citizen_document_get(
+    *, actor: Actor, pk: Any, action: str = AccessAction.API_READ, detail: str = "api citizen detail"
+) -> dict[str, Any]:
+    """The API's citizen (``documents``: one statement, no model instances), or 404; logged. The
+    gate is asked first, so nothing of a citizen outside it is read."""
+    try:
+        citizen = Citizen(pk=uuid.UUID(str(pk)))
+    except ValueError as exc:
+        raise Http404 from exc
+    reason = access_reason(actor, citizen)
+    document = citizen_documents([citizen.pk], {citizen.pk: reason[0]}).get(citizen.pk) if reason else None
+    if reason is None or document is None:
+        raise Http404
+    access_log_record(
+        actor=actor, citizens=citizen, action=action, detail=detail, reason=reason[0], reason_text=reason[1]
+    )
+    return document
+
+
+def citizen_documents_for_cpr(
+    *, actor: Actor, cpr: str, action: str = AccessAction.API_READ, detail: str = "api citizen list"
+) -> list[dict[str, Any]]:
+    """An exact-CPR search as the API answers it: the citizen's document, or nothing when the
+    number is unknown or outside the gate (indistinguishable). Logged; nothing is counted."""
+    reasons = access_reasons_for_cpr(actor, cpr)
+    documents = list(citizen_documents(reasons, reasons).values())
+    if documents:
+        shown = [Citizen(pk=uuid.UUID(document["id"])) for document in documents]
+        access_log_record(actor=actor, citizens=shown, action=action, detail=detail, reasons=reasons)
+    return documents
 
 
 def citizen_is_visible(*, actor: Actor, citizen: Citizen) -> bool:

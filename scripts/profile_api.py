@@ -20,9 +20,10 @@ It prints, for each case's round with the least CPU time (the machine is shared:
 the least disturbed), the mean and median milliseconds (wall clock), the mean CPU milliseconds of
 this process (the Python cost, which other processes and the database's own work change little),
 the queries of one request (counted on a separate request: counting slows the timed ones) and
-the status. ``--profile`` runs the timed requests under cProfile and prints each case's top
-``--top`` functions by own time and by cumulative time. ``--kind`` picks the organisation
-(``gp``, ``municipality`` or ``department``, as in the bench), ``--cases`` some of the cases.
+the status (``--sql`` prints those statements). ``--profile`` runs the timed requests under
+cProfile and prints each case's top ``--top`` functions by own time and by cumulative time.
+``--kind`` picks the organisation (``gp``, ``municipality`` or ``department``, as in the bench),
+``--cases`` some of the cases.
 
 ``--generate N`` creates the database when it is missing, migrates it and fills it with
 ``generate_region`` until it holds N citizens (as ``make bench`` does, in child processes). Use a
@@ -72,6 +73,7 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--top", type=int, default=30, help="functions listed per profile (default 30)")
     parser.add_argument("--targets", type=int, default=50, help="citizens (plans) gone through in turn")
     parser.add_argument("--generate", type=int, default=0, help="fill the database up to N citizens first")
+    parser.add_argument("--sql", action="store_true", help="print the statements of one request per case")
     return parser.parse_args()
 
 
@@ -134,6 +136,10 @@ def main() -> int:
         with CaptureQueriesContext(connection) as captured:
             status = send(args.warmup)
         senders[key] = send
+        if args.sql:
+            print(f"\n--- {case.title}: {len(captured.captured_queries)} statements ---")
+            for query in captured.captured_queries:
+                print(f"[{query['time']}] {query['sql']}")
         results[key] = Result(case.title, len(captured.captured_queries), status)
     profilers = {key: cProfile.Profile() for key in senders} if args.profile else {}
     for _round in range(args.rounds):

@@ -298,7 +298,7 @@ def test_a_citizens_data_never_gets_into_the_error_log_line(world, monkeypatch, 
     def failing(*args, **kwargs):
         raise ValueError("unexpected")
 
-    monkeypatch.setattr("citizens.api.views.citizen_get", failing)
+    monkeypatch.setattr("citizens.api.views.citizen_document_get", failing)
     client = client_for(world.users["gp_a"])
 
     with caplog.at_level(logging.ERROR, logger="smartcare.api"):

@@ -30,12 +30,20 @@ from rest_framework.response import Response
 
 from sectors.api.views import ACTING_HEADER
 from smartcare.api.schema import error_schema
+from smartcare.pagination import CappedPaginator
 
 from ..access import Actor, actor_from_request
 from ..choices import AccessAction, AccessReason
 from ..filtersets import CitizenFilterSet
 from ..models import Citizen
-from ..selectors import citizen_get, citizen_list, citizen_page, conditions_list
+from ..selectors import (
+    citizen_document_get,
+    citizen_documents_for_cpr,
+    citizen_exact_cpr_search,
+    citizen_list,
+    citizen_page,
+    conditions_list,
+)
 from ..services import AlreadyRegistered, citizen_create, citizen_update
 from .serializers import (
     CitizenCreateSerializer,
@@ -206,14 +214,21 @@ class CitizenViewSet(
     lookup_value_regex = UUID_PATTERN
 
     def list(self, request: Request, *args, **kwargs) -> Response:
+        paginator = self.paginator
+        page_number = request.query_params.get(paginator.page_query_param, 1)
+        cpr = citizen_exact_cpr_search(request.query_params)
+        if cpr:  # the hottest search: nothing else to validate, no model instances (citizens/documents.py)
+            documents = citizen_documents_for_cpr(actor=api_actor(request), cpr=cpr)
+            paginator.page = CappedPaginator(documents, paginator.get_page_size(request) or 50).get_page(page_number)
+            paginator.request = request
+            return paginator.get_paginated_response(documents)
         filters = CitizenFilterSet(request.query_params, queryset=Citizen.objects.none())
         if not filters.is_valid():
             raise ValidationError(filters.errors)
-        paginator = self.paginator
         page = citizen_page(
             actor=api_actor(request),
             filters=request.query_params,
-            page_number=request.query_params.get(paginator.page_query_param, 1),
+            page_number=page_number,
             page_size=paginator.get_page_size(request) or 50,
             action=AccessAction.API_READ,
             detail="api citizen list",
@@ -224,14 +239,8 @@ class CitizenViewSet(
         return paginator.get_paginated_response(self.get_serializer(page.object_list, many=True).data)
 
     def retrieve(self, request: Request, *args, **kwargs) -> Response:
-        citizen = citizen_get(
-            actor=api_actor(request),
-            pk=kwargs["pk"],
-            action=AccessAction.API_READ,
-            detail="api citizen detail",
-            with_objections=False,  # not in the answer
-        )
-        return Response(self.get_serializer(citizen).data)
+        # Shaped as CitizenSerializer shapes it, without model instances (citizens/documents.py).
+        return Response(citizen_document_get(actor=api_actor(request), pk=kwargs["pk"]))
 
     def create(self, request: Request, *args, **kwargs) -> Response:
         serializer = CitizenCreateSerializer(data=request.data)

@@ -335,16 +335,16 @@ def test_list_uses_a_fixed_number_of_queries(gp, clinic):
     assert queries_3 == queries_20
 
 
-def test_a_token_detail_read_costs_six_queries(gp, citizen):
-    """The citizen with its municipality and clinic, conditions, current stays, contact persons
-    (not the objections: the answer does not show them), the gate and the access-log insert; the
-    token and the user come from the identity cache."""
+def test_a_token_detail_read_costs_three_queries(gp, citizen):
+    """The gate, the citizen with everything the answer shows in one statement (not the
+    objections: the answer does not show them; citizens/documents.py) and the access-log insert;
+    the token and the user come from the identity cache."""
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=gp).key}")
     assert client.get("/api/v1/me/").status_code == 200  # the identity cache is warm
     with CaptureQueriesContext(connection) as ctx:
         assert client.get(detail_url(citizen)).status_code == 200
-    assert len(ctx.captured_queries) == 6, [q["sql"][:60] for q in ctx.captured_queries]
+    assert len(ctx.captured_queries) == 3, [q["sql"][:60] for q in ctx.captured_queries]
 
 
 def test_an_exact_cpr_outside_the_gate_costs_what_an_unknown_one_costs(gp, outsider, citizen):
