@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
-from django.db.models import Case, Count, IntegerField, Model, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Case, Count, F, IntegerField, Model, Prefetch, Q, QuerySet, Value, When
 from django.http import Http404
 from django.utils import timezone
 
@@ -479,11 +479,13 @@ def observation_list(*, actor: Actor, filters: Mapping[str, Any] | None = None) 
     citizen_id = _uuid((filters or {}).get("citizen"))
     if citizen_id is None:
         qs = Observation.objects.filter(citizen_id__in=_visible_ids(actor))
-    elif access_reasons(actor, [citizen_id]):
-        qs = Observation.objects.filter(citizen_id=citizen_id)
+    elif reason := access_reasons(actor, [citizen_id]).get(citizen_id):
+        # The rows carry the gate's answer, so logging them asks the gate no second time.
+        qs = Observation.objects.filter(citizen_id=citizen_id).annotate(access_via=Value(reason))
     else:
         qs = Observation.objects.none()
-    qs = qs.select_related("entered_by_organisation", "replaced_by")
+    # Only the id of the correcting observation is shown: a column, not a model instance per row.
+    qs = qs.select_related("entered_by_organisation").annotate(replaced_by_pk=F("replaced_by__pk"))
     return _filtered(qs, ObservationFilterSet, filters).order_by("-effective_at", "pk")
 
 

@@ -370,8 +370,14 @@ class ObservationViewSet(GatedViewSet):
 
     def citizen_of(self, record: Observation) -> Citizen:
         """The list reads no citizen rows (the answer names the citizen by id): the access log
-        needs only the id."""
-        return Citizen(pk=record.citizen_id)
+        needs only the id, and the gate's answer when the selector carried it on the rows."""
+        known: dict[Any, Citizen] = self.__dict__.setdefault("_citizens", {})  # a page is mostly one citizen's
+        citizen = known.get(record.citizen_id)
+        if citizen is None:
+            citizen = known[record.citizen_id] = Citizen(pk=record.citizen_id)
+            if hasattr(record, "access_via"):
+                citizen.access_via = record.access_via  # type: ignore[attr-defined]
+        return citizen
 
     def create(self, request: Request) -> Response:
         serializer = _parsed(ObservationCreateSerializer, request)
