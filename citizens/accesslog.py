@@ -137,7 +137,7 @@ def citizens_read_log(
     by_pk = {c.pk: c for c in citizens}
     if not by_pk:
         return
-    carried = {pk: getattr(citizen, "access_via", None) for pk, citizen in by_pk.items()}
+    carried: dict[Any, str] = {pk: getattr(citizen, "access_via", "") or "" for pk, citizen in by_pk.items()}
     reasons = carried if all(carried.values()) else access_reasons(actor, by_pk)
     access_log_record(actor=actor, citizens=by_pk.values(), action=action, detail=detail[:300], reasons=reasons)
 
