@@ -44,6 +44,7 @@ from .models import (
     PlanChange,
     Threshold,
 )
+from .plan_detail import careplan_read
 
 DONE_STATUSES = (
     ActivityStatus.COMPLETED,
@@ -77,10 +78,9 @@ def _plan_queryset() -> QuerySet[CarePlan]:
 
 def careplan_get(*, actor: Actor, pk: Any, detail: str = "care plan") -> CarePlan:
     """One plan with its team, goals and activities, or 404 (missing or outside the policy)."""
-    try:
-        plan = _plan_queryset().get(pk=pk)
-    except (CarePlan.DoesNotExist, ValidationError, ValueError, TypeError) as exc:
-        raise Http404 from exc
+    plan = careplan_read(pk)
+    if plan is None:
+        raise Http404
     reason = access_reason(actor, plan.citizen)
     if reason is None:
         raise Http404
@@ -541,9 +541,11 @@ def record_get(*, actor: Actor, model: type[M], pk: Any, action: str | None = No
     when ``action`` is given; a write passes none, as the service logs the change itself."""
     queryset, citizen_of = _records(model, actor)
     try:
-        record = queryset.get(pk=pk)
+        record: Any = careplan_read(pk) if model is CarePlan else queryset.get(pk=pk)
     except (ObjectDoesNotExist, ValidationError, ValueError, TypeError) as exc:
         raise Http404 from exc
+    if record is None:
+        raise Http404
     citizen = citizen_of(record)
     reason = access_reason(actor, citizen)
     if reason is None:
