@@ -9,7 +9,6 @@ not exist.
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import prefetch_related_objects
 from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -30,18 +29,16 @@ from rest_framework.response import Response
 
 from sectors.api.views import ACTING_HEADER
 from smartcare.api.schema import error_schema
-from smartcare.pagination import CappedPaginator
 
 from ..access import Actor, actor_from_request
-from ..choices import AccessAction, AccessReason
+from ..choices import AccessReason
 from ..filtersets import CitizenFilterSet
 from ..models import Citizen
 from ..selectors import (
     citizen_document_get,
-    citizen_documents_for_cpr,
+    citizen_document_page,
     citizen_exact_cpr_search,
     citizen_list,
-    citizen_page,
     conditions_list,
 )
 from ..services import AlreadyRegistered, citizen_create, citizen_update
@@ -215,28 +212,19 @@ class CitizenViewSet(
 
     def list(self, request: Request, *args, **kwargs) -> Response:
         paginator = self.paginator
-        page_number = request.query_params.get(paginator.page_query_param, 1)
-        cpr = citizen_exact_cpr_search(request.query_params)
-        if cpr:  # the hottest search: nothing else to validate, no model instances (citizens/documents.py)
-            documents = citizen_documents_for_cpr(actor=api_actor(request), cpr=cpr)
-            paginator.page = CappedPaginator(documents, paginator.get_page_size(request) or 50).get_page(page_number)
-            paginator.request = request
-            return paginator.get_paginated_response(documents)
-        filters = CitizenFilterSet(request.query_params, queryset=Citizen.objects.none())
-        if not filters.is_valid():
-            raise ValidationError(filters.errors)
-        page = citizen_page(
+        if not citizen_exact_cpr_search(request.query_params):  # an exact search has nothing else to check
+            filters = CitizenFilterSet(request.query_params, queryset=Citizen.objects.none())
+            if not filters.is_valid():
+                raise ValidationError(filters.errors)
+        # Shaped as CitizenSerializer shapes it, without model instances (citizens/documents.py).
+        paginator.page = citizen_document_page(
             actor=api_actor(request),
             filters=request.query_params,
-            page_number=page_number,
+            page_number=request.query_params.get(paginator.page_query_param, 1),
             page_size=paginator.get_page_size(request) or 50,
-            action=AccessAction.API_READ,
-            detail="api citizen list",
         )
-        # One query for the contact persons of the whole page (the list selector leaves them out).
-        prefetch_related_objects(page.object_list, "contact_persons")
-        paginator.page, paginator.request = page, request
-        return paginator.get_paginated_response(self.get_serializer(page.object_list, many=True).data)
+        paginator.request = request
+        return paginator.get_paginated_response(paginator.page.object_list)
 
     def retrieve(self, request: Request, *args, **kwargs) -> Response:
         # Shaped as CitizenSerializer shapes it, without model instances (citizens/documents.py).

@@ -13,10 +13,11 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
+from rest_framework.test import APIClient
 
 from citizens.api.serializers import CitizenSerializer
 from citizens.documents import citizen_documents
-from citizens.models import Citizen, CitizenCondition, Condition, ContactPerson
+from citizens.models import AccessLogEntry, Citizen, CitizenCondition, Condition, ContactPerson
 from citizens.tests.factories import CitizenFactory, HospitalStayFactory
 from sectors.tests.factories import HospitalDepartmentFactory, HospitalUnitFactory
 
@@ -103,3 +104,16 @@ def test_several_citizens_in_one_statement_and_unknown_ids_left_out(clinic):
     assert set(found) == {first.pk, second.pk}
     assert found[second.pk]["access_via"] == "care_team"
     assert citizen_documents([], {}) == {}
+
+
+def test_the_api_list_answers_the_documents_in_the_lists_order_and_logs_each(gp, clinic):
+    for last_name in ("Østergaard", "Andersen", "Madsen"):
+        CitizenFactory(gp_clinic=clinic, last_name=last_name)
+    client = APIClient()
+    client.force_authenticate(gp)
+    before = AccessLogEntry.objects.count()
+    body = client.get("/api/v1/citizens/").json()
+    assert [row["last_name"] for row in body["results"]] == ["Andersen", "Madsen", "Østergaard"]
+    for row in body["results"]:
+        assert row == serialized(Citizen.objects.get(pk=row["id"]), "gp_clinic")
+    assert AccessLogEntry.objects.count() == before + 3
