@@ -11,12 +11,9 @@ the plan), so the serializers and templates cannot tell the difference.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from typing import Any
 
-from django.db.models import Model
-
-from smartcare.prepared import PreparedQuery
+from smartcare.prepared import PreparedQuery, attach_prefetched
 
 from .models import Activity, CarePlan, CareTeamParticipant, Goal
 
@@ -66,19 +63,8 @@ def careplan_read(pk: Any) -> CarePlan | None:
     if not found:
         return None
     plan = found[0]
-    _attach(plan, "conditions", [row.condition for row in _CONDITIONS.rows(pk)])
-    _attach(plan, "participants", _TEAM.rows(pk), reverse="care_plan")
-    _attach(plan, "goals", _GOALS.rows(pk), reverse="care_plan")
-    _attach(plan, "activitys", _ACTIVITIES.rows(pk), reverse="care_plan")
+    attach_prefetched(plan, "conditions", [row.condition for row in _CONDITIONS.rows(pk)])
+    attach_prefetched(plan, "participants", _TEAM.rows(pk), reverse="care_plan")
+    attach_prefetched(plan, "goals", _GOALS.rows(pk), reverse="care_plan")
+    attach_prefetched(plan, "activitys", _ACTIVITIES.rows(pk), reverse="care_plan")
     return plan
-
-
-def _attach(instance: Model, name: str, rows: Sequence[Model], *, reverse: str = "") -> None:
-    """Keep ``rows`` as ``instance.<name>.all()``, as ``prefetch_related`` keeps them."""
-    for row in rows:
-        if reverse:
-            setattr(row, reverse, instance)
-    queryset = getattr(instance, name).all()
-    queryset._result_cache = list(rows)
-    queryset._prefetch_done = True
-    instance.__dict__.setdefault("_prefetched_objects_cache", {})[name] = queryset

@@ -8,7 +8,6 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.db.models import CharField, F, Prefetch, Q, QuerySet, Value
 from django.http import Http404
@@ -20,6 +19,7 @@ from smartcare.pagination import CappedPaginator
 from .access import Actor, access_reason, access_reasons_for_cpr, visible_citizens
 from .accesslog import access_log_record
 from .choices import AccessAction
+from .citizen_detail import citizen_read
 from .cpr import exact_cpr
 from .documents import citizen_documents
 from .filtersets import CitizenFilterSet, search_citizens
@@ -180,11 +180,9 @@ def citizen_get(
 ) -> Citizen:
     """One citizen with everything the overview shows, or 404; the read is logged. Without
     ``with_objections`` (the API, which does not show them) the objections are not read."""
-    extra = ("contact_persons", "objections__organisation") if with_objections else ("contact_persons",)
-    try:
-        citizen = _with_overview_data(Citizen.objects.all()).prefetch_related(*extra).get(pk=pk)
-    except (Citizen.DoesNotExist, ValidationError, ValueError, TypeError) as exc:  # e.g. not a UUID
-        raise Http404 from exc
+    citizen = citizen_read(pk, with_objections=with_objections)
+    if citizen is None:  # no such citizen, or not an id
+        raise Http404
     reason = access_reason(actor, citizen)
     if reason is None:
         raise Http404

@@ -120,3 +120,15 @@ def _instances(compiler: Any, rows: list[tuple[Any, ...]], db: str) -> Any:
         for attr_name, position in (annotation_col_map or {}).items():
             setattr(obj, attr_name, row[position])
         yield obj
+
+
+def attach_prefetched(instance: Model, name: str, rows: Sequence[Model], *, reverse: str = "") -> None:
+    """Keep ``rows`` as ``instance.<name>.all()``, as ``prefetch_related`` keeps them, and (for a
+    reverse foreign key, named by ``reverse``) make each row's foreign key the instance."""
+    for row in rows:
+        if reverse:
+            setattr(row, reverse, instance)
+    queryset = getattr(instance, name).all()
+    queryset._result_cache = list(rows)
+    queryset._prefetch_done = True
+    instance.__dict__.setdefault("_prefetched_objects_cache", {})[name] = queryset

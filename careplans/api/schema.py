@@ -9,6 +9,7 @@ from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from sectors.api.views import ACTING_HEADER
 from smartcare.api.schema import ERROR_REF, error_schema
 
+from .observations import ObservationSerializer
 from .serializers import (
     AcknowledgedCountSerializer,
     AcknowledgeYellowSerializer,
@@ -36,7 +37,6 @@ from .serializers import (
     ObservationBulkSerializer,
     ObservationCorrectSerializer,
     ObservationCreateSerializer,
-    ObservationSerializer,
     ReassignSerializer,
     ThresholdCreateSerializer,
     ThresholdSerializer,

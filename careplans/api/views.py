@@ -52,6 +52,7 @@ from ..selectors import (
     record_get,
     threshold_list,
 )
+from .observations import ObservationSerializer
 from .schema import (
     ACTIVITY_DOCS,
     ALERT_DOCS,
@@ -88,7 +89,6 @@ from .serializers import (
     InputSerializer,
     ObservationCorrectSerializer,
     ObservationCreateSerializer,
-    ObservationSerializer,
     ReassignSerializer,
     ThresholdCreateSerializer,
     ThresholdSerializer,

@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone, translation
 from rest_framework import serializers
 
-from careplans.api.serializers import ObservationSerializer
+from careplans.api.observations import ObservationSerializer
 from careplans.choices import ObservationCode
 from careplans.models import Observation
 from careplans.monitoring import observation_correct, observation_record

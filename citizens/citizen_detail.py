@@ -1,0 +1,60 @@
+"""One citizen with everything the overview and the citizen's other pages show: municipality, GP
+clinic, conditions, current stays, contact persons and objections (with their organisations).
+
+Read with statements prepared once per process (``smartcare.prepared``), as a care plan is
+(``careplans/plan_detail.py``): five indexed lookups that the ORM built and compiled on every
+page, which cost more than PostgreSQL took to answer them. The rows are attached as
+``citizens.selectors`` would prefetch them (``current_stays`` as a list, the rest as the
+relations' prefetch caches), so the pages cannot tell the difference.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from smartcare.prepared import PreparedQuery, attach_prefetched
+
+from .models import Citizen, CitizenCondition, ContactPerson, HospitalStay, Objection
+
+_STAND_INS = [(uuid.UUID(int=1), uuid.UUID(int=2))]
+_CITIZEN = PreparedQuery(
+    lambda pk: Citizen.objects.select_related("municipality", "gp_clinic").filter(pk=pk),
+    _STAND_INS,
+)
+_CONDITIONS = PreparedQuery(
+    lambda pk: CitizenCondition.objects.filter(citizen_id=pk).select_related("condition"),
+    _STAND_INS,
+)
+_CURRENT_STAYS = PreparedQuery(
+    lambda pk: HospitalStay.objects.filter(citizen_id=pk, discharged_at__isnull=True).select_related(
+        "department__parent"
+    ),
+    _STAND_INS,
+)
+_CONTACTS = PreparedQuery(lambda pk: ContactPerson.objects.filter(citizen_id=pk), _STAND_INS)
+_OBJECTIONS = PreparedQuery(
+    lambda pk: Objection.objects.filter(citizen_id=pk).select_related("organisation"),
+    _STAND_INS,
+)
+
+
+def citizen_read(pk: Any, *, with_objections: bool = True) -> Citizen | None:
+    """The citizen with this id and all its pages show, or None (no such citizen, or not an
+    id). Reads no access policy and logs nothing: the selectors do both."""
+    try:
+        pk = pk if isinstance(pk, uuid.UUID) else uuid.UUID(str(pk))
+    except ValueError:
+        return None
+    found = _CITIZEN.rows(pk)
+    if not found:
+        return None
+    citizen = found[0]
+    attach_prefetched(citizen, "conditions", _CONDITIONS.rows(pk), reverse="citizen")
+    citizen.current_stays = _CURRENT_STAYS.rows(pk)  # type: ignore[attr-defined]  # as the Prefetch's to_attr
+    for stay in citizen.current_stays:  # type: ignore[attr-defined]
+        stay.citizen = citizen
+    attach_prefetched(citizen, "contact_persons", _CONTACTS.rows(pk), reverse="citizen")
+    if with_objections:
+        attach_prefetched(citizen, "objections", _OBJECTIONS.rows(pk), reverse="citizen")
+    return citizen
