@@ -127,7 +127,8 @@ class OrganisationField(forms.ModelChoiceField):
     widget = OrganisationSelect
 
     def __init__(self, **kwargs):
-        super().__init__(queryset=Organisation.objects.active().exclude(kind=OrganisationKind.REGION), **kwargs)
+        organisations = Organisation.objects.active().in_portal().exclude(kind=OrganisationKind.REGION)
+        super().__init__(queryset=organisations, **kwargs)
 
     def label_from_instance(self, obj) -> str:
         return obj.name

@@ -495,6 +495,7 @@ def organisation_search(request):
         organisations = (
             organisation_list(filters={"search": query, "is_active": "true"})
             .exclude(kind=OrganisationKind.REGION)
+            .filter(is_external=False)
             .order_by("name", "pk")[:ORGANISATION_SEARCH_LIMIT]
         )
         results = [{"id": o.pk, "name": o.name, "kind": o.get_kind_display()} for o in organisations]

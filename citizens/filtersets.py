@@ -45,11 +45,11 @@ class CitizenFilterSet(django_filters.FilterSet):
         label=_("Condition"),
     )
     municipality = django_filters.ModelChoiceFilter(
-        queryset=Organisation.objects.filter(kind=OrganisationKind.MUNICIPALITY).order_by("name"),
+        queryset=Organisation.objects.in_portal().filter(kind=OrganisationKind.MUNICIPALITY).order_by("name"),
         label=_("Municipality"),
     )
     gp_clinic = django_filters.ModelChoiceFilter(
-        queryset=Organisation.objects.filter(kind=OrganisationKind.GP_CLINIC).order_by("name"),
+        queryset=Organisation.objects.in_portal().filter(kind=OrganisationKind.GP_CLINIC).order_by("name"),
         label=_("GP clinic"),
     )
     admitted_now = BooleanFilter(method="filter_admitted_now", label=_("Admitted now"))

@@ -51,6 +51,7 @@ class GPClinicChoiceField(forms.ModelChoiceField):
 def gp_clinics():
     return (
         Organisation.objects.active()
+        .in_portal()
         .filter(kind=OrganisationKind.GP_CLINIC)
         .select_related("municipality")
         .order_by("municipality__name", "name", "pk")
@@ -58,7 +59,7 @@ def gp_clinics():
 
 
 def municipalities():
-    return Organisation.objects.active().filter(kind=OrganisationKind.MUNICIPALITY).order_by("name")
+    return Organisation.objects.active().in_portal().filter(kind=OrganisationKind.MUNICIPALITY).order_by("name")
 
 
 class CitizenForm(forms.Form):
@@ -218,7 +219,7 @@ class ObjectionForm(_OwnIdsForm):
     sector = forms.ChoiceField(label=_("Sector"), choices=[("", "---------"), *OBJECTION_SECTORS], required=False)
     organisation = forms.ModelChoiceField(
         label=_("Organisation"),
-        queryset=Organisation.objects.active().exclude(kind=OrganisationKind.REGION).order_by("name"),
+        queryset=Organisation.objects.active().in_portal().exclude(kind=OrganisationKind.REGION).order_by("name"),
         required=False,
     )
     note = forms.CharField(label=_("Note"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))

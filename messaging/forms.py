@@ -23,10 +23,10 @@ def organisation_by_code(value: str) -> Organisation | None:
     value = (value or "").strip()
     if not value:
         return None
-    match = Q(sor_code=value) | Q(gln=value)
+    match = Q(sor_code=value) | Q(gln=value) | Q(location_numbers__gln=value)
     if value.isdigit() and len(value) < 10:
         match |= Q(pk=int(value))
-    found = list(Organisation.objects.filter(match)[:2])
+    found = list(Organisation.objects.in_portal().filter(match).distinct()[:2])
     return found[0] if len(found) == 1 else None
 
 

@@ -5,11 +5,14 @@ message about a citizen the organisation may no longer see answers 404 like a mi
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
-from django.db.models import Model, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Model, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from citizens.access import Actor, access_reason, citizen_visible
@@ -18,7 +21,7 @@ from citizens.choices import AccessAction
 from citizens.cpr import normalise_cpr
 from citizens.models import Citizen
 from sectors.choices import OrganisationKind
-from sectors.models import Organisation, User
+from sectors.models import LocationNumber, Organisation, User
 from smartcare.pagination import capped_label
 
 from . import hospital_rules
@@ -240,16 +243,38 @@ def hospital_events(*, actor: Actor) -> QuerySet[HospitalEvent]:
     )
 
 
-def receiver_search(*, query: str, limit: int = 20) -> list[Organisation]:
-    """Receivers by name, SOR code or GLN (organisations are not health data)."""
+USUAL_RECEIVER_DAYS = 180
+
+
+def receiver_search(*, query: str, limit: int = 20, sender: Organisation | None = None) -> list[Organisation]:
+    """Receivers (any unit of the portal) by name, SOR code or any of their EAN numbers;
+    organisations are not health data. Those the sender wrote to most in the last half year come
+    first (each carries ``usual``, how many messages): a unit writes to the same few again and
+    again."""
     query = (query or "").strip()
     if not query:
         return []
-    return list(
-        Organisation.objects.filter(is_active=True)
-        .filter(Q(name__icontains=query) | Q(sor_code=query) | Q(gln=query))
-        .order_by("name")[:limit]
+    found = (
+        Organisation.objects.active()
+        .in_portal()
+        .filter(
+            Q(name__icontains=query)
+            | Q(sor_code=query)
+            | Q(gln=query)
+            | Q(pk__in=LocationNumber.objects.filter(gln=query).values("organisation_id"))
+        )
+        .select_related("parent")
     )
+    if sender is None:
+        return list(found.annotate(usual=Value(0)).order_by("name", "pk")[:limit])
+    since = timezone.now() - timedelta(days=USUAL_RECEIVER_DAYS)
+    written = (
+        Recipient.objects.filter(organisation_id=OuterRef("pk"), message__sender_id=sender.pk, received_at__gte=since)
+        .values("organisation_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return list(found.annotate(usual=Coalesce(Subquery(written), 0)).order_by(F("usual").desc(), "name", "pk")[:limit])
 
 
 # --- hospital events, operations, settings ------------------------------------------------------------

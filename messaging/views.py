@@ -386,5 +386,6 @@ def receivers(request):
     prefix = request.GET.get("prefix") or "receiver"
     if not PREFIX_PATTERN.match(prefix):
         prefix = "receiver"
-    hits = selectors.receiver_search(query=query, limit=RECEIVER_SEARCH_LIMIT) if len(query) >= 2 else []
+    sender = getattr(request.acting, "organisation", None)
+    hits = selectors.receiver_search(query=query, limit=RECEIVER_SEARCH_LIMIT, sender=sender) if len(query) >= 2 else []
     return render(request, "messaging/_receiver_results.html", {"hits": hits, "query": query, "prefix": prefix})

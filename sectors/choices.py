@@ -3,11 +3,54 @@ from django.utils.translation import gettext_lazy as _
 
 
 class OrganisationKind(models.TextChoices):
+    """The kinds of unit in the SOR tree that the portal tells apart (an owner, its institutions
+    and their units, several levels deep)."""
+
     REGION = "region", _("Region")
     MUNICIPALITY = "municipality", _("Municipality")
+    # A municipality's units: MedCom messages are addressed to them, not to the municipality.
+    HOME_CARE = "home_care", _("Home care district")
+    HOME_NURSING = "home_nursing", _("Home nursing district")
+    NURSING_HOME = "nursing_home", _("Nursing home")
+    HEALTH_VISITOR = "health_visitor", _("Health visitors")
+    REHABILITATION = "rehabilitation", _("Rehabilitation")
+    ACUTE_TEAM = "acute_team", _("Acute team")
+    NOTIFICATION_UNIT = "notification_unit", _("Hospital notification unit")
     HOSPITAL_UNIT = "hospital_unit", _("Hospital unit")
     HOSPITAL_DEPARTMENT = "hospital_department", _("Hospital department")
+    HOSPITAL_WARD = "hospital_ward", _("Hospital ward")
     GP_CLINIC = "gp_clinic", _("GP clinic")
+    SPECIALIST_PRACTICE = "specialist_practice", _("Specialist practice")
+    PHARMACY = "pharmacy", _("Pharmacy")
+    # A sender first met in a message: its kind is not known until a SOR import says it.
+    OTHER = "other", _("Other unit")
+
+
+MUNICIPAL_UNIT_KINDS = frozenset(
+    {
+        OrganisationKind.HOME_CARE,
+        OrganisationKind.HOME_NURSING,
+        OrganisationKind.NURSING_HOME,
+        OrganisationKind.HEALTH_VISITOR,
+        OrganisationKind.REHABILITATION,
+        OrganisationKind.ACUTE_TEAM,
+        OrganisationKind.NOTIFICATION_UNIT,
+    }
+)
+HOSPITAL_KINDS = frozenset(
+    {OrganisationKind.HOSPITAL_UNIT, OrganisationKind.HOSPITAL_DEPARTMENT, OrganisationKind.HOSPITAL_WARD}
+)
+# Kinds with a ydernummer (the practice sector's provider number).
+PRACTICE_KINDS = frozenset({OrganisationKind.GP_CLINIC, OrganisationKind.SPECIALIST_PRACTICE})
+
+
+class OrganisationSource(models.TextChoices):
+    """Where the portal learnt of an organisation: a message's sender stays unverified until a
+    SOR import confirms it."""
+
+    PORTAL = "portal", _("Registered in the portal")
+    SOR = "sor", _("SOR import")
+    MESSAGE = "message", _("From a message, unverified")
 
 
 class Sector(models.TextChoices):
@@ -17,20 +60,25 @@ class Sector(models.TextChoices):
     HOSPITAL = "hospital", _("Hospital")
     MUNICIPALITY = "municipality", _("Municipality")
     REGION = "region", _("Region")
+    OTHER = "other", _("Other")
 
 
 SECTOR_OF_KIND = {
     OrganisationKind.REGION: Sector.REGION,
     OrganisationKind.MUNICIPALITY: Sector.MUNICIPALITY,
-    OrganisationKind.HOSPITAL_UNIT: Sector.HOSPITAL,
-    OrganisationKind.HOSPITAL_DEPARTMENT: Sector.HOSPITAL,
+    **dict.fromkeys(MUNICIPAL_UNIT_KINDS, Sector.MUNICIPALITY),
+    **dict.fromkeys(HOSPITAL_KINDS, Sector.HOSPITAL),
     OrganisationKind.GP_CLINIC: Sector.GENERAL_PRACTICE,
+    OrganisationKind.SPECIALIST_PRACTICE: Sector.GENERAL_PRACTICE,
+    OrganisationKind.PHARMACY: Sector.OTHER,
+    OrganisationKind.OTHER: Sector.OTHER,
 }
 
 
 class MembershipRole(models.TextChoices):
     GP = "gp", _("General practitioner")
     PRACTICE_NURSE = "practice_nurse", _("Practice nurse")
+    SPECIALIST = "specialist", _("Practising specialist")
     HOSPITAL_PHYSICIAN = "hospital_physician", _("Hospital physician")
     HOSPITAL_NURSE = "hospital_nurse", _("Hospital nurse")
     HOME_CARE_NURSE = "home_care_nurse", _("Home-care nurse")
@@ -48,13 +96,19 @@ ROLES_BY_KIND = {
     OrganisationKind.HOSPITAL_UNIT: {MembershipRole.HOSPITAL_PHYSICIAN, MembershipRole.HOSPITAL_NURSE},
     OrganisationKind.HOSPITAL_DEPARTMENT: {MembershipRole.HOSPITAL_PHYSICIAN, MembershipRole.HOSPITAL_NURSE},
     OrganisationKind.MUNICIPALITY: {MembershipRole.HOME_CARE_NURSE, MembershipRole.HOME_CARE_ASSISTANT},
+    **{kind: {MembershipRole.HOME_CARE_NURSE, MembershipRole.HOME_CARE_ASSISTANT} for kind in MUNICIPAL_UNIT_KINDS},
+    OrganisationKind.HOSPITAL_WARD: {MembershipRole.HOSPITAL_PHYSICIAN, MembershipRole.HOSPITAL_NURSE},
+    OrganisationKind.SPECIALIST_PRACTICE: {MembershipRole.SPECIALIST, MembershipRole.PRACTICE_NURSE},
     OrganisationKind.REGION: set(),
+    OrganisationKind.PHARMACY: set(),
+    OrganisationKind.OTHER: set(),
 }
 ROLES_ANYWHERE = {MembershipRole.CARE_COORDINATOR, MembershipRole.ORGANISATION_ADMIN, MembershipRole.INTEGRATION}
 
 CLINICAL_ROLES = {
     MembershipRole.GP,
     MembershipRole.PRACTICE_NURSE,
+    MembershipRole.SPECIALIST,
     MembershipRole.HOSPITAL_PHYSICIAN,
     MembershipRole.HOSPITAL_NURSE,
     MembershipRole.HOME_CARE_NURSE,

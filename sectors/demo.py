@@ -16,7 +16,7 @@ from django.utils.text import slugify
 from .choices import MembershipRole, OrganisationKind
 from .identifiers import Namespace, synthetic_gln, synthetic_sor
 from .models import Membership, Organisation, User
-from .reference import FIXTURES, department_at, municipality_by_code, reference_data_load
+from .reference import FIXTURES, REGION_SOR, department_at, municipality_by_code, reference_data_load
 from .services import membership_create, user_create
 
 DEMO_PASSWORD = "smartcare-demo"  # noqa: S105 - published on purpose; demo only
@@ -94,6 +94,7 @@ STAFF_BY_KIND = {
         MembershipRole.ORGANISATION_ADMIN,
     ],
     OrganisationKind.HOSPITAL_DEPARTMENT: [MembershipRole.HOSPITAL_PHYSICIAN, MembershipRole.HOSPITAL_NURSE],
+    OrganisationKind.SPECIALIST_PRACTICE: [MembershipRole.SPECIALIST, MembershipRole.PRACTICE_NURSE],
 }
 
 
@@ -108,6 +109,22 @@ def _municipality_rows() -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
+def gp_clinic_values(number: int, i: int, row: dict[str, str]) -> dict[str, str]:
+    """The demo's clinic number ``number`` (the ``i``-th of its municipality ``row``); the
+    shipped SOR file lists the same clinics (``scripts/sor_file.py``)."""
+    street = STREETS[(number + i) % len(STREETS)]
+    return {
+        "sor_code": synthetic_sor(Namespace.GP_CLINIC, number),
+        "name": f"Lægerne {street} {number % 90 + 1}, {row['town']}",
+        "gln": synthetic_gln(Namespace.GP_CLINIC, number),
+        "ydernummer": f"{90000 + number}",
+        "street": f"{street} {number % 90 + 1}",
+        "postal_code": row["postal_code"],
+        "city": row["town"],
+        "phone": f"66 {10 + number % 89:02d} {number % 100:02d} {number % 97:02d}",
+    }
+
+
 def _gp_clinics(counter: Counter) -> dict[str, Organisation]:
     """A few clinics per municipality; returns the first clinic of each municipality by code."""
     first: dict[str, Organisation] = {}
@@ -116,22 +133,10 @@ def _gp_clinics(counter: Counter) -> dict[str, Organisation]:
         municipality = municipality_by_code(row["code"])
         for i in range(CLINICS_PER_MUNICIPALITY.get(row["code"], DEFAULT_CLINICS)):
             number += 1
-            street = STREETS[(number + i) % len(STREETS)]
-            sor = synthetic_sor(Namespace.GP_CLINIC, number)
-            clinic = Organisation.objects.filter(sor_code=sor).first()
+            values = gp_clinic_values(number, i, row)
+            clinic = Organisation.objects.filter(sor_code=values["sor_code"]).first()
             if clinic is None:
-                clinic = Organisation(
-                    sor_code=sor,
-                    kind=OrganisationKind.GP_CLINIC,
-                    name=f"Lægerne {street} {number % 90 + 1}, {row['town']}",
-                    gln=synthetic_gln(Namespace.GP_CLINIC, number),
-                    ydernummer=f"{90000 + number}",
-                    municipality=municipality,
-                    street=f"{street} {number % 90 + 1}",
-                    postal_code=row["postal_code"],
-                    city=row["town"],
-                    phone=f"66 {10 + number % 89:02d} {number % 100:02d} {number % 97:02d}",
-                )
+                clinic = Organisation(kind=OrganisationKind.GP_CLINIC, municipality=municipality, **values)
                 clinic.full_clean()
                 clinic.save()
                 counter["organisations"] += 1
@@ -181,7 +186,7 @@ def demo_data_load() -> Counter:
     reference_data_load()
     clinics = _gp_clinics(counter)
     lookup = {
-        "region": Organisation.objects.get(kind=OrganisationKind.REGION),
+        "region": Organisation.objects.get(sor_code=REGION_SOR),
         "clinic:0461": clinics["0461"],
         "clinic:0621": clinics["0621"],
         "department:ouh-odense": department_at("Odense Universitetshospital", "Odense"),
@@ -203,7 +208,7 @@ def demo_data_load() -> Counter:
         )
     # Staff for every role in every organisation, so each role can be tried out.
     n = 0
-    for organisation in Organisation.objects.filter(kind__in=STAFF_BY_KIND).order_by("kind", "sor_code"):
+    for organisation in Organisation.objects.in_portal().filter(kind__in=STAFF_BY_KIND).order_by("kind", "sor_code"):
         for role in STAFF_BY_KIND[organisation.kind]:
             n += 1
             email = f"{_email_slug(role)}.{_email_slug(organisation.name)[:40]}@{DEMO_DOMAIN}"

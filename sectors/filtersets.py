@@ -18,7 +18,7 @@ class OrganisationFilterSet(django_filters.FilterSet):
     )
     kind = django_filters.ChoiceFilter(choices=OrganisationKind.choices, label=_("Kind"))
     municipality = django_filters.ModelChoiceFilter(
-        queryset=Organisation.objects.filter(kind=OrganisationKind.MUNICIPALITY).order_by("name"),
+        queryset=Organisation.objects.in_portal().filter(kind=OrganisationKind.MUNICIPALITY).order_by("name"),
         method="filter_municipality",
         label=_("Municipality"),
     )

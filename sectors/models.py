@@ -5,14 +5,23 @@ import datetime
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from smartcare.validators import date_errors, from_1900
 
-from .choices import ROLES_ANYWHERE, ROLES_BY_KIND, SECTOR_OF_KIND, MembershipRole, OrganisationKind, Sector
+from .choices import (
+    PRACTICE_KINDS,
+    ROLES_ANYWHERE,
+    ROLES_BY_KIND,
+    SECTOR_OF_KIND,
+    MembershipRole,
+    OrganisationKind,
+    OrganisationSource,
+    Sector,
+)
 from .validators import validate_gln, validate_municipality_code, validate_sor, validate_ydernummer
 
 
@@ -23,9 +32,16 @@ class OrganisationQuerySet(models.QuerySet):
     def of_kind(self, *kinds: str) -> OrganisationQuerySet:
         return self.filter(kind__in=kinds)
 
+    def in_portal(self) -> OrganisationQuerySet:
+        """Organisations of the portal: they can have members, receive messages and see citizens
+        (the external directory entries cannot)."""
+        return self.filter(is_external=False)
+
 
 class Organisation(models.Model):
-    """An organisation in one of the sectors; the unit that owns data, work and messages."""
+    """A unit of the SOR tree: an owner (region, municipality), an institution or one of its
+    units. Portal organisations own data, work and messages; external directory entries (outside
+    the region, or first met as a message's sender) are only addresses: no members, no access."""
 
     kind = models.CharField(_("kind"), max_length=32, choices=OrganisationKind.choices, db_index=True)
     name = models.CharField(_("name"), max_length=200)
@@ -48,12 +64,16 @@ class Organisation(models.Model):
         limit_choices_to={"kind": OrganisationKind.MUNICIPALITY},
     )
     sor_code = models.CharField(_("SOR code"), max_length=18, unique=True, validators=[validate_sor])
+    # Null, not blank, when a unit has none: many SOR units have no EAN number, and the
+    # unique constraint must not take two of them for the same number.
     gln = models.CharField(
         _("GLN/EAN location number"),
         max_length=13,
         unique=True,
+        null=True,
+        blank=True,
         validators=[validate_gln],
-        help_text=_("13 digits with a GS1 check digit; used to route messages."),
+        help_text=_("The unit's main EAN number: 13 digits with a GS1 check digit; used to route messages."),
     )
     municipality_code = models.CharField(
         _("municipality code"), max_length=4, blank=True, validators=[validate_municipality_code]
@@ -65,6 +85,16 @@ class Organisation(models.Model):
     phone = models.CharField(_("phone"), max_length=30, blank=True)
     email = models.EmailField(_("e-mail"), blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+    is_external = models.BooleanField(
+        _("external directory entry"),
+        default=False,
+        help_text=_("Outside the portal: an address for messages, with no members and no access to anything."),
+    )
+    source = models.CharField(
+        _("source"), max_length=10, choices=OrganisationSource.choices, default=OrganisationSource.PORTAL
+    )
+    valid_from = models.DateField(_("valid from"), null=True, blank=True)
+    valid_to = models.DateField(_("valid to"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -84,14 +114,25 @@ class Organisation(models.Model):
                 ),
             ),
             models.CheckConstraint(
-                name="organisation_ydernummer_only_for_gp_clinics",
-                condition=Q(kind=OrganisationKind.GP_CLINIC) | Q(ydernummer=""),
-                violation_error_message=_("Only GP clinics have a ydernummer."),
+                name="organisation_ydernummer_only_for_practices",
+                condition=Q(kind__in=PRACTICE_KINDS) | Q(ydernummer=""),
+                violation_error_message=_("Only GP clinics and specialist practices have a ydernummer."),
             ),
             models.CheckConstraint(
                 name="organisation_department_has_parent",
-                condition=~Q(kind=OrganisationKind.HOSPITAL_DEPARTMENT) | Q(parent__isnull=False),
-                violation_error_message=_("A hospital department must belong to a hospital unit."),
+                condition=~Q(kind__in=[OrganisationKind.HOSPITAL_DEPARTMENT, OrganisationKind.HOSPITAL_WARD])
+                | Q(parent__isnull=False),
+                violation_error_message=_("A hospital department or ward must belong to the hospital above it."),
+            ),
+            models.CheckConstraint(
+                name="organisation_valid_period_in_order",
+                condition=Q(valid_from__isnull=True) | Q(valid_to__isnull=True) | Q(valid_to__gte=F("valid_from")),
+                violation_error_message=_("The end of validity cannot be before its start."),
+            ),
+            models.CheckConstraint(
+                name="organisation_unverified_is_external",
+                condition=~Q(source=OrganisationSource.MESSAGE) | Q(is_external=True),
+                violation_error_message=_("An organisation known only from a message is an external entry."),
             ),
             models.UniqueConstraint(
                 fields=["municipality_code"],
@@ -115,15 +156,19 @@ class Organisation(models.Model):
     def sector(self) -> Sector:
         return SECTOR_OF_KIND[OrganisationKind(self.kind)]
 
+    @property
+    def is_unverified(self) -> bool:
+        return self.source == OrganisationSource.MESSAGE
+
     def clean(self) -> None:
         errors: dict[str, list] = {}
         if self.kind == OrganisationKind.MUNICIPALITY and not self.municipality_code:
             errors.setdefault("municipality_code", []).append(_("A municipality needs its 4-digit municipality code."))
         if self.kind != OrganisationKind.MUNICIPALITY and self.municipality_code:
             errors.setdefault("municipality_code", []).append(_("Only municipalities have a municipality code."))
-        if self.kind != OrganisationKind.GP_CLINIC and self.ydernummer:
-            errors.setdefault("ydernummer", []).append(_("Only GP clinics have a ydernummer."))
-        if self.kind == OrganisationKind.GP_CLINIC and not self.ydernummer:
+        if self.kind not in PRACTICE_KINDS and self.ydernummer:
+            errors.setdefault("ydernummer", []).append(_("Only GP clinics and specialist practices have a ydernummer."))
+        if self.kind == OrganisationKind.GP_CLINIC and not self.ydernummer and not self.is_external:
             errors.setdefault("ydernummer", []).append(_("A GP clinic needs its ydernummer."))
         if self.kind == OrganisationKind.HOSPITAL_DEPARTMENT:
             if self.parent_id is None:
@@ -132,12 +177,49 @@ class Organisation(models.Model):
                 errors.setdefault("parent", []).append(
                     _("The parent of a hospital department must be a hospital unit.")
                 )
+        if self.kind == OrganisationKind.HOSPITAL_WARD and (
+            self.parent_id is None or self.parent.kind != OrganisationKind.HOSPITAL_DEPARTMENT
+        ):
+            errors.setdefault("parent", []).append(_("A hospital ward must belong to a hospital department."))
+        if self.valid_from and self.valid_to and self.valid_to < self.valid_from:
+            errors.setdefault("valid_to", []).append(_("The end of validity cannot be before its start."))
+        if self.source == OrganisationSource.MESSAGE and not self.is_external:
+            errors.setdefault("is_external", []).append(
+                _("An organisation known only from a message is an external entry.")
+            )
+        if self.gln and self.pk is not None and (taken := LocationNumber.objects.filter(gln=self.gln).first()):
+            if taken.organisation_id != self.pk:
+                errors.setdefault("gln", []).append(_("Another organisation already has this EAN number."))
+        elif self.gln and self.pk is None and LocationNumber.objects.filter(gln=self.gln).exists():
+            errors.setdefault("gln", []).append(_("Another organisation already has this EAN number."))
         if self.parent_id is not None and self.pk is not None and self.parent_id == self.pk:
             errors.setdefault("parent", []).append(_("An organisation cannot be its own parent."))
         if self.municipality_id is not None and self.municipality.kind != OrganisationKind.MUNICIPALITY:
             errors.setdefault("municipality", []).append(_("Choose a municipality."))
         if errors:
             raise ValidationError(errors)
+
+
+class LocationNumber(models.Model):
+    """One more EAN/GLN location number of an organisation (a unit can have several; the main
+    one is ``Organisation.gln``). A message addressed to any of them reaches the organisation."""
+
+    organisation = models.ForeignKey(
+        Organisation, verbose_name=_("organisation"), on_delete=models.CASCADE, related_name="location_numbers"
+    )
+    gln = models.CharField(_("EAN number"), max_length=13, unique=True, validators=[validate_gln])
+
+    class Meta:
+        verbose_name = _("EAN number")
+        verbose_name_plural = _("EAN numbers")
+        ordering = ["gln"]
+
+    def __str__(self) -> str:
+        return self.gln
+
+    def clean(self) -> None:
+        if self.gln and Organisation.objects.filter(gln=self.gln).exclude(pk=self.organisation_id).exists():
+            raise ValidationError({"gln": _("Another organisation already has this EAN number.")})
 
 
 class UserManager(BaseUserManager):
@@ -249,6 +331,10 @@ class Membership(models.Model):
     def clean(self) -> None:
         if self.end_date and self.start_date and self.end_date < self.start_date:
             raise ValidationError({"end_date": _("The end date cannot be before the start date.")})
+        if self.organisation_id and self.organisation.is_external:
+            raise ValidationError(
+                {"organisation": _("An external directory entry has no members: choose an organisation of the portal.")}
+            )
         errors = date_errors(self, planned=("start_date", "end_date"), birth_date=None)
         if errors:
             raise ValidationError(errors)

@@ -9,7 +9,7 @@ from typing import Any
 from django.db.models import Prefetch, Q, QuerySet
 
 from .choices import MembershipRole
-from .models import Membership, Organisation, User
+from .models import LocationNumber, Membership, Organisation, User
 
 
 def organisation_list(*, filters: Mapping[str, Any] | None = None) -> QuerySet[Organisation]:
@@ -60,7 +60,7 @@ def organisation_by_identifier(
     organisations = Organisation.objects.all() if queryset is None else queryset
     if identifier is None:
         found = _by_codes(organisations, sor_code=sor_code, gln=gln)
-        if found is not None and ((sor_code and found.sor_code != sor_code) or (gln and found.gln != gln)):
+        if found is not None and ((sor_code and found.sor_code != sor_code) or (gln and not _has_gln(found, gln))):
             raise IdentifierConflict
         return found
     text = str(identifier).strip()
@@ -72,13 +72,24 @@ def organisation_by_identifier(
 
 
 def _by_codes(organisations: QuerySet[Organisation], *, sor_code: str | None, gln: str | None) -> Organisation | None:
-    """The organisation with this SOR code, else the one with this GLN (one query: both are unique)."""
+    """The organisation with this SOR code, else the one with this GLN, its main one or another
+    (one query: each is unique). Each candidate carries ``glns``, all its EAN numbers."""
     if not (sor_code or gln):
         return None
-    match = (Q(sor_code=sor_code) if sor_code else Q()) | (Q(gln=gln) if gln else Q())
+    match = (Q(sor_code=sor_code) if sor_code else Q()) | (
+        Q(gln=gln) | Q(pk__in=LocationNumber.objects.filter(gln=gln).values("organisation_id")) if gln else Q()
+    )
     candidates = list(organisations.filter(match))
     by_sor = next((o for o in candidates if sor_code and o.sor_code == sor_code), None)
-    return by_sor or next((o for o in candidates if gln and o.gln == gln), None)
+    by_gln = next((o for o in candidates if o.sor_code != sor_code), None) if gln else None
+    if by_gln is None and gln and by_sor is None and candidates:
+        by_gln = candidates[0]
+    return by_sor or by_gln
+
+
+def _has_gln(organisation: Organisation, gln: str) -> bool:
+    """The main EAN number, else one of the others (a query only then)."""
+    return organisation.gln == gln or organisation.location_numbers.filter(gln=gln).exists()
 
 
 def organisation_members(*, organisation: Organisation) -> QuerySet[Membership]:

@@ -36,7 +36,7 @@ COMPARATORS = [("<", "<"), ("<=", "≤"), (">", ">"), (">=", "≥")]
 
 
 def _organisations():
-    return Organisation.objects.filter(is_active=True)
+    return Organisation.objects.active().in_portal()
 
 
 def _users():

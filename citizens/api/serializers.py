@@ -208,11 +208,11 @@ class CitizenUpdateSerializer(serializers.Serializer):
     city = serializers.CharField(max_length=100, required=False, allow_blank=True, help_text=_("City."))
     phone = serializers.CharField(max_length=30, required=False, allow_blank=True, help_text=_("Phone number."))
     municipality = serializers.PrimaryKeyRelatedField(
-        queryset=Organisation.objects.filter(kind=OrganisationKind.MUNICIPALITY),
+        queryset=Organisation.objects.in_portal().filter(kind=OrganisationKind.MUNICIPALITY),
         help_text=_("Organisation id of the municipality of residence."),
     )
     gp_clinic = serializers.PrimaryKeyRelatedField(
-        queryset=Organisation.objects.filter(kind=OrganisationKind.GP_CLINIC),
+        queryset=Organisation.objects.in_portal().filter(kind=OrganisationKind.GP_CLINIC),
         required=False,
         allow_null=True,
         help_text=_("Organisation id of the GP clinic, or null."),

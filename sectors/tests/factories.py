@@ -3,7 +3,7 @@
 import factory
 from django.utils import timezone
 
-from sectors.choices import MembershipRole, OrganisationKind
+from sectors.choices import PRACTICE_KINDS, MembershipRole, OrganisationKind, OrganisationSource
 from sectors.identifiers import synthetic_gln, synthetic_sor
 from sectors.models import Membership, Organisation, User
 
@@ -19,7 +19,7 @@ class OrganisationFactory(factory.django.DjangoModelFactory):
     sor_code = factory.Sequence(lambda n: synthetic_sor(TEST_NAMESPACE, n))
     gln = factory.Sequence(lambda n: synthetic_gln(TEST_NAMESPACE, n))
     ydernummer = factory.Maybe(
-        factory.LazyAttribute(lambda o: o.kind == OrganisationKind.GP_CLINIC),
+        factory.LazyAttribute(lambda o: o.kind in PRACTICE_KINDS),
         yes_declaration=factory.Sequence(lambda n: str(100000 + n)),
         no_declaration="",
     )
@@ -52,6 +52,40 @@ class HospitalDepartmentFactory(OrganisationFactory):
     kind = OrganisationKind.HOSPITAL_DEPARTMENT
     name = factory.Sequence(lambda n: f"Medicinsk afdeling {n}")
     parent = factory.SubFactory(HospitalUnitFactory)
+
+
+class MunicipalUnitFactory(OrganisationFactory):
+    """A municipality's unit (home care district by default; pass ``kind`` for another)."""
+
+    kind = OrganisationKind.HOME_CARE
+    name = factory.Sequence(lambda n: f"Hjemmeplejen Distrikt {n}")
+    parent = factory.SubFactory(MunicipalityFactory)
+    municipality = factory.SelfAttribute("parent")
+
+
+class HospitalWardFactory(OrganisationFactory):
+    kind = OrganisationKind.HOSPITAL_WARD
+    name = factory.Sequence(lambda n: f"Sengeafsnit {n}")
+    parent = factory.SubFactory(HospitalDepartmentFactory)
+
+
+class SpecialistPracticeFactory(OrganisationFactory):
+    kind = OrganisationKind.SPECIALIST_PRACTICE
+    name = factory.Sequence(lambda n: f"Speciallægepraksis {n}")
+
+
+class PharmacyFactory(OrganisationFactory):
+    kind = OrganisationKind.PHARMACY
+    name = factory.Sequence(lambda n: f"Apotek {n}")
+
+
+class ExternalOrganisationFactory(OrganisationFactory):
+    """A directory entry outside the portal (as a SOR import or a message's sender makes it)."""
+
+    kind = OrganisationKind.HOSPITAL_UNIT
+    name = factory.Sequence(lambda n: f"Hospital elsewhere {n}")
+    is_external = True
+    source = OrganisationSource.SOR
 
 
 class UserFactory(factory.django.DjangoModelFactory):

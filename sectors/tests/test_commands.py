@@ -7,9 +7,9 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import transaction
 
-from sectors.choices import MembershipRole, OrganisationKind
+from sectors.choices import MUNICIPAL_UNIT_KINDS, MembershipRole, OrganisationKind
 from sectors.demo import DEMO_PASSWORD, STAFF_BY_KIND
-from sectors.models import Membership, Organisation, User
+from sectors.models import LocationNumber, Membership, Organisation, User
 from sectors.validators import validate_gln, validate_sor
 
 # DOMAIN.md: the 22 municipalities of the Region of Southern Denmark.
@@ -37,6 +37,10 @@ MUNICIPALITIES = {
     "0621": "Kolding",
     "0630": "Vejle",
 }
+# The shipped SOR file (sectors/fixtures/reference/sor_region_syddanmark.csv).
+REFERENCE_UNITS = 539
+EXTERNAL_ENTRIES = 15
+
 # DOMAIN.md: hospital units and their main sites.
 HOSPITAL_SITES = {
     "Odense Universitetshospital": {"Odense", "Svendborg", "Nyborg", "Ærø"},
@@ -62,15 +66,28 @@ def test_load_reference_data_creates_the_region():
     out = StringIO()
     call_command("load_reference_data", stdout=out)
 
-    of_kind = {kind: list(Organisation.objects.filter(kind=kind)) for kind in OrganisationKind}
+    portal = Organisation.objects.in_portal()
+    of_kind = {kind: list(portal.filter(kind=kind)) for kind in OrganisationKind}
     assert {kind: len(rows) for kind, rows in of_kind.items()} == {
         OrganisationKind.REGION: 1,
         OrganisationKind.MUNICIPALITY: 22,
+        OrganisationKind.NOTIFICATION_UNIT: 22,
+        OrganisationKind.HOME_CARE: 59,
+        OrganisationKind.HOME_NURSING: 23,
+        OrganisationKind.NURSING_HOME: 81,
+        OrganisationKind.HEALTH_VISITOR: 22,
+        OrganisationKind.REHABILITATION: 22,
+        OrganisationKind.ACUTE_TEAM: 22,
         OrganisationKind.HOSPITAL_UNIT: 4,
-        OrganisationKind.HOSPITAL_DEPARTMENT: 12,
-        OrganisationKind.GP_CLINIC: 0,
+        OrganisationKind.HOSPITAL_DEPARTMENT: 47,
+        OrganisationKind.HOSPITAL_WARD: 94,
+        OrganisationKind.GP_CLINIC: 69,
+        OrganisationKind.SPECIALIST_PRACTICE: 12,
+        OrganisationKind.PHARMACY: 24,
+        OrganisationKind.OTHER: 0,
     }
-    assert "39 created" in out.getvalue()
+    assert Organisation.objects.filter(is_external=True).count() == EXTERNAL_ENTRIES
+    assert f"{REFERENCE_UNITS} created" in out.getvalue()
 
     region = of_kind[OrganisationKind.REGION][0]
     assert region.name == "Region Syddanmark"
@@ -85,14 +102,24 @@ def test_load_reference_data_creates_the_region():
     assert all(u.parent == region for u in units.values())
     sites: dict[str, set[str]] = {name: set() for name in HOSPITAL_SITES}
     for department in of_kind[OrganisationKind.HOSPITAL_DEPARTMENT]:
+        assert department.children.filter(kind=OrganisationKind.HOSPITAL_WARD).count() == 2
         assert department.parent.kind == OrganisationKind.HOSPITAL_UNIT
         assert department.municipality.kind == OrganisationKind.MUNICIPALITY
         sites[department.parent.name].add(department.city)
     assert sites == HOSPITAL_SITES
     odense_department = Organisation.objects.get(
-        kind=OrganisationKind.HOSPITAL_DEPARTMENT, parent=units["Odense Universitetshospital"], city="Odense"
+        kind=OrganisationKind.HOSPITAL_DEPARTMENT,
+        parent=units["Odense Universitetshospital"],
+        name="Odense Universitetshospital, Medicinsk afdeling Odense",
     )
     assert odense_department.municipality == municipalities["0461"]
+    # Every municipality has its units below it, each with its EAN number(s).
+    for municipality in municipalities.values():
+        kinds = set(municipality.children.values_list("kind", flat=True))
+        assert kinds == set(MUNICIPAL_UNIT_KINDS)
+        assert all(unit.municipality == municipality for unit in municipality.children.all())
+    receiving = Organisation.objects.get(name="Odense Kommune, Sygehusadviser")
+    assert receiving.gln and receiving.location_numbers.count() == 1
 
 
 @pytest.mark.django_db
@@ -101,9 +128,12 @@ def test_reference_data_has_valid_and_distinct_identifiers():
     organisations = list(Organisation.objects.all())
     for organisation in organisations:
         validate_sor(organisation.sor_code)
-        validate_gln(organisation.gln)
-        organisation.full_clean()
-    assert len({o.sor_code for o in organisations}) == len({o.gln for o in organisations}) == 39
+        if organisation.gln:
+            validate_gln(organisation.gln)
+        organisation.full_clean(validate_unique=False, validate_constraints=False)  # the database holds those
+    numbers = [o.gln for o in organisations if o.gln] + list(LocationNumber.objects.values_list("gln", flat=True))
+    assert len({o.sor_code for o in organisations}) == REFERENCE_UNITS
+    assert len(set(numbers)) == len(numbers) > REFERENCE_UNITS - 100
 
 
 @pytest.mark.django_db
@@ -113,7 +143,7 @@ def test_load_reference_data_twice_changes_nothing():
     out = StringIO()
     call_command("load_reference_data", stdout=out)
     assert snapshot() == before
-    assert "0 created, 0 updated, 39 unchanged" in out.getvalue()
+    assert f"0 created, 0 updated, {REFERENCE_UNITS} unchanged" in out.getvalue()
 
 
 @pytest.mark.django_db
@@ -134,7 +164,7 @@ def test_load_reference_data_gives_an_older_database_the_danish_hospital_names()
     call_command("load_reference_data", stdout=StringIO())
     before = snapshot()
     ouh = Organisation.objects.filter(name__startswith="Odense Universitetshospital")
-    assert ouh.count() == 5  # the unit and its four departments
+    assert ouh.count() == 1 + 4 + 10  # the unit, its four medical departments and ten more
     for organisation in ouh:
         Organisation.objects.filter(pk=organisation.pk).update(
             name=organisation.name.replace("Odense Universitetshospital", "Odense University Hospital")
@@ -142,7 +172,7 @@ def test_load_reference_data_gives_an_older_database_the_danish_hospital_names()
     out = StringIO()
     call_command("load_reference_data", stdout=out)
     assert snapshot() == before
-    assert "0 created, 5 updated" in out.getvalue()
+    assert "0 created, 15 updated" in out.getvalue()
     assert not Organisation.objects.filter(name__contains="University").exists()
     department = Organisation.objects.get(name="Odense Universitetshospital, Medicinsk afdeling Odense")
     assert department.parent.name == "Odense Universitetshospital"
@@ -238,7 +268,7 @@ def test_demo_has_staff_for_every_role(demo, db):
 
 def test_demo_has_every_role_in_every_organisation_that_needs_staff(demo, db):
     for kind, roles in STAFF_BY_KIND.items():
-        organisations = Organisation.objects.filter(kind=kind)
+        organisations = Organisation.objects.in_portal().filter(kind=kind)
         assert organisations.exists()
         for organisation in organisations:
             present = set(Membership.objects.active().filter(organisation=organisation).values_list("role", flat=True))
@@ -246,7 +276,9 @@ def test_demo_has_every_role_in_every_organisation_that_needs_staff(demo, db):
 
 
 def test_demo_clinics_are_valid_and_in_every_municipality(demo, db):
-    clinics = list(Organisation.objects.filter(kind=OrganisationKind.GP_CLINIC).select_related("municipality"))
+    clinics = list(
+        Organisation.objects.in_portal().filter(kind=OrganisationKind.GP_CLINIC).select_related("municipality")
+    )
     assert {c.municipality.municipality_code for c in clinics} == set(MUNICIPALITIES)
     for clinic in clinics:
         clinic.full_clean()

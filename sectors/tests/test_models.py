@@ -2,6 +2,7 @@
 named database constraint for the guarantee when ``clean()`` is bypassed."""
 
 import datetime
+from functools import partial
 
 import pytest
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -9,17 +10,21 @@ from django.db import IntegrityError, transaction
 from django.utils import translation
 from freezegun import freeze_time
 
-from sectors.choices import MembershipRole, OrganisationKind
+from sectors.choices import MUNICIPAL_UNIT_KINDS, MembershipRole, OrganisationKind
 from sectors.models import Membership, Organisation, User
 
 from .factories import (
     GPClinicFactory,
     HospitalDepartmentFactory,
     HospitalUnitFactory,
+    HospitalWardFactory,
     MembershipFactory,
     MunicipalityFactory,
+    MunicipalUnitFactory,
     OrganisationFactory,
+    PharmacyFactory,
     RegionFactory,
+    SpecialistPracticeFactory,
     UserFactory,
 )
 
@@ -31,6 +36,11 @@ KIND_FACTORIES = {
     OrganisationKind.HOSPITAL_UNIT: HospitalUnitFactory,
     OrganisationKind.HOSPITAL_DEPARTMENT: HospitalDepartmentFactory,
     OrganisationKind.GP_CLINIC: GPClinicFactory,
+    **{kind: partial(MunicipalUnitFactory, kind=kind) for kind in MUNICIPAL_UNIT_KINDS},
+    OrganisationKind.HOSPITAL_WARD: HospitalWardFactory,
+    OrganisationKind.SPECIALIST_PRACTICE: SpecialistPracticeFactory,
+    OrganisationKind.PHARMACY: PharmacyFactory,
+    OrganisationKind.OTHER: partial(OrganisationFactory, kind=OrganisationKind.OTHER),
 }
 
 
@@ -179,7 +189,7 @@ def test_db_refuses_municipality_code_on_other_kinds():
 
 def test_db_refuses_ydernummer_outside_gp_clinics():
     assert_db_refuses(
-        unsaved(OrganisationKind.MUNICIPALITY, ydernummer="4711"), "organisation_ydernummer_only_for_gp_clinics"
+        unsaved(OrganisationKind.MUNICIPALITY, ydernummer="4711"), "organisation_ydernummer_only_for_practices"
     )
 
 
