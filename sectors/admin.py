@@ -18,7 +18,7 @@ from django.utils.translation import ngettext
 from smartcare.forms import apply_service_errors
 
 from .choices import MembershipRole
-from .models import Membership, Organisation, User
+from .models import LocationNumber, Membership, Organisation, User
 from .selectors import organisations_administered_by
 from .services import membership_grant_check, user_invite, user_onboard
 
@@ -112,18 +112,38 @@ class MembershipInlineForOrganisation(MembershipInlineBase):
         return organisations_administered_by(user=request.user).filter(pk=parent.pk).exists()
 
 
+class LocationNumberInline(admin.TabularInline):
+    model = LocationNumber
+    extra = 0
+    verbose_name_plural = _("more EAN numbers")
+
+
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind", "sor_code", "gln", "municipality_code", "ydernummer", "municipality", "is_active"]
-    list_filter = ["kind", "is_active", ("municipality", admin.RelatedOnlyFieldListFilter)]
-    search_fields = ["name", "sor_code", "gln", "municipality_code", "ydernummer", "city"]
+    list_display = [
+        "name",
+        "kind",
+        "sor_code",
+        "gln",
+        "municipality_code",
+        "ydernummer",
+        "municipality",
+        "is_active",
+        "is_external",
+        "source",
+    ]
+    list_filter = ["kind", "is_active", "is_external", "source", ("municipality", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["name", "sor_code", "gln", "location_numbers__gln", "municipality_code", "ydernummer", "city"]
     list_select_related = ["municipality"]
     autocomplete_fields = ["parent", "municipality"]
-    readonly_fields = ["created_at", "updated_at"]
-    inlines = [MembershipInlineForOrganisation]
+    readonly_fields = ["source", "created_at", "updated_at"]  # set by the SOR import and the message intake
+    inlines = [LocationNumberInline, MembershipInlineForOrganisation]
     fieldsets = [
-        (None, {"fields": ["kind", "name", "parent", "municipality", "is_active"]}),
-        (_("Identifiers"), {"fields": ["sor_code", "gln", "municipality_code", "ydernummer"]}),
+        (None, {"fields": ["kind", "name", "parent", "municipality", "is_active", "is_external", "source"]}),
+        (
+            _("Identifiers"),
+            {"fields": ["sor_code", "gln", "municipality_code", "ydernummer", "valid_from", "valid_to"]},
+        ),
         (_("Contact"), {"fields": ["street", "postal_code", "city", "phone", "email"]}),
         (_("Record"), {"fields": ["created_at", "updated_at"]}),
     ]

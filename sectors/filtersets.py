@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from smartcare.filters import BooleanFilter
 
 from .choices import OrganisationKind
-from .models import Organisation
+from .models import LocationNumber, Organisation
 
 
 class OrganisationFilterSet(django_filters.FilterSet):
@@ -18,15 +18,16 @@ class OrganisationFilterSet(django_filters.FilterSet):
     )
     kind = django_filters.ChoiceFilter(choices=OrganisationKind.choices, label=_("Kind"))
     municipality = django_filters.ModelChoiceFilter(
-        queryset=Organisation.objects.in_portal().filter(kind=OrganisationKind.MUNICIPALITY).order_by("name"),
+        queryset=Organisation.objects.filter(kind=OrganisationKind.MUNICIPALITY).order_by("is_external", "name"),
         method="filter_municipality",
         label=_("Municipality"),
     )
     is_active = BooleanFilter(label=_("Active"))
+    is_external = BooleanFilter(label=_("External directory entry"))
 
     class Meta:
         model = Organisation
-        fields = ["search", "kind", "municipality", "is_active"]
+        fields = ["search", "kind", "municipality", "is_active", "is_external"]
 
     def filter_search(self, queryset, name, value):
         value = (value or "").strip()
@@ -38,6 +39,7 @@ class OrganisationFilterSet(django_filters.FilterSet):
             q |= (
                 Q(sor_code__startswith=digits)
                 | Q(gln__startswith=digits)
+                | Q(pk__in=LocationNumber.objects.filter(gln__startswith=digits).values("organisation_id"))
                 | Q(municipality_code=digits)
                 | Q(ydernummer=digits)
                 | Q(municipality__municipality_code=digits)

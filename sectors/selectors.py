@@ -4,11 +4,12 @@ signed-in member of staff may look them up (the directory), so these selectors n
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
 
-from .choices import MembershipRole
+from .choices import MembershipRole, OrganisationKind
 from .models import LocationNumber, Membership, Organisation, User
 
 
@@ -21,11 +22,51 @@ def organisation_list(*, filters: Mapping[str, Any] | None = None) -> QuerySet[O
     return OrganisationFilterSet(filters, queryset=qs).qs
 
 
+@dataclass
+class TreeNode:
+    organisation: Organisation
+    children: list[TreeNode] = field(default_factory=list)
+
+    @property
+    def size(self) -> int:
+        """The units below this one, at every level."""
+        return sum(1 + child.size for child in self.children)
+
+
+def organisation_tree(*, external: bool) -> list[TreeNode]:
+    """The directory as the SOR tree (region → municipality → units; hospital → department →
+    ward), from one query: the portal's own organisations, or the external entries. A unit whose
+    parent is on the other side (or missing) is a root of its own."""
+    organisations = list(
+        Organisation.objects.filter(is_external=external).only(
+            "pk", "name", "kind", "parent_id", "is_active", "is_external", "source", "sor_code", "gln", "phone"
+        )
+    )
+    nodes = {o.pk: TreeNode(o) for o in organisations}
+    roots: list[TreeNode] = []
+    for organisation in organisations:
+        parent = nodes.get(organisation.parent_id) if organisation.parent_id else None
+        (parent.children if parent else roots).append(nodes[organisation.pk])
+    for node in nodes.values():
+        node.children.sort(key=_tree_order)
+    return sorted(roots, key=_tree_order)
+
+
+_KIND_ORDER = {kind: i for i, kind in enumerate(OrganisationKind.values)}
+
+
+def _tree_order(node: TreeNode) -> tuple[int, str]:
+    return _KIND_ORDER.get(node.organisation.kind, 99), node.organisation.name
+
+
 def organisation_get(*, pk: int) -> Organisation:
     """Raises ``Organisation.DoesNotExist`` for an unknown id; callers turn that into a 404."""
     return (
         Organisation.objects.select_related("parent", "municipality")
-        .prefetch_related(Prefetch("children", queryset=Organisation.objects.order_by("name")))
+        .prefetch_related(
+            Prefetch("children", queryset=Organisation.objects.order_by("name")),
+            Prefetch("location_numbers", queryset=LocationNumber.objects.order_by("gln")),
+        )
         .get(pk=pk)
     )
 

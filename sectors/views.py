@@ -11,7 +11,7 @@ from . import acting as acting_module
 from .filtersets import OrganisationFilterSet
 from .forms import ActingOrganisationForm
 from .models import Organisation
-from .selectors import organisation_get, organisation_list, organisation_members
+from .selectors import organisation_get, organisation_list, organisation_members, organisation_tree
 
 DIRECTORY_PAGE_SIZE = 25
 
@@ -30,13 +30,18 @@ def dashboard(request):
 @login_required
 @require_GET
 def organisation_directory(request):
-    filterset = OrganisationFilterSet(request.GET or None, queryset=organisation_list())
+    """The SOR tree (the portal's organisations, then the external entries) until a search or a
+    filter asks for a list."""
+    filters = {k: v for k, v in request.GET.items() if k != "page" and v}
+    filterset = OrganisationFilterSet(filters or None, queryset=organisation_list())
     # An invalid filter is shown with the results and lists nothing, rather than being ignored.
     rows = filterset.qs if not filterset.is_bound or filterset.is_valid() else filterset.queryset.none()
     page = Paginator(rows, DIRECTORY_PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    context = {"filterset": filterset, "page": page, "query": query.urlencode()}
+    context = {"filterset": filterset, "page": page, "query": query.urlencode(), "tree": None}
+    if not filters:
+        context["tree"] = {"portal": organisation_tree(external=False), "external": organisation_tree(external=True)}
     template = "sectors/_organisation_results.html" if request.htmx else "sectors/organisation_list.html"
     return render(request, template, context)
 

@@ -125,6 +125,10 @@ def organisation_form(**overrides):
         "memberships-INITIAL_FORMS": "0",
         "memberships-MIN_NUM_FORMS": "0",
         "memberships-MAX_NUM_FORMS": "1000",
+        "location_numbers-TOTAL_FORMS": "0",
+        "location_numbers-INITIAL_FORMS": "0",
+        "location_numbers-MIN_NUM_FORMS": "0",
+        "location_numbers-MAX_NUM_FORMS": "1000",
     }
     return {**data, **overrides}
 
@@ -133,6 +137,13 @@ def test_add_organisation(admin):
     response = admin.post(f"{ORGANISATIONS}add/", organisation_form())
     assert response.status_code == 302, response.context["adminform"].form.errors
     assert Organisation.objects.get().gln == "5790000000005"
+
+
+def test_add_organisation_with_a_second_ean_number(admin):
+    data = organisation_form(**{"location_numbers-TOTAL_FORMS": "1", "location_numbers-0-gln": "5796500001009"})
+    response = admin.post(f"{ORGANISATIONS}add/", data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert list(Organisation.objects.get().location_numbers.values_list("gln", flat=True)) == ["5796500001009"]
 
 
 @pytest.mark.parametrize("gln", ["5790000000006", "579000000000", "579000000000X"])

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
 from scripts.sor_file import render
@@ -21,6 +22,7 @@ from .factories import (
     ExternalOrganisationFactory,
     HospitalDepartmentFactory,
     HospitalWardFactory,
+    MembershipFactory,
     MunicipalityFactory,
     MunicipalUnitFactory,
     UserFactory,
@@ -209,3 +211,62 @@ def test_an_ean_number_belongs_to_one_organisation():
     other.gln = "5796500001009"
     with pytest.raises(ValidationError):
         other.full_clean()
+
+
+# --- the directory page ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def tree():
+    run(BASE)
+    return {o.sor_code: o for o in Organisation.objects.all()}
+
+
+def signed_in(client):
+    user = UserFactory()
+    MembershipFactory(user=user, organisation=MunicipalUnitFactory(), role=MembershipRole.HOME_CARE_NURSE)
+    client.force_login(user)
+    return client
+
+
+def test_the_directory_shows_the_tree_and_the_external_entries(client, tree, django_assert_max_num_queries):
+    signed_in(client)
+    client.get("/organisations/")
+    with django_assert_max_num_queries(12):
+        html = client.get("/organisations/").content.decode()
+    portal = html[html.index('data-testid="directory-tree"') : html.index('data-testid="directory-external"')]
+    external = html[html.index('data-testid="directory-external"') :]
+    # region → municipality → its unit, nested in that order
+    assert portal.index("Region Syddanmark") < portal.index("Odense Kommune<") < portal.index("Hjemmeplejen Syd")
+    assert "<details open>" in portal and "Aarhus" not in portal
+    assert external.index("Aarhus Universitetshospital") < external.index("AUH Geriatri")
+    assert 'data-testid="badge-external"' in external
+
+
+def test_the_directory_query_count_does_not_grow_with_the_tree(client, tree, django_assert_num_queries):
+    signed_in(client)
+    client.get("/organisations/")
+    with CaptureQueriesContext(connection) as small:
+        client.get("/organisations/")
+    for _n in range(20):
+        MunicipalUnitFactory(parent=tree["920000000461"])
+    with CaptureQueriesContext(connection) as large:
+        client.get("/organisations/")
+    assert len(large) == len(small)
+
+
+def test_the_directory_search_finds_a_unit_by_any_ean_number_and_marks_unverified_ones(client, tree):
+    signed_in(client)
+    html = client.get("/organisations/", {"search": "5796500001009"}).content.decode()
+    assert "Hjemmeplejen Syd" in html and 'data-testid="directory-tree"' not in html
+    ExternalOrganisationFactory(name="Sender from afar", kind=OrganisationKind.OTHER, source=OrganisationSource.MESSAGE)
+    html = client.get("/organisations/", {"search": "afar"}).content.decode()
+    assert 'data-testid="badge-unverified"' in html and 'data-testid="badge-external"' in html
+    html = client.get("/organisations/", {"is_external": "true"}).content.decode()
+    assert "Sender from afar" in html and "Hjemmeplejen Syd" not in html
+
+
+def test_the_organisation_page_lists_every_ean_number(client, tree):
+    signed_in(client)
+    html = client.get(f"/organisations/{tree['960000000001'].pk}/").content.decode()
+    assert "5796000000014<br>5796500001009" in html and "66 11 22 33" in html
