@@ -4,7 +4,7 @@ A user acting for organisation O may see citizen C while O has a care relationsh
 row of ``CareRelationship`` valid now: O is C's GP clinic; O is C's municipality of residence;
 O is a hospital department (or its hospital) where C has a current stay or had one within
 ``CITIZEN_ACCESS_HOSPITAL_DAYS`` days; O sits on a care team of an open plan for C; or O
-received a message about C within ``CITIZEN_ACCESS_MESSAGE_DAYS`` days. The rows are written
+received a message about C within ``MESSAGE_RELATIONSHIP_DAYS`` days of the thread's last message. The rows are written
 from the facts (``citizens.relationships``). An objection against O or O's sector removes that
 access, except for a hospital during a current stay (treatment in progress). A clinician may
 also break the glass for a limited time with a stated reason (a row for that user only).

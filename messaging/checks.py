@@ -74,6 +74,18 @@ def receiver_errors(citizen: Citizen, organisations: Iterable[Organisation]) -> 
     return {"receiver": found} if found else {}
 
 
+def incoming_receiver_errors(organisations: Iterable[Organisation]) -> Errors:
+    """A message from the network may go to any active organisation of the portal: receiving is
+    the receiver's business, and the message itself gives it the relationship with the citizen
+    (``messaging.relationships``). An external directory entry receives nothing here."""
+    found = [
+        _("%(org)s is not an active organisation of the portal.") % {"org": org}
+        for org in organisations
+        if not org.is_active or org.is_external
+    ]
+    return {"receiver": found} if found else {}
+
+
 def attachment_errors(attachments: Sequence[UploadedFile], *, text: str, max_bytes: int) -> Errors:
     """Every file that is not of an allowed type, and the size of the whole message."""
     errors: Errors = {}

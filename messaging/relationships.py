@@ -1,6 +1,8 @@
 """A received message as a care relationship (``citizens.relationships``): the receiving
-organisation keeps one for ``CITIZEN_ACCESS_MESSAGE_DAYS`` after the message reached its inbox
-(an objection removes it). Acknowledgements are receipts, not messages about the citizen."""
+organisation keeps one from the moment the message reached its inbox until
+``MESSAGE_RELATIONSHIP_DAYS`` after the last message of the thread reached its receivers, so a
+conversation that goes on keeps every organisation in it (an objection removes it).
+Acknowledgements are receipts, not messages about the citizen."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import datetime
 from collections.abc import Iterator
 
 from django.conf import settings
+from django.db.models import OuterRef, QuerySet, Subquery
 
 from citizens.choices import RelationshipKind
 from citizens.relationships import CHUNK, Expected, FactSource, register_fact_source
@@ -17,19 +20,31 @@ from .models import Recipient
 
 
 def message_window() -> datetime.timedelta:
-    return datetime.timedelta(days=getattr(settings, "CITIZEN_ACCESS_MESSAGE_DAYS", 30))
+    return datetime.timedelta(days=getattr(settings, "MESSAGE_RELATIONSHIP_DAYS", 90))
 
 
-def _received() -> object:
+def _received() -> QuerySet[Recipient]:
     return Recipient.objects.filter(received_at__isnull=False).exclude(message__type=MessageType.ACKNOWLEDGEMENT)
+
+
+def thread_recipient_ids(recipient: Recipient) -> list[int]:
+    """The received rows of the recipient's thread: a new message moves the end of all of them."""
+    return list(_received().filter(message__thread_id=recipient.message.thread_id).values_list("pk", flat=True))
 
 
 def _recipient_rows(ids: list[str]) -> Iterator[Expected]:
     window = message_window()
-    for pk, citizen_id, organisation_id, received_at in (
+    last = (
         _received()
-        .filter(pk__in=ids)  # type: ignore[attr-defined]
-        .values_list("pk", "message__citizen_id", "organisation_id", "received_at")
+        .filter(message__thread_id=OuterRef("message__thread_id"))
+        .order_by("-received_at")
+        .values("received_at")[:1]
+    )
+    for pk, citizen_id, organisation_id, received_at, thread_last in (
+        _received()
+        .filter(pk__in=ids)
+        .annotate(thread_last=Subquery(last))
+        .values_list("pk", "message__citizen_id", "organisation_id", "received_at", "thread_last")
     ):
         yield Expected(
             citizen_id,
@@ -37,12 +52,12 @@ def _recipient_rows(ids: list[str]) -> Iterator[Expected]:
             RelationshipKind.RECEIVED_MESSAGE,
             str(pk),
             valid_from=received_at,
-            valid_to=received_at + window,
+            valid_to=max(received_at, thread_last or received_at) + window,
         )
 
 
 def _recipient_ids() -> Iterator[int]:
-    return _received().order_by().values_list("pk", flat=True).iterator(chunk_size=CHUNK)  # type: ignore[attr-defined]
+    return _received().order_by().values_list("pk", flat=True).iterator(chunk_size=CHUNK)
 
 
 register_fact_source(FactSource("recipient", _recipient_rows, _recipient_ids, "message"))

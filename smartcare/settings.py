@@ -492,8 +492,9 @@ SMARTCARE_REGION_EXTENSIONS = [
 ]
 # A hospital department keeps access to a citizen this many days after discharge.
 CITIZEN_ACCESS_HOSPITAL_DAYS = env.int("CITIZEN_ACCESS_HOSPITAL_DAYS", default=30)
-# An organisation that received a message about a citizen keeps a relationship this many days.
-CITIZEN_ACCESS_MESSAGE_DAYS = env.int("CITIZEN_ACCESS_MESSAGE_DAYS", default=30)
+# An organisation that received a message about a citizen keeps a relationship this many days
+# after the last message of the thread.
+MESSAGE_RELATIONSHIP_DAYS = env.int("MESSAGE_RELATIONSHIP_DAYS", default=90)
 # How long break-the-glass access lasts.
 BREAK_THE_GLASS_HOURS = env.int("BREAK_THE_GLASS_HOURS", default=4)
 # A hand-off request nobody answered within this many hours shows as overdue.

@@ -212,7 +212,7 @@ def check_receivers(msg: MessageBundle) -> tuple[Organisation, list[Organisation
             )
         try:
             organisation = organisation_by_identifier(
-                sor_code=sor, gln=gln, queryset=Organisation.objects.filter(is_active=True)
+                sor_code=sor, gln=gln, queryset=Organisation.objects.filter(is_active=True, is_external=False)
             )
         except IdentifierConflict:
             organisation = None

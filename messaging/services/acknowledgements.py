@@ -22,6 +22,7 @@ from sectors.models import Organisation
 from ..choices import AckCode, MessageType, NoticeKind, Priority, RecipientRole
 from ..models import Message, Recipient
 from ..notices import members as _members
+from ..relationships import thread_recipient_ids
 from .notices import notice_send
 from .routing import _add_recipient, _deliveries_for, _enqueue, _setting
 
@@ -62,7 +63,7 @@ def message_receive(*, recipient: Recipient) -> Receipt:
         code, reason = AckCode.FATAL_ERROR, _("The receiving organisation is no longer active.")
     recipient.received_at = now if code == AckCode.OK else None
     recipient.save(update_fields=["received_at"])
-    relationships_sync("recipient", [recipient.pk], via="message")
+    relationships_sync("recipient", thread_recipient_ids(recipient), via="message")
     if message.type == MessageType.ACKNOWLEDGEMENT:
         _settle(message)
         return Receipt(AckCode.OK, "", False)

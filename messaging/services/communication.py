@@ -11,12 +11,19 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from citizens.access import Actor, access_reason, organisation_sees
+from citizens.access import Actor, access_reason
 from citizens.models import Citizen
 from sectors.models import Organisation
 from smartcare.transactions import retry_on_deadlock
 
-from ..checks import check, content_errors, forward_errors, receiver_errors, reply_errors, send_errors
+from ..checks import (
+    check,
+    content_errors,
+    forward_errors,
+    incoming_receiver_errors,
+    reply_errors,
+    send_errors,
+)
 from ..choices import Activity, Category, MessageType, Priority
 from ..models import Attachment, Message
 from .routing import _create, _log, _require_access, _Sending
@@ -167,18 +174,19 @@ def message_import(
     (``$process-message``). It goes through the same rules and machinery as one written in the
     portal (receivers, deliveries, acknowledgements, threads); its id is the MessageHeader id.
 
-    The sender must have a care relationship with the citizen, like a portal user; a reply or
-    forward joins the thread of the earlier message when the sender took part in it, otherwise it
-    starts a thread of its own (the earlier message may never have passed through the portal)."""
+    Receiving is the receiver's business: the sender needs no relationship with the citizen (a
+    hospital anywhere in Denmark writes to the municipality that cares for them), and any active
+    organisation of the portal may receive it, gaining a relationship with the citizen by it. A
+    reply or forward joins the thread of the earlier message when the sender took part in it,
+    otherwise it starts a thread of its own (the earlier message may never have passed through
+    the portal)."""
     sender = actor.organisation
-    if sender is None or not organisation_sees(sender, citizen):
-        raise ValidationError(
-            {"citizen": [_("The citizen is not registered in the portal or has no care relationship with the sender.")]}
-        )
+    if sender is None:
+        raise ValidationError({"sender": [_("The message has no sender.")]})
     check(content_errors(text=text, category=category, topic=topic, priority=priority))
     if activity not in Activity.values:
         raise ValidationError({"activity": [_("Unknown activity.")]})
-    check(receiver_errors(citizen, [receiver, *cc]))
+    check(incoming_receiver_errors([receiver, *cc]))
     if parent is not None and (
         parent.citizen_id != citizen.pk
         or not (parent.sender_id == sender.pk or parent.recipients.filter(organisation_id=sender.pk).exists())

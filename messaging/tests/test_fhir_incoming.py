@@ -11,11 +11,14 @@ from django.urls import reverse
 from django.utils import timezone
 from fhir.resources.R4B.bundle import Bundle
 
+from citizens.access import access_reason
+from citizens.choices import AccessReason
 from citizens.models import Citizen, HospitalStay
 from messaging.choices import AckCode, Category, HospitalCode, MessageType, Priority, Revision
 from messaging.fhir import codes
 from messaging.fhir.acknowledgement import acknowledgement_bundle
 from messaging.models import FhirReceipt, HospitalEvent, Message, Recipient
+from sectors.tests.factories import ExternalOrganisationFactory
 
 from . import fixtures_fhir as fx
 from .fhir_post import FHIR_JSON, FHIR_XML, NEW_CPR, URL, ack_of, care, counts, notification
@@ -166,8 +169,24 @@ def test_message_header_id_not_a_uuid(world, post):
     assert counts() == before
 
 
-def test_receiver_without_a_care_relationship(world, post):
-    _rejected(post, care(world, receiver=world.municipality_b), "MSG_RECEIVER_UNABLE_TO_RECEIVE_MSG_TYPE")
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_receiving_is_the_receivers_business(world, post, actor, fmt):
+    """A message from a sender with no relationship with the citizen (clinic B, not the citizen's
+    own), to a portal organisation with none either (municipality B), is accepted: the receiver
+    gains a relationship with the citizen by it, shown as the reason for its access."""
+    assert access_reason(actor("homecare_b"), world.citizen) is None
+    bundle = care(world, sender=world.clinic_b, receiver=world.municipality_b)
+    assert ack_of(post(bundle, as_user="gp_b", fmt=fmt))["code"] == "ok"
+    message = Message.objects.get(pk=fx.header_of(bundle)["id"])
+    assert list(message.recipients.values_list("organisation", flat=True)) == [world.municipality_b.pk]
+    assert access_reason(actor("homecare_b"), world.citizen)[0] == AccessReason.RECEIVED_MESSAGE
+    # the sender learns nothing about the citizen by writing
+    assert access_reason(actor("gp_b"), world.citizen) is None
+
+
+def test_an_external_directory_entry_receives_nothing(world, post):
+    external = ExternalOrganisationFactory()
+    _rejected(post, care(world, receiver=external), "MSG_Receiver_Identifier_UNKNOWN")
 
 
 def test_sender_not_the_tokens_organisation(world, post):
