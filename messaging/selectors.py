@@ -139,7 +139,7 @@ def thread_messages(*, actor: Actor, thread: Thread) -> QuerySet[Message]:
         Message.objects.filter(thread=thread, type__in=SHOWN_TYPES)
         .filter(_involved(actor.acting_organisation.pk))
         .distinct()
-        .select_related("sender", "author", "department", "revises", "parent")
+        .select_related("sender", "sender__parent", "author", "department", "revises", "parent")
         .prefetch_related(
             "attachments",
             Prefetch("recipients", queryset=Recipient.objects.select_related("organisation", "assigned_to")),

@@ -18,6 +18,8 @@ from messaging.choices import AckCode, Category, HospitalCode, MessageType, Prio
 from messaging.fhir import codes
 from messaging.fhir.acknowledgement import acknowledgement_bundle
 from messaging.models import FhirReceipt, HospitalEvent, Message, Recipient
+from sectors.choices import OrganisationSource
+from sectors.models import Organisation
 from sectors.tests.factories import ExternalOrganisationFactory
 
 from . import fixtures_fhir as fx
@@ -662,3 +664,23 @@ def test_registering_from_a_notification_is_in_the_access_log(world, post):
     citizen = Citizen.objects.get(cpr=NEW_CPR)
     entries = AccessLogEntry.objects.filter(citizen=citizen)
     assert entries.filter(action="create", user=world.users["hospital_nurse"], organisation=world.department).exists()
+
+
+def test_the_thread_shows_the_senders_unit_phone_and_codes_and_marks_external_senders(world, post, client):
+    """The receiver sees who wrote: the unit, where it belongs, its phone, SOR and EAN, and
+    whether it is an external organisation the portal knows only from messages."""
+    bundle = care(world)
+    assert ack_of(post(bundle))["code"] == "ok"
+    sender = world.clinic_a
+    Organisation.objects.filter(pk=sender.pk).update(phone="66 12 34 56")
+    message = Message.objects.get(pk=fx.header_of(bundle)["id"])
+    client.force_login(world.users["homecare_a"])
+    url = reverse("messaging:thread", args=[message.thread_id])
+    html = client.get(url).content.decode()
+    unit = html[html.index('data-testid="message-sender-unit"') :][:600]
+    assert "66 12 34 56" in unit and sender.sor_code in unit and sender.gln in unit
+    assert 'data-testid="badge-external"' not in unit
+    Organisation.objects.filter(pk=sender.pk).update(is_external=True, source=OrganisationSource.MESSAGE)
+    html = client.get(url).content.decode()
+    unit = html[html.index('data-testid="message-sender-unit"') :][:900]
+    assert 'data-testid="badge-external"' in unit and 'data-testid="badge-unverified"' in unit
