@@ -52,8 +52,14 @@ def _recipient_rows(ids: list[str]) -> Iterator[Expected]:
             RelationshipKind.RECEIVED_MESSAGE,
             str(pk),
             valid_from=received_at,
-            valid_to=max(received_at, thread_last or received_at) + window,
+            valid_to=_latest(received_at, thread_last) + window,
         )
+
+
+def _latest(received_at: datetime.datetime | None, thread_last: datetime.datetime | None) -> datetime.datetime:
+    """The later of the two (the rows read are received, so one of them is always there)."""
+    moments = [m for m in (received_at, thread_last) if m is not None]
+    return max(moments)
 
 
 def _recipient_ids() -> Iterator[int]:

@@ -26,24 +26,10 @@ if __name__ == "__main__":
     django.setup()
 
 from sectors.identifiers import Namespace, synthetic_gln, synthetic_sor  # noqa: E402
+from sectors.sor import COLUMNS  # noqa: E402
 
 FIXTURES = ROOT / "sectors" / "fixtures" / "reference"
 OUTPUT = FIXTURES / "sor_region_syddanmark.csv"
-COLUMNS = (
-    "sor_code",
-    "parent_sor",
-    "name",
-    "kind",
-    "ean_numbers",
-    "municipality_code",
-    "ydernummer",
-    "street",
-    "postal_code",
-    "city",
-    "phone",
-    "valid_from",
-    "valid_to",
-)
 # Namespaces of the synthetic codes (``sectors.identifiers``: 1-5 are the reference and demo
 # kinds, 7 the tests' factories).
 EXTERNAL_NAMESPACE = 0  # the units elsewhere in Denmark
@@ -281,35 +267,28 @@ def _hospitals(out: Writer, region: str) -> None:
             )
         departments += 1
         # The departments the portal always had keep their codes and names.
-        department = out.add(
-            sor=synthetic_sor(Namespace.HOSPITAL_DEPARTMENT, departments),
-            parent=units[row["unit"]],
-            name=f"{row['unit']}, Medicinsk afdeling {row['site']}",
-            kind="hospital_department",
-            eans=[synthetic_gln(Namespace.HOSPITAL_DEPARTMENT, departments)],
-            municipality_code=row["municipality_code"],
-            postal_code=row["postal_code"],
-            city=row["site"],
-            phone=phone("65", 100 + departments),
-        )
-        _wards(out, department, row, "Medicinsk")
+        _department(out, departments, units[row["unit"]], row, "Medicinsk afdeling")
     for row in sites:
         if row["site"] not in MAIN_SITES:
             continue
         for specialty in SPECIALTIES:
             departments += 1
-            department = out.add(
-                sor=synthetic_sor(Namespace.HOSPITAL_DEPARTMENT, departments),
-                parent=units[row["unit"]],
-                name=f"{row['unit']}, {specialty} {row['site']}",
-                kind="hospital_department",
-                eans=[synthetic_gln(Namespace.HOSPITAL_DEPARTMENT, departments)],
-                municipality_code=row["municipality_code"],
-                postal_code=row["postal_code"],
-                city=row["site"],
-                phone=phone("65", 100 + departments),
-            )
-            _wards(out, department, row, specialty.split()[0].removesuffix("afdeling"))
+            _department(out, departments, units[row["unit"]], row, specialty)
+
+
+def _department(out: Writer, number: int, unit: str, row: dict[str, str], specialty: str) -> None:
+    department = out.add(
+        sor=synthetic_sor(Namespace.HOSPITAL_DEPARTMENT, number),
+        parent=unit,
+        name=f"{row['unit']}, {specialty} {row['site']}",
+        kind="hospital_department",
+        eans=[synthetic_gln(Namespace.HOSPITAL_DEPARTMENT, number)],
+        municipality_code=row["municipality_code"],
+        postal_code=row["postal_code"],
+        city=row["site"],
+        phone=phone("65", 100 + number),
+    )
+    _wards(out, department, row, specialty.split()[0].removesuffix("afdeling"))
 
 
 def _wards(out: Writer, department: str, row: dict[str, str], prefix: str) -> None:
