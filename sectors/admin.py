@@ -12,15 +12,16 @@ from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from smartcare.forms import apply_service_errors
 
-from .choices import MembershipRole
-from .models import LocationNumber, Membership, Organisation, User
+from .choices import GatewayEvent, MembershipRole
+from .models import Gateway, LocationNumber, Membership, Organisation, User
 from .selectors import organisations_administered_by
-from .services import membership_grant_check, user_invite, user_onboard
+from .services import gateway_create, gateway_token_renew, membership_grant_check, user_invite, user_onboard
 
 
 class MembershipAdminForm(forms.ModelForm):
@@ -313,3 +314,79 @@ class MembershipAdmin(MembershipScope, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return super().has_delete_permission(request, obj) and not self._own(request, obj)
+
+
+class GatewayAdminForm(forms.ModelForm):
+    event_codes = forms.MultipleChoiceField(
+        label=_("events it may deliver"), choices=GatewayEvent.choices, widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = Gateway
+        fields = ["name", "event_codes", "all_receivers", "receivers", "webhook_url", "webhook_secret", "is_active"]
+
+
+@admin.register(Gateway)
+class GatewayAdmin(admin.ModelAdmin):
+    """Gateways are registered by superusers: a gateway may deliver from any sender in Denmark.
+    Saving a new one creates its system account and token, shown once."""
+
+    form = GatewayAdminForm
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    list_display = ["name", "is_active", "all_receivers", "event_list", "created_at"]
+    list_filter = ["is_active", "all_receivers"]
+    search_fields = ["name"]
+    filter_horizontal = ["receivers"]
+    readonly_fields = ["user", "created_at"]
+    actions = ["renew_token"]
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    @admin.display(description=_("events"))
+    def event_list(self, obj: Gateway) -> str:
+        return ", ".join(str(GatewayEvent(code).label) for code in obj.event_codes if code in GatewayEvent.values)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        gateway, key = gateway_create(
+            by=request.user,
+            name=obj.name,
+            event_codes=list(form.cleaned_data["event_codes"]),
+            all_receivers=obj.all_receivers,
+            webhook_url=obj.webhook_url,
+            webhook_secret=obj.webhook_secret,
+        )
+        form.instance = obj = gateway
+        obj.is_active = form.cleaned_data["is_active"]
+        obj.save(update_fields=["is_active"])
+        self._token_shown(request, gateway, key)
+
+    def save_related(self, request, form, formsets, change):
+        form.instance.receivers.set(form.cleaned_data["receivers"])
+
+    def _token_shown(self, request, gateway: Gateway, key: str) -> None:
+        messages.warning(
+            request,
+            _("The token of %(gateway)s is %(key)s. Give it to the gateway's operator now: it is not shown again.")
+            % {"gateway": gateway.name, "key": key},
+        )
+
+    @admin.action(description=_("Renew the token (the old one stops working)"))
+    def renew_token(self, request, queryset):
+        for gateway in queryset:
+            self._token_shown(request, gateway, gateway_token_renew(by=request.user, gateway=gateway))

@@ -53,6 +53,14 @@ class OrganisationSource(models.TextChoices):
     MESSAGE = "message", _("From a message, unverified")
 
 
+class GatewayEvent(models.TextChoices):
+    """The MedCom events a gateway may deliver (the codes of MedCom's eventCodes CodeSystem)."""
+
+    CARE_COMMUNICATION = "care-communication-message", _("Care communication")
+    HOSPITAL_NOTIFICATION = "hospital-notification-message", _("Hospital notification")
+    ACKNOWLEDGEMENT = "acknowledgement-message", _("Acknowledgement")
+
+
 class Sector(models.TextChoices):
     """The three sectors of Danish health care (plus the region that runs the hospitals)."""
 

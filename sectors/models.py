@@ -17,6 +17,7 @@ from .choices import (
     ROLES_ANYWHERE,
     ROLES_BY_KIND,
     SECTOR_OF_KIND,
+    GatewayEvent,
     MembershipRole,
     OrganisationKind,
     OrganisationSource,
@@ -220,6 +221,67 @@ class LocationNumber(models.Model):
     def clean(self) -> None:
         if self.gln and Organisation.objects.filter(gln=self.gln).exclude(pk=self.organisation_id).exists():
             raise ValidationError({"gln": _("Another organisation already has this EAN number.")})
+
+
+def _all_gateway_events() -> list[str]:
+    return list(GatewayEvent.values)
+
+
+class Gateway(models.Model):
+    """A system account through which the national MedCom network (a VANS provider, EHMI's
+    delivery service) delivers messages from any sender in Denmark. Not a person and not a member
+    of anything: it authenticates with the token of its own account (``user``), may deliver the
+    events in ``event_codes`` to the receivers it is allowed (every portal organisation, or a
+    list), and the sender of each message is found in the directory by SOR code and EAN number."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    user = models.OneToOneField(
+        "User", verbose_name=_("system account"), on_delete=models.PROTECT, related_name="gateway", editable=False
+    )
+    event_codes = models.JSONField(
+        _("events it may deliver"),
+        default=_all_gateway_events,
+        help_text=_("MedCom event codes: care-communication-message, hospital-notification-message, …"),
+    )
+    all_receivers = models.BooleanField(_("may deliver to every organisation of the portal"), default=True)
+    receivers = models.ManyToManyField(
+        Organisation, verbose_name=_("receivers it may deliver to"), blank=True, related_name="+"
+    )
+    webhook_url = models.URLField(
+        _("webhook for outgoing messages"),
+        blank=True,
+        help_text=_("Messages to external organisations are delivered here as MedCom bundles."),
+    )
+    webhook_secret = models.CharField(_("webhook secret"), max_length=200, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("gateway")
+        verbose_name_plural = _("gateways")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        codes = self.event_codes
+        if not isinstance(codes, list) or not codes or any(code not in GatewayEvent.values for code in codes):
+            raise ValidationError(
+                {"event_codes": _("Choose one or more of: %(codes)s.") % {"codes": ", ".join(GatewayEvent.values)}}
+            )
+
+    def may_deliver(self, event: str) -> bool:
+        return self.is_active and event in (self.event_codes or [])
+
+    def may_deliver_to(self, organisation: Organisation) -> bool:
+        """The gateway's receivers, read once per gateway object."""
+        if self.all_receivers:
+            return True
+        allowed = getattr(self, "_receiver_ids", None)
+        if allowed is None:
+            allowed = self._receiver_ids = set(self.receivers.values_list("pk", flat=True))
+        return organisation.pk in allowed
 
 
 class UserManager(BaseUserManager):

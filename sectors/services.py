@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import secrets
 
 from allauth.account.forms import ResetPasswordForm
 from allauth.account.models import EmailAddress
@@ -10,11 +11,14 @@ from allauth.core import context as allauth_context
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from rest_framework.authtoken.models import Token
 
 from smartcare.arguments import UNSET, Unset, given
 
-from .models import Membership, Organisation, User
+from .choices import GatewayEvent
+from .models import Gateway, Membership, Organisation, User
 from .selectors import organisations_administered_by
 
 
@@ -217,3 +221,47 @@ def user_invite(*, by: User | None, user: User, request: HttpRequest) -> None:
         if not form.is_valid():
             raise ValidationError(form.errors.get("email") or "Cannot send an invitation.")
         form.save(request)
+
+
+GATEWAY_ACCOUNT_DOMAIN = "gateways.smartcare.invalid"
+
+
+@transaction.atomic
+def gateway_create(
+    *,
+    by: User | None,
+    name: str,
+    event_codes: list[str] | None = None,
+    all_receivers: bool = True,
+    receivers: list[Organisation] | None = None,
+    webhook_url: str = "",
+    webhook_secret: str = "",
+) -> tuple[Gateway, str]:
+    """A gateway and its system account with a new token; returns the gateway and the token's
+    key (shown once to the administrator who registers it). The account has no password and no
+    memberships: it can only call the API with its token."""
+    gateway = Gateway(
+        name=(name or "").strip(),
+        event_codes=list(GatewayEvent.values) if event_codes is None else event_codes,
+        all_receivers=all_receivers,
+        webhook_url=webhook_url,
+        webhook_secret=webhook_secret,
+    )
+    gateway.full_clean(exclude=["user"])
+    user = User(email=f"gateway-{slugify(gateway.name)[:40]}-{secrets.token_hex(4)}@{GATEWAY_ACCOUNT_DOMAIN}")
+    user.first_name = gateway.name[:150]
+    user.set_unusable_password()
+    user.save()
+    gateway.user = user
+    gateway.save()
+    if receivers:
+        gateway.receivers.set(receivers)
+    token = Token.objects.create(user=user)
+    return gateway, token.key
+
+
+@transaction.atomic
+def gateway_token_renew(*, by: User | None, gateway: Gateway) -> str:
+    """A new token for the gateway; the old one stops working at once."""
+    Token.objects.filter(user=gateway.user).delete()
+    return Token.objects.create(user=gateway.user).key
