@@ -122,7 +122,8 @@ class Organisation(models.Model):
             models.CheckConstraint(
                 name="organisation_department_has_parent",
                 condition=~Q(kind__in=[OrganisationKind.HOSPITAL_DEPARTMENT, OrganisationKind.HOSPITAL_WARD])
-                | Q(parent__isnull=False),
+                | Q(parent__isnull=False)
+                | Q(is_external=True),
                 violation_error_message=_("A hospital department or ward must belong to the hospital above it."),
             ),
             models.CheckConstraint(
@@ -171,7 +172,8 @@ class Organisation(models.Model):
             errors.setdefault("ydernummer", []).append(_("Only GP clinics and specialist practices have a ydernummer."))
         if self.kind == OrganisationKind.GP_CLINIC and not self.ydernummer and not self.is_external:
             errors.setdefault("ydernummer", []).append(_("A GP clinic needs its ydernummer."))
-        if self.kind == OrganisationKind.HOSPITAL_DEPARTMENT:
+        if self.kind == OrganisationKind.HOSPITAL_DEPARTMENT and not (self.is_external and self.parent_id is None):
+            # An external department first met as a message's sender: its hospital is not known yet.
             if self.parent_id is None:
                 errors.setdefault("parent", []).append(_("A hospital department must belong to a hospital unit."))
             elif self.parent.kind != OrganisationKind.HOSPITAL_UNIT:
@@ -179,7 +181,8 @@ class Organisation(models.Model):
                     _("The parent of a hospital department must be a hospital unit.")
                 )
         if self.kind == OrganisationKind.HOSPITAL_WARD and (
-            self.parent_id is None or self.parent.kind != OrganisationKind.HOSPITAL_DEPARTMENT
+            (self.parent_id is None and not self.is_external)
+            or (self.parent_id is not None and self.parent.kind != OrganisationKind.HOSPITAL_DEPARTMENT)
         ):
             errors.setdefault("parent", []).append(_("A hospital ward must belong to a hospital department."))
         if self.valid_from and self.valid_to and self.valid_to < self.valid_from:

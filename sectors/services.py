@@ -9,7 +9,8 @@ from allauth.account.forms import ResetPasswordForm
 from allauth.account.models import EmailAddress
 from allauth.core import context as allauth_context
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -17,7 +18,7 @@ from rest_framework.authtoken.models import Token
 
 from smartcare.arguments import UNSET, Unset, given
 
-from .choices import GatewayEvent
+from .choices import GatewayEvent, OrganisationKind, OrganisationSource
 from .models import Gateway, Membership, Organisation, User
 from .selectors import organisations_administered_by
 
@@ -265,3 +266,31 @@ def gateway_token_renew(*, by: User | None, gateway: Gateway) -> str:
     """A new token for the gateway; the old one stops working at once."""
     Token.objects.filter(user=gateway.user).delete()
     return Token.objects.create(user=gateway.user).key
+
+
+@transaction.atomic
+def organisation_from_message(
+    *, sor_code: str, gln: str, name: str = "", kind: str = OrganisationKind.OTHER
+) -> Organisation:
+    """A sender the directory does not know, as the message's Organization names it: an external
+    entry marked "from a message, unverified" until a SOR import lists it (the import then
+    confirms it in place). A nameless Organization is named after its SOR code. Two messages
+    from the same new sender at once make one entry."""
+    organisation = Organisation(
+        sor_code=(sor_code or "").strip(),
+        gln=(gln or "").strip() or None,
+        name=(name or "").strip()[:200] or _("Unit with SOR code %(sor)s") % {"sor": (sor_code or "").strip()[:18]},
+        kind=kind,
+        is_external=True,
+        source=OrganisationSource.MESSAGE,
+    )
+    organisation.full_clean(validate_unique=False, validate_constraints=False)
+    try:
+        with transaction.atomic():
+            organisation.save()
+    except IntegrityError:
+        existing = Organisation.objects.filter(Q(sor_code=organisation.sor_code) | Q(gln=organisation.gln)).first()
+        if existing is None:
+            raise
+        return existing
+    return organisation

@@ -16,6 +16,7 @@ from sectors.choices import MembershipRole, OrganisationKind, OrganisationSource
 from sectors.models import LocationNumber, Membership, Organisation
 from sectors.reference import SOR_FILE
 from sectors.selectors import organisation_by_identifier
+from sectors.services import organisation_from_message
 from sectors.sor import COLUMNS, SorFileError, sor_import
 
 from .factories import (
@@ -270,3 +271,29 @@ def test_the_organisation_page_lists_every_ean_number(client, tree):
     signed_in(client)
     html = client.get(f"/organisations/{tree['960000000001'].pk}/").content.decode()
     assert "5796000000014<br>5796500001009" in html and "66 11 22 33" in html
+
+
+# --- a sender first met in a message ---------------------------------------------------------
+
+
+def test_an_unknown_sender_becomes_an_unverified_external_entry():
+    entry = organisation_from_message(sor_code="900000000501", gln="5790000005017", name="Ukendt Sygehus, Afd. X")
+    assert (entry.is_external, entry.is_unverified, entry.kind) == (True, True, OrganisationKind.OTHER)
+    assert entry.memberships.count() == 0
+    nameless = organisation_from_message(sor_code="900000000502", gln="5790000005024", name="")
+    with translation.override("en"):
+        assert organisation_from_message(sor_code="900000000503", gln="", name="").name == (
+            "Unit with SOR code 900000000503"
+        )
+    assert "900000000502" in nameless.name and nameless.gln == "5790000005024"
+    # the same sender again is the same entry
+    assert organisation_from_message(sor_code="900000000501", gln="5790000005017").pk == entry.pk
+
+
+def test_an_unknown_hospital_department_needs_no_hospital_above_it():
+    department = organisation_from_message(
+        sor_code="900000000504", gln="5790000005031", kind=OrganisationKind.HOSPITAL_DEPARTMENT
+    )
+    assert department.parent is None and department.kind == OrganisationKind.HOSPITAL_DEPARTMENT
+    with pytest.raises(ValidationError):
+        organisation_from_message(sor_code="123", gln="5790000005048")  # not a SOR code
