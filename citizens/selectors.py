@@ -196,10 +196,12 @@ def citizen_get(
     action: str = AccessAction.VIEW,
     detail: str = "overview",
     with_objections: bool = True,
+    with_identifiers: bool = False,
 ) -> Citizen:
     """One citizen with everything the overview shows, or 404; the read is logged. Without
-    ``with_objections`` (the API, which does not show them) the objections are not read."""
-    citizen = citizen_read(pk, with_objections=with_objections)
+    ``with_objections`` (the API, which does not show them) the objections are not read; the
+    replacement numbers only ``with_identifiers`` (the overview lists them)."""
+    citizen = citizen_read(pk, with_objections=with_objections, with_identifiers=with_identifiers)
     if citizen is None:  # no such citizen, or not an id
         raise Http404
     reason = access_reason(actor, citizen)

@@ -120,7 +120,7 @@ def citizen_search(request):
 @require_GET
 def citizen_detail(request, pk):
     actor = actor_from_request(request)
-    citizen = selectors.citizen_get(actor=actor, pk=pk)
+    citizen = selectors.citizen_get(actor=actor, pk=pk, with_identifiers=True)
     grant = None
     if citizen.access_via == AccessReason.BREAK_THE_GLASS:
         grant = selectors.break_glass_current(actor=actor, citizen=citizen)

@@ -16,6 +16,7 @@ from careplans.monitoring import observation_record, schedule_create, threshold_
 from careplans.services import careteam_add
 from careplans.tests.helpers import active_plan, blood_pressure
 from citizens.access import access_reason
+from citizens.accesslabels import detail_label
 from citizens.choices import AccessAction, ObjectionTarget
 from citizens.identity import citizen_register_from_message
 from citizens.merge import citizen_merge, citizen_relations
@@ -133,6 +134,7 @@ def test_everything_moves_and_the_merge_is_logged(world, actor, gp_actor, full, 
     assert AccessLogEntry.objects.filter(citizen=full).count() == log_before + 1
     merge = AccessLogEntry.objects.filter(action=AccessAction.MERGE, detail__startswith=f"merged {full.pk}")
     assert set(merge.values_list("citizen", flat=True)) == {full.pk, kept.pk}
+    assert detail_label(merge.first().detail) == "two registrations of the citizen merged"
     full.refresh_from_db()
     assert (full.merged_into, full.cpr) == (kept, None)
     assert sorted(kept.identifiers.values_list("value", flat=True)) == [ECPR, "1111111AB1"]

@@ -70,7 +70,7 @@ def full_citizen(world, gp):
 def test_the_citizen_and_its_lists_are_what_the_orm_reads(full_citizen):
     expected = orm_read(full_citizen.pk)
     with CaptureQueriesContext(connection) as ctx:
-        citizen = citizen_read(str(full_citizen.pk))
+        citizen = citizen_read(str(full_citizen.pk), with_identifiers=True)
     assert len(ctx.captured_queries) == 6  # the citizen and its five lists (replacement numbers included)
 
     with CaptureQueriesContext(connection) as ctx:
@@ -88,9 +88,9 @@ def test_the_citizen_and_its_lists_are_what_the_orm_reads(full_citizen):
     assert ctx.captured_queries == []  # everything was attached
 
 
-def test_without_objections_five_statements_and_unknown_ids_are_none(full_citizen):
+def test_without_objections_four_statements_and_unknown_ids_are_none(full_citizen):
     with CaptureQueriesContext(connection) as ctx:
         assert citizen_read(full_citizen.pk, with_objections=False) == full_citizen
-    assert len(ctx.captured_queries) == 5
+    assert len(ctx.captured_queries) == 4
     assert citizen_read(uuid.uuid4()) is None
     assert citizen_read("not-a-uuid") is None
