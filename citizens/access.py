@@ -262,6 +262,16 @@ def access_reasons_for_cpr(actor: Actor, cpr: str, *, now: datetime | None = Non
     return {pk: _reason_of(kind, current) for pk, (kind, current, _source) in _best_rows(found).items()}
 
 
+def access_reasons_for_replacement(actor: Actor, value: str, *, now: datetime | None = None) -> dict[Any, str]:
+    """``access_reasons_for_cpr`` for a replacement number (exactly as written, any issuer): the
+    citizens it names that the actor may see, by id; empty exactly as when nobody has it."""
+    if actor.organisation is None or not getattr(actor.user, "is_authenticated", False):
+        return {}
+    rows = _rows(actor.organisation, actor.user, now or timezone.now()).filter(citizen__identifiers__value=value)
+    found = list(rows.values_list(*_GRANTING_COLUMNS))
+    return {pk: _reason_of(kind, current) for pk, (kind, current, _source) in _best_rows(found).items()}
+
+
 def _granting_rows(
     org: Organisation, user: User, citizen_ids: list[Any], now: datetime
 ) -> dict[Any, tuple[str, bool, Any]]:

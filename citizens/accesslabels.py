@@ -99,6 +99,9 @@ register_details(
             "registration refused: registered by another organisation"
         ),
         "registered from a hospital notification": _("registered from a hospital notification"),
+        "registered from a message": _("registered from a message"),
+        "replacement number added": _("replacement number added"),
+        "replacement number added from a message": _("replacement number added from a message"),
     }
 )
 
@@ -133,6 +136,12 @@ def _break_glass_until(match: re.Match[str]) -> str:
     when = datetime.datetime.strptime(match["when"], "%Y-%m-%d %H:%M").replace(tzinfo=datetime.UTC)
     local = timezone.localtime(when)
     return gettext("access until %(when)s") % {"when": formats.date_format(local, "SHORT_DATETIME_FORMAT")}
+
+
+@register_detail_pattern(r"merged [0-9a-f-]{36} into [0-9a-f-]{36}:.*")
+def _merged(match: re.Match[str]) -> str:
+    """``citizens.merge``: the ids name the two registrations (the absorbed one keeps its entries)."""
+    return gettext("two registrations of the citizen merged")
 
 
 @register_detail_pattern(r"consent (?P<before>\w+) -> (?P<after>\w+)")

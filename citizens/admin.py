@@ -21,18 +21,21 @@ from sectors.models import Organisation
 from smartcare.admin import CitizenRowsMixin, GatedAdmin, ReadOnlyInline
 
 from .access import actor_from_request
+from .admin_merge import merge_citizens
 from .models import (
     AccessLogEntry,
     AccessReviewItem,
     BreakGlassAccess,
     Citizen,
     CitizenCondition,
+    CitizenIdentifier,
     Condition,
     ConsentEvent,
     ContactPerson,
     HospitalStay,
     Objection,
 )
+from .permissions import may_merge_citizens
 from .reviews import access_review_done, break_glass_review, may_review, reviewed_organisations
 
 
@@ -125,6 +128,11 @@ class HospitalStayInline(ReadOnlyInline):
     related = ("department",)
 
 
+class CitizenIdentifierInline(ReadOnlyInline):
+    model = CitizenIdentifier
+    fields = ["value", "system", "created_at"]
+
+
 @admin.register(Citizen)
 class CitizenAdmin(GatedAdmin):
     citizen_path = ""  # the row is the citizen
@@ -146,18 +154,41 @@ class CitizenAdmin(GatedAdmin):
         "receives_home_care",
         "consent_to_share",
         "sex",
+        "registered_from_message",
     ]
     list_select_related = ["municipality", "gp_clinic"]
     search_help_text = _("CPR number (whole or the first six digits or more) or part of the name.")
-    inlines = [ContactPersonInline, CitizenConditionInline, HospitalStayInline]
+    inlines = [CitizenIdentifierInline, ContactPersonInline, CitizenConditionInline, HospitalStayInline]
+    actions = [merge_citizens]
     fieldsets = [
-        (None, {"fields": ["cpr_display", "birth_date", "sex", "first_name", "last_name"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "cpr_display",
+                    "birth_date",
+                    "sex",
+                    "first_name",
+                    "last_name",
+                    "family_name_unknown",
+                    "registered_from_message",
+                    "merged_into",
+                ]
+            },
+        ),
         (_("Address"), {"fields": ["street", "postal_code", "city", "phone"]}),
         (_("Care"), {"fields": ["municipality", "gp_clinic", "receives_home_care", "deceased_at"]}),
         (_("Consent"), {"fields": ["consent_to_share", "consent_recorded_at", "consent_recorded_by"]}),
         (_("Record"), {"fields": ["created_at", "updated_at"]}),
     ]
     readonly_fields = ["cpr_display", "birth_date", "sex", "created_at", "updated_at"]
+
+    def get_actions(self, request):
+        """The merge only for those who may merge (``may_merge_citizens``); the service checks again."""
+        actions = super().get_actions(request)
+        if not may_merge_citizens(actor_from_request(request)):
+            actions.pop("merge_citizens", None)
+        return actions
 
     @admin.display(description=_("CPR number"), ordering="cpr")
     def cpr_display(self, obj: Citizen) -> str:

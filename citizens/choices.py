@@ -5,6 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class Sex(models.TextChoices):
     FEMALE = "female", _("Female")
     MALE = "male", _("Male")
+    # FHIR's administrative gender: a person without a CPR number, as a message gave it.
+    OTHER = "other", _("Other")
+    UNKNOWN = "unknown", _("Unknown")
 
 
 class StayStatus(models.TextChoices):
@@ -55,6 +58,7 @@ class AccessAction(models.TextChoices):
     BREAK_THE_GLASS = "break_the_glass", _("Opened by break-the-glass")
     ACCESS_REPORT = "access_report", _("Viewed who has seen the data")
     REGISTER_ATTEMPT = "register_attempt", _("Tried to register an already registered citizen")
+    MERGE = "merge", _("Merged two registrations of the citizen")
 
 
 class ObjectionTarget(models.TextChoices):

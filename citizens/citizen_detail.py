@@ -1,9 +1,10 @@
 """One citizen with everything the overview and the citizen's other pages show: municipality, GP
-clinic, conditions, current stays, contact persons and objections (with their organisations).
+clinic, conditions, current stays, contact persons, replacement numbers and objections (with their
+organisations).
 
 Read with statements prepared once per process (``smartcare.prepared``), as a care plan is
-(``careplans/plan_detail.py``): five indexed lookups that the ORM built and compiled on every
-page, which cost more than PostgreSQL took to answer them. The rows are attached as
+(``careplans/plan_detail.py``): five indexed lookups (six with the replacement numbers) that the
+ORM built and compiled on every page, which cost more than PostgreSQL took to answer them. The rows are attached as
 ``citizens.selectors`` would prefetch them (``current_stays`` as a list, the rest as the
 relations' prefetch caches), so the pages cannot tell the difference.
 """
@@ -15,7 +16,7 @@ from typing import Any
 
 from smartcare.prepared import PreparedQuery, attach_prefetched
 
-from .models import Citizen, CitizenCondition, ContactPerson, HospitalStay, Objection
+from .models import Citizen, CitizenCondition, CitizenIdentifier, ContactPerson, HospitalStay, Objection
 
 _STAND_INS = [(uuid.UUID(int=1), uuid.UUID(int=2))]
 _CITIZEN = PreparedQuery(
@@ -33,15 +34,18 @@ _CURRENT_STAYS = PreparedQuery(
     _STAND_INS,
 )
 _CONTACTS = PreparedQuery(lambda pk: ContactPerson.objects.filter(citizen_id=pk), _STAND_INS)
+_IDENTIFIERS = PreparedQuery(lambda pk: CitizenIdentifier.objects.filter(citizen_id=pk), _STAND_INS)
 _OBJECTIONS = PreparedQuery(
     lambda pk: Objection.objects.filter(citizen_id=pk).select_related("organisation"),
     _STAND_INS,
 )
 
 
-def citizen_read(pk: Any, *, with_objections: bool = True) -> Citizen | None:
+def citizen_read(pk: Any, *, with_objections: bool = True, with_identifiers: bool = False) -> Citizen | None:
     """The citizen with this id and all its pages show, or None (no such citizen, or not an
-    id). Reads no access policy and logs nothing: the selectors do both."""
+    id). Reads no access policy and logs nothing: the selectors do both. The replacement numbers
+    only for the overview, which lists them: elsewhere only a person without a CPR number shows
+    one (in place of it), read when shown, so the pages of the many with one cost nothing more."""
     try:
         pk = pk if isinstance(pk, uuid.UUID) else uuid.UUID(str(pk))
     except ValueError:
@@ -55,6 +59,8 @@ def citizen_read(pk: Any, *, with_objections: bool = True) -> Citizen | None:
     for stay in citizen.current_stays:  # type: ignore[attr-defined]
         stay.citizen = citizen
     attach_prefetched(citizen, "contact_persons", _CONTACTS.rows(pk), reverse="citizen")
+    if with_identifiers:
+        attach_prefetched(citizen, "identifiers", _IDENTIFIERS.rows(pk), reverse="citizen")
     if with_objections:
         attach_prefetched(citizen, "objections", _OBJECTIONS.rows(pk), reverse="citizen")
     return citizen

@@ -4,8 +4,8 @@ The citizen detail and the exact-CPR search are the API's hottest reads (every E
 up by CPR, then reads it). Through the ORM and the serializer one took six statements and about
 7 ms of Python: building and compiling the statement and three prefetches cost more than running
 them, then model instances and serializer fields. Here one statement, written once, reads the
-citizen with its municipality, GP clinic, current stay, conditions and contact persons (the last
-two as JSON arrays), and the answer is shaped from the row directly.
+citizen with its municipality, GP clinic, current stay, conditions, contact persons and
+replacement numbers (the last three as JSON arrays), and the answer is shaped from the row directly.
 
 The serializer stays what the schema documents and what writes answer with;
 ``citizens/tests/test_documents.py`` compares the two for citizens with and without every part,
@@ -28,7 +28,8 @@ from sectors.models import Organisation
 from smartcare.api.fields import DateTimeField
 
 from .cpr import format_cpr
-from .models import Citizen, CitizenCondition, Condition, ContactPerson, HospitalStay
+from .identifiers import replacement_label
+from .models import Citizen, CitizenCondition, CitizenIdentifier, Condition, ContactPerson, HospitalStay
 
 _DATETIME = DateTimeField()
 
@@ -57,12 +58,18 @@ def _statement(vendor: str) -> str:
         rows=f"SELECT p.name, p.relation, p.phone, p.is_primary FROM {ContactPerson._meta.db_table} p"  # noqa: S608 - table names
         " WHERE p.citizen_id = c.id ORDER BY p.is_primary DESC, p.name",
     )
+    identifiers = _ARRAY[vendor].format(
+        columns="t.system, t.value",
+        order="t.created_at, t.id",
+        rows=f"SELECT i.system, i.value, i.created_at, i.id FROM {CitizenIdentifier._meta.db_table} i"  # noqa: S608 - table names
+        " WHERE i.citizen_id = c.id ORDER BY i.created_at, i.id",
+    )
     # Table names from the models; the values are parameters.
     return (
         "SELECT c.id, c.cpr, c.birth_date, c.sex, c.first_name, c.last_name, c.street, c.postal_code, c.city,"  # noqa: S608
         " c.phone, m.id, m.name, m.municipality_code, g.id, g.name, c.receives_home_care, c.consent_to_share,"
         " c.consent_recorded_at, d.id, d.name, u.name, s.kind, s.admitted_at, s.on_leave,"
-        f" {conditions}, {contacts}"
+        f" {conditions}, {contacts}, c.family_name_unknown, c.registered_from_message, {identifiers}"
         f" FROM {citizen} c JOIN {organisation} m ON m.id = c.municipality_id"
         f" LEFT JOIN {organisation} g ON g.id = c.gp_clinic_id"
         # The current stay as Citizen.current_stay chooses it: open, the latest admitted first.
@@ -108,15 +115,21 @@ def _document(row: tuple[Any, ...], english: bool, tz: datetime.tzinfo | None) -
         pk, cpr, birth_date, sex, first_name, last_name, street, postal_code, city, phone,
         municipality_id, municipality_name, municipality_code, gp_id, gp_name, home_care, consent, consent_at,
         department_id, department_name, unit_name, stay_kind, admitted_at, on_leave, conditions, contacts,
+        family_name_unknown, from_message, identifiers,
     ) = row  # fmt: skip
+    replacements = [{"system": system, "value": value} for system, value in _array(identifiers)]
+    shown = format_cpr(cpr) if cpr else (replacement_label(replacements[0]["value"]) if replacements else "")
     return {
         "id": str(pk if isinstance(pk, uuid.UUID) else uuid.UUID(str(pk))),
         "cpr": cpr,
-        "cpr_formatted": format_cpr(cpr),
+        "cpr_formatted": shown,
+        "identifiers": replacements,
         "birth_date": _date(birth_date),
         "sex": sex,
         "first_name": first_name,
         "last_name": last_name,
+        "family_name_unknown": bool(family_name_unknown),
+        "registered_from_message": bool(from_message),
         "street": street,
         "postal_code": postal_code,
         "city": city,

@@ -10,14 +10,16 @@ from sectors.models import Organisation
 from smartcare.filters import BooleanFilter
 
 from .cpr import is_cpr_like, normalise_cpr
-from .models import Citizen, CitizenCondition, Condition, HospitalStay
+from .identifiers import exact_replacement
+from .models import Citizen, CitizenCondition, CitizenIdentifier, Condition, HospitalStay
 
 # "Admitted or discharged recently": the window of the dashboard's hospital card and its list.
 RECENT_STAY_HOURS = 48
 
 
 def search_citizens(queryset, value: str):
-    """CPR (with or without the dash, whole or the first digits) or name.
+    """CPR (with or without the dash, whole or the first digits), a whole replacement number
+    (exactly as written, any issuer) or name.
 
     A name matches when each word is part of it, in any order: "Hansen Kirs" finds Kirsten
     Hansen. Each word is one ``LIKE '%WORD%'`` on ``search_name``, which PostgreSQL answers from
@@ -28,6 +30,8 @@ def search_citizens(queryset, value: str):
     if is_cpr_like(value):
         digits = normalise_cpr(value)
         return queryset.filter(cpr=digits) if len(digits) == 10 else queryset.filter(cpr__startswith=digits)
+    if replacement := exact_replacement(value):
+        return queryset.filter(Exists(CitizenIdentifier.objects.filter(citizen_id=OuterRef("pk"), value=replacement)))
     for word in dict.fromkeys(Citizen.make_search_name(value, "").split()):
         queryset = queryset.filter(search_name__contains=word)
     return queryset

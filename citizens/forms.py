@@ -72,7 +72,8 @@ class CitizenForm(forms.Form):
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off", "placeholder": _("DDMMYY-SSSS")}),
     )
     first_name = _model_field(Citizen, "first_name")
-    last_name = _model_field(Citizen, "last_name")
+    # Only a message registers a person whose family name is unknown; here it is always given.
+    last_name = _model_field(Citizen, "last_name", required=True)
     street = _model_field(Citizen, "street")
     postal_code = _model_field(
         Citizen, "postal_code", widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "postal-code"})

@@ -15,8 +15,6 @@ from sectors.models import Organisation
 from smartcare.validators import date_errors, from_1900, validate_dates
 
 from .choices import (
-    AccessAction,
-    AccessReason,
     ObjectionTarget,
     RelationshipKind,
     ReviewConclusion,
@@ -26,6 +24,7 @@ from .choices import (
     StayStatus,
 )
 from .cpr import format_cpr, validate_cpr
+from .identifiers import CitizenIdentifier, replacement_label  # noqa: F401 - registered with the app here
 
 
 class Condition(models.Model):
@@ -57,18 +56,37 @@ class Condition(models.Model):
 
 
 class Citizen(models.Model):
+    """A person, identified by a CPR number, by replacement numbers (``identifiers``), or both.
+    Having at least one is a rule of the services (``citizens.identity``): the database cannot
+    check a row against rows of another table. Without a CPR number the birth date and sex are
+    what a message said (or unknown). A citizen merged into another (``merged_into``) stays as a
+    row only because its access-log entries, append-only and hash-chained, still name it."""
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     cpr = models.CharField(
         _("CPR number"),
         max_length=10,
         unique=True,
+        null=True,
+        blank=True,
         validators=[validate_cpr],
         help_text=_("Stored as 10 digits; shown as DDMMYY-SSSS."),
     )
-    birth_date = models.DateField(_("birth date"), editable=False)
-    sex = models.CharField(_("sex"), max_length=6, choices=Sex.choices, editable=False)
+    birth_date = models.DateField(_("birth date"), null=True, editable=False)
+    sex = models.CharField(_("sex"), max_length=7, choices=Sex.choices, editable=False)
     first_name = models.CharField(_("first name"), max_length=100)
-    last_name = models.CharField(_("last name"), max_length=100)
+    last_name = models.CharField(_("last name"), max_length=100, blank=True)
+    # Defaults in the database too: the region generator and the benchmarks insert rows without them.
+    family_name_unknown = models.BooleanField(_("family name unknown"), default=False, db_default=False)
+    registered_from_message = models.BooleanField(_("registered from a message"), default=False, db_default=False)
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("merged into"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="merged_citizens",
+    )
     # "FIRST LAST" in upper case: searched with LIKE through a trigram index on PostgreSQL.
     search_name = models.CharField(max_length=201, editable=False, default="")
     street = models.CharField(_("street address"), max_length=200, blank=True)
@@ -114,7 +132,7 @@ class Citizen(models.Model):
         constraints = [
             models.CheckConstraint(
                 name="citizen_cpr_ten_digits",
-                condition=Q(cpr__regex=r"^[0-9]{10}$"),
+                condition=Q(cpr__isnull=True) | Q(cpr__regex=r"^[0-9]{10}$"),
                 violation_error_message=_("A CPR number has 10 digits: DDMMYY-SSSS."),
             ),
         ]
@@ -140,12 +158,27 @@ class Citizen(models.Model):
         return " ".join(f"{first_name} {last_name}".split()).upper()
 
     @property
+    def display_last_name(self) -> str:
+        return str(_("(unknown family name)")) if self.family_name_unknown else self.last_name
+
+    @property
     def full_name(self) -> str:
-        return f"{self.first_name} {self.last_name}".strip()
+        return f"{self.first_name} {self.display_last_name}".strip()
+
+    @property
+    def replacement_numbers(self) -> list[str]:
+        """The values, from the selectors' prefetch or annotation (``first_replacement``) when there is one."""
+        if hasattr(self, "first_replacement"):
+            return [self.first_replacement] if self.first_replacement else []
+        return [identifier.value for identifier in self.identifiers.all()]
 
     @property
     def cpr_formatted(self) -> str:
-        return format_cpr(self.cpr)
+        """Where pages show the CPR number, a person without one shows the replacement number, labelled."""
+        if self.cpr:
+            return format_cpr(self.cpr)
+        values = self.replacement_numbers if self.pk else []
+        return replacement_label(values[0]) if values else ""
 
     @property
     def current_stay(self) -> HospitalStay | None:
@@ -156,9 +189,11 @@ class Citizen(models.Model):
         return stays[0] if stays else None
 
     @property
-    def age(self) -> int:
+    def age(self) -> int | None:
         today = timezone.localdate()
         b = self.birth_date
+        if b is None:
+            return None
         return today.year - b.year - ((today.month, today.day) < (b.month, b.day))
 
     def clean(self) -> None:
@@ -167,6 +202,8 @@ class Citizen(models.Model):
             errors.setdefault("municipality", []).append(_("Choose a municipality."))
         if self.gp_clinic_id and self.gp_clinic.kind != OrganisationKind.GP_CLINIC:
             errors.setdefault("gp_clinic", []).append(_("Choose a GP clinic."))
+        if not self.last_name.strip() and not self.family_name_unknown:
+            errors.setdefault("last_name", []).append(_("Enter the last name."))
         errors |= date_errors(self, happened=("consent_recorded_at", "deceased_at"), birth_date=self.birth_date)
         if errors:
             raise ValidationError(errors)
@@ -476,94 +513,5 @@ class AccessReviewItem(Reviewed):
         return f"{self.get_kind_display()} {self.at:%Y-%m-%d %H:%M}"
 
 
-class AppendOnlyQuerySet(models.QuerySet):
-    """Entries are only ever inserted; the sealer (``citizens.accesslog``) later fills in their
-    chain fields with SQL of its own, never through ``update``."""
-
-    def update(self, **kwargs):
-        raise PermissionError("The access log is append-only")
-
-    def delete(self):
-        raise PermissionError("The access log is append-only")
-
-
-class AccessLogEntry(models.Model):
-    """One read or change of a citizen's data. Append-only and hash-chained: each entry's hash
-    covers its content and the previous entry's hash, so ``verify_access_log`` finds any row that
-    was altered or removed behind the application's back.
-
-    A request only inserts the entry, without its chain fields, so readers never wait for one
-    another; the sealer (a beat task) gives it its place in the chain (``seq``) and its hashes a
-    few seconds later. Until then the entry is "unsealed": shown like any other, not yet chained."""
-
-    at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.PROTECT, related_name="+", null=True
-    )
-    user_name = models.CharField(_("user name"), max_length=300)
-    organisation = models.ForeignKey(
-        Organisation, verbose_name=_("organisation"), on_delete=models.PROTECT, related_name="+", null=True
-    )
-    organisation_name = models.CharField(_("organisation name"), max_length=300, blank=True)
-    role = models.CharField(_("role"), max_length=32, blank=True)
-    citizen = models.ForeignKey(Citizen, verbose_name=_("citizen"), on_delete=models.PROTECT, related_name="+")
-    action = models.CharField(_("action"), max_length=20, choices=AccessAction.choices)
-    detail = models.CharField(_("what"), max_length=300, blank=True)
-    reason = models.CharField(_("why"), max_length=20, choices=AccessReason.choices, blank=True)
-    reason_text = models.TextField(_("stated reason"), blank=True)
-    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
-    user_agent = models.CharField(_("user agent"), max_length=300, blank=True)
-    # The chain: place (from 1), previous hash, own hash. Empty until sealed. Only ``seq`` is indexed,
-    # as every index on them is written again when the sealer fills them in.
-    seq = models.PositiveBigIntegerField(null=True, unique=True)
-    prev_hash = models.CharField(max_length=64, null=True)
-    hash = models.CharField(max_length=64, null=True)
-
-    objects = AppendOnlyQuerySet.as_manager()
-
-    class Meta:
-        verbose_name = _("access log entry")
-        verbose_name_plural = _("access log")
-        ordering = ["-at", "-pk"]
-        indexes = [
-            models.Index(fields=["citizen", "at"], name="accesslog_citizen_at"),
-            # what the sealer looks for: small, as entries are sealed within seconds
-            models.Index(fields=["id"], condition=Q(seq__isnull=True), name="accesslog_unsealed"),
-        ]
-        constraints = [
-            models.CheckConstraint(
-                name="accesslog_sealed_whole",
-                condition=Q(seq__isnull=True, prev_hash__isnull=True, hash__isnull=True)
-                | Q(seq__isnull=False, prev_hash__isnull=False, hash__isnull=False),
-                violation_error_message=_(
-                    "An access-log entry is sealed with its place and both hashes, or not at all."
-                ),
-            )
-        ]
-        default_permissions = ("view",)
-
-    def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.user_name} {self.action}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise PermissionError("Access log entries cannot be changed")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise PermissionError("Access log entries cannot be deleted")
-
-
-class AccessLogHead(models.Model):
-    """The end of the hash chain: only the sealer locks it (requests never do), so entries form one
-    chain, and it records the last hash and count, so removing the newest entries is detected too."""
-
-    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
-    last_hash = models.CharField(max_length=64, default="0" * 64)
-    count = models.PositiveBigIntegerField(default=0)
-
-    class Meta:
-        constraints = [models.CheckConstraint(name="accessloghead_singleton", condition=Q(id=1))]
-
-    def __str__(self) -> str:
-        return f"{self.count} entries, last {self.last_hash[:12]}"
+# The access log's models have a module of their own; imported here so the app registers them.
+from .accesslog_models import AccessLogEntry, AccessLogHead, AppendOnlyQuerySet  # noqa: E402, F401

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from sectors.choices import OrganisationKind
 from sectors.models import Organisation
 
-from .access import BREAK_THE_GLASS_ROLES, Actor, organisation_sees, organisations_seeing
+from .access import BREAK_THE_GLASS_ROLES, Actor, access_reason, organisation_sees, organisations_seeing
 from .models import Citizen
 
 # Limits and monitoring schedules are clinical decisions: the licensed clinicians (the same roles
@@ -64,3 +64,22 @@ def may_monitor(organisation: Organisation | None, citizen: Citizen) -> bool:
 def monitoring_organisations(organisations: list[Organisation], citizen: Citizen) -> set[int]:
     """The ids of those organisations that ``may_monitor`` the citizen, in a fixed number of queries."""
     return organisations_seeing(citizen, organisations)
+
+
+def may_merge_citizens(actor: Actor) -> bool:
+    """Whether the actor merges two registrations of one person: a superuser or an organisation's
+    (or the region's) administrator. Which citizens an organisation's administrator may merge is
+    still the gate's answer (``require_merge_citizens``)."""
+    return bool(getattr(actor.user, "is_superuser", False) or (actor.acting and actor.acting.is_organisation_admin))
+
+
+def require_merge_citizens(actor: Actor, *citizens: Citizen) -> None:
+    """A superuser and the region's administrators merge any registrations (they look after the
+    region's registry, where a duplicate may lie outside every organisation's care); an
+    organisation's administrator only citizens the organisation sees (the gate)."""
+    if not may_merge_citizens(actor):
+        raise PermissionDenied(_("Only administrators merge citizens."))
+    if getattr(actor.user, "is_superuser", False) or actor.organisation.kind == OrganisationKind.REGION:
+        return
+    if not all(access_reason(actor, citizen) is not None for citizen in citizens):
+        raise PermissionDenied(_("Only administrators merge citizens."))

@@ -224,7 +224,8 @@ def relationships_recompute(*, fix: bool = False, source_types: Iterable[str] | 
 
 
 def _citizen_rows(ids: list[str]) -> Iterator[Expected]:
-    for pk, municipality_id, gp_clinic_id in Citizen.objects.filter(pk__in=ids).values_list(
+    """A registration merged into another (``citizens.merge``) gives no organisation access any more."""
+    for pk, municipality_id, gp_clinic_id in Citizen.objects.filter(pk__in=ids, merged_into=None).values_list(
         "pk", "municipality_id", "gp_clinic_id"
     ):
         yield Expected(pk, municipality_id, RelationshipKind.MUNICIPALITY, str(pk))

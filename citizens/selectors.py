@@ -9,26 +9,28 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import CharField, F, Prefetch, Q, QuerySet, Value
+from django.db.models import CharField, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.http import Http404
 from django.utils import timezone
 
 from sectors.models import Organisation
 from smartcare.pagination import CappedPaginator
 
-from .access import Actor, access_reason, access_reasons_for_cpr, visible_citizens
+from .access import Actor, access_reason, access_reasons_for_cpr, access_reasons_for_replacement, visible_citizens
 from .accesslog import access_log_record
 from .choices import AccessAction
 from .citizen_detail import citizen_read
 from .cpr import exact_cpr
 from .documents import citizen_documents
 from .filtersets import CitizenFilterSet, search_citizens
+from .identifiers import exact_replacement
 from .models import (
     AccessLogEntry,
     AccessReviewItem,
     BreakGlassAccess,
     Citizen,
     CitizenCondition,
+    CitizenIdentifier,
     Condition,
     ConsentEvent,
     HospitalStay,
@@ -37,6 +39,10 @@ from .reviews import reviewed_organisations
 
 
 def _with_overview_data(qs: QuerySet[Citizen]) -> QuerySet[Citizen]:
+    """Also the first replacement number, in the same statement: the lists show it in place of the
+    CPR number of a person without one (``Citizen.cpr_formatted``)."""
+    first = CitizenIdentifier.objects.filter(citizen_id=OuterRef("pk")).order_by("created_at", "pk").values("value")
+    qs = qs.annotate(first_replacement=Subquery(first[:1]))
     return qs.select_related("municipality", "gp_clinic").prefetch_related(
         Prefetch("conditions", queryset=CitizenCondition.objects.select_related("condition")),
         Prefetch(
@@ -77,11 +83,11 @@ def citizen_page(
     The count is capped (``CappedPaginator``, ``settings.LIST_COUNT_CAP``). A search for a whole
     CPR number counts nothing: it finds one citizen or none, so the page is built from the rows
     fetched. Without other filters the gate is asked about the CPR number first and only a
-    citizen the actor may see is read (``_exact_cpr_rows``); with them, at most two rows of the
+    citizen the actor may see is read (``_exact_rows``); with them, at most two rows of the
     filtered list."""
     digits = citizen_exact_cpr_search(filters)
     if digits:
-        page = CappedPaginator(_exact_cpr_rows(actor, digits), page_size).get_page(page_number)
+        page = CappedPaginator(_exact_rows(actor, digits), page_size).get_page(page_number)
     else:
         page = _filtered_page(citizen_list(actor=actor, filters=filters), filters, page_number, page_size)
     page.object_list = list(page.object_list)
@@ -117,16 +123,28 @@ def citizen_document_page(
 def _filtered_page(rows: QuerySet[Citizen], filters: Mapping[str, Any] | None, page_number: Any, size: int) -> Page:
     """A page of the list; a whole CPR number with other filters finds one citizen or none, so
     at most two rows are read and nothing is counted."""
-    digits = exact_cpr(str(filters.get("search") or "")) if filters is not None else ""
+    digits = exact_search(str(filters.get("search") or "")) if filters is not None else ""
     return CappedPaginator(list(rows[:2]) if digits else rows, size).get_page(page_number)
 
 
+def exact_search(text: str) -> str:
+    """A whole CPR number (10 digits) or a whole replacement number (as written), or "". The two
+    cannot be confused: a CPR number has no letters, a replacement number has some."""
+    return exact_cpr(text) or exact_replacement(text)
+
+
 def citizen_exact_cpr_search(filters: Mapping[str, Any] | None) -> str:
-    """The CPR number (10 digits) when the filters are a search for a whole CPR number and nothing
-    else, or "": such a search finds one citizen or none (``citizen_documents_for_cpr``)."""
+    """The CPR number (10 digits) or replacement number when the filters are a search for a whole
+    one and nothing else, or "": such a search finds one citizen (rarely more: one replacement
+    number from two issuers) or none (``citizen_documents_for_cpr``)."""
     if filters is None or _narrowed(filters):
         return ""
-    return exact_cpr(str(filters.get("search") or ""))
+    return exact_search(str(filters.get("search") or ""))
+
+
+def _exact_reasons(actor: Actor, value: str) -> dict[Any, str]:
+    """The gate's answer for the citizens a whole CPR or replacement number names."""
+    return access_reasons_for_cpr(actor, value) if exact_cpr(value) else access_reasons_for_replacement(actor, value)
 
 
 def _narrowed(filters: Mapping[str, Any] | None) -> bool:
@@ -136,10 +154,11 @@ def _narrowed(filters: Mapping[str, Any] | None) -> bool:
     )
 
 
-def _exact_cpr_rows(actor: Actor, cpr: str) -> list[Citizen]:
-    """The citizen with this CPR number, as ``citizen_list`` would list it, or nothing: the gate
-    is asked first (by CPR, one prepared lookup), and only a citizen the actor may see is read."""
-    reasons = access_reasons_for_cpr(actor, cpr)
+def _exact_rows(actor: Actor, value: str) -> list[Citizen]:
+    """The citizen with this CPR (or replacement) number, as ``citizen_list`` would list it, or
+    nothing: the gate is asked first (by CPR, one prepared lookup), and only a citizen the actor
+    may see is read."""
+    reasons = _exact_reasons(actor, value)
     if not reasons:
         return []
     rows = list(_with_overview_data(Citizen.objects.filter(pk__in=list(reasons))).order_by("last_name", "first_name"))
@@ -177,10 +196,12 @@ def citizen_get(
     action: str = AccessAction.VIEW,
     detail: str = "overview",
     with_objections: bool = True,
+    with_identifiers: bool = False,
 ) -> Citizen:
     """One citizen with everything the overview shows, or 404; the read is logged. Without
-    ``with_objections`` (the API, which does not show them) the objections are not read."""
-    citizen = citizen_read(pk, with_objections=with_objections)
+    ``with_objections`` (the API, which does not show them) the objections are not read; the
+    replacement numbers only ``with_identifiers`` (the overview lists them)."""
+    citizen = citizen_read(pk, with_objections=with_objections, with_identifiers=with_identifiers)
     if citizen is None:  # no such citizen, or not an id
         raise Http404
     reason = access_reason(actor, citizen)
@@ -215,9 +236,9 @@ def citizen_document_get(
 def citizen_documents_for_cpr(
     *, actor: Actor, cpr: str, action: str = AccessAction.API_READ, detail: str = "api citizen list"
 ) -> list[dict[str, Any]]:
-    """An exact-CPR search as the API answers it: the citizen's document, or nothing when the
-    number is unknown or outside the gate (indistinguishable). Logged; nothing is counted."""
-    reasons = access_reasons_for_cpr(actor, cpr)
+    """An exact-CPR (or replacement number) search as the API answers it: the citizen's document,
+    or nothing when the number is unknown or outside the gate (indistinguishable). Logged; nothing is counted."""
+    reasons = _exact_reasons(actor, cpr)
     documents = list(citizen_documents(reasons, reasons).values())
     if documents:
         shown = [Citizen(pk=uuid.UUID(document["id"])) for document in documents]
@@ -239,7 +260,8 @@ def citizen_access_report(
 ) -> tuple[Citizen, QuerySet[AccessLogEntry]]:
     """ "Who has seen my data": every access to one citizen in a period. Viewing it is logged."""
     citizen = citizen_get(actor=actor, pk=citizen_pk, action=AccessAction.ACCESS_REPORT, detail="access report")
-    entries = AccessLogEntry.objects.filter(citizen=citizen)
+    # The entries of registrations merged into this one stay theirs (the log is append-only).
+    entries = AccessLogEntry.objects.filter(Q(citizen=citizen) | Q(citizen__merged_into=citizen))
     if since:
         entries = entries.filter(at__date__gte=since)
     if until:

@@ -206,6 +206,8 @@ def citizen_update(
     changed = [name for name, value in fields.items() if getattr(citizen, name) != value]
     for name, value in fields.items():
         setattr(citizen, name, value)
+    if str(fields.get("last_name") or "").strip():  # the family name is known now
+        citizen.family_name_unknown = False
     conditions = None if conditions is None else list(conditions)
     contact_persons = None if contact_persons is None else list(contact_persons)
     errors: dict[str, list] = {}

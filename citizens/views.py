@@ -75,7 +75,7 @@ def _open_citizen(request, citizen: Citizen):
 def citizen_list(request):
     actor = actor_from_request(request)
     filterset = CitizenFilterSet(request.GET or None, queryset=Citizen.objects.none())
-    if exact_cpr(request.GET.get("search", "")):
+    if selectors.exact_search(request.GET.get("search", "")):
         hit = selectors.citizen_exact_hit(actor=actor, filters=request.GET)
         if hit is not None:
             return _open_citizen(request, hit)
@@ -101,7 +101,7 @@ def citizen_search(request):
     actor = actor_from_request(request)
     query = (request.GET.get("q") or "").strip()[:100]
     hits = selectors.citizen_search(actor=actor, query=query)
-    if exact_cpr(query) and len(hits) == 1:
+    if selectors.exact_search(query) and len(hits) == 1:
         return _open_citizen(request, hits[0])
     context = {
         "query": query,
@@ -120,7 +120,7 @@ def citizen_search(request):
 @require_GET
 def citizen_detail(request, pk):
     actor = actor_from_request(request)
-    citizen = selectors.citizen_get(actor=actor, pk=pk)
+    citizen = selectors.citizen_get(actor=actor, pk=pk, with_identifiers=True)
     grant = None
     if citizen.access_via == AccessReason.BREAK_THE_GLASS:
         grant = selectors.break_glass_current(actor=actor, citizen=citizen)
@@ -525,7 +525,8 @@ def access_report_csv(request, pk):
     writer = csv.writer(_Echo())
     rows = (writer.writerow(row) for row in _csv_rows(entries))
     response = StreamingHttpResponse(_with_bom(rows), content_type="text/csv; charset=utf-8")
-    filename = f"access-log-{citizen.birth_date:%Y-%m-%d}.csv"
+    # Named by the birth date (never the CPR number); a person without a known one by the download's date.
+    filename = f"access-log-{citizen.birth_date or timezone.localdate():%Y-%m-%d}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 

@@ -18,7 +18,7 @@ from sectors.models import Organisation
 from smartcare.api.fields import DateTimeField
 
 from ..choices import AccessReason, Sex, StayKind
-from ..models import Citizen, CitizenCondition, Condition, ContactPerson, HospitalStay
+from ..models import Citizen, CitizenCondition, CitizenIdentifier, Condition, ContactPerson, HospitalStay
 from ..selectors import conditions_list
 from ..services import ConditionItem, ContactItem
 
@@ -112,15 +112,44 @@ class CurrentStaySerializer(serializers.ModelSerializer):
         }
 
 
+class CitizenIdentifierSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CitizenIdentifier
+        fields = ["system", "value"]
+        read_only_fields = fields
+        extra_kwargs = {
+            "system": {"help_text": _("The issuer's system, an OID under urn:oid:1.2.208.176.1.6.1.")},
+            "value": {"help_text": _("The replacement number, exactly as issued.")},
+        }
+
+
 class CitizenSerializer(serializers.ModelSerializer):
     """A citizen as the acting organisation may see them. Expects the selectors' prefetches
     (conditions, current stays) and, in lists, contact persons, so it makes no query per row."""
 
     id = serializers.UUIDField(read_only=True, help_text=_("Stable identifier of the citizen in SmartCare."))
-    cpr = serializers.CharField(read_only=True, help_text=_("CPR number, 10 digits (DDMMYYSSSS)."))
-    cpr_formatted = serializers.CharField(read_only=True, help_text=_("CPR number as DDMMYY-SSSS."))
-    birth_date = serializers.DateField(read_only=True, help_text=_("Derived from the CPR number."))
-    sex = serializers.ChoiceField(choices=Sex.choices, read_only=True, help_text=_("Derived from the CPR number."))
+    cpr = serializers.CharField(
+        read_only=True,
+        allow_null=True,
+        help_text=_("CPR number, 10 digits (DDMMYYSSSS); null when the person has none."),
+    )
+    cpr_formatted = serializers.CharField(
+        read_only=True,
+        help_text=_("CPR number as DDMMYY-SSSS; without one, the first replacement number with its label."),
+    )
+    identifiers = CitizenIdentifierSerializer(
+        many=True, read_only=True, help_text=_("Replacement numbers (E-CPR) with their issuing systems.")
+    )
+    birth_date = serializers.DateField(
+        read_only=True,
+        allow_null=True,
+        help_text=_("Derived from the CPR number; without one, as the registering message gave it (or null)."),
+    )
+    sex = serializers.ChoiceField(
+        choices=Sex.choices,
+        read_only=True,
+        help_text=_("Derived from the CPR number; without one, as the registering message gave it."),
+    )
     municipality = MunicipalityRefSerializer(read_only=True, help_text=_("Municipality of residence."))
     gp_clinic = OrganisationNameSerializer(read_only=True, allow_null=True, help_text=_("GP clinic; null if none."))
     conditions = CitizenConditionSerializer(many=True, read_only=True, help_text=_("Chronic conditions."))
@@ -141,10 +170,13 @@ class CitizenSerializer(serializers.ModelSerializer):
             "id",
             "cpr",
             "cpr_formatted",
+            "identifiers",
             "birth_date",
             "sex",
             "first_name",
             "last_name",
+            "family_name_unknown",
+            "registered_from_message",
             "street",
             "postal_code",
             "city",
@@ -162,6 +194,10 @@ class CitizenSerializer(serializers.ModelSerializer):
         extra_kwargs = {
             "first_name": {"help_text": _("First name(s).")},
             "last_name": {"help_text": _("Last name.")},
+            "family_name_unknown": {"help_text": _("The family name is unknown (last_name is empty).")},
+            "registered_from_message": {
+                "help_text": _("Registered from an incoming message rather than by a GP clinic or municipality.")
+            },
             "street": {"help_text": _("Street address.")},
             "postal_code": {"help_text": _("Postal code (4 digits).")},
             "city": {"help_text": _("City.")},

@@ -264,7 +264,7 @@ class CitizenViewSet(
         """A citizen being written, through the access gate (404 outside it). Not logged as a read:
         the service logs the registration or change itself, and the answer shows only that."""
         try:
-            citizen = citizen_list(actor=actor).prefetch_related("contact_persons").filter(pk=pk).first()
+            citizen = citizen_list(actor=actor).prefetch_related("contact_persons", "identifiers").filter(pk=pk).first()
         except (ValueError, TypeError, DjangoValidationError):
             citizen = None
         if citizen is None:

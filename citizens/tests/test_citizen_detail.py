@@ -14,7 +14,15 @@ from django.utils import timezone
 
 from citizens.choices import ObjectionTarget
 from citizens.citizen_detail import citizen_read
-from citizens.models import Citizen, CitizenCondition, Condition, ContactPerson, HospitalStay, Objection
+from citizens.models import (
+    Citizen,
+    CitizenCondition,
+    CitizenIdentifier,
+    Condition,
+    ContactPerson,
+    HospitalStay,
+    Objection,
+)
 from citizens.tests.factories import HospitalStayFactory
 
 pytestmark = pytest.mark.django_db
@@ -31,6 +39,7 @@ def orm_read(pk) -> Citizen:
                 to_attr="current_stays",
             ),
             "contact_persons",
+            "identifiers",
             "objections__organisation",
         )
         .get(pk=pk)
@@ -44,6 +53,7 @@ def full_citizen(world, gp):
         CitizenCondition.objects.create(citizen=citizen, condition=Condition.objects.get(icd10_code=code))
     ContactPerson.objects.create(citizen=citizen, name="Åse", phone="1", is_primary=False)
     ContactPerson.objects.create(citizen=citizen, name="Bo", phone="2", is_primary=True)
+    CitizenIdentifier.objects.create(citizen=citizen, system="urn:oid:1.2.208.176.1.6.1.1", value="0703921VJ5")
     HospitalStayFactory(
         citizen=citizen,
         admitted_at=timezone.now() - datetime.timedelta(days=20),
@@ -60,8 +70,8 @@ def full_citizen(world, gp):
 def test_the_citizen_and_its_lists_are_what_the_orm_reads(full_citizen):
     expected = orm_read(full_citizen.pk)
     with CaptureQueriesContext(connection) as ctx:
-        citizen = citizen_read(str(full_citizen.pk))
-    assert len(ctx.captured_queries) == 5
+        citizen = citizen_read(str(full_citizen.pk), with_identifiers=True)
+    assert len(ctx.captured_queries) == 6  # the citizen and its five lists (replacement numbers included)
 
     with CaptureQueriesContext(connection) as ctx:
         assert citizen == expected
@@ -73,6 +83,7 @@ def test_the_citizen_and_its_lists_are_what_the_orm_reads(full_citizen):
         assert citizen.current_stays == expected.current_stays and len(citizen.current_stays) == 1
         assert citizen.current_stay.department.parent == expected.current_stay.department.parent
         assert list(citizen.contact_persons.all()) == list(expected.contact_persons.all())
+        assert list(citizen.identifiers.all()) == list(expected.identifiers.all()) and citizen.identifiers.all()
         assert [o.organisation for o in citizen.objections.all()] == [o.organisation for o in expected.objections.all()]
     assert ctx.captured_queries == []  # everything was attached
 

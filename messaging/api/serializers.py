@@ -43,7 +43,11 @@ class OrganisationAddressSerializer(serializers.ModelSerializer):
 class CitizenRefSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(read_only=True, help_text=_("The citizen's id."))
     name = serializers.CharField(source="full_name", read_only=True, help_text=_("Full name."))
-    cpr = serializers.CharField(read_only=True, help_text=_("CPR number, 10 digits (DDMMYYSSSS)."))
+    cpr = serializers.CharField(
+        read_only=True,
+        allow_null=True,
+        help_text=_("CPR number, 10 digits (DDMMYYSSSS); null when the person has none."),
+    )
 
     class Meta:
         model = Citizen

@@ -11,6 +11,9 @@ from ..choices import AckCode, Category, HospitalCode, Priority, Revision
 SOR = "urn:oid:1.2.208.176.1.1"
 GLN = "https://www.gs1.org/gln"
 CPR = "urn:oid:1.2.208.176.1.2"
+# Replacement numbers (E-CPR): the issuer's system is under this root (citizens.identifiers).
+REPLACEMENT_ROOT = "urn:oid:1.2.208.176.1.6.1"
+DATA_ABSENT_REASON = "http://hl7.org/fhir/StructureDefinition/data-absent-reason"
 
 # messaging
 EVENT_CODES = "http://medcomfhir.dk/ig/terminology/CodeSystem/medcom-messaging-eventCodes"

@@ -54,12 +54,22 @@ def organization(org: Organisation) -> dict[str, Any]:
 
 
 def patient(citizen: Citizen, *, deceased: bool | None = None) -> dict[str, Any]:
-    """A MedComCorePatient: the CPR number as official identifier, name, address."""
+    """A MedComCorePatient: the CPR number as official identifier, or without one the replacement
+    numbers with their issuers' systems; name (an unknown family name as a data-absent-reason,
+    as MedCom requires the family name), address."""
+    if citizen.cpr:
+        identifiers = [{"system": codes.CPR, "value": citizen.cpr}]
+    else:
+        identifiers = [{"system": i.system, "value": i.value} for i in citizen.identifiers.all()]
+    name: dict[str, Any] = {"use": "official", "family": citizen.last_name, "given": citizen.first_name.split()}
+    if citizen.family_name_unknown:
+        del name["family"]
+        name["_family"] = {"extension": [{"url": codes.DATA_ABSENT_REASON, "valueCode": "unknown"}]}
     resource: dict[str, Any] = {
         "resourceType": "Patient",
         "id": str(citizen.pk),
-        "identifier": [{"system": codes.CPR, "value": citizen.cpr}],
-        "name": [{"use": "official", "family": citizen.last_name, "given": citizen.first_name.split()}],
+        "identifier": identifiers,
+        "name": [name],
     }
     if citizen.street or citizen.postal_code:
         resource["address"] = [
