@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('citizens', '0009_citizen_name_index'),
+        ('citizens', '0010_replacement_numbers'),
     ]
 
     operations = [
