@@ -157,15 +157,6 @@ def test_message_header_not_first(world, post):
     _rejected(post, bundle, "MSG_RESOURCE_TYPE_MISMATCH")
 
 
-def test_message_header_id_not_a_uuid(world, post):
-    bundle = care(world, header_id="not-a-uuid")
-    before = counts()
-    ack = ack_of(post(bundle))
-    assert ack["code"] == "fatal-error" and ack["issues"] == ["MSG_ID_INVALID"]
-    assert ack["acknowledged"] == "not-a-uuid"
-    assert counts() == before
-
-
 def test_receiver_without_a_care_relationship(world, post):
     _rejected(post, care(world, receiver=world.municipality_b), "MSG_RECEIVER_UNABLE_TO_RECEIVE_MSG_TYPE")
 
