@@ -1,4 +1,4 @@
-"""Migrations 0012 and 0013 (issue #14): the UUID columns holding MessageHeader and Bundle ids
+"""Migrations 0012 to 0014 (issue #14): the UUID columns holding MessageHeader and Bundle ids
 become text, every message gets its MessageHeader id, all in the form ``str(uuid)`` gives (the
 form the portal exported and compared ids in), on SQLite as on PostgreSQL; and back."""
 
@@ -16,7 +16,7 @@ from messaging.ids import message_key
 from sectors.tests.factories import GPClinicFactory
 
 BEFORE = [("messaging", "0011_message_bundle_index")]
-AFTER = [("messaging", "0013_message_header_id_required")]
+AFTER = [("messaging", "0014_message_header_id_required")]
 
 
 def _migrate(targets):

@@ -1,4 +1,4 @@
-"""Every message has its MessageHeader id (0012 filled it), once."""
+"""MessageHeader ids, step 3 of 3: every message has its MessageHeader id (0013 filled it), once."""
 
 from django.db import migrations, models
 from django.db.models import Q
@@ -6,7 +6,7 @@ from django.db.models import Q
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("messaging", "0012_message_header_id"),
+        ("messaging", "0013_message_header_id_fill"),
     ]
 
     operations = [
