@@ -28,6 +28,7 @@ from sectors.models import Organisation, User
 from smartcare.admin import GatedAdmin, ReadOnlyInline, ReadOnlyMixin
 
 from .choices import DeliveryStatus
+from .ids import is_fhir_id
 from .models import (
     Attachment,
     Delivery,
@@ -119,16 +120,17 @@ class MessageAdmin(MessagingAdmin):
     list_display = ["sent_at", "summary", "type", "citizen", "sender", "receivers", "priority"]
     list_filter = ["type", "category", "priority", "hospital_code"]
     list_select_related = ["citizen", "sender"]
-    search_help_text = _("The citizen's CPR number or name, or a message, Bundle or thread id.")
+    search_help_text = _("The citizen's CPR number or name, or a message, MessageHeader, Bundle or thread id.")
     date_hierarchy = "sent_at"
     inlines = [RecipientInline, AttachmentInline, DeliveryInline]
-    readonly_fields = ["id", "bundle_id"]
+    readonly_fields = ["id", "header_id", "bundle_id"]
     fieldsets = [
         (
             None,
             {
                 "fields": [
                     "id",
+                    "header_id",
                     "bundle_id",
                     "type",
                     "activity",
@@ -156,7 +158,17 @@ class MessageAdmin(MessagingAdmin):
         return _involved_in_message(org_id)
 
     def id_q(self, value: uuid.UUID) -> Q:
-        return Q(pk=value) | Q(bundle_id=value) | Q(thread_id=value)
+        return Q(pk=value) | Q(bundle_id=str(value)) | Q(thread_id=value)
+
+    def get_search_results(self, request, queryset, search_term):
+        """A MessageHeader or Bundle id as its sender wrote it (any FHIR id, e.g.
+        ``medcom-msg.0001``; not only a UUID) finds its message too."""
+        term = search_term.strip()
+        if is_fhir_id(term):
+            by_id = queryset.filter(Q(header_id=term) | Q(bundle_id=term))
+            if by_id.exists():
+                return by_id, False
+        return super().get_search_results(request, queryset, search_term)
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("recipients__organisation")

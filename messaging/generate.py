@@ -64,10 +64,10 @@ C_ID, C_MUNICIPALITY, C_CLINIC = 0, 11, 12
 
 THREAD_COLUMNS = ["id", "citizen", "category", "topic", "created_at", "last_message_at"]
 MESSAGE_COLUMNS = [
-    "id", "type", "thread", "parent", "activity", "citizen", "sender", "author", "author_name", "author_phone",
-    "category", "topic", "priority", "text", "hospital_code", "given_name", "given_address", "revision", "revises",
-    "department", "stay", "occurred_at", "acknowledges", "ack_code", "ack_reason", "notice_kind", "link",
-    "source_key", "bundle_id", "sent_at",
+    "id", "header_id", "type", "thread", "parent", "activity", "citizen", "sender", "author", "author_name",
+    "author_phone", "category", "topic", "priority", "text", "hospital_code", "given_name", "given_address",
+    "revision", "revises", "department", "stay", "occurred_at", "acknowledges", "ack_code", "ack_reason",
+    "notice_kind", "link", "source_key", "bundle_id", "sent_at",
 ]  # fmt: skip
 RECIPIENT_COLUMNS = [
     "id", "message", "organisation", "role", "received_at", "duplicates", "assigned_to", "handled_at", "handled_by",
@@ -209,11 +209,11 @@ class MessageGenerator:
         }  # fmt: skip
         self.rows["messages"].append(
             (
-                message_id, kind, thread, values["parent"], values["activity"], citizen, sender, None,
-                values["author_name"], "", values["category"], values["topic"], values["priority"], values["text"],
-                values["hospital_code"], "", "", values["revision"], None, values["department"], values["stay"],
-                values["occurred_at"], None, "", "", "", "", None, uuid.UUID(int=self.rng.getrandbits(128), version=4),
-                sent_at,
+                message_id, str(message_id), kind, thread, values["parent"], values["activity"], citizen, sender,
+                None, values["author_name"], "", values["category"], values["topic"], values["priority"],
+                values["text"], values["hospital_code"], "", "", values["revision"], None, values["department"],
+                values["stay"], values["occurred_at"], None, "", "", "", "", None,
+                str(uuid.UUID(int=self.rng.getrandbits(128), version=4)), sent_at,
             )
         )  # fmt: skip
         self.owed -= 1

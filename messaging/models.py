@@ -1,7 +1,8 @@
 """Messages between organisations, their receivers, deliveries and acknowledgements.
 
-A message's id is its MedCom MessageHeader id: a resend keeps it, and a second arrival of the same
-id is a duplicate (answered with the same acknowledgement, never shown twice). Delivery rows are
+A message keeps its MedCom MessageHeader id as the sender wrote it (any FHIR id; ``ids``), and its
+UUID primary key is derived from it: a resend keeps the id, and a second arrival of the same id is
+a duplicate (answered with the same acknowledgement, never shown twice). Delivery rows are
 the outbox: written in the same transaction as the message, claimed by the worker, every attempt
 recorded.
 """
@@ -39,6 +40,7 @@ from .choices import (
     RecipientRole,
     Revision,
 )
+from .ids import new_bundle_id
 
 USER = settings.AUTH_USER_MODEL
 
@@ -64,7 +66,11 @@ class Thread(models.Model):
 
 
 class Message(models.Model):
+    # ``ids.message_key(header_id)``: whoever creates a message sets both.
     id = models.UUIDField(_("message id"), primary_key=True, default=uuid.uuid4, editable=False)
+    # The MessageHeader id exactly as the sender wrote it (a portal message's is ``str(id)``): what
+    # duplicates, replies and acknowledgements are matched by, and what exports give back.
+    header_id = models.CharField(_("MessageHeader id"), max_length=64, editable=False)
     type = models.CharField(_("type"), max_length=30, choices=MessageType.choices)
     thread = models.ForeignKey(Thread, on_delete=models.PROTECT, related_name="messages")
     parent = models.ForeignKey(
@@ -133,8 +139,9 @@ class Message(models.Model):
         blank=True,
         help_text=_("What caused a portal notification; the same cause never notifies twice."),
     )
-    # Bundle id of the last transmission (a resend gets a new one, the message id stays).
-    bundle_id = models.UUIDField(default=uuid.uuid4, editable=False)
+    # Bundle id of the last transmission (a resend gets a new one, the message id stays): any FHIR
+    # id for a received message, a UUID for one the portal sends.
+    bundle_id = models.CharField(_("Bundle id"), max_length=64, default=new_bundle_id, editable=False)
     sent_at = models.DateTimeField(_("sent"), default=timezone.now, db_index=True)
 
     class Meta:
@@ -150,6 +157,16 @@ class Message(models.Model):
             models.Index(fields=["bundle_id"], name="message_bundle"),
         ]
         constraints = [
+            models.UniqueConstraint(
+                fields=["header_id"],
+                name="message_header_id_unique",
+                violation_error_message=_("A message with this MessageHeader id already exists."),
+            ),
+            models.CheckConstraint(
+                name="message_header_id_set",
+                condition=~Q(header_id=""),
+                violation_error_message=_("A message must have a MessageHeader id."),
+            ),
             models.CheckConstraint(
                 name="message_asap_only_regarding_referral",
                 condition=Q(priority=Priority.ROUTINE) | Q(category=Category.REGARDING_REFERRAL),
@@ -501,7 +518,7 @@ class FhirReceipt(models.Model):
     (the token's organisation) are recorded, so nobody can block another sender's message ids."""
 
     bundle_id = models.CharField(_("Bundle id"), max_length=64, unique=True)
-    header_id = models.UUIDField(_("MessageHeader id"), db_index=True)
+    header_id = models.CharField(_("MessageHeader id"), max_length=64, db_index=True)
     sender = models.ForeignKey(Organisation, verbose_name=_("sender"), on_delete=models.PROTECT, related_name="+")
     message = models.ForeignKey(
         Message, verbose_name=_("message"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

@@ -10,6 +10,7 @@ deliveries returned (``services.routing._enqueue``), so this module needs nothin
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Sequence
 
 from django.db import IntegrityError, transaction
@@ -73,7 +74,10 @@ def notice_write(
     if Message.objects.filter(source_key=key).exists():
         return None, []
     thread = Thread.objects.create(citizen=citizen)
+    notice_id = uuid.uuid4()
     notice = Message(
+        id=notice_id,
+        header_id=str(notice_id),
         type=MessageType.NOTIFICATION,
         thread=thread,
         citizen=citizen,

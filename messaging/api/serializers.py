@@ -236,6 +236,7 @@ class MessageSerializer(BlankChoicesAsNull, serializers.ModelSerializer):
         model = Message
         fields = [
             "id",
+            "header_id",
             "type",
             "activity",
             "thread",
@@ -266,7 +267,13 @@ class MessageSerializer(BlankChoicesAsNull, serializers.ModelSerializer):
         ]
         read_only_fields = fields
         extra_kwargs = {
-            "id": {"help_text": _("The message id (MedCom MessageHeader id).")},
+            "id": {"help_text": _("The message id: the MedCom MessageHeader id when that is a UUID.")},
+            "header_id": {
+                "help_text": _(
+                    "The MedCom MessageHeader id as its sender wrote it (any FHIR id); the message id for a "
+                    "message made in the portal."
+                )
+            },
             "activity": {"help_text": _("A new message, a reply or a forward.")},
             "occurred_at": {"help_text": _("When the hospital event happened.")},
             "given_name": {"help_text": GIVEN_NAME_HELP},

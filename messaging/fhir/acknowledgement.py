@@ -33,7 +33,7 @@ from smartcare.datetimes import rfc3339
 from .. import services
 from ..models import Message
 from . import codes, resources
-from .parsing import MessageBundle, as_uuid
+from .parsing import MessageBundle
 
 # The MSG_ codes that MedCom defines itself (medcom-acknowledgement-error-codes); every other
 # MSG_ code is one of HL7's operation-outcome codes (MedComAcknowledgementIssueDetailValues).
@@ -210,8 +210,9 @@ def acknowledgement_receive(msg: MessageBundle, *, sender: Organisation) -> Answ
     """An acknowledgement from ``sender`` of a message the portal sent it."""
     response = msg.header.get("response") or {}
     code = response.get("code") or ""
-    acknowledged = as_uuid(response.get("identifier"))
-    message = Message.objects.filter(pk=acknowledged).first() if acknowledged else None
+    # The MessageHeader id the portal sent (a portal message's is its UUID), compared as written.
+    acknowledged = response.get("identifier")
+    message = Message.objects.filter(header_id=acknowledged).first() if isinstance(acknowledged, str) else None
     if message is None or not message.recipients.filter(organisation=sender).exists():
         return Answer(
             422,

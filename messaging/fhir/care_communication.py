@@ -25,7 +25,7 @@ from . import codes
 from .checks import check_length, check_patient, check_provenance, check_receivers
 from .errors import Reject
 from .intake import Incoming
-from .parsing import MessageBundle, as_uuid, code_of
+from .parsing import MessageBundle, code_of
 
 CARE_ACTIVITIES = {Activity.NEW.value, Activity.REPLY.value, Activity.FORWARD.value}
 # MedCom's other CareCommunication activities: known, but not something the portal can show.
@@ -94,11 +94,11 @@ def care_communication_receive(incoming: Incoming) -> Message:
             "not-found",
         )
     earlier = msg.earlier_header_id(provenance)
-    parent = Message.objects.filter(pk=earlier).first() if earlier else None
+    parent = Message.objects.filter(header_id=earlier).first() if earlier else None
     text = "\n\n".join(texts + links)
     return services.message_import(
         actor=incoming.actor(),
-        message_id=as_uuid(msg.header_id),
+        header_id=msg.header_id,
         citizen=citizen,
         receiver=receiver,
         cc=cc,

@@ -1,12 +1,13 @@
 """Rules about a bundle that ``$process-message`` checks before anything is created: a
-MessageHeader first, with a UUID and an event the portal receives; no two entries that a reference
-cannot tell apart; a sender the integration token may send for and receivers the portal knows,
-each named by a SOR code and a GLN that name the same organisation; a Bundle id used for one
-message only; a Patient with a CPR number and the message's own Provenance; and no value longer
-than the portal keeps (refused, never cut short).
+MessageHeader first, with a FHIR id (any, not only a UUID: MedCom asks for a globally unique one)
+in a Bundle whose id is a FHIR id too, and an event the portal receives; no two entries that a
+reference cannot tell apart; a sender the integration token may send for and receivers the portal
+knows, each named by a SOR code and a GLN that name the same organisation; a Bundle id used for
+one message only; a Patient with a CPR number and the message's own Provenance; and no value
+longer than the portal keeps (refused, never cut short).
 
 A MessageHeader id the portal already has is no error but a duplicate: answered as the first time
-(``duplicate_answer``).
+(``duplicate_answer``). Ids are compared as the strings the sender wrote (``messaging.ids``).
 """
 
 from __future__ import annotations
@@ -24,12 +25,13 @@ from sectors.models import Membership, Organisation
 from sectors.selectors import IdentifierConflict, organisation_by_identifier
 
 from ..choices import AckCode, RecipientRole
+from ..ids import is_fhir_id
 from ..models import FhirReceipt, Message, Recipient
 from . import codes, resources
 from .acknowledgement import acknowledgement_bundle
 from .errors import ELEMENT_TOO_LONG, Reject
 from .intake import Incoming, dump
-from .parsing import MessageBundle, as_uuid, code_of, identifiers
+from .parsing import MessageBundle, code_of, identifiers
 
 logger = logging.getLogger(__name__)
 
@@ -42,8 +44,21 @@ CPR_MESSAGE = (
 def check_header(msg: MessageBundle) -> None:
     if not msg.first_is_header():
         raise Reject("MSG_RESOURCE_TYPE_MISMATCH", _("The MessageHeader must be the first entry of the bundle."))
-    if as_uuid(msg.header_id) is None:
-        raise Reject("MSG_ID_INVALID", _("The MessageHeader id must be a UUID."), "value", store=False)
+    if not is_fhir_id(msg.header_id):
+        raise Reject(
+            "MSG_ID_INVALID",
+            _("The MessageHeader id must be a FHIR id: 1 to 64 letters (A-Z, a-z), digits, '-' and '.'."),
+            "value",
+            store=False,
+        )
+    bundle_id = msg.data.get("id")
+    if bundle_id is not None and not is_fhir_id(bundle_id):
+        raise Reject(
+            "MSG_ID_INVALID",
+            _("The Bundle id must be a FHIR id: 1 to 64 letters (A-Z, a-z), digits, '-' and '.'."),
+            "value",
+            store=False,
+        )
     if msg.event not in EVENTS:
         raise Reject(
             "MSG_RECEIVER_UNABLE_TO_RECEIVE_MSG_TYPE",
@@ -114,12 +129,10 @@ def check_bundle_id(msg: MessageBundle) -> None:
     bundle_id = msg.data.get("id") or ""
     if not bundle_id:
         raise Reject("MSG_RESOURCE_ID_MISSING", _("The Bundle has no id."), "required", store=False)
-    header = as_uuid(msg.header_id)
+    header = msg.header_id
     seen = FhirReceipt.objects.filter(bundle_id=bundle_id).first()
     reused = (seen is not None and seen.header_id != header) or (
-        Message.objects.filter(bundle_id=as_uuid(bundle_id)).exclude(pk=header).exists()
-        if as_uuid(bundle_id)
-        else False
+        Message.objects.filter(bundle_id=bundle_id).exclude(header_id=header).exists()
     )
     if reused:
         raise Reject(
@@ -133,9 +146,9 @@ def check_bundle_id(msg: MessageBundle) -> None:
 
 def duplicate_answer(incoming: Incoming) -> dict[str, Any] | None:
     """The answer already given for this MessageHeader id, or None when it is new."""
-    header = as_uuid(incoming.msg.header_id)
+    header = incoming.msg.header_id
     first = FhirReceipt.objects.filter(header_id=header).order_by("received_at", "pk").first()
-    message = Message.objects.filter(pk=header).select_related("sender").first()
+    message = Message.objects.filter(header_id=header).select_related("sender").first()
     if first is None and message is None:
         return None
     owner = first.sender_id if first is not None else message.sender_id
@@ -167,7 +180,9 @@ def _answer_for_portal_message(incoming: Incoming, message: Message) -> tuple[di
     acknowledgement its primary receiver gave (or ok, when none has been given yet)."""
     primary = message.recipients.filter(role=RecipientRole.PRIMARY).select_related("organisation").first()
     ack = (
-        Message.objects.filter(acknowledges=message, sender=primary.organisation).select_related("sender").first()
+        Message.objects.filter(acknowledges=message, sender=primary.organisation)
+        .select_related("sender", "acknowledges")
+        .first()
         if primary
         else None
     )
@@ -175,7 +190,7 @@ def _answer_for_portal_message(incoming: Incoming, message: Message) -> tuple[di
     if ack is not None:
         return incoming.ok(ack), ack.ack_code or AckCode.OK
     bundle = acknowledgement_bundle(
-        acknowledged_header_id=str(message.pk),
+        acknowledged_header_id=message.header_id,
         sender=incoming.ack_sender(),
         receiver=incoming.sender,
         code=AckCode.OK,

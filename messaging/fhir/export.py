@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import datetime
 import os
+import uuid
 from collections.abc import Iterable
 from typing import Any
 
@@ -46,13 +47,13 @@ def message_bundle(message: Message, *, for_organisation: Organisation | None = 
 
         acknowledged = message.acknowledges
         return acknowledgement_bundle(
-            acknowledged_header_id=str(acknowledged.pk),
+            acknowledged_header_id=acknowledged.header_id,
             sender=message.sender,
             receiver=acknowledged.sender,
             code=codes.ACK_CODES[message.ack_code],
             reason=message.ack_reason,
-            header_id=str(message.pk),
-            bundle_id=str(message.bundle_id),
+            header_id=message.header_id,
+            bundle_id=message.bundle_id,
             timestamp=message.sent_at,
         )
     if message.type not in MEDCOM_TYPES:
@@ -119,6 +120,7 @@ class _Builder:
         self.for_organisation = for_organisation
         self.organisations: dict[int, Organisation] = {}
         self.entries: list[dict[str, Any]] = []
+        self.header_ids: dict[uuid.UUID, str] = {}
 
     # organisations
     def org_ref(self, organisation: Organisation) -> dict[str, str]:
@@ -137,8 +139,9 @@ class _Builder:
             # primary (medcom-hospitalNotification-5). The portal's copy to the GP clinic is its own.
             receivers = [r for r in receivers if r.role == RecipientRole.PRIMARY]
         history = self.history()
+        self.header_ids = self.header_ids_of(history)
         patient = resources.patient(message.citizen, deceased=self.deceased())
-        header_id = str(message.pk)
+        header_id = message.header_id
         if message.type == MessageType.CARE_COMMUNICATION:
             focus = self.communication(patient["id"])
         else:
@@ -150,7 +153,7 @@ class _Builder:
         entries = [header, *organizations, patient, focus, *self.entries, *provenances]
         data = {
             "resourceType": "Bundle",
-            "id": str(message.bundle_id),
+            "id": message.bundle_id,
             "type": "message",
             "timestamp": _when(timezone.now()),
             "entry": [resources.entry(resource) for resource in entries],
@@ -174,6 +177,16 @@ class _Builder:
             .prefetch_related("attachments")
             .order_by("sent_at", "pk")
         )
+
+    def header_ids_of(self, history: list[Message]) -> dict[uuid.UUID, str]:
+        """The MessageHeader ids (as their senders wrote them) of the messages the Provenance
+        entries name: the history's own, and the earlier messages they point at, read at once."""
+        messages = [*history, self.message]
+        known = {m.pk: m.header_id for m in messages}
+        wanted = {self.previous(m, history) for m in messages} - {None} - known.keys()
+        if wanted:
+            known.update(Message.objects.filter(pk__in=wanted).values_list("pk", "header_id"))
+        return known
 
     # MessageHeader
     def header(self, header_id: str, receivers: Iterable[Recipient], focus: dict[str, Any]) -> dict[str, Any]:
@@ -379,9 +392,9 @@ class _Builder:
     def provenance(self, message: Message, history: list[Message]) -> dict[str, Any]:
         is_current = message.pk == self.message.pk
         header = (
-            resources.reference("MessageHeader", str(message.pk))
+            resources.reference("MessageHeader", message.header_id)
             if is_current
-            else {"reference": resources.full_url("MessageHeader", str(message.pk))}
+            else {"reference": resources.full_url("MessageHeader", message.header_id)}
         )
         resource: dict[str, Any] = {
             "resourceType": "Provenance",
@@ -400,7 +413,8 @@ class _Builder:
                 if message.revision == Revision.CANCELLATION
                 else codes.PROVENANCE_ROLE_REVISION
             )
-            entities.append({"role": role, "what": {"reference": resources.full_url("MessageHeader", str(previous))}})
+            what = resources.full_url("MessageHeader", self.header_ids[previous])
+            entities.append({"role": role, "what": {"reference": what}})
         if message.type == MessageType.CARE_COMMUNICATION:
             parts = ["text", *[f"attachment:{a.pk}" for a in message.attachments.all()]]
             entities += [
@@ -415,7 +429,7 @@ class _Builder:
         return resource
 
     @staticmethod
-    def previous(message: Message, history: list[Message]) -> Any:
+    def previous(message: Message, history: list[Message]) -> uuid.UUID | None:
         """The id of the message this one answers, forwards, corrects or cancels; for a new hospital
         notification, the stay's notification before it (MedCom's examples: STOR after STIN)."""
         if message.revises_id:

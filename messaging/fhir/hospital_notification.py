@@ -24,7 +24,6 @@ from . import codes
 from .checks import check_patient, check_provenance, check_receivers
 from .errors import Reject
 from .intake import Incoming
-from .parsing import as_uuid
 from .parsing import fhir_datetime as _when
 
 EPISODE_ACTIVITIES = {activity for _cls, _status, activity in codes.HOSPITAL.values()} | {codes.DISCHARGE_EMERGENCY}
@@ -53,7 +52,7 @@ def hospital_notification_receive(incoming: Incoming) -> Message:
     if not any((episode.get("identifier") or {}).get("value") for episode in encounter.get("episodeOfCare") or []):
         raise Reject("MSG_RESOURCE_REQUIRED", _("The Encounter must have an episodeOfCare identifier."), "required")
     actor = incoming.actor()
-    message_id = as_uuid(msg.header_id)
+    header_id = msg.header_id
     if revision == Revision.NEW:
         at = _occurred_at(code, encounter, provenance)
         name = next(iter(patient.get("name") or []), {})
@@ -69,13 +68,13 @@ def hospital_notification_receive(incoming: Incoming) -> Message:
             city=address.get("city") or "",
         )
         event = services.hospital_event_record(
-            actor=actor, code=code, occurred_at=at, message_id=message_id, **notified.event_fields
+            actor=actor, code=code, occurred_at=at, header_id=header_id, **notified.event_fields
         )
         return event.message
     earlier_id = msg.earlier_header_id(provenance)
     earlier = (
         HospitalEvent.objects.select_related("citizen", "message")
-        .filter(message_id=earlier_id, department=incoming.sender)
+        .filter(message__header_id=earlier_id, department=incoming.sender)
         .first()
         if earlier_id
         else None
@@ -95,9 +94,9 @@ def hospital_notification_receive(incoming: Incoming) -> Message:
         )
     if revision == Revision.CORRECTION:
         at = _occurred_at(code, encounter, provenance)
-        event = services.hospital_event_correct(actor=actor, event=earlier, occurred_at=at, message_id=message_id)
+        event = services.hospital_event_correct(actor=actor, event=earlier, occurred_at=at, header_id=header_id)
     else:
-        event = services.hospital_event_cancel(actor=actor, event=earlier, message_id=message_id)
+        event = services.hospital_event_cancel(actor=actor, event=earlier, header_id=header_id)
     return event.message
 
 

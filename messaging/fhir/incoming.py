@@ -56,7 +56,7 @@ from .checks import (
 from .errors import TRANSIENT_ERRORS, BadRequest, Reject, portal_failure, service_rejection, service_text
 from .hospital_notification import hospital_notification_receive
 from .intake import Incoming
-from .parsing import JSON, XML, MessageBundle, as_uuid, format_of, identifiers, parse
+from .parsing import JSON, XML, MessageBundle, format_of, identifiers, parse
 
 logger = logging.getLogger(__name__)
 
@@ -105,7 +105,7 @@ def webhook_acknowledgement(body: bytes, content_type: str, *, delivery) -> bool
     except BadRequest:
         return False
     response = msg.header.get("response") or {}
-    if msg.event != codes.EVENT_ACKNOWLEDGEMENT or as_uuid(response.get("identifier")) != message.pk:
+    if msg.event != codes.EVENT_ACKNOWLEDGEMENT or response.get("identifier") != message.header_id:
         return False
     sor, gln = identifiers(msg.sender_resource())
     if (sor or gln) and sor != organisation.sor_code and gln != organisation.gln:
@@ -193,13 +193,12 @@ def _create(incoming: Incoming) -> dict[str, Any]:
 
 
 def _keep(incoming: Incoming, answer: dict[str, Any], code: str, message: Message | None) -> None:
-    bundle_uuid = as_uuid(incoming.msg.data["id"])
-    if message is not None and bundle_uuid is not None:
+    if message is not None:
         # The message as it arrived: its Bundle id is the transmission's (a resend changes it).
-        Message.objects.filter(pk=message.pk).update(bundle_id=bundle_uuid)
+        Message.objects.filter(pk=message.pk).update(bundle_id=incoming.msg.data["id"])
     FhirReceipt.objects.create(
         bundle_id=incoming.msg.data["id"],
-        header_id=as_uuid(incoming.msg.header_id),
+        header_id=incoming.msg.header_id,
         sender=incoming.sender,
         message=message,
         ack_code=code,

@@ -82,15 +82,16 @@ class Incoming:
 
     def ok(self, ack: Message) -> dict[str, Any]:
         """The acknowledgement the portal keeps as a message too, with the same ids (so a copy that
-        reaches the sender's webhook is recognised as the same acknowledgement)."""
+        reaches the sender's webhook is recognised as the same acknowledgement). It names the
+        acknowledged message by the MessageHeader id its sender wrote."""
         return dump(
             acknowledgement_bundle(
-                acknowledged_header_id=str(ack.acknowledges_id),
+                acknowledged_header_id=ack.acknowledges.header_id,
                 sender=ack.sender,
                 receiver=self.sender,
                 code=ack.ack_code or AckCode.OK,
-                header_id=str(ack.pk),
-                bundle_id=str(ack.bundle_id),
+                header_id=ack.header_id,
+                bundle_id=ack.bundle_id,
                 timestamp=ack.sent_at,
                 reason=ack.ack_reason,
             )

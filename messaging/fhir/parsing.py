@@ -16,7 +16,6 @@ import codecs
 import datetime
 import json
 import re
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +25,7 @@ from fhir.resources.R4B.bundle import Bundle
 from lxml import etree
 from pydantic import ValidationError as PydanticValidationError
 
+from ..ids import is_fhir_id
 from . import codes, resources
 from .errors import BadRequest, Reject
 
@@ -86,13 +86,19 @@ def answer_format(*, format_param: str | None, accept: str | None, body_format: 
 
 
 def parse(body: bytes, fmt: str) -> dict[str, Any]:
-    """The bundle as FHIR JSON (the same shape whether it came as JSON or XML)."""
+    """The bundle as FHIR JSON (the same shape whether it came as JSON or XML).
+
+    A Bundle or MessageHeader id that breaks FHIR's id rule is no reason for a 400: the message
+    is still one, and its sender is owed an acknowledgement saying what is wrong (MSG_ID_INVALID,
+    ``checks.check_header``). The library refuses such an id, so it reads the bundle with a
+    stand-in, and the id as sent is put back afterwards."""
     kind = "XML" if fmt == XML else "JSON"
+    set_aside = _SetAside()
     try:
         if fmt == XML:
-            bundle = Bundle.model_validate_xml(_fhir_xml(body), xmlparser=_xml_parser())
+            bundle = Bundle.model_validate_xml(_fhir_xml(body, set_aside), xmlparser=_xml_parser())
         else:
-            bundle = Bundle.model_validate_json(body.removeprefix(codecs.BOM_UTF8))
+            bundle = _json_bundle(body.removeprefix(codecs.BOM_UTF8), set_aside)
     except PydanticValidationError as exc:
         # The locations only: the input values may be health data.
         where = "; ".join(
@@ -112,7 +118,7 @@ def parse(body: bytes, fmt: str) -> dict[str, Any]:
             "MSG_BAD_SYNTAX",
             _("The body is not a valid FHIR Bundle: it has an element or attribute that FHIR does not define there."),
         ) from None
-    data = json.loads(bundle.model_dump_json())
+    data = set_aside.restore(json.loads(bundle.model_dump_json()))
     if _has_control_characters(data):
         raise BadRequest(
             "MSG_BAD_SYNTAX", _("The bundle contains control characters, which FHIR strings may not contain."), "value"
@@ -122,6 +128,85 @@ def parse(body: bytes, fmt: str) -> dict[str, Any]:
     if not any((e.get("resource") or {}).get("resourceType") == "MessageHeader" for e in data.get("entry") or []):
         raise BadRequest("MSG_RESOURCE_REQUIRED", _("The message bundle has no MessageHeader."), "required")
     return data
+
+
+@dataclass
+class _SetAside:
+    """The Bundle id and MessageHeader ids (by entry position) that the library would refuse, and
+    the stand-ins it reads instead."""
+
+    bundle_id: str | None = None
+    header_ids: dict[int, str] = field(default_factory=dict)
+
+    def stand_in(self, original: str, position: int | None = None) -> str:
+        if position is None:
+            self.bundle_id = original
+            return "set-aside.bundle"
+        self.header_ids[position] = original
+        return f"set-aside.header.{position}"
+
+    def restore(self, data: dict[str, Any]) -> dict[str, Any]:
+        if self.bundle_id is not None:
+            data["id"] = self.bundle_id
+        entries = data.get("entry") or []
+        for position, original in self.header_ids.items():
+            entries[position]["resource"]["id"] = original
+        return data
+
+
+def _json_bundle(body: bytes, set_aside: _SetAside) -> Bundle:
+    """The library's JSON reader; when all it refuses is the Bundle id or a MessageHeader id, read
+    again with stand-ins (only then is the body parsed twice)."""
+    try:
+        return Bundle.model_validate_json(body)
+    except PydanticValidationError as exc:
+        data = _json_with_stand_ins(body, exc, set_aside)
+        if data is None:
+            raise
+    return Bundle.model_validate_json(json.dumps(data))
+
+
+def _json_with_stand_ins(body: bytes, exc: PydanticValidationError, set_aside: _SetAside) -> dict[str, Any] | None:
+    """The body with stand-ins for the ids the errors are about, or None when an error is about
+    anything else (or the id is not a string: no id at all, but another mistake)."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    entries = data.get("entry") if isinstance(data.get("entry"), list) else []
+    bundle_id, headers = False, set()
+    for error in exc.errors():
+        loc = tuple(error.get("loc", ()))
+        if loc == ("id",) and isinstance(data.get("id"), str):
+            bundle_id = True
+        elif (
+            len(loc) == 4
+            and loc[0] == "entry"
+            and loc[2:] == ("resource", "id")
+            and isinstance(loc[1], int)
+            and loc[1] < len(entries)
+            and _is_header_with_text_id(entries[loc[1]])
+        ):
+            headers.add(loc[1])
+        else:
+            return None
+    if bundle_id:
+        data["id"] = set_aside.stand_in(data["id"])
+    for position in headers:
+        resource = entries[position]["resource"]
+        resource["id"] = set_aside.stand_in(resource["id"], position)
+    return data
+
+
+def _is_header_with_text_id(entry: Any) -> bool:
+    resource = entry.get("resource") if isinstance(entry, dict) else None
+    return (
+        isinstance(resource, dict)
+        and resource.get("resourceType") == "MessageHeader"
+        and isinstance(resource.get("id"), str)
+    )
 
 
 def _has_control_characters(data: Any) -> bool:
@@ -148,9 +233,10 @@ def _not_fhir(text: str) -> BadRequest:
     return BadRequest("MSG_BAD_SYNTAX", _("The body is not FHIR XML: %(problem)s") % {"problem": text})
 
 
-def _fhir_xml(body: bytes) -> bytes:
+def _fhir_xml(body: bytes, set_aside: _SetAside) -> bytes:
     """The document as the FHIR XML that fhir.resources reads: checked, comments dropped, every
-    FHIR element in the default namespace (a prefix for the FHIR namespace is legal XML)."""
+    FHIR element in the default namespace (a prefix for the FHIR namespace is legal XML), and a
+    Bundle or MessageHeader id that breaks FHIR's rule set aside."""
     root = etree.fromstring(body, parser=_xml_parser(remove_comments=True))
     if root.getroottree().docinfo.doctype:
         raise _not_fhir(_("a FHIR document has no DOCTYPE."))
@@ -162,7 +248,19 @@ def _fhir_xml(body: bytes) -> bytes:
         raise _not_fhir(_("the root element must be a Bundle in the namespace %(ns)s.") % {"ns": FHIR_NS})
     rebuilt = etree.Element(root.tag, nsmap={None: FHIR_NS})
     _copy(root, rebuilt, FHIR_NS)
+    _set_aside_xml_ids(rebuilt, set_aside)
     return etree.tostring(rebuilt, encoding="utf-8")
+
+
+def _set_aside_xml_ids(bundle: etree._Element, set_aside: _SetAside) -> None:
+    fhir = f"{{{FHIR_NS}}}"
+    bundle_id = bundle.find(f"{fhir}id")
+    if bundle_id is not None and bundle_id.get("value") is not None and not is_fhir_id(bundle_id.get("value")):
+        bundle_id.set("value", set_aside.stand_in(bundle_id.get("value") or ""))
+    for position, entry in enumerate(bundle.findall(f"{fhir}entry")):
+        header_id = entry.find(f"{fhir}resource/{fhir}MessageHeader/{fhir}id")
+        if header_id is not None and header_id.get("value") is not None and not is_fhir_id(header_id.get("value")):
+            header_id.set("value", set_aside.stand_in(header_id.get("value") or "", position))
 
 
 def _copy(source: etree._Element, target: etree._Element, namespace: str) -> None:
@@ -226,13 +324,6 @@ def id_of(reference: str | None) -> str:
     if reference.startswith("urn:uuid:"):
         return reference[len("urn:uuid:") :]
     return reference.rsplit("/", 1)[-1]
-
-
-def as_uuid(value: str | None) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(str(value))
-    except (TypeError, ValueError):
-        return None
 
 
 def code_of(concept: dict | None, system: str | None = None) -> str:
@@ -332,12 +423,13 @@ class MessageBundle:
                     return provenance
         return None
 
-    def earlier_header_id(self, provenance: dict[str, Any]) -> uuid.UUID | None:
-        """The earlier message this one answers, corrects or cancels (Provenance.entity.what)."""
+    def earlier_header_id(self, provenance: dict[str, Any]) -> str | None:
+        """The MessageHeader id of the earlier message this one answers, corrects or cancels
+        (Provenance.entity.what), as written: found by it, whatever its form."""
         for entity in provenance.get("entity") or []:
             if entity.get("role") in ("revision", "removal"):
-                found = as_uuid(id_of((entity.get("what") or {}).get("reference")))
-                if found is not None:
+                found = id_of((entity.get("what") or {}).get("reference"))
+                if is_fhir_id(found):
                     return found
         return None
 

@@ -20,6 +20,7 @@ from sectors.choices import MembershipRole
 from sectors.models import Organisation
 
 from ..choices import AckCode, MessageType, NoticeKind, Priority, RecipientRole
+from ..ids import new_bundle_id
 from ..models import Message, Recipient
 from ..notices import members as _members
 from ..relationships import thread_recipient_ids
@@ -78,7 +79,10 @@ def acknowledgement_send(*, message: Message, organisation: Organisation, code: 
     existing = Message.objects.filter(acknowledges=message, sender=organisation).first()
     if existing is not None:
         return existing
+    ack_id = uuid.uuid4()
     ack = Message(
+        id=ack_id,
+        header_id=str(ack_id),
         type=MessageType.ACKNOWLEDGEMENT,
         thread_id=message.thread_id,  # by id: the worker need not read the thread and the citizen
         citizen_id=message.citizen_id,
@@ -142,7 +146,7 @@ def unacknowledged_resend(*, now: datetime.datetime | None = None) -> dict[str, 
             recipient.resends += 1
             recipient.last_sent_at = now
             recipient.save(update_fields=["resends", "last_sent_at"])
-            Message.objects.filter(pk=message.pk).update(bundle_id=uuid.uuid4())
+            Message.objects.filter(pk=message.pk).update(bundle_id=new_bundle_id())
             _enqueue(_deliveries_for(recipient, round_=recipient.resends))
             counts["resent"] += 1
         else:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -156,7 +155,7 @@ def message_forward(
 def message_import(
     *,
     actor: Actor,
-    message_id: uuid.UUID,
+    header_id: str,
     citizen: Citizen,
     receiver: Organisation,
     category: str,
@@ -172,7 +171,8 @@ def message_import(
 ) -> Message:
     """A care communication that the sender's own system sent as a MedCom bundle
     (``$process-message``). It goes through the same rules and machinery as one written in the
-    portal (receivers, deliveries, acknowledgements, threads); its id is the MessageHeader id.
+    portal (receivers, deliveries, acknowledgements, threads); it keeps the MessageHeader id
+    (``header_id``, any FHIR id), its key derived from it (``ids.message_key``).
 
     Receiving is the receiver's business: the sender needs no relationship with the citizen (a
     hospital anywhere in Denmark writes to the municipality that cares for them), and any active
@@ -194,7 +194,7 @@ def message_import(
         parent = None
     message = _create(
         actor=None,
-        message_id=message_id,
+        header_id=header_id,
         sending=_Sending(
             MessageType.CARE_COMMUNICATION, citizen, sender, receiver, cc, parent.thread if parent else None
         ),

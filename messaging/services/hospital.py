@@ -9,7 +9,6 @@ the database picks it as a deadlock's victim (``smartcare.transactions``)."""
 from __future__ import annotations
 
 import datetime
-import uuid
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -94,14 +93,14 @@ def _notify(
     stay: HospitalStay | None,
     revision: str,
     revises: Message | None,
-    message_id: uuid.UUID | None = None,
+    header_id: str | None = None,
     given_name: str = "",
     given_address: str = "",
 ) -> Message:
     receiver, cc = _notification_receivers(citizen)
     message = _create(
         actor=actor,
-        message_id=message_id,
+        header_id=header_id,
         sending=_Sending(
             MessageType.HOSPITAL_NOTIFICATION, citizen, department, receiver, cc, revises.thread if revises else None
         ),
@@ -128,7 +127,7 @@ def hospital_event_record(
     citizen: Citizen,
     code: str,
     occurred_at: datetime.datetime,
-    message_id: uuid.UUID | None = None,
+    header_id: str | None = None,
     given_name: str = "",
     given_address: str = "",
 ) -> HospitalEvent:
@@ -148,7 +147,7 @@ def hospital_event_record(
     stay = _apply_to_stay(citizen=citizen, department=department, code=code, at=occurred_at)
     message = _notify(
         actor=actor, citizen=citizen, department=department, code=code, at=occurred_at, stay=stay,
-        revision=Revision.NEW, revises=None, message_id=message_id, given_name=given_name, given_address=given_address,
+        revision=Revision.NEW, revises=None, header_id=header_id, given_name=given_name, given_address=given_address,
     )  # fmt: skip
     event = HospitalEvent.objects.create(
         citizen=citizen, department=department, code=code, occurred_at=occurred_at, stay=stay,
@@ -178,7 +177,7 @@ def _require_revisable(actor: Actor, event: HospitalEvent) -> tuple[HospitalEven
 @retry_on_deadlock
 @transaction.atomic
 def hospital_event_correct(
-    *, actor: Actor, event: HospitalEvent, occurred_at: datetime.datetime, message_id: uuid.UUID | None = None
+    *, actor: Actor, event: HospitalEvent, occurred_at: datetime.datetime, header_id: str | None = None
 ) -> HospitalEvent:
     """A correction (RE_) of the time of the latest event: the stay follows, and the municipality
     gets a correction that points at the first notification."""
@@ -194,12 +193,12 @@ def hospital_event_correct(
         stay.save()
     if event.code == HospitalCode.MORS:
         Citizen.objects.filter(pk=event.citizen_id).update(deceased_at=occurred_at)
-    return _revise(actor, event, citizen, Revision.CORRECTION, occurred_at, stay, message_id)
+    return _revise(actor, event, citizen, Revision.CORRECTION, occurred_at, stay, header_id)
 
 
 @retry_on_deadlock
 @transaction.atomic
-def hospital_event_cancel(*, actor: Actor, event: HospitalEvent, message_id: uuid.UUID | None = None) -> HospitalEvent:
+def hospital_event_cancel(*, actor: Actor, event: HospitalEvent, header_id: str | None = None) -> HospitalEvent:
     """A cancellation (AN_) withdraws the latest event: the stay is put back as it was before."""
     event, citizen = _require_revisable(actor, event)
     stay = event.stay
@@ -229,7 +228,7 @@ def hospital_event_cancel(*, actor: Actor, event: HospitalEvent, message_id: uui
             stay.save(update_fields=["discharged_at"])
     if event.code == HospitalCode.MORS:
         Citizen.objects.filter(pk=event.citizen_id).update(deceased_at=None)
-    return _revise(actor, event, citizen, Revision.CANCELLATION, event.occurred_at, stay, message_id)
+    return _revise(actor, event, citizen, Revision.CANCELLATION, event.occurred_at, stay, header_id)
 
 
 def _revise(
@@ -239,12 +238,12 @@ def _revise(
     revision: str,
     at: datetime.datetime,
     stay,
-    message_id: uuid.UUID | None = None,
+    header_id: str | None = None,
 ) -> HospitalEvent:
     HospitalEvent.objects.filter(pk=event.pk).update(superseded=True)
     message = _notify(
         actor=actor, citizen=citizen, department=event.department, code=event.code, at=at, stay=stay,
-        revision=revision, revises=event.message, message_id=message_id,
+        revision=revision, revises=event.message, header_id=header_id,
     )  # fmt: skip
     revised = HospitalEvent.objects.create(
         citizen=citizen, department=event.department, code=event.code, revision=revision, revises=event,

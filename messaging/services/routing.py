@@ -28,6 +28,7 @@ from ..attachments import attachment_name, attachment_type
 from ..checks import max_message_bytes
 from ..choices import Activity, Channel, MessageType, Priority, RecipientRole, Revision
 from ..enqueue import deliver_on_commit
+from ..ids import message_key
 from ..models import Attachment, Delivery, Message, Recipient, Thread, WebhookEndpoint
 from ..notices import members_to_email_by_organisation as _members_to_email
 
@@ -123,7 +124,7 @@ def _create(
     sending: _Sending,
     text: str,
     attachments: Sequence[UploadedFile] = (),
-    message_id: uuid.UUID | None = None,
+    header_id: str | None = None,
     parent: Message | None = None,
     activity: str = Activity.NEW,
     category: str = "",
@@ -140,9 +141,10 @@ def _create(
     given_name: str = "",
     given_address: str = "",
 ) -> Message:
-    """``message_id`` is given for a message received as a MedCom bundle: its MessageHeader id
-    becomes the message's id, so a resend is recognised whichever way it came in. Without an
-    ``author_name`` the acting user's name is the author's."""
+    """``header_id`` is given for a message received as a MedCom bundle: the message keeps its
+    MessageHeader id and its key is derived from it (``ids.message_key``), so a resend is
+    recognised whichever way it came in. A portal message's MessageHeader id is its own UUID.
+    Without an ``author_name`` the acting user's name is the author's."""
     receivers = [sending.receiver, *[org for org in sending.cc if org.pk != sending.receiver.pk]]
     if len({org.pk for org in receivers}) != len(receivers):
         raise ValidationError({"cc": [_("An organisation is named more than once.")]})
@@ -161,8 +163,10 @@ def _create(
     else:
         Thread.objects.filter(pk=thread.pk).update(last_message_at=now)
     user = actor.user if actor else None
+    message_id = message_key(header_id) if header_id else uuid.uuid4()
     message = Message(
-        id=message_id or uuid.uuid4(),
+        id=message_id,
+        header_id=header_id or str(message_id),
         type=sending.type,
         thread=thread,
         citizen=sending.citizen,
@@ -202,10 +206,11 @@ def _create(
 
 def _full_clean(message: Message) -> None:
     """The message's own rules (lengths, choices, its dates in the citizen's life) without a query.
-    Its id is new (a uuid4, or a MessageHeader id the intake found unused; a concurrent twin fails
-    on the primary key and is answered as a duplicate), and the checks its constraints make were
-    made by the callers' checks (``messaging.checks``) and ``Message.clean``; the database still
-    enforces them. Checking them here cost a dozen round trips per message."""
+    Its id is new (a uuid4, or the key of a MessageHeader id the intake found unused; a concurrent
+    twin fails on the primary key or ``message_header_id_unique`` and is answered as a
+    duplicate), and the checks its constraints make were made by the callers' checks
+    (``messaging.checks``) and ``Message.clean``; the database still enforces them. Checking them
+    here cost a dozen round trips per message."""
     message.full_clean(exclude=_HELD_REFERENCES, validate_unique=False, validate_constraints=False)
 
 

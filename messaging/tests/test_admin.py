@@ -17,7 +17,7 @@ from citizens.choices import AccessAction
 from citizens.models import AccessLogEntry
 from citizens.tests.factories import CitizenFactory
 from messaging.choices import Channel, DeliveryStatus, HospitalCode
-from messaging.models import Delivery, DeliveryAttempt, EmailPreference, HospitalEvent, WebhookEndpoint
+from messaging.models import Delivery, DeliveryAttempt, EmailPreference, HospitalEvent, Message, WebhookEndpoint
 from messaging.services import email_preference_set, hospital_event_record, message_reply, message_send
 from sectors.tests.factories import UserFactory
 
@@ -150,6 +150,16 @@ def test_search_by_message_id(client, superuser, mail):
 
     assert "Outsiderbesked" in page and "Insiderdosis" not in page
     assert "Outsiderbesked" in deliveries and "Insiderdosis" not in deliveries
+
+
+def test_search_by_a_message_header_id_in_any_fhir_form(client, superuser, mail):
+    """A received message's MessageHeader id is any FHIR id (issue #14): searched as written."""
+    Message.objects.filter(pk=mail["theirs"].pk).update(header_id="medcom-msg.2026-12-07.0001")
+    client.force_login(superuser)
+
+    page = client.get("/admin/messaging/message/", {"q": "medcom-msg.2026-12-07.0001"}).content.decode()
+
+    assert "Outsiderbesked" in page and "Insiderdosis" not in page
 
 
 def test_failed_deliveries_are_counted_and_filtered(client, superuser, mail):

@@ -35,6 +35,8 @@ from messaging.services import hospital_event_record, message_reply, message_sen
 from sectors.choices import MembershipRole
 from sectors.tests.factories import MembershipFactory
 
+from .fhir_post import ack_of, care
+
 pytestmark = pytest.mark.django_db
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -275,6 +277,16 @@ def test_a_receiver_reads_one_message(world, as_, message):
     assert body["is_read"] is False and body["attachments"] == []
     entry = AccessLogEntry.objects.order_by("-pk").first()
     assert entry.action == AccessAction.API_READ and entry.citizen_id == world.citizen.pk
+
+
+def test_a_message_received_as_a_bundle_shows_its_message_header_id_as_sent(world, as_, post):
+    """Any FHIR id is a MessageHeader id (issue #14); the message id is a UUID derived from it."""
+    assert ack_of(post(care(world, header_id="medcom-msg.2026-12-07.0001")))["code"] == "ok"
+    message = Message.objects.get(header_id="medcom-msg.2026-12-07.0001")
+
+    body = as_("homecare_a").get(f"/api/v1/messages/{message.pk}/").json()
+
+    assert (body["id"], body["header_id"]) == (str(message.pk), "medcom-msg.2026-12-07.0001")
 
 
 def test_the_sender_reads_it_without_a_receipt(as_, message):

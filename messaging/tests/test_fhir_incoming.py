@@ -162,15 +162,6 @@ def test_message_header_not_first(world, post):
     _rejected(post, bundle, "MSG_RESOURCE_TYPE_MISMATCH")
 
 
-def test_message_header_id_not_a_uuid(world, post):
-    bundle = care(world, header_id="not-a-uuid")
-    before = counts()
-    ack = ack_of(post(bundle))
-    assert ack["code"] == "fatal-error" and ack["issues"] == ["MSG_ID_INVALID"]
-    assert ack["acknowledged"] == "not-a-uuid"
-    assert counts() == before
-
-
 @pytest.mark.parametrize("fmt", ["json", "xml"])
 def test_receiving_is_the_receivers_business(world, post, actor, fmt):
     """A message from a sender with no relationship with the citizen (clinic B, not the citizen's
