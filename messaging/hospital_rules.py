@@ -22,7 +22,7 @@ from citizens.choices import AccessAction, AccessReason, ReviewKind
 from citizens.models import Citizen
 from citizens.services import access_review_flag
 from sectors.choices import MembershipRole, OrganisationKind
-from sectors.models import Organisation
+from sectors.models import Gateway, Organisation
 
 from .choices import HospitalCode
 
@@ -40,11 +40,16 @@ def may_record_hospital_events(actor: Actor) -> bool:
     )
 
 
+def delivered_by_gateway(actor: Actor) -> bool:
+    """A hospital notification a gateway delivers for a department (``messaging.fhir.gateway``)."""
+    return not actor.acting.memberships and Gateway.objects.filter(user_id=actor.user.pk, is_active=True).exists()
+
+
 def require_hospital_recorder(actor: Actor) -> Organisation:
     """The acting department, when the actor may record its hospital events."""
     if not actor.acting or actor.organisation.kind != OrganisationKind.HOSPITAL_DEPARTMENT:
         raise PermissionDenied(_("Only hospital departments record hospital events."))
-    if not actor.acting.roles & HOSPITAL_EVENT_ROLES:
+    if not actor.acting.roles & HOSPITAL_EVENT_ROLES and not delivered_by_gateway(actor):
         raise PermissionDenied(
             _("Only hospital physicians and nurses, or the department's system integration, record hospital events.")
         )

@@ -259,7 +259,7 @@ def test_the_api_shows_the_replacement_numbers(world, gp):
     assert body["identifiers"] == [{"system": NATIONAL, "value": ECPR}, {"system": LOCAL, "value": "X-17"}]
     assert (body["cpr"], body["cpr_formatted"], body["birth_date"], body["sex"]) == (
         None,
-        f"Replacement no. {ECPR}",
+        f"Erstatningsnr. {ECPR}",  # the API speaks Danish unless asked otherwise
         "1992-03-07",
         "unknown",
     )

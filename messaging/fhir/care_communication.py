@@ -16,16 +16,16 @@ from typing import Any
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils.translation import gettext as _
 
-from citizens.models import Citizen
-
 from .. import services
 from ..choices import Activity, Priority
 from ..models import Attachment, Message
 from . import codes
-from .checks import check_length, check_patient, check_provenance, check_receivers
+from .checks import check_length, check_patient_lengths, check_provenance, check_receivers
 from .errors import Reject
+from .gateway import check_gateway_receivers
 from .intake import Incoming
 from .parsing import MessageBundle, code_of
+from .patients import check_person, citizen_of
 
 CARE_ACTIVITIES = {Activity.NEW.value, Activity.REPLY.value, Activity.FORWARD.value}
 # MedCom's other CareCommunication activities: known, but not something the portal can show.
@@ -38,11 +38,12 @@ def care_communication_receive(incoming: Incoming) -> Message:
     """The CareCommunication as a message in the receiver's inbox; a broken rule raises ``Reject``."""
     msg = incoming.msg
     receiver, cc = check_receivers(msg)
+    check_gateway_receivers(incoming.gateway, [receiver, *cc])
     incoming.receiver = receiver
     communication = msg.focus("Communication")
     if communication is None:
         raise Reject("MSG_RESOURCE_REQUIRED", _("A CareCommunication must have a Communication."), "required")
-    _patient, cpr = check_patient(msg, communication)
+    person = check_person(msg, communication)
     provenance, activity = check_provenance(msg)
     if activity in CARE_ACTIVITIES_UNSUPPORTED:
         raise Reject(
@@ -86,13 +87,8 @@ def care_communication_receive(incoming: Incoming) -> Message:
     check_length(Message, "author_phone", author_phone, "ContactPoint.value")
     if not texts:
         raise Reject("MSG_RESOURCE_REQUIRED", _("The Communication must have a message text."), "required")
-    citizen = Citizen.objects.filter(cpr=cpr).first()
-    if citizen is None:
-        raise Reject(
-            "MSG_NO_EXIST",
-            _("The citizen is not registered in the portal or has no care relationship with the sender."),
-            "not-found",
-        )
+    check_patient_lengths([person.resource])
+    citizen = citizen_of(person, by=incoming.actor(), receiver=receiver)
     earlier = msg.earlier_header_id(provenance)
     parent = Message.objects.filter(header_id=earlier).first() if earlier else None
     text = "\n\n".join(texts + links)

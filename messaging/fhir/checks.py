@@ -30,6 +30,7 @@ from ..models import FhirReceipt, Message, Recipient
 from . import codes, resources
 from .acknowledgement import acknowledgement_bundle
 from .errors import ELEMENT_TOO_LONG, Reject
+from .gateway import gateway_of, gateway_sender
 from .intake import Incoming, dump
 from .parsing import MessageBundle, code_of, identifiers
 
@@ -91,7 +92,8 @@ def check_unique_entries(data: dict[str, Any]) -> None:
 
 
 def check_sender(msg: MessageBundle, *, user: Any) -> Organisation:
-    """The sender: an active organisation the integration token's user is an active member of."""
+    """The sender: an active organisation the integration token's user is an active member of;
+    for a gateway, any organisation in the directory (``gateway.gateway_sender``)."""
     resource = msg.sender_resource()
     sor, gln = identifiers(resource)
     if resource is None or not sor or not gln:
@@ -101,6 +103,9 @@ def check_sender(msg: MessageBundle, *, user: Any) -> Organisation:
             "required",
             store=False,
         )
+    gateway = gateway_of(user)
+    if gateway is not None:
+        return gateway_sender(msg, gateway=gateway, sor=sor, gln=gln)
     mine = Organisation.objects.filter(
         pk__in=Membership.objects.active().filter(user=user).values("organisation_id"), is_active=True
     )

@@ -15,7 +15,8 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from citizens.services import citizen_register_from_notification
-from sectors.choices import OrganisationKind
+from sectors.choices import MUNICIPAL_UNIT_KINDS, OrganisationKind
+from sectors.models import Organisation
 
 from .. import services
 from ..choices import HospitalCode, Revision
@@ -23,6 +24,7 @@ from ..models import HospitalEvent, Message
 from . import codes
 from .checks import check_patient, check_provenance, check_receivers
 from .errors import Reject
+from .gateway import check_gateway_receivers
 from .intake import Incoming
 from .parsing import fhir_datetime as _when
 
@@ -35,14 +37,9 @@ def hospital_notification_receive(incoming: Incoming) -> Message:
     raises ``Reject``."""
     msg = incoming.msg
     receiver, _cc = check_receivers(msg)
+    check_gateway_receivers(incoming.gateway, [receiver])
     incoming.receiver = receiver
-    if receiver.kind != OrganisationKind.MUNICIPALITY:
-        raise Reject(
-            "MSG_RECEIVER_UNABLE_TO_RECEIVE_MSG_TYPE",
-            _("A HospitalNotification is sent to the citizen's municipality; %(org)s is not a municipality.")
-            % {"org": receiver.name},
-            "not-supported",
-        )
+    municipality = _municipality_of(receiver)
     encounter = msg.focus("Encounter")
     if encounter is None:
         raise Reject("MSG_RESOURCE_REQUIRED", _("A HospitalNotification must have an Encounter."), "required")
@@ -59,7 +56,7 @@ def hospital_notification_receive(incoming: Incoming) -> Message:
         address = next(iter(patient.get("address") or []), {})
         notified = citizen_register_from_notification(
             actor=actor,
-            municipality=receiver,
+            municipality=municipality,
             cpr=cpr,
             first_name=" ".join(name.get("given") or []),
             last_name=name.get("family") or "",
@@ -68,7 +65,12 @@ def hospital_notification_receive(incoming: Incoming) -> Message:
             city=address.get("city") or "",
         )
         event = services.hospital_event_record(
-            actor=actor, code=code, occurred_at=at, header_id=header_id, **notified.event_fields
+            actor=actor,
+            code=code,
+            occurred_at=at,
+            header_id=header_id,
+            receiver=receiver if receiver != municipality else None,
+            **notified.event_fields,
         )
         return event.message
     earlier_id = msg.earlier_header_id(provenance)
@@ -98,6 +100,21 @@ def hospital_notification_receive(incoming: Incoming) -> Message:
     else:
         event = services.hospital_event_cancel(actor=actor, event=earlier, header_id=header_id)
     return event.message
+
+
+def _municipality_of(receiver: Organisation) -> Organisation:
+    """A notification goes to the citizen's municipality or one of its units (MedCom addresses a
+    unit: the one receiving hospital notifications, a home-care district)."""
+    if receiver.kind == OrganisationKind.MUNICIPALITY:
+        return receiver
+    if receiver.kind in MUNICIPAL_UNIT_KINDS and receiver.municipality is not None:
+        return receiver.municipality
+    raise Reject(
+        "MSG_RECEIVER_UNABLE_TO_RECEIVE_MSG_TYPE",
+        _("A HospitalNotification is sent to the citizen's municipality or one of its units; %(org)s is neither.")
+        % {"org": receiver.name},
+        "not-supported",
+    )
 
 
 def _hospital_code(encounter: dict[str, Any], patient: dict[str, Any], activity: str) -> tuple[str, str]:

@@ -16,14 +16,15 @@ from django.utils.translation import gettext as _
 from fhir.resources.R4B.bundle import Bundle
 
 from citizens.access import Actor
-from sectors.acting import resolve
-from sectors.models import Organisation
+from sectors.acting import Acting, resolve
+from sectors.models import Gateway, Organisation
 
 from ..choices import AckCode
 from ..models import Message
 from . import resources
 from .acknowledgement import Issue, acknowledgement_bundle
 from .errors import Reject
+from .gateway import gateway_of
 from .parsing import MessageBundle
 
 
@@ -41,7 +42,15 @@ class Incoming:
     sender: Organisation | None = None
     receiver: Organisation | None = None
 
+    @property
+    def gateway(self) -> Gateway | None:
+        return gateway_of(self.user)
+
     def actor(self) -> Actor:
+        """A member acting for the sender, or a gateway delivering for it (no membership: the
+        gateway is not a person, and its sender may be anywhere in Denmark)."""
+        if self.gateway is not None:
+            return Actor(user=self.user, acting=Acting(organisation=self.sender))
         return Actor(user=self.user, acting=resolve(self.user, self.sender.pk))
 
     # the two ends of the acknowledgement, as well as the bundle lets us know them

@@ -23,7 +23,7 @@ from citizens.services import hospital_stay_end, hospital_stay_start
 from sectors.models import Organisation
 from smartcare.transactions import retry_on_deadlock
 
-from ..choices import HospitalCode, MessageType, Revision
+from ..choices import HospitalCode, MessageType, RecipientRole, Revision
 from ..hospital_rules import hospital_event_log, require_hospital_recorder
 from ..models import HospitalEvent, Message
 from ..notices import hospital_coordinators_write
@@ -96,8 +96,12 @@ def _notify(
     header_id: str | None = None,
     given_name: str = "",
     given_address: str = "",
+    receiver: Organisation | None = None,
 ) -> Message:
-    receiver, cc = _notification_receivers(citizen)
+    """``receiver``: the municipal unit the hospital addressed (MedCom addresses a unit, e.g. the
+    one receiving hospital notifications); the citizen's municipality otherwise."""
+    municipality, cc = _notification_receivers(citizen)
+    receiver = receiver or municipality
     message = _create(
         actor=actor,
         header_id=header_id,
@@ -130,10 +134,12 @@ def hospital_event_record(
     header_id: str | None = None,
     given_name: str = "",
     given_address: str = "",
+    receiver: Organisation | None = None,
 ) -> HospitalEvent:
     """Admission, leave, end of leave, discharge or death: the stay changes and the citizen's
-    municipality is told (copy to the GP clinic), with no consent needed (the Health Act).
-    ``given_*``: a sender's differing name and address, kept on the message as given."""
+    municipality (or the unit of it the hospital addressed, ``receiver``) is told (copy to the
+    GP clinic), with no consent needed (the Health Act). ``given_*``: a sender's differing name
+    and address, kept on the message as given."""
     department = require_hospital_recorder(actor)
     if code not in HospitalCode.values:
         raise ValidationError({"code": [_("Choose a hospital event.")]})
@@ -148,6 +154,7 @@ def hospital_event_record(
     message = _notify(
         actor=actor, citizen=citizen, department=department, code=code, at=occurred_at, stay=stay,
         revision=Revision.NEW, revises=None, header_id=header_id, given_name=given_name, given_address=given_address,
+        receiver=receiver,
     )  # fmt: skip
     event = HospitalEvent.objects.create(
         citizen=citizen, department=department, code=code, occurred_at=occurred_at, stay=stay,
@@ -155,6 +162,14 @@ def hospital_event_record(
     )  # fmt: skip
     hospital_event_log(actor=actor, citizen=citizen, code=code, occurred_at=occurred_at, had_relationship=known)
     return event
+
+
+def _addressed(message: Message | None) -> Organisation | None:
+    """The first notification's receiver: its correction or cancellation goes to the same unit."""
+    if message is None:
+        return None
+    first = message.recipients.filter(role=RecipientRole.PRIMARY).select_related("organisation").first()
+    return first.organisation if first is not None else None
 
 
 def _require_revisable(actor: Actor, event: HospitalEvent) -> tuple[HospitalEvent, Citizen]:
@@ -243,7 +258,7 @@ def _revise(
     HospitalEvent.objects.filter(pk=event.pk).update(superseded=True)
     message = _notify(
         actor=actor, citizen=citizen, department=event.department, code=event.code, at=at, stay=stay,
-        revision=revision, revises=event.message, header_id=header_id,
+        revision=revision, revises=event.message, header_id=header_id, receiver=_addressed(event.message),
     )  # fmt: skip
     revised = HospitalEvent.objects.create(
         citizen=citizen, department=event.department, code=event.code, revision=revision, revises=event,

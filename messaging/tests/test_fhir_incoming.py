@@ -123,8 +123,16 @@ def test_bad_cpr(world, post):
     assert "CPR" in ack["texts"][0]
 
 
-def test_unknown_citizen(world, post):
-    _rejected(post, care(world, cpr=NEW_CPR), "MSG_NO_EXIST")
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_an_unknown_citizen_is_registered_from_the_patient(world, post, actor, fmt):
+    """The receiver cares for a person the portal does not know yet: the person is registered as
+    the Patient names them, marked as registered from a message, in the receiver's municipality."""
+    assert ack_of(post(care(world, cpr=NEW_CPR), fmt=fmt))["code"] == "ok"
+    citizen = Citizen.objects.get(cpr=NEW_CPR)
+    assert citizen.registered_from_message and citizen.municipality == world.municipality_a
+    assert (citizen.first_name, citizen.last_name) == ("Karen", "Jensen")
+    assert citizen.messages.filter(type=MessageType.CARE_COMMUNICATION).count() == 1
+    assert access_reason(actor("homecare_a"), citizen) is not None
 
 
 def test_missing_provenance(world, post):
