@@ -104,6 +104,7 @@ def care_communication_receive(incoming: Incoming) -> Message:
         text=text,
         activity=activity,
         parent=parent,
+        answers=earlier or "",
         author_name=author_name,
         author_phone=author_phone,
         attachments=attachments,

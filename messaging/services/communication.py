@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,7 +25,7 @@ from ..checks import (
     send_errors,
 )
 from ..choices import Activity, Category, MessageType, Priority
-from ..models import Attachment, Message
+from ..models import Attachment, Message, Thread
 from .routing import _create, _log, _require_access, _Sending
 
 
@@ -165,6 +166,7 @@ def message_import(
     cc: Sequence[Organisation] = (),
     activity: str = Activity.NEW,
     parent: Message | None = None,
+    answers: str = "",
     author_name: str = "",
     author_phone: str = "",
     attachments: Sequence[UploadedFile] = (),
@@ -179,7 +181,9 @@ def message_import(
     organisation of the portal may receive it, gaining a relationship with the citizen by it. A
     reply or forward joins the thread of the earlier message when the sender took part in it,
     otherwise it starts a thread of its own (the earlier message may never have passed through
-    the portal)."""
+    the portal). ``answers``: the MessageHeader id the reply or forward names; while that message
+    is not here the reply waits in a thread of its own, and joins the earlier message's thread
+    when it arrives (``_stitch``)."""
     sender = actor.organisation
     if sender is None:
         raise ValidationError({"sender": [_("The message has no sender.")]})
@@ -208,5 +212,26 @@ def message_import(
         author_name=(author_name or "").strip()[:200],
         author_phone=(author_phone or "").strip()[:40],
     )
+    if answers and parent is None:
+        Message.objects.filter(pk=message.pk).update(answers_header_id=answers)
+    _stitch(message)
     _log(actor, citizen, access_reason(actor, citizen) or ("", ""), "message received from the sender's system")
     return message
+
+
+def _stitch(message: Message) -> None:
+    """Replies and forwards that arrived before ``message`` (they name its MessageHeader id) join
+    its thread, with everything that followed them, when their sender took part in it."""
+    took_part = {message.sender_id, *message.recipients.values_list("organisation_id", flat=True)}
+    waiting = Message.objects.filter(
+        answers_header_id=message.header_id, parent__isnull=True, citizen_id=message.citizen_id
+    ).exclude(pk=message.pk)
+    for reply in waiting:
+        if reply.sender_id not in took_part:
+            continue
+        old_thread = reply.thread_id
+        Message.objects.filter(thread_id=old_thread).update(thread_id=message.thread_id)
+        Message.objects.filter(pk=reply.pk).update(parent=message, answers_header_id="")
+        Thread.objects.filter(pk=old_thread).delete()
+        last = Message.objects.filter(thread_id=message.thread_id).order_by("-sent_at").values("sent_at")[:1]
+        Thread.objects.filter(pk=message.thread_id).update(last_message_at=Subquery(last))
