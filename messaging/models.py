@@ -539,3 +539,31 @@ class FhirReceipt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.header_id} ({self.bundle_id})"
+
+
+class FhirCall(models.Model):
+    """One call of ``$process-message``: the account that posted it (a gateway's or an
+    organisation's integration) and how it was answered. The administrators' page of gateways
+    and integrations reads their traffic and last errors from it; appending never waits."""
+
+    user = models.ForeignKey(USER, verbose_name=_("account"), on_delete=models.CASCADE, related_name="+")
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    header_id = models.CharField(_("MessageHeader id"), max_length=64, blank=True)
+    event = models.CharField(_("event"), max_length=60, blank=True)
+    status = models.PositiveSmallIntegerField(_("HTTP status"))
+    ack_code = models.CharField(_("acknowledgement"), max_length=20, blank=True)
+    issue = models.CharField(_("error code"), max_length=60, blank=True)
+    text = models.CharField(_("error"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("FHIR call")
+        verbose_name_plural = _("FHIR calls")
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["user", "-at"], name="fhircall_user_at")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.header_id or '-'} {self.ack_code or self.status}"
+
+    @property
+    def failed(self) -> bool:
+        return self.status >= 400 or self.ack_code not in ("", "ok")

@@ -10,5 +10,6 @@ urlpatterns = [
     path("hospital-events/<int:pk>/cancel/", views_ops.hospital_event_cancel, name="hospital_event_cancel"),
     path("operations/", views_ops.operations, name="operations"),
     path("operations/deliveries/<int:pk>/retry/", views_ops.delivery_retry, name="delivery_retry"),
+    path("operations/integrations/", views_ops.integrations, name="integrations"),
     path("settings/", views_ops.preferences, name="preferences"),
 ]

@@ -32,6 +32,7 @@ from .forms_ops import (
     HospitalEventCorrectForm,
     HospitalEventForm,
 )
+from .integrations import integration_traffic, may_see_all
 
 EVENTS_PAGE_SIZE = 25
 DELIVERIES_PAGE_SIZE = 25
@@ -246,6 +247,15 @@ def delivery_retry(request, pk: int):
     messages.success(request, _("The delivery is sent again."))
     query = request.GET.urlencode()
     return redirect(reverse("messaging_ops:operations") + (f"?{query}" if query else ""))
+
+
+@login_required
+@require_http_methods(["GET"])
+def integrations(request):
+    """Gateways and integrations with their traffic and last errors (administrators)."""
+    actor = actor_from_request(request)
+    rows = integration_traffic(actor=actor)
+    return render(request, "messaging/ops/integrations.html", {"rows": rows, "sees_all": may_see_all(actor)})
 
 
 # --- notification settings ----------------------------------------------------------------------

@@ -57,6 +57,7 @@ from .errors import TRANSIENT_ERRORS, BadRequest, Reject, portal_failure, servic
 from .hospital_notification import hospital_notification_receive
 from .intake import Incoming
 from .parsing import JSON, XML, MessageBundle, format_of, identifiers, parse
+from .traffic import call_record
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +67,9 @@ def process_message(body: bytes, content_type: str, *, user) -> tuple[int, dict[
     try:
         msg = MessageBundle.of(parse(body, format_of(content_type)))
     except BadRequest as exc:
-        return 400, operation_outcome([exc.issue])
+        resource = operation_outcome([exc.issue])
+        call_record(user=user, status=400, resource=resource)
+        return 400, resource
     incoming = Incoming(msg, user)
     try:
         answer = _process(incoming)
@@ -76,6 +79,9 @@ def process_message(body: bytes, content_type: str, *, user) -> tuple[int, dict[
     except Exception:  # noqa: BLE001 - fails again on a resend: a fatal error, never a 500
         logger.exception("$process-message: unexpected error")
         answer = _failed(incoming)
+    call_record(
+        user=user, status=answer.status, resource=answer.resource, header_id=msg.header_id or "", event=msg.event or ""
+    )
     return answer.status, answer.resource
 
 
