@@ -417,11 +417,16 @@ def _rank_of(kind: str, current: bool) -> int:
     return _RANK.get(kind, len(PRECEDENCE))
 
 
-def organisation_sees(org: Organisation, citizen: Citizen, *, now: datetime | None = None) -> bool:
+def organisation_sees(
+    org: Organisation, citizen: Citizen, *, now: datetime | None = None, include_messages: bool = False
+) -> bool:
     """Whether the organisation itself has a relationship with the citizen (a person's
-    break-the-glass does not count, nor a message it received): who may receive messages about
-    the citizen, since a receiver gains no access through a message it would not otherwise have."""
-    rows = _rows(org, None, now or timezone.now()).exclude(kind=RelationshipKind.RECEIVED_MESSAGE)
+    break-the-glass does not count, nor, unless ``include_messages``, a message it received): who
+    may receive messages about the citizen, since a receiver gains no access through a message it
+    would not otherwise have."""
+    rows = _rows(org, None, now or timezone.now())
+    if not include_messages:
+        rows = rows.exclude(kind=RelationshipKind.RECEIVED_MESSAGE)
     return rows.filter(citizen_id=citizen.pk).exists()
 
 

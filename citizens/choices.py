@@ -71,6 +71,7 @@ class ReviewKind(models.TextChoices):
 
     ADMISSION = "admission", _("Admission without an earlier relationship")
     DEATH = "death", _("Death recorded")
+    RECEIVED_MESSAGE = "received_message", _("Relationship from a received message")
 
 
 class ReviewConclusion(models.TextChoices):

@@ -109,18 +109,22 @@ ANCESTORS = ("parent__parent__parent", "municipality__parent")
 LOADED = ["user", "organisation", "region", "citizen"]
 
 
-def access_review_flag(*, actor: Actor, citizen: Citizen, kind: str, reason: str) -> AccessReviewItem:
+def access_review_flag(
+    *, actor: Actor, citizen: Citizen, kind: str, reason: str, organisation: Organisation | None = None
+) -> AccessReviewItem:
     """Put something the acting organisation did to a citizen on the review list (the caller's
-    transaction: it is flagged only if it happened).
+    transaction: it is flagged only if it happened). ``organisation``: whose access it is, when not
+    the actor's (a message received from elsewhere gives the receiver its relationship).
 
     Two queries, on the hospital event's write path: the organisation with its ancestors (its
     region found in memory) and the insert. The fields are validated in Python: blank text for
     ``reason`` is refused by ``clean_fields`` before its check constraint would see it."""
-    organisation = Organisation.objects.select_related(*ANCESTORS).get(pk=actor.organisation.pk)
+    whose = organisation or actor.organisation
+    organisation = Organisation.objects.select_related(*ANCESTORS).get(pk=whose.pk)
     item = AccessReviewItem(
         kind=kind,
         user=actor.user,
-        organisation=actor.organisation,
+        organisation=whose,
         region=region_of(organisation),
         citizen=citizen,
         reason=reason,

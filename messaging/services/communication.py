@@ -11,7 +11,7 @@ from django.db.models import Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from citizens.access import Actor, access_reason
+from citizens.access import Actor, access_reason, organisation_sees
 from citizens.models import Citizen
 from sectors.models import Organisation
 from smartcare.transactions import retry_on_deadlock
@@ -26,7 +26,7 @@ from ..checks import (
 )
 from ..choices import Activity, Category, MessageType, Priority
 from ..models import Attachment, Message, Thread
-from .routing import _create, _log, _require_access, _Sending
+from .routing import _create, _log, _require_access, _Sending, relationship_from_message_flag
 
 
 @retry_on_deadlock
@@ -191,6 +191,7 @@ def message_import(
     if activity not in Activity.values:
         raise ValidationError({"activity": [_("Unknown activity.")]})
     check(incoming_receiver_errors([receiver, *cc]))
+    new_to = [org for org in [receiver, *cc] if not organisation_sees(org, citizen, include_messages=True)]
     if parent is not None and (
         parent.citizen_id != citizen.pk
         or not (parent.sender_id == sender.pk or parent.recipients.filter(organisation_id=sender.pk).exists())
@@ -214,6 +215,8 @@ def message_import(
     )
     if answers and parent is None:
         Message.objects.filter(pk=message.pk).update(answers_header_id=answers)
+    for organisation in new_to:
+        relationship_from_message_flag(actor=actor, citizen=citizen, receiver=organisation)
     _stitch(message)
     _log(actor, citizen, access_reason(actor, citizen) or ("", ""), "message received from the sender's system")
     return message

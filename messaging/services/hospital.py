@@ -27,7 +27,7 @@ from ..choices import HospitalCode, MessageType, RecipientRole, Revision
 from ..hospital_rules import hospital_event_log, require_hospital_recorder
 from ..models import HospitalEvent, Message
 from ..notices import hospital_coordinators_write
-from .routing import _create, _enqueue, _Sending
+from .routing import _create, _enqueue, _Sending, relationship_from_message_flag
 
 STAY_KIND_OF: dict[str, str] = {HospitalCode.STAA: StayKind.ACUTE_AMBULANT, HospitalCode.STIN: StayKind.INPATIENT}
 
@@ -101,6 +101,11 @@ def _notify(
     """``receiver``: the municipal unit the hospital addressed (MedCom addresses a unit, e.g. the
     one receiving hospital notifications); the citizen's municipality otherwise."""
     municipality, cc = _notification_receivers(citizen)
+    new_to_unit = (
+        receiver is not None
+        and receiver != municipality
+        and not organisation_sees(receiver, citizen, include_messages=True)
+    )
     receiver = receiver or municipality
     message = _create(
         actor=actor,
@@ -118,6 +123,8 @@ def _notify(
         given_name=given_name,
         given_address=given_address,
     )
+    if new_to_unit:
+        relationship_from_message_flag(actor=actor, citizen=citizen, receiver=receiver)
     told = {receiver.pk, *(org.pk for org in cc)}
     _enqueue(hospital_coordinators_write(message=message, told=told))  # the care plans' coordinators
     return message

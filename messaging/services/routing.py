@@ -20,8 +20,9 @@ from django.utils.translation import gettext as _
 
 from citizens.access import Actor, access_reason
 from citizens.accesslog import access_log_record
-from citizens.choices import AccessAction
+from citizens.choices import AccessAction, ReviewKind
 from citizens.models import Citizen, HospitalStay
+from citizens.reviews import access_review_flag
 from sectors.models import Organisation
 
 from ..attachments import attachment_name, attachment_type
@@ -212,6 +213,19 @@ def _full_clean(message: Message) -> None:
     (``messaging.checks``) and ``Message.clean``; the database still enforces them. Checking them
     here cost a dozen round trips per message."""
     message.full_clean(exclude=_HELD_REFERENCES, validate_unique=False, validate_constraints=False)
+
+
+def relationship_from_message_flag(*, actor: Actor, citizen: Citizen, receiver: Organisation) -> None:
+    """A message gave ``receiver`` a relationship with a citizen it had none with: put it on the
+    access review list of the receiver's (and its region's) administrators."""
+    access_review_flag(
+        actor=actor,
+        citizen=citizen,
+        kind=ReviewKind.RECEIVED_MESSAGE,
+        organisation=receiver,
+        reason=_("%(receiver)s received a message from %(sender)s about a citizen it had no relationship with.")
+        % {"receiver": receiver.name, "sender": actor.organisation.name if actor.organisation else "?"},
+    )
 
 
 def _log(actor: Actor, citizen: Citizen, reason: tuple[str, str], detail: str) -> None:

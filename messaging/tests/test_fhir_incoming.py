@@ -12,8 +12,8 @@ from django.utils import timezone
 from fhir.resources.R4B.bundle import Bundle
 
 from citizens.access import access_reason
-from citizens.choices import AccessReason
-from citizens.models import Citizen, HospitalStay
+from citizens.choices import AccessReason, ReviewKind
+from citizens.models import AccessReviewItem, Citizen, HospitalStay
 from messaging.choices import AckCode, Category, HospitalCode, MessageType, Priority, Revision
 from messaging.fhir import codes
 from messaging.fhir.acknowledgement import acknowledgement_bundle
@@ -183,6 +183,19 @@ def test_receiving_is_the_receivers_business(world, post, actor, fmt):
     assert access_reason(actor("homecare_b"), world.citizen)[0] == AccessReason.RECEIVED_MESSAGE
     # the sender learns nothing about the citizen by writing
     assert access_reason(actor("gp_b"), world.citizen) is None
+    # the new relationship is on the access review list of the receiver's administrators
+    item = AccessReviewItem.objects.get()
+    assert (item.kind, item.organisation, item.citizen) == (
+        ReviewKind.RECEIVED_MESSAGE,
+        world.municipality_b,
+        world.citizen,
+    )
+    assert world.clinic_b.name in item.reason
+
+
+def test_a_receiver_that_already_cares_for_the_citizen_is_not_reviewed(world, post):
+    assert ack_of(post(care(world)))["code"] == "ok"
+    assert not AccessReviewItem.objects.exists()
 
 
 def test_an_external_directory_entry_receives_nothing(world, post):

@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 from django.utils import timezone, translation
 
-from citizens.models import Citizen, CitizenIdentifier
+from citizens.choices import ReviewKind
+from citizens.models import AccessReviewItem, Citizen, CitizenIdentifier
 from messaging.choices import Activity, HospitalCode, MessageType
 from messaging.fhir import codes
 from messaging.models import Message, Recipient, Thread
@@ -351,6 +352,9 @@ def test_every_hospital_notification_from_a_department_outside_the_region_to_a_m
     notify(world.citizen.cpr, HospitalCode.SLHJ, end=start + datetime.timedelta(hours=6))
     notify(NEW_CPR, HospitalCode.STAA)
     notify(NEW_CPR, HospitalCode.MORS, end=start + datetime.timedelta(hours=8))
+    # the unit had no relationship with either person: both are on its access review list
+    reviewed = AccessReviewItem.objects.filter(organisation=receiving, kind=ReviewKind.RECEIVED_MESSAGE)
+    assert reviewed.count() == 2
     department = Organisation.objects.get(sor_code=HERLEV_CARDIOLOGY.sor_code)
     assert (department.kind, department.is_external) == (OrganisationKind.HOSPITAL_DEPARTMENT, True)
     assert Citizen.objects.get(cpr=NEW_CPR).deceased_at is not None
