@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from citizens.access import organisation_sees
 from citizens.models import Citizen
 from sectors.models import Organisation
+from sectors.selectors import outgoing_gateway
 from smartcare.validators import Errors, gather
 
 from .attachments import attachment_type
@@ -66,6 +67,11 @@ def receiver_errors(citizen: Citizen, organisations: Iterable[Organisation]) -> 
     for org in organisations:
         if not org.is_active:
             found.append(_("%(org)s is not active.") % {"org": org})
+        elif org.is_external:
+            # Outside the portal: what it knows of the citizen is not ours to see; the message
+            # leaves through the gateway, so there must be one.
+            if outgoing_gateway() is None:
+                found.append(_("%(org)s is outside the portal, and no gateway carries messages there.") % {"org": org})
         elif not organisation_sees(org, citizen):
             found.append(
                 _("%(org)s has no care relationship with the citizen and cannot receive messages about them.")

@@ -223,13 +223,20 @@ def _fail(
         message: Message = delivery.message
         if delivery.channel == Channel.WEBHOOK and message.type != MessageType.NOTIFICATION:
             # The receiver's own system did not get it: its administrators see it on the
-            # operations page; the receiving organisation is told in the portal as well.
+            # operations page; the receiving organisation is told in the portal as well. An
+            # organisation outside the portal has nobody here: its sender is told instead.
+            receiver = delivery.recipient.organisation
             services.notice_send(
-                organisation=delivery.recipient.organisation,
+                organisation=message.sender if receiver.is_external else receiver,
                 citizen=message.citizen,
                 kind=NoticeKind.DELIVERY_FAILED,
-                text=_("A message could not be delivered to your organisation's own system: %(error)s")
-                % {"error": error[:200]},
+                text=(
+                    _("A message to %(org)s could not be delivered through the gateway: %(error)s")
+                    % {"org": receiver.name, "error": error[:200]}
+                    if receiver.is_external
+                    else _("A message could not be delivered to your organisation's own system: %(error)s")
+                    % {"error": error[:200]}
+                ),
                 link=reverse("messaging_ops:operations"),
                 key=f"delivery-failed:{delivery.pk}",
             )

@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from sectors.models import Organisation, User
+from sectors.selectors import outgoing_gateway
 
 from .choices import Category, MessageType, Priority
 
@@ -26,7 +27,8 @@ def organisation_by_code(value: str) -> Organisation | None:
     match = Q(sor_code=value) | Q(gln=value) | Q(location_numbers__gln=value)
     if value.isdigit() and len(value) < 10:
         match |= Q(pk=int(value))
-    found = list(Organisation.objects.in_portal().filter(match).distinct()[:2])
+    reachable = Organisation.objects.all() if outgoing_gateway() is not None else Organisation.objects.in_portal()
+    found = list(reachable.filter(match).distinct()[:2])
     return found[0] if len(found) == 1 else None
 
 

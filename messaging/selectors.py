@@ -22,6 +22,7 @@ from citizens.cpr import normalise_cpr
 from citizens.models import Citizen
 from sectors.choices import OrganisationKind
 from sectors.models import LocationNumber, Organisation, User
+from sectors.selectors import outgoing_gateway
 from smartcare.pagination import capped_label
 
 from . import hospital_rules
@@ -247,24 +248,22 @@ USUAL_RECEIVER_DAYS = 180
 
 
 def receiver_search(*, query: str, limit: int = 20, sender: Organisation | None = None) -> list[Organisation]:
-    """Receivers (any unit of the portal) by name, SOR code or any of their EAN numbers;
-    organisations are not health data. Those the sender wrote to most in the last half year come
-    first (each carries ``usual``, how many messages): a unit writes to the same few again and
-    again."""
+    """Receivers (any unit of the portal, and the directory's external entries when a gateway
+    carries messages there) by name, SOR code or any of their EAN numbers; organisations are not
+    health data. Those the sender wrote to most in the last half year come first (each carries
+    ``usual``, how many messages): a unit writes to the same few again and again."""
     query = (query or "").strip()
     if not query:
         return []
-    found = (
-        Organisation.objects.active()
-        .in_portal()
-        .filter(
-            Q(name__icontains=query)
-            | Q(sor_code=query)
-            | Q(gln=query)
-            | Q(pk__in=LocationNumber.objects.filter(gln=query).values("organisation_id"))
-        )
-        .select_related("parent")
-    )
+    reachable = Organisation.objects.active()
+    if outgoing_gateway() is None:
+        reachable = reachable.in_portal()
+    found = reachable.filter(
+        Q(name__icontains=query)
+        | Q(sor_code=query)
+        | Q(gln=query)
+        | Q(pk__in=LocationNumber.objects.filter(gln=query).values("organisation_id"))
+    ).select_related("parent")
     if sender is None:
         return list(found.annotate(usual=Value(0)).order_by("name", "pk")[:limit])
     since = timezone.now() - timedelta(days=USUAL_RECEIVER_DAYS)

@@ -10,7 +10,7 @@ from typing import Any
 from django.db.models import Prefetch, Q, QuerySet
 
 from .choices import MembershipRole, OrganisationKind
-from .models import LocationNumber, Membership, Organisation, User
+from .models import Gateway, LocationNumber, Membership, Organisation, User
 
 
 def organisation_list(*, filters: Mapping[str, Any] | None = None) -> QuerySet[Organisation]:
@@ -131,6 +131,12 @@ def _by_codes(organisations: QuerySet[Organisation], *, sor_code: str | None, gl
 def _has_gln(organisation: Organisation, gln: str) -> bool:
     """The main EAN number, else one of the others (a query only then)."""
     return organisation.gln == gln or organisation.location_numbers.filter(gln=gln).exists()
+
+
+def outgoing_gateway() -> Gateway | None:
+    """The gateway that carries messages to organisations outside the portal: the first active
+    one with a webhook (one is enough; a second is a standby an administrator switches to)."""
+    return Gateway.objects.filter(is_active=True).exclude(webhook_url="").order_by("pk").first()
 
 
 def organisation_members(*, organisation: Organisation) -> QuerySet[Membership]:

@@ -89,6 +89,13 @@ def _deliveries_for_all(message: Message, recipients: Sequence[Recipient], round
     rows = []
     for recipient in recipients:
         base = f"{message.pk}:{recipient.organisation_id}"
+        if _is_external(recipient):
+            # No inbox and no members outside the portal: the gateway carries the bundle, and the
+            # receiver's acknowledgement comes back through it (``$process-message``).
+            rows.append(
+                Delivery(message=message, recipient=recipient, channel=Channel.WEBHOOK, key=f"{base}:gateway{suffix}")
+            )
+            continue
         rows.append(
             Delivery(message=message, recipient=recipient, channel=Channel.IN_APP, key=f"{base}:in-app{suffix}")
         )
@@ -103,6 +110,14 @@ def _deliveries_for_all(message: Message, recipients: Sequence[Recipient], round
                 Delivery(message=message, recipient=recipient, channel=Channel.WEBHOOK, key=f"{base}:webhook{suffix}")
             )
     return Delivery.objects.bulk_create(rows)
+
+
+def _is_external(recipient: Recipient) -> bool:
+    """Whether the receiver is outside the portal: from the organisation loaded with the
+    recipient (as a send makes it), else asked."""
+    if Recipient.organisation.is_cached(recipient):
+        return recipient.organisation.is_external
+    return Organisation.objects.filter(pk=recipient.organisation_id, is_external=True).exists()
 
 
 def _enqueue(deliveries: Iterable[Delivery]) -> None:

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 import requests
 from django.conf import settings
 
+from sectors.selectors import outgoing_gateway
+
 from ..choices import AttemptOutcome
 from ..fhir.export import bundle_json, message_bundle
 from ..models import Delivery
@@ -41,22 +43,35 @@ def _answer(response: requests.Response) -> tuple[bytes, str]:
     return content, str(content_type)
 
 
-def webhook(delivery: Delivery) -> Sent:
-    endpoint = getattr(delivery.recipient.organisation, "webhook", None)
+def _endpoint(delivery: Delivery) -> tuple[str, str]:
+    """The URL and secret: the organisation's own system, or for an organisation outside the
+    portal the gateway that carries messages to the national network."""
+    organisation = delivery.recipient.organisation
+    if organisation.is_external:
+        gateway = outgoing_gateway()
+        if gateway is None:
+            raise TransientError("no active gateway with a webhook carries messages outside the portal")
+        return gateway.webhook_url, gateway.webhook_secret
+    endpoint = getattr(organisation, "webhook", None)
     if endpoint is None or not endpoint.active:
         raise PermanentError("the organisation has no active webhook")
-    if getattr(settings, "MESSAGING_WEBHOOK_REQUIRE_HTTPS", False) and not endpoint.url.startswith("https://"):
+    return endpoint.url, endpoint.secret
+
+
+def webhook(delivery: Delivery) -> Sent:
+    url, secret = _endpoint(delivery)
+    if getattr(settings, "MESSAGING_WEBHOOK_REQUIRE_HTTPS", False) and not url.startswith("https://"):
         raise PermanentError("webhooks must use HTTPS")
     body = webhook_payload(delivery)
     headers = {
         "Content-Type": "application/fhir+json",
-        "X-SmartCare-Signature": sign(endpoint.secret, body),
+        "X-SmartCare-Signature": sign(secret, body),
         "X-SmartCare-Delivery": delivery.key,
         "X-SmartCare-Message": str(delivery.message_id),
     }
     try:
         response = requests.post(
-            endpoint.url,
+            url,
             data=body,
             headers=headers,
             timeout=getattr(settings, "MESSAGING_WEBHOOK_TIMEOUT_SECONDS", 10),
