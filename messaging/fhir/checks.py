@@ -3,7 +3,7 @@ MessageHeader first, with a FHIR id (any, not only a UUID: MedCom asks for a glo
 in a Bundle whose id is a FHIR id too, and an event the portal receives; no two entries that a
 reference cannot tell apart; a sender the integration token may send for and receivers the portal
 knows, each named by a SOR code and a GLN that name the same organisation; a Bundle id used for
-one message only; a Patient with a CPR number and the message's own Provenance; and no value
+one message only; the message's own Provenance (the Patient is checked in ``patients``); and no value
 longer than the portal keeps (refused, never cut short).
 
 A MessageHeader id the portal already has is no error but a duplicate: answered as the first time
@@ -15,11 +15,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db.models import F, Model
 from django.utils.translation import gettext as _
 
-from citizens.cpr import parse_cpr
 from citizens.models import Citizen
 from sectors.models import Membership, Organisation
 from sectors.selectors import IdentifierConflict, organisation_by_identifier
@@ -37,9 +35,6 @@ from .parsing import MessageBundle, code_of, identifiers
 logger = logging.getLogger(__name__)
 
 EVENTS = {codes.EVENT_CARE_COMMUNICATION, codes.EVENT_HOSPITAL_NOTIFICATION, codes.EVENT_ACKNOWLEDGEMENT}
-CPR_MESSAGE = (
-    "The Patient's CPR identifier is not a valid CPR number (10 digits, DDMMYYSSSS, starting with a real date)."
-)
 
 
 def check_header(msg: MessageBundle) -> None:
@@ -244,23 +239,6 @@ def check_receivers(msg: MessageBundle) -> tuple[Organisation, list[Organisation
             )
         found[use].append(organisation)
     return found["primary"][0], found["cc"]
-
-
-def check_patient(msg: MessageBundle, focus: dict[str, Any] | None) -> tuple[dict[str, Any], str]:
-    """The Patient the focus resource names (or the bundle's only one) and its CPR number."""
-    patient = msg.resolve((focus or {}).get("subject"), "Patient")
-    if patient is None:
-        patients = msg.all("Patient")
-        patient = patients[0] if len(patients) == 1 else None
-    if patient is None:
-        raise Reject("MSG_RESOURCE_REQUIRED", _("The message must name its Patient."), "required")
-    value = resources.identifier_of(patient, codes.CPR)
-    if not value:
-        raise Reject("MSG_RESOURCE_REQUIRED", _("The Patient must have a CPR identifier."), "required")
-    try:
-        return patient, parse_cpr(value).digits
-    except ValidationError:
-        raise Reject("MSG_BAD_FORMAT", _(CPR_MESSAGE), "value") from None
 
 
 def check_provenance(msg: MessageBundle) -> tuple[dict[str, Any], str]:

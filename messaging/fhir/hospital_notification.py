@@ -14,6 +14,8 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from citizens.identity import citizens_identified
+from citizens.models import Citizen
 from citizens.services import citizen_register_from_notification
 from sectors.choices import MUNICIPAL_UNIT_KINDS, OrganisationKind
 from sectors.models import Organisation
@@ -22,11 +24,12 @@ from .. import services
 from ..choices import HospitalCode, Revision
 from ..models import HospitalEvent, Message
 from . import codes
-from .checks import check_patient, check_provenance, check_receivers
+from .checks import check_provenance, check_receivers
 from .errors import Reject
 from .gateway import check_gateway_receivers
 from .intake import Incoming
 from .parsing import fhir_datetime as _when
+from .patients import Person, check_person, citizen_of
 
 EPISODE_ACTIVITIES = {activity for _cls, _status, activity in codes.HOSPITAL.values()} | {codes.DISCHARGE_EMERGENCY}
 LEAVE_PERIOD = "leave-period-extension"
@@ -43,13 +46,33 @@ def hospital_notification_receive(incoming: Incoming) -> Message:
     encounter = msg.focus("Encounter")
     if encounter is None:
         raise Reject("MSG_RESOURCE_REQUIRED", _("A HospitalNotification must have an Encounter."), "required")
-    patient, cpr = check_patient(msg, encounter)
+    person = check_person(msg, encounter)
+    patient, cpr = person.resource, person.cpr
     provenance, activity = check_provenance(msg)
     code, revision = _hospital_code(encounter, patient, activity)
     if not any((episode.get("identifier") or {}).get("value") for episode in encounter.get("episodeOfCare") or []):
         raise Reject("MSG_RESOURCE_REQUIRED", _("The Encounter must have an episodeOfCare identifier."), "required")
     actor = incoming.actor()
     header_id = msg.header_id
+    if revision == Revision.NEW and cpr is None:
+        # A person known by a replacement number only: found or registered by it (registry data
+        # never changed), in the municipality the notification is addressed to.
+        citizen = citizen_of(person, by=actor, receiver=municipality)
+        if citizen.municipality_id != municipality.pk:
+            raise Reject(
+                "MSG_PARAM_INVALID",
+                _("The citizen lives in another municipality than the one the notification is sent to."),
+                "business-rule",
+            )
+        event = services.hospital_event_record(
+            actor=actor,
+            code=code,
+            occurred_at=_occurred_at(code, encounter, provenance),
+            header_id=header_id,
+            receiver=receiver if receiver != municipality else None,
+            citizen=citizen,
+        )
+        return event.message
     if revision == Revision.NEW:
         at = _occurred_at(code, encounter, provenance)
         name = next(iter(patient.get("name") or []), {})
@@ -81,7 +104,7 @@ def hospital_notification_receive(incoming: Incoming) -> Message:
         if earlier_id
         else None
     )
-    if earlier is None or earlier.citizen.cpr != cpr:
+    if earlier is None or not _same_person(earlier.citizen, person):
         raise Reject(
             "MSG_NO_EXIST",
             _("The notification that this one corrects or cancels (Provenance entity) is unknown to the portal."),
@@ -100,6 +123,12 @@ def hospital_notification_receive(incoming: Incoming) -> Message:
     else:
         event = services.hospital_event_cancel(actor=actor, event=earlier, header_id=header_id)
     return event.message
+
+
+def _same_person(citizen: Citizen, person: Person) -> bool:
+    if person.cpr is not None:
+        return citizen.cpr == person.cpr
+    return any(c.pk == citizen.pk for c in citizens_identified(cpr=None, replacement_ids=person.replacement_ids))
 
 
 def _municipality_of(receiver: Organisation) -> Organisation:

@@ -402,3 +402,32 @@ def test_a_known_sender_is_taken_from_the_directory_and_an_inactive_gateway_deli
     Gateway.objects.update(is_active=False)
     ack = post_as(client, key, care(world, unit))
     assert (ack["code"], ack["issues"]) == ("fatal-error", ["MSG_RESOURCE_NOT_ALLOWED"])
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_hospital_notifications_about_a_person_with_only_a_replacement_number(world, gateway_post, fmt):
+    receiving = MunicipalUnitFactory(parent=world.municipality_a, kind=OrganisationKind.NOTIFICATION_UNIT)
+    start = timezone.now() - datetime.timedelta(hours=12)
+    headers = []
+    for code, extra in ((HospitalCode.STIN, {}), (HospitalCode.SLHJ, {"end": start + datetime.timedelta(hours=3)})):
+        klass, status, activity = codes.HOSPITAL[code]
+        bundle = fx.hospital_notification(
+            sender=HERLEV_CARDIOLOGY,
+            receiver=receiving,
+            cpr=NEW_CPR,
+            klass=klass,
+            status=status,
+            activity=activity,
+            start=start,
+            **extra,
+        )
+        with_identifiers(bundle, (ECPR_SYSTEM, "0101801AB4"))
+        ack = gateway_post(bundle, fmt)
+        assert ack["code"] == "ok", ack["texts"]
+        headers.append(header(bundle))
+    citizens = {m.citizen for m in Message.objects.filter(header_id__in=headers)}
+    assert len(citizens) == 1
+    (citizen,) = citizens
+    assert citizen.cpr is None and citizen.municipality == world.municipality_a
+    stay = citizen.stays.get()
+    assert stay.discharged_at is not None  # admitted and discharged, by the replacement number alone
