@@ -13,6 +13,7 @@ from . import services
 from .delivery import deliveries_in_app_run, deliveries_split, deliveries_sweep, delivery_run
 from .digests import digests_send
 from .enqueue import register_enqueuer
+from .fhir.traffic import calls_prune
 from .kept import kept_uploads_sweep
 
 logger = logging.getLogger(__name__)
@@ -96,6 +97,12 @@ def digests_send_task() -> int:
     ids = digests_send()
     _deliver_later(ids)
     return len(ids)
+
+
+@shared_task
+def fhir_calls_prune_task() -> int:
+    """Periodic (beat, daily): forget the ``$process-message`` call records past their time."""
+    return calls_prune()
 
 
 @shared_task

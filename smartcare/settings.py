@@ -272,6 +272,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "messaging.tasks.digests_send_task",
         "schedule": crontab(hour=7, minute=0),
     },
+    "messaging-fhir-calls-prune": {
+        "task": "messaging.tasks.fhir_calls_prune_task",
+        "schedule": crontab(hour=3, minute=30),
+    },
     "messaging-kept-uploads-sweep": {
         "task": "messaging.tasks.kept_uploads_sweep_task",
         "schedule": timedelta(minutes=30),
@@ -495,6 +499,8 @@ CITIZEN_ACCESS_HOSPITAL_DAYS = env.int("CITIZEN_ACCESS_HOSPITAL_DAYS", default=3
 # An organisation that received a message about a citizen keeps a relationship this many days
 # after the last message of the thread.
 MESSAGE_RELATIONSHIP_DAYS = env.int("MESSAGE_RELATIONSHIP_DAYS", default=90)
+# How long the record of each $process-message call (the gateways-and-integrations page) is kept.
+FHIR_CALL_DAYS = env.int("FHIR_CALL_DAYS", default=90)
 # How long break-the-glass access lasts.
 BREAK_THE_GLASS_HOURS = env.int("BREAK_THE_GLASS_HOURS", default=4)
 # A hand-off request nobody answered within this many hours shows as overdue.

@@ -3,8 +3,12 @@ of gateways and integrations: traffic per account and its last errors."""
 
 from __future__ import annotations
 
+import datetime
 import logging
 from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
 
 from ..models import FhirCall
 
@@ -26,6 +30,15 @@ def call_record(*, user: Any, status: int, resource: dict[str, Any], header_id: 
         )
     except Exception:  # noqa: BLE001 - the message's answer stands whatever happens here
         logger.exception("$process-message: the call could not be recorded")
+
+
+def calls_prune(*, now: datetime.datetime | None = None) -> int:
+    """Forget calls older than ``FHIR_CALL_DAYS`` (the page shows 30 days; the messages and their
+    acknowledgements are kept with the messages themselves)."""
+    days = getattr(settings, "FHIR_CALL_DAYS", 90)
+    cutoff = (now or timezone.now()) - datetime.timedelta(days=days)
+    deleted, _by_model = FhirCall.objects.filter(at__lt=cutoff).delete()
+    return deleted
 
 
 def _outcome(resource: dict[str, Any]) -> tuple[str, str, str]:

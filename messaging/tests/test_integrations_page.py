@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
+from messaging.fhir.traffic import calls_prune
+from messaging.models import FhirCall
 from sectors.choices import MembershipRole, OrganisationKind
 from sectors.services import gateway_create
 from sectors.tests.factories import MembershipFactory, MunicipalUnitFactory, OrganisationFactory, UserFactory
@@ -84,3 +88,16 @@ def test_the_page_reads_a_fixed_number_of_queries(client, world, traffic, superu
     with CaptureQueriesContext(connection) as many:
         assert client.get(PAGE).status_code == 200
     assert len(many) == len(few)
+
+
+def test_old_call_records_are_pruned_daily(world, traffic, settings):
+    assert (
+        settings.CELERY_BEAT_SCHEDULE["messaging-fhir-calls-prune"]["task"] == "messaging.tasks.fhir_calls_prune_task"
+    )
+    settings.FHIR_CALL_DAYS = 90
+    kept = FhirCall.objects.count()
+    FhirCall.objects.filter(pk=FhirCall.objects.order_by("pk").first().pk).update(
+        at=timezone.now() - datetime.timedelta(days=91)
+    )
+    assert calls_prune() == 1
+    assert FhirCall.objects.count() == kept - 1
