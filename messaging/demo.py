@@ -139,7 +139,11 @@ class _Story:
         Recipient.objects.filter(last_sent_at__gte=started).update(last_sent_at=when)
         redated = list(Recipient.objects.filter(received_at__gte=started).values_list("pk", flat=True))
         Recipient.objects.filter(pk__in=redated).update(received_at=received)
-        relationships_sync("recipient", redated, via="demo")
+        # A received message's relationship runs until after its thread's last message: every
+        # receiver in the threads these messages joined.
+        threads = Recipient.objects.filter(pk__in=redated).values("message__thread_id")
+        in_threads = Recipient.objects.filter(message__thread_id__in=threads, received_at__isnull=False)
+        relationships_sync("recipient", list(in_threads.values_list("pk", flat=True)), via="demo")
         Recipient.objects.filter(acknowledged_at__gte=started).update(acknowledged_at=received + LAG)
         Recipient.objects.filter(handled_at__gte=started).update(handled_at=when)
         ReadMark.objects.filter(read_at__gte=started).update(read_at=when)

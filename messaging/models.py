@@ -79,7 +79,9 @@ class Message(models.Model):
     # The MessageHeader id of the earlier message a received reply or forward names, while that
     # message has not arrived: when it does, the reply joins its thread (MedCom: receivers must
     # not assume an order).
-    answers_header_id = models.CharField(_("answers MessageHeader id"), max_length=64, blank=True, default="")
+    answers_header_id = models.CharField(
+        _("answers MessageHeader id"), max_length=64, blank=True, default="", db_default=""
+    )
     activity = models.CharField(_("activity"), max_length=20, choices=Activity.choices, default=Activity.NEW)
     citizen = models.ForeignKey(Citizen, verbose_name=_("citizen"), on_delete=models.PROTECT, related_name="messages")
     sender = models.ForeignKey(

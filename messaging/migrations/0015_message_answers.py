@@ -13,6 +13,8 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='message',
             name='answers_header_id',
-            field=models.CharField(blank=True, default='', max_length=64, verbose_name='answers MessageHeader id'),
+            field=models.CharField(
+                blank=True, db_default='', default='', max_length=64, verbose_name='answers MessageHeader id'
+            ),
         ),
     ]

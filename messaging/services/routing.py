@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -80,16 +81,23 @@ def _deliveries_for_all(message: Message, recipients: Sequence[Recipient], round
     emails = (
         _members_to_email(org_ids, message.type) if not round_ and message.type != MessageType.ACKNOWLEDGEMENT else {}
     )
-    hooked = set(
-        WebhookEndpoint.objects.filter(organisation_id__in=org_ids, active=True).values_list(
-            "organisation_id", flat=True
-        )
+    # Which receivers have their own system, and which are outside the portal, in one query.
+    reached = Organisation.objects.filter(pk__in=org_ids).values_list(
+        "pk",
+        "is_external",
+        Exists(WebhookEndpoint.objects.filter(organisation_id=OuterRef("pk"), active=True)),
     )
+    hooked, external = set(), set()
+    for pk, is_external, has_webhook in reached:
+        if has_webhook:
+            hooked.add(pk)
+        if is_external:
+            external.add(pk)
     suffix = f":r{round_}" if round_ else ""
     rows = []
     for recipient in recipients:
         base = f"{message.pk}:{recipient.organisation_id}"
-        if _is_external(recipient):
+        if recipient.organisation_id in external:
             # No inbox and no members outside the portal: the gateway carries the bundle, and the
             # receiver's acknowledgement comes back through it (``$process-message``).
             rows.append(
@@ -110,14 +118,6 @@ def _deliveries_for_all(message: Message, recipients: Sequence[Recipient], round
                 Delivery(message=message, recipient=recipient, channel=Channel.WEBHOOK, key=f"{base}:webhook{suffix}")
             )
     return Delivery.objects.bulk_create(rows)
-
-
-def _is_external(recipient: Recipient) -> bool:
-    """Whether the receiver is outside the portal: from the organisation loaded with the
-    recipient (as a send makes it), else asked."""
-    if Recipient.organisation.is_cached(recipient):
-        return recipient.organisation.is_external
-    return Organisation.objects.filter(pk=recipient.organisation_id, is_external=True).exists()
 
 
 def _enqueue(deliveries: Iterable[Delivery]) -> None:
