@@ -239,7 +239,7 @@ def test_the_directory_shows_the_tree_and_the_external_entries(client, tree, dja
     external = html[html.index('data-testid="directory-external"') :]
     # region → municipality → its unit, nested in that order
     assert portal.index("Region Syddanmark") < portal.index("Odense Kommune<") < portal.index("Hjemmeplejen Syd")
-    assert "<details open>" in portal and "Aarhus" not in portal
+    assert '<details class="ms-1" open>' in portal and "Aarhus" not in portal
     assert external.index("Aarhus Universitetshospital") < external.index("AUH Geriatri")
     assert 'data-testid="badge-external"' in external
 

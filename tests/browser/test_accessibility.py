@@ -80,6 +80,7 @@ def test_gp_pages_have_no_serious_violations(new_page):
         "/care/alerts/",
         "/care/handoffs/",
         f"/citizens/{citizen.pk}/access-log/",
+        "/organisations/",
     ]
     assert_accessible(page, paths)
 
@@ -108,7 +109,8 @@ def test_administrator_pages_have_no_serious_violations(new_page):
     page = new_page(bypass_csp=True)
     sign_in(page, "admin@smartcare.example")
     page.wait_for_url("**/")
-    assert_accessible(page, ["/citizens/break-the-glass/review/", "/messages/operations/"])
+    paths = ["/citizens/break-the-glass/review/", "/messages/operations/", "/messages/operations/integrations/"]
+    assert_accessible(page, paths)
 
 
 CONTRAST_JS = """([fg, bg]) => {
