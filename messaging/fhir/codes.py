@@ -5,15 +5,10 @@ One place, so the exporter and the receiver can never disagree on a URL."""
 
 from __future__ import annotations
 
-from ..choices import AckCode, Category, HospitalCode, Priority, Revision
+# The identifier systems are the FHIR API's: the same in messages and in reads.
+from citizens.fhir.codes import CPR, DATA_ABSENT_REASON, GLN, REPLACEMENT_ROOT, SOR  # noqa: F401
 
-# identifiers
-SOR = "urn:oid:1.2.208.176.1.1"
-GLN = "https://www.gs1.org/gln"
-CPR = "urn:oid:1.2.208.176.1.2"
-# Replacement numbers (E-CPR): the issuer's system is under this root (citizens.identifiers).
-REPLACEMENT_ROOT = "urn:oid:1.2.208.176.1.6.1"
-DATA_ABSENT_REASON = "http://hl7.org/fhir/StructureDefinition/data-absent-reason"
+from ..choices import AckCode, Category, HospitalCode, Priority, Revision
 
 # messaging
 EVENT_CODES = "http://medcomfhir.dk/ig/terminology/CodeSystem/medcom-messaging-eventCodes"

@@ -1,0 +1,69 @@
+"""The resource types the FHIR API serves, registered by the apps that own their data.
+
+A ``ResourceType`` says where its rows are (``rows``), how a page of them becomes resources
+(``build``), how its ids are read, who the rows are about (``citizen``: the path to the
+citizen's id, or None for data that is no health data, like an Organization), which search
+parameters, sorts, includes and writes it has. The views and the CapabilityStatement only ever
+read this registry, so what is listed is what is served.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from ..access import Actor
+from .params import SearchParam
+
+
+@dataclass(frozen=True)
+class Include:
+    """``_include=<Type>:<param>``: the ``target`` resources the found rows point at, as a
+    condition on the target's rows made from the found rows."""
+
+    param: str
+    target: str
+    condition: Callable[[Sequence[Any]], Q]
+
+
+@dataclass(frozen=True)
+class ResourceType:
+    name: str
+    description: str
+    rows: Callable[[], QuerySet]
+    build: Callable[[Sequence[Any]], list[dict[str, Any]]]
+    parse_id: Callable[[str], Any]
+    citizen: str | None = "citizen_id"
+    params: tuple[SearchParam, ...] = ()
+    sorts: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    default_order: tuple[str, ...] = ("pk",)
+    includes: tuple[Include, ...] = ()
+    # Narrows the rows for the actor beyond the citizen gate (AuditEvent: administrators only);
+    # raises FhirError or returns the rows.
+    restrict: Callable[[Actor, QuerySet], QuerySet] | None = None
+    # Rows that need no citizen gate: the rows of a type without citizens, as the actor may see them.
+    scope: Callable[[Actor, QuerySet], QuerySet] | None = None
+    create: Callable[..., Any] | None = None
+    profile: str | None = None
+    search: bool = True
+
+    def param(self, name: str) -> SearchParam | None:
+        return next((p for p in self.params if p.name == name), None)
+
+
+_types: dict[str, ResourceType] = {}
+
+
+def register(resource_type: ResourceType) -> None:
+    _types[resource_type.name] = resource_type
+
+
+def get(name: str) -> ResourceType | None:
+    return _types.get(name)
+
+
+def all_types() -> list[ResourceType]:
+    return [_types[name] for name in sorted(_types)]

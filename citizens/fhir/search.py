@@ -1,0 +1,225 @@
+"""Reads and searches of the FHIR API, through the access gate, logged.
+
+Every row that is about a citizen passes ``citizen_visible`` (the gate as a per-row probe) before
+it is counted or read, and the citizens whose data an answer holds are written to the access log
+once per answer, each with the relationship that allowed it. A row the actor may not see is
+exactly a row that does not exist: 404 on a read, left out of a searchset.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db.models import QuerySet
+from django.http import QueryDict
+from django.utils.translation import gettext as _
+
+from ..access import Actor, access_reasons, citizen_visible
+from ..accesslog import access_log_record
+from ..choices import AccessAction
+from ..models import Citizen
+from . import registry
+from .http import FhirError
+from .params import ReferenceParam, invalid
+
+# Parameters every type has (FHIR R4 "Search": common and result parameters).
+RESULT_PARAMS = ("_count", "_offset", "_sort", "_summary", "_include", "_revinclude", "_total", "_format", "_pretty")
+DEFAULT_COUNT = 20
+MAX_COUNT = 500
+SUMMARIES = ("count", "false")
+
+
+def max_count() -> int:
+    return int(getattr(settings, "FHIR_MAX_COUNT", MAX_COUNT))
+
+
+def count_cap() -> int:
+    return int(getattr(settings, "LIST_COUNT_CAP", 1000))
+
+
+@dataclass
+class Found:
+    """A search's answer: the matching resources, the included ones, the total (None above the
+    count cap) and whether a next page exists."""
+
+    matches: list[dict[str, Any]]
+    included: list[dict[str, Any]]
+    total: int | None
+    offset: int
+    count: int
+    more: bool
+
+
+def resource_type(name: str) -> registry.ResourceType:
+    found = registry.get(name)
+    if found is None:
+        raise FhirError(400, "not-supported", _("Unknown resource type: %(name)s") % {"name": name})
+    return found
+
+
+def citizen_of(row: Any, path: str) -> Any:
+    for part in path.split("__"):
+        row = getattr(row, part)
+    return row
+
+
+def gated(actor: Actor, kind: registry.ResourceType, rows: QuerySet) -> QuerySet:
+    """The rows the actor may see: through the citizen gate, the type's own rule, or both."""
+    if kind.citizen is not None:
+        rows = rows.filter(citizen_visible(actor.acting, actor.user, citizen=kind.citizen))
+    if kind.scope is not None:
+        rows = kind.scope(actor, rows)
+    if kind.restrict is not None:
+        rows = kind.restrict(actor, rows)
+    return rows
+
+
+def log_read(actor: Actor, kind: registry.ResourceType, rows: Sequence[Any], detail: str) -> None:
+    """One access-log entry per citizen whose data the answer holds, with the reason for access."""
+    if kind.citizen is None or not rows:
+        return
+    ids = list(dict.fromkeys(citizen_of(row, kind.citizen) for row in rows))
+    reasons = access_reasons(actor, ids)
+    access_log_record(
+        actor=actor,
+        citizens=[Citizen(pk=pk) for pk in ids],
+        action=AccessAction.API_READ,
+        detail=detail,
+        reasons=reasons,
+    )
+
+
+def read(actor: Actor, kind: registry.ResourceType, resource_id: str) -> dict[str, Any]:
+    """One resource, or 404 for an id that names nothing the actor may see."""
+    not_found = FhirError(404, "not-found", _("%(type)s/%(id)s is not known.") % {"type": kind.name, "id": resource_id})
+    try:
+        key = kind.parse_id(resource_id)
+    except (TypeError, ValueError):
+        raise not_found from None
+    rows = kind.rows().filter(pk=key)
+    if kind.citizen is None:
+        rows = gated(actor, kind, rows)
+    elif kind.restrict is not None:
+        rows = kind.restrict(actor, rows)
+    found = rows.first()
+    if found is None:
+        raise not_found
+    if kind.citizen is not None:
+        # The gate in one indexed lookup of this citizen's relationships (what the log needs too).
+        citizen_id = citizen_of(found, kind.citizen)
+        reasons = access_reasons(actor, [citizen_id])
+        if citizen_id not in reasons:
+            raise not_found
+        access_log_record(
+            actor=actor,
+            citizens=[Citizen(pk=citizen_id)],
+            action=AccessAction.API_READ,
+            detail=f"FHIR {kind.name} read",
+            reasons=reasons,
+        )
+    return kind.build([found])[0]
+
+
+def _int(name: str, raw: str | None, default: int, highest: int | None = None) -> int:
+    if raw is None or raw == "":
+        return default
+    if not raw.isascii() or not raw.isdigit():
+        raise invalid(name, _("give a whole number of 0 or more."))
+    value = int(raw)
+    return min(value, highest) if highest is not None else value
+
+
+def _order(kind: registry.ResourceType, raw: str | None) -> list[str]:
+    if not raw:
+        return [*kind.default_order, "pk"]
+    order: list[str] = []
+    for key in raw.split(","):
+        descending = key.startswith("-")
+        fields = kind.sorts.get(key.lstrip("-"))
+        if fields is None:
+            raise invalid(
+                "_sort", _("%(type)s cannot be sorted by %(key)s.") % {"type": kind.name, "key": key.lstrip("-")}
+            )
+        order.extend(f"-{f}" if descending else f for f in fields)
+    return [*order, "-pk" if raw.startswith("-") else "pk"]
+
+
+def _filtered(actor: Actor, kind: registry.ResourceType, query: QueryDict) -> QuerySet:
+    rows = kind.rows()
+    for name, values in query.lists():
+        base, _sep, modifier = name.partition(":")
+        if base in RESULT_PARAMS:
+            continue
+        if base == "_id":
+            keys = []
+            for value in (v for raw in values for v in raw.split(",")):
+                try:
+                    keys.append(kind.parse_id(value))
+                except (TypeError, ValueError):
+                    continue
+            rows = rows.filter(pk__in=keys)
+            continue
+        param = kind.param(base)
+        if param is None:
+            raise invalid(base, _("%(type)s has no such search parameter.") % {"type": kind.name})
+        for raw in values:
+            rows = rows.filter(param.condition(raw, modifier))
+    return gated(actor, kind, rows)
+
+
+def _includes(actor: Actor, kind: registry.ResourceType, rows: list[Any], query: QueryDict) -> list[dict[str, Any]]:
+    """``_include`` (what the rows point at) and ``_revinclude`` (what points at them), each through
+    the gate and logged like the matches."""
+    included: list[dict[str, Any]] = []
+    for raw in query.getlist("_include"):
+        source_name, _sep, name = raw.partition(":")
+        spec = (
+            next((i for i in kind.includes if i.param == name.split(":")[0]), None)
+            if source_name == kind.name
+            else None
+        )
+        if spec is None:
+            raise invalid("_include", _("%(value)s is not supported here.") % {"value": raw})
+        target = resource_type(spec.target)
+        included.extend(_fetch(actor, target, gated(actor, target, target.rows().filter(spec.condition(rows)))))
+    for raw in query.getlist("_revinclude"):
+        source_name, _sep, name = raw.partition(":")
+        source = registry.get(source_name)
+        param = source.param(name.split(":")[0]) if source is not None else None
+        if source is None or not isinstance(param, ReferenceParam) or kind.name not in param.targets:
+            raise invalid("_revinclude", _("%(value)s is not supported here.") % {"value": raw})
+        keys = [row.pk for row in rows]
+        found = gated(actor, source, source.rows().filter(**{f"{param.field_name}__in": keys}))
+        included.extend(_fetch(actor, source, found))
+    return included
+
+
+def _fetch(actor: Actor, kind: registry.ResourceType, rows: QuerySet) -> list[dict[str, Any]]:
+    found = list(rows.order_by(*kind.default_order, "pk")[: max_count()])
+    log_read(actor, kind, found, f"FHIR {kind.name} included")
+    return kind.build(found)
+
+
+def search(actor: Actor, kind: registry.ResourceType, query: QueryDict) -> Found:
+    """A page of the resources matching the query, the total (capped) and the included ones."""
+    summary = query.get("_summary")
+    if summary is not None and summary not in SUMMARIES:
+        raise invalid("_summary", _("only count and false are supported."))
+    count = _int("_count", query.get("_count"), DEFAULT_COUNT, max_count())
+    offset = _int("_offset", query.get("_offset"), 0)
+    order = _order(kind, query.get("_sort"))
+    rows = _filtered(actor, kind, query)
+    cap = count_cap()
+    counted = rows.order_by()[: cap + 1].count()
+    total = counted if counted <= cap else None
+    if summary == "count" or count == 0:
+        return Found([], [], total, offset, count, more=False)
+    page = list(rows.order_by(*order)[offset : offset + count + 1])
+    more = len(page) > count
+    page = page[:count]
+    log_read(actor, kind, page, f"FHIR {kind.name} search")
+    matches = kind.build(page)
+    return Found(matches, _includes(actor, kind, page, query) if page else [], total, offset, count, more)
