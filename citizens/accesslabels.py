@@ -90,6 +90,7 @@ register_details(
         "dashboard": _("the work overview (dashboard)"),
         "citizen list": _("the citizen list"),
         "search hit": _("a search"),
+        "epj launch": _("a link from an EPJ"),
         "access report": _("who has seen the data"),
         "edit form": _("the edit form"),
         "consent and objections": _("consent and objections"),

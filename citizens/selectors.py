@@ -16,7 +16,14 @@ from django.utils import timezone
 from sectors.models import Organisation
 from smartcare.pagination import CappedPaginator
 
-from .access import Actor, access_reason, access_reasons_for_cpr, access_reasons_for_replacement, visible_citizens
+from .access import (
+    Actor,
+    access_reason,
+    access_reasons,
+    access_reasons_for_cpr,
+    access_reasons_for_replacement,
+    visible_citizens,
+)
 from .accesslog import access_log_record
 from .choices import AccessAction
 from .citizen_detail import citizen_read
@@ -212,6 +219,59 @@ def citizen_get(
         actor=actor, citizens=citizen, action=action, detail=detail, reason=reason[0], reason_text=reason[1]
     )
     return citizen
+
+
+MERGE_HOPS = 8  # a registration merged into one that was merged later: follow at most this many
+
+
+def citizen_launch(*, actor: Actor, cpr: str | None = None, patient: str | None = None) -> uuid.UUID:
+    """The id of the citizen an EPJ opens the portal on (``/launch``), by CPR number (with or
+    without the dash) or by the Patient's FHIR id (the citizen's id), or 404.
+
+    Unknown, outside the gate and malformed are one answer, so a launch link reveals no more than
+    a search. The citizen is logged as a search hit would be; nothing of it is read but its id. A
+    Patient id of a registration merged into another opens the one kept, if the gate allows.
+    Exactly one of ``cpr`` and ``patient`` is given (the view answers a link without one)."""
+    if (cpr is None) == (patient is None):
+        raise ValueError("citizen_launch takes exactly one of cpr and patient")
+    if cpr is not None:
+        digits = exact_cpr(cpr)
+        reasons = access_reasons_for_cpr(actor, digits) if digits else {}
+    else:
+        reasons = _launch_reasons(actor, str(patient))
+    if len(reasons) != 1:  # a CPR number is unique: none found, or outside the gate
+        raise Http404
+    access_log_record(
+        actor=actor,
+        citizens=[Citizen(pk=pk) for pk in reasons],
+        action=AccessAction.SEARCH,
+        detail="epj launch",
+        reasons=reasons,
+    )
+    return next(iter(reasons))
+
+
+def _launch_reasons(actor: Actor, patient: str) -> dict[Any, str]:
+    """The gate's answer for the citizen with this id, or for the registration it was merged into."""
+    try:
+        pk = uuid.UUID(patient.strip())
+    except ValueError:
+        return {}
+    reasons = access_reasons(actor, [pk])
+    if reasons:
+        return reasons
+    # A merged-away registration has no relationships left (``citizens.merge``): follow it.
+    seen = {pk}
+    for _hop in range(MERGE_HOPS):
+        kept = Citizen.objects.filter(pk=pk).values_list("merged_into_id", flat=True).first()
+        if kept is None or kept in seen:
+            return {}
+        pk = kept
+        seen.add(pk)
+        reasons = access_reasons(actor, [pk])
+        if reasons:
+            return reasons
+    return {}
 
 
 def citizen_document_get(

@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from citizens.views_launch import citizen_launch
+
 from .health import health
 from .session import session_keepalive
 
@@ -21,6 +23,8 @@ urlpatterns = [
     path("fhir/", include("messaging.fhir.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    # An EPJ opens the portal on a citizen (README: "Opening a citizen from an EPJ").
+    path("launch", citizen_launch, name="launch"),
     path("citizens/", include("citizens.urls")),
     path("care/", include("careplans.urls")),
     path("messages/", include("messaging.urls")),
