@@ -28,4 +28,4 @@ RUN SECRET_KEY=build-only ALLOWED_HOSTS=build DATABASE_URL=sqlite:////tmp/build.
  && mkdir -p /app/var/media && chown -R smartcare /app/var
 USER smartcare
 EXPOSE 8000
-CMD ["gunicorn", "smartcare.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "smartcare.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--config", "gunicorn.conf.py"]
