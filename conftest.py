@@ -45,6 +45,15 @@ def identity_cache_cleared():
     caches["identity"].clear()
 
 
+@pytest.fixture(autouse=True)
+def token_uses_forgotten():
+    """Every test records a token's first use afresh (sectors.tokens.token_used): counts do not
+    depend on the tests before."""
+    from sectors.tokens import token_use_forget
+
+    token_use_forget()
+
+
 # --- organisations and people ------------------------------------------------------------------------
 
 

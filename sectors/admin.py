@@ -18,10 +18,13 @@ from django.utils.translation import ngettext
 
 from smartcare.forms import apply_service_errors
 
+from . import admin_tokens  # noqa: F401 - the API tokens' admin, with their scopes
+from .admin_tokens import account_scope
 from .choices import GatewayEvent, MembershipRole
 from .models import Gateway, LocationNumber, Membership, Organisation, User
 from .selectors import organisations_administered_by
 from .services import gateway_create, gateway_token_renew, membership_grant_check, user_invite, user_onboard
+from .tokens import scope_summary
 
 
 class MembershipAdminForm(forms.ModelForm):
@@ -333,11 +336,12 @@ class GatewayAdmin(admin.ModelAdmin):
 
     form = GatewayAdminForm
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
-    list_display = ["name", "is_active", "all_receivers", "event_list", "created_at"]
+    list_display = ["name", "is_active", "all_receivers", "event_list", "token_scope", "token_last_used", "created_at"]
     list_filter = ["is_active", "all_receivers"]
+    list_select_related = ["user__token_scope"]
     search_fields = ["name"]
     filter_horizontal = ["receivers"]
-    readonly_fields = ["user", "created_at"]
+    readonly_fields = ["user", "token_scope", "token_last_used", "created_at"]
     actions = ["renew_token"]
 
     def has_module_permission(self, request):
@@ -354,6 +358,16 @@ class GatewayAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return request.user.is_superuser
+
+    @admin.display(description=_("token scope"))
+    def token_scope(self, obj: Gateway) -> str:
+        """Edited with the token (API tokens, under the gateway's system account)."""
+        return scope_summary(account_scope(obj.user)) if obj.user_id else ""
+
+    @admin.display(description=_("token last used"))
+    def token_last_used(self, obj: Gateway):
+        scope = account_scope(obj.user) if obj.user_id else None
+        return scope.last_used_at if scope is not None and scope.last_used_at else _("not recorded")
 
     @admin.display(description=_("events"))
     def event_list(self, obj: Gateway) -> str:

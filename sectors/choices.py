@@ -61,6 +61,15 @@ class GatewayEvent(models.TextChoices):
     ACKNOWLEDGEMENT = "acknowledgement-message", _("Acknowledgement")
 
 
+class TokenUse(models.TextChoices):
+    """What an integration token may be used for (``sectors.tokens``). A token whose scope names
+    none of them may do everything, as tokens did before scopes."""
+
+    READ = "read", _("Read (GET on the API and FHIR)")
+    WRITE_OBSERVATIONS = "write-observations", _("Write observations")
+    PROCESS_MESSAGE = "process-message", _("Send messages ($process-message)")
+
+
 class Sector(models.TextChoices):
     """The three sectors of Danish health care (plus the region that runs the hospitals)."""
 

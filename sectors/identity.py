@@ -19,9 +19,12 @@ Nothing is trusted only because it is cached:
 - A version is a random value, never a counter: a version lost from the cache (evicted, flushed) is
   replaced by a value no entry was ever stored under.
 - Whether a membership is active is decided when it is read (today's date), not when it was cached.
+- A user's token scope (``TokenScope``) is part of their identity: saving or deleting it changes
+  the user's version.
 - Writes that bypass the model signals (``QuerySet.update``, ``bulk_create``, raw SQL) on users,
-  memberships, organisations or tokens must call ``identity_changed``, ``organisations_changed`` or
-  ``tokens_changed`` themselves.
+  memberships, organisations, tokens or token scopes must call ``identity_changed``,
+  ``organisations_changed`` or ``tokens_changed`` themselves; the one exception is a token's last
+  use (``sectors.tokens.token_used``), which nothing cached depends on.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from .models import Membership, Organisation, User
+from .models import Membership, Organisation, TokenScope, User
 from .selectors import user_memberships
 
 CACHE_ALIAS = "identity"
@@ -52,8 +55,9 @@ _REQUEST_ATTR = "_smartcare_identity"
 _token_hints: dict[str, int] = {}
 TOKEN_HINTS_MAX = 10_000
 # The cached rows' columns: an entry cached by a release with other columns is never read.
+_CACHED_MODELS = (User, Membership, Organisation, TokenScope)
 _SHAPE = hashlib.sha256(
-    ",".join(f.attname for model in (User, Membership, Organisation) for f in model._meta.concrete_fields).encode()
+    ",".join(f.attname for model in _CACHED_MODELS for f in model._meta.concrete_fields).encode()
 ).hexdigest()[:8]
 
 
@@ -61,6 +65,7 @@ _SHAPE = hashlib.sha256(
 class Identity:
     user: User
     memberships: tuple[Membership, ...]  # all of them, ended ones too, by organisation name and role
+    token_scope: TokenScope | None = None  # what the user's API token may do (sectors.tokens)
 
     def active_memberships(self, on: datetime.date | None = None) -> list[Membership]:
         """The memberships ``Membership.objects.active()`` would return, in the same order."""
@@ -180,18 +185,28 @@ def _identity_cached(user_id: int, found: dict[str, Any]) -> Identity | None:
 
 
 def _load(user_id: int) -> Identity | None:
-    """One query (the memberships with their user), two for a user without any. From the primary
-    database: a replica that lags behind a change would have it cached under the version the
-    change made."""
+    """One query (the memberships with their user and its token scope), two for a user without
+    any. From the primary database: a replica that lags behind a change would have it cached
+    under the version the change made."""
     memberships = tuple(
-        user_memberships(user=User(pk=user_id), active_only=False).select_related("user").using(DEFAULT_DB_ALIAS)
+        user_memberships(user=User(pk=user_id), active_only=False)
+        .select_related("user", "user__token_scope")
+        .using(DEFAULT_DB_ALIAS)
     )
-    user = memberships[0].user if memberships else User.objects.using(DEFAULT_DB_ALIAS).filter(pk=user_id).first()
+    user = (
+        memberships[0].user
+        if memberships
+        else User.objects.using(DEFAULT_DB_ALIAS).select_related("token_scope").filter(pk=user_id).first()
+    )
     if user is None:
         return None
     for membership in memberships:
         membership.user = user  # one copy of the user, in the cache too
-    return Identity(user=user, memberships=memberships)
+    try:
+        scope: TokenScope | None = user.token_scope
+    except TokenScope.DoesNotExist:
+        scope = None
+    return Identity(user=user, memberships=memberships, token_scope=scope)
 
 
 def _token_user_id(key: str) -> int | None:
@@ -247,6 +262,12 @@ def _organisation_saved(sender: Any, instance: Organisation, created: bool = Fal
         organisations_changed()
 
 
+def _token_scope_saved(sender: Any, instance: TokenScope, **kwargs: Any) -> None:
+    """A scope is part of its account's identity. Its last use is written past the signals
+    (``sectors.tokens.token_used``): a use changes nothing cached."""
+    identity_changed(instance.user_id)
+
+
 def _token_saved(sender: Any, instance: Token, created: bool = False, **kwargs: Any) -> None:
     """A new token has no entry yet: unknown tokens are not cached."""
     if not created:
@@ -260,4 +281,5 @@ def connect_signals() -> None:
         signal.connect(_membership_saved, sender=Membership, dispatch_uid=f"{uid}.membership")
         signal.connect(_organisation_saved, sender=Organisation, dispatch_uid=f"{uid}.organisation")
         signal.connect(_token_saved, sender=Token, dispatch_uid=f"{uid}.token")
+        signal.connect(_token_scope_saved, sender=TokenScope, dispatch_uid=f"{uid}.token-scope")
     pre_save.connect(_membership_moving, sender=Membership, dispatch_uid=f"{uid}.membership-moving")

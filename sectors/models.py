@@ -22,6 +22,7 @@ from .choices import (
     OrganisationKind,
     OrganisationSource,
     Sector,
+    TokenUse,
 )
 from .validators import validate_gln, validate_municipality_code, validate_sor, validate_ydernummer
 
@@ -415,3 +416,81 @@ class Membership(models.Model):
                         }
                     }
                 )
+
+
+def _fhir_resource_type_errors(names: object) -> list[str]:
+    """The entries of ``names`` that are no FHIR R4B resource type (``Patient``, ``Observation``)."""
+    from fhir.resources.R4B import get_fhir_model_class  # heavy: only when a scope is checked
+    from fhir.resources.R4B.resource import Resource
+
+    if not isinstance(names, list):
+        return [str(names)]
+    wrong = []
+    for name in names:
+        try:
+            ok = isinstance(name, str) and issubclass(get_fhir_model_class(name), Resource)
+        except ValueError:
+            ok = False
+        if not ok:
+            wrong.append(str(name))
+    return wrong
+
+
+class TokenScope(models.Model):
+    """What the API token of an account may do, and when it was last used.
+
+    Keyed by the account, not by the token: an account has one token, and a renewed token (a
+    gateway's "Renew the token") keeps the scope. An account without a scope row, or with a row
+    that names no uses and no resource types, has every right its memberships give it, as before
+    scopes. Only token requests are limited; a person signed in with a session never is."""
+
+    user = models.OneToOneField(
+        User,
+        verbose_name=_("account"),
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="token_scope",
+    )
+    uses = models.JSONField(
+        _("allowed uses"),
+        default=list,
+        blank=True,
+        help_text=_("None chosen: every use (the token's full rights)."),
+    )
+    resource_types = models.JSONField(
+        _("resource types"),
+        default=list,
+        blank=True,
+        help_text=_("FHIR resource types, e.g. Observation, Patient. Empty: all."),
+    )
+    # Written at most once a minute per token and process (sectors.tokens.token_used), never
+    # through save(): a use is no change of the scope and keeps the identity cache.
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("token scope")
+        verbose_name_plural = _("token scopes")
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+    @property
+    def is_limited(self) -> bool:
+        return bool(self.uses or self.resource_types)
+
+    def allows_use(self, use: str) -> bool:
+        return not self.uses or use in self.uses
+
+    def allows_resource_type(self, resource_type: str | None) -> bool:
+        """None: the request is about no one resource type, which the type list does not limit."""
+        return resource_type is None or not self.resource_types or resource_type in self.resource_types
+
+    def clean(self) -> None:
+        errors = {}
+        if not isinstance(self.uses, list) or any(use not in TokenUse.values for use in self.uses):
+            errors["uses"] = _("Choose among: %(uses)s.") % {"uses": ", ".join(TokenUse.values)}
+        wrong = _fhir_resource_type_errors(self.resource_types)
+        if wrong:
+            errors["resource_types"] = _("No FHIR resource type: %(names)s.") % {"names": ", ".join(wrong)}
+        if errors:
+            raise ValidationError(errors)

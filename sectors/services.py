@@ -19,7 +19,7 @@ from rest_framework.authtoken.models import Token
 from smartcare.arguments import UNSET, Unset, given
 
 from .choices import GatewayEvent, OrganisationKind, OrganisationSource
-from .models import Gateway, Membership, Organisation, User
+from .models import Gateway, Membership, Organisation, TokenScope, User
 from .selectors import organisations_administered_by
 
 
@@ -266,6 +266,18 @@ def gateway_token_renew(*, by: User | None, gateway: Gateway) -> str:
     """A new token for the gateway; the old one stops working at once."""
     Token.objects.filter(user=gateway.user).delete()
     return Token.objects.create(user=gateway.user).key
+
+
+@transaction.atomic
+def token_scope_set(*, by: User | None, user: User, uses: list[str], resource_types: list[str]) -> TokenScope:
+    """What the account's API token may do from its next request on (the identity cache learns
+    it through the save). No uses and no resource types: full rights, as without a scope."""
+    scope = TokenScope.objects.select_for_update().filter(user=user).first() or TokenScope(user=user)
+    scope.uses = sorted(set(uses))
+    scope.resource_types = sorted({name.strip() for name in resource_types if name.strip()})
+    scope.full_clean(exclude=["user"])
+    scope.save(update_fields=None if scope._state.adding else ["uses", "resource_types"])
+    return scope
 
 
 @transaction.atomic

@@ -159,7 +159,12 @@ if DATABASE_REPLICA_STICKY_SECONDS < 0:
 # Read from and written to the primary only. Sessions (they hold the acting organisation) are written
 # once a minute of activity and the access log on every logged read: neither write pins the user's other reads
 # to the primary, and a replica could miss the row just written.
-DATABASE_PRIMARY_MODELS = ["sessions.session", "citizens.accesslogentry", "citizens.accessloghead"]
+DATABASE_PRIMARY_MODELS = [
+    "sessions.session",
+    "citizens.accesslogentry",
+    "citizens.accessloghead",
+    "sectors.tokenscope",  # its last use is written once a minute by a token's reads
+]
 # A transaction the database aborted as a deadlock's victim or for a serialization conflict runs
 # again, this many times in all, after short random pauses (smartcare.transactions).
 TRANSACTION_RETRY_ATTEMPTS = env.int("TRANSACTION_RETRY_ATTEMPTS", default=4)
@@ -397,7 +402,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
         "sectors.api.authentication.TokenAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Signed in, and for a token request what its token's scope allows (sectors.tokens).
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "sectors.api.permissions.TokenScopePermission",
+    ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "smartcare.api.pagination.StandardPagination",
     "PAGE_SIZE": 50,

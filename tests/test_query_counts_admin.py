@@ -41,9 +41,9 @@ from citizens.tests.factories import CitizenFactory, ConditionFactory
 from messaging.choices import HospitalCode
 from messaging.models import WebhookEndpoint
 from messaging.services import email_preference_set, hospital_event_record, message_send
-from sectors.choices import MembershipRole
+from sectors.choices import MembershipRole, TokenUse
 from sectors.models import Organisation
-from sectors.services import gateway_create
+from sectors.services import gateway_create, token_scope_set
 from sectors.tests.factories import (
     GPClinicFactory,
     HospitalDepartmentFactory,
@@ -141,6 +141,7 @@ def add_round(place: Place) -> None:
     # The packages' own models: groups, API tokens, e-mail addresses, authenticators, schedules.
     Group.objects.create(name=f"Gruppe {n}")
     Token.objects.create(user=nurse.user)
+    token_scope_set(by=None, user=nurse.user, uses=[TokenUse.READ], resource_types=["Observation"])
     EmailAddress.objects.create(user=nurse.user, email=nurse.user.email, primary=True, verified=True)
     Authenticator.objects.create(user=physician.user, type=Authenticator.Type.TOTP, data={"secret": "x"})
     schedules = {

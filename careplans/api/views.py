@@ -31,6 +31,7 @@ from citizens.accesslog import citizens_read_log
 from citizens.api.views import api_actor
 from citizens.choices import AccessAction
 from citizens.models import Citizen
+from sectors.choices import TokenUse
 
 from .. import monitoring, services
 from ..filtersets import (
@@ -206,6 +207,7 @@ class GatedViewSet(viewsets.GenericViewSet):
 class CarePlanViewSet(GatedViewSet):
     queryset = CarePlan.objects.none()
     serializer_class = CarePlanSerializer
+    scope_resource_type = "CarePlan"
     detail_serializer_class = CarePlanDetailSerializer
     filterset_class = CarePlanFilterSet
     list_selector = staticmethod(careplan_list)
@@ -290,6 +292,7 @@ class AssignableItemViewSet(GatedViewSet):
 @extend_schema(tags=["goals"])
 class GoalViewSet(AssignableItemViewSet):
     queryset = Goal.objects.none()
+    scope_resource_type = "Goal"
     serializer_class = GoalSerializer
     filterset_class = GoalFilterSet
     list_selector = staticmethod(goal_list)
@@ -323,6 +326,7 @@ class GoalViewSet(AssignableItemViewSet):
 @extend_schema(tags=["activities"])
 class ActivityViewSet(AssignableItemViewSet):
     queryset = Activity.objects.none()
+    scope_resource_type = "CarePlan"  # FHIR's CarePlan.activity
     serializer_class = ActivitySerializer
     filterset_class = ActivityFilterSet
     list_selector = staticmethod(activity_list)
@@ -364,6 +368,9 @@ class ActivityViewSet(AssignableItemViewSet):
 class ObservationViewSet(GatedViewSet):
     queryset = Observation.objects.none()
     serializer_class = ObservationSerializer
+    scope_resource_type = "Observation"
+    # A token limited to writing observations may record them, one or many (not correct them).
+    scope_write_uses = {"create": TokenUse.WRITE_OBSERVATIONS, "bulk": TokenUse.WRITE_OBSERVATIONS}
     filterset_class = ObservationFilterSet
     list_selector = staticmethod(observation_list)
     lookup_value_regex = UUID_PATTERN

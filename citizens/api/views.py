@@ -205,6 +205,7 @@ class CitizenViewSet(
     # For the schema generator only (model, id type, filters): every read goes through the selectors.
     queryset = Citizen.objects.none()
     serializer_class = CitizenSerializer
+    scope_resource_type = "Patient"
     filterset_class = CitizenFilterSet
     filter_backends = [DjangoFilterBackend]
     parser_classes = [JSONParser]  # conditions and contact persons are nested lists
@@ -279,6 +280,7 @@ class CitizenViewSet(
 )
 class ConditionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = ConditionSerializer
+    scope_resource_type = "Condition"
 
     def get_queryset(self):
         return conditions_list()

@@ -263,6 +263,7 @@ class MessageViewSet(viewsets.GenericViewSet):
     ``queryset`` is for the schema generator only; every read goes through the selectors."""
 
     queryset = Message.objects.none()
+    scope_resource_type = "Communication"
     serializer_class = MessageSerializer
     filterset_class = MessageFilterSet
     parser_classes = [JSONParser, MultiPartParser]  # attachments come as multipart/form-data
@@ -429,6 +430,7 @@ EVENT_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, descr
 @extend_schema(tags=["hospital events"])
 class HospitalEventViewSet(viewsets.GenericViewSet):
     queryset = HospitalEvent.objects.none()
+    scope_resource_type = "Encounter"
     serializer_class = HospitalEventSerializer
     parser_classes = [JSONParser]
     lookup_value_regex = INT_PATTERN

@@ -1,7 +1,8 @@
 """``POST /fhir/$process-message``: an organisation's own system sends a MedCom message bundle.
 
 Integrations only: the integration token (``Authorization: Token <key>``), never a browser
-session, so there is no CSRF to check (a browser cannot send the token on its own). The body is
+session, so there is no CSRF to check (a browser cannot send the token on its own), and only a
+token whose scope allows ``process-message`` (``sectors.tokens``). The body is
 FHIR JSON or XML by its Content-Type; the answer is in the format that ``_format`` or ``Accept``
 asks for, else in the body's. The rules and the answer are ``incoming.process_message``'s.
 """
@@ -21,12 +22,15 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 
 from sectors.api.authentication import TokenAuthentication
+from sectors.choices import TokenUse
+from sectors.tokens import token_refusal
 from smartcare.api.exceptions import RETRY_AFTER_SECONDS
 from smartcare.uploads import large_body
 
 from .acknowledgement import operation_outcome
 from .incoming import process_message
 from .parsing import XML, answer_format, format_of
+from .traffic import call_record
 
 logger = logging.getLogger(__name__)
 
@@ -95,6 +99,11 @@ def _process_message(request: HttpRequest, content_type: str, fmt: str) -> HttpR
         response = _outcome(401, "", _("Send the integration token: Authorization: Token <key>."), "login", fmt)
         response["WWW-Authenticate"] = "Token"
         return response
+    refusal = token_refusal(request, use=TokenUse.PROCESS_MESSAGE)
+    if refusal is not None:  # the token's scope (sectors.tokens); recorded for the integrations page
+        outcome = operation_outcome([("", refusal, "forbidden")])
+        call_record(user=user, status=403, resource=outcome)
+        return _render(403, outcome, fmt)
     if content_type not in ACCEPTED:
         return _outcome(
             415,

@@ -46,6 +46,7 @@ def _outcome(data: Any) -> OperationOutcome:
         "not_found": "not-found",
         "not_authenticated": "login",
         "permission_denied": "forbidden",
+        "token_scope": "forbidden",
         "exception": "exception",
         "server_error": "exception",
     }.get(code, "processing")
@@ -160,6 +161,7 @@ DOWNLOAD = OpenApiParameter(
 class BundleView(APIView):
     renderer_classes = [FhirJsonRenderer, FhirXmlRenderer]
     content_negotiation_class = FhirContentNegotiation
+    scope_resource_type = "Bundle"
 
     def get(self, request: Request, pk) -> Response:
         actor = api_actor(request)

@@ -29,6 +29,7 @@ class OrganisationViewSet(viewsets.ReadOnlyModelViewSet):
 
     serializer_class = OrganisationSerializer
     filterset_class = OrganisationFilterSet
+    scope_resource_type = "Organization"
 
     def get_queryset(self):
         return organisation_list()
@@ -37,6 +38,8 @@ class OrganisationViewSet(viewsets.ReadOnlyModelViewSet):
 @extend_schema(tags=["me"], parameters=[ACTING_HEADER], responses=MeSerializer)
 class MeView(APIView):
     """The signed-in user, their memberships and the organisation they act for."""
+
+    scope_resource_type = None  # about the caller: any token that may read
 
     def get(self, request):
         identity = identity_for(request._request)

@@ -68,8 +68,9 @@ def queries(client) -> tuple[int, int]:
 
 
 def test_a_token_request_reads_the_database_once_then_not_at_all(integration):
-    # The token, then the memberships with their user and organisations.
-    assert queries(integration) == (200, 2)
+    # The token, then the memberships with their user, organisations and token scope; then the
+    # token's last use (sectors.tokens.token_used: at most once a minute).
+    assert queries(integration) == (200, 3)
     assert queries(integration) == (200, 0)
 
 
@@ -95,7 +96,7 @@ def test_a_session_request_reads_only_the_session_once_the_identity_is_cached(cl
 
 def test_the_identity_cache_turned_off_reads_the_database_on_every_request(integration, settings):
     settings.IDENTITY_CACHE_SECONDS = 0
-    assert queries(integration) == (200, 2)
+    assert queries(integration) == (200, 3)  # and the token's last use, once a minute
     assert queries(integration) == (200, 2)
 
 
@@ -287,6 +288,6 @@ def test_two_integrations_each_get_their_own_user(api_client, token, two_jobs):
 def test_a_user_without_memberships_is_read_in_two_queries(api_client):
     user = UserFactory()
     api_client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
-    assert queries(api_client) == (200, 3)
+    assert queries(api_client) == (200, 4)  # the token, the memberships, the user, the token's last use
     assert queries(api_client) == (200, 0)
     assert me(api_client)["memberships"] == []
