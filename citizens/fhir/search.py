@@ -170,6 +170,17 @@ def _filtered(actor: Actor, kind: registry.ResourceType, query: QueryDict) -> Qu
     return gated(actor, kind, rows)
 
 
+def types_answered(kind: registry.ResourceType, query: QueryDict) -> list[str]:
+    """The resource types a search answers with: its own, and those ``_include`` and
+    ``_revinclude`` add (a token limited to some types may not read the others this way)."""
+    names = [kind.name]
+    for raw in query.getlist("_include"):
+        source_name, _sep, name = raw.partition(":")
+        names += [i.target for i in kind.includes if source_name == kind.name and i.param == name.split(":")[0]]
+    names += [raw.partition(":")[0] for raw in query.getlist("_revinclude") if registry.get(raw.partition(":")[0])]
+    return list(dict.fromkeys(names))
+
+
 def _includes(actor: Actor, kind: registry.ResourceType, rows: list[Any], query: QueryDict) -> list[dict[str, Any]]:
     """``_include`` (what the rows point at) and ``_revinclude`` (what points at them), each through
     the gate and logged like the matches."""

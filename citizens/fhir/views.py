@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -25,6 +25,8 @@ from rest_framework.request import Request
 
 from sectors.acting import ActingOrganisationInvalid
 from sectors.api.authentication import TokenAuthentication
+from sectors.choices import TokenUse
+from sectors.tokens import token_refusal
 from smartcare.datetimes import rfc3339
 from smartcare.links import absolute_url
 
@@ -42,8 +44,10 @@ def base_url() -> str:
     return absolute_url("/fhir")
 
 
-def _actor(request: HttpRequest, *, write: bool = False) -> Actor:
-    """The actor of the request: an integration's token, or a browser's session for reads."""
+def _actor(request: HttpRequest, *, resource_types: Iterable[str], write: bool = False) -> Actor:
+    """The actor of the request: an integration's token, or a browser's session for reads. A token
+    must have the use (read, or write observations) and every resource type the answer holds in
+    its scope (``sectors.tokens``): 403 otherwise."""
     try:
         found = TokenAuthentication().authenticate(Request(request))
     except AuthenticationFailed as exc:
@@ -57,6 +61,11 @@ def _actor(request: HttpRequest, *, write: bool = False) -> Actor:
             _("Send the integration token: Authorization: Token <key>."),
             headers={"WWW-Authenticate": "Token"},
         )
+    use = TokenUse.WRITE_OBSERVATIONS if write else TokenUse.READ
+    for resource_type in resource_types:
+        refusal = token_refusal(request, use=use, resource_type=resource_type)
+        if refusal:
+            raise FhirError(403, "forbidden", refusal)
     try:
         return actor_from_request(request)
     except ActingOrganisationInvalid as exc:
@@ -107,12 +116,12 @@ def metadata(request: HttpRequest) -> dict[str, Any]:
 def type_endpoint(request: HttpRequest, resource_type: str) -> dict[str, Any] | HttpResponse:
     kind = searching.resource_type(resource_type)
     if request.method == "POST" and kind.create is not None:
-        actor = _actor(request, write=True)
+        actor = _actor(request, resource_types=[kind.name], write=True)
         resource, status = kind.create(actor, request)
         return render(resource, answer_format(request), status=status)
     if request.method not in READ_METHODS:
         raise _not_allowed(request, ("GET", "POST") if kind.create else READ_METHODS)
-    actor = _actor(request)
+    actor = _actor(request, resource_types=searching.types_answered(kind, request.GET))
     return searchset(request, kind, searching.search(actor, kind, request.GET))
 
 
@@ -121,7 +130,7 @@ def instance_endpoint(request: HttpRequest, resource_type: str, resource_id: str
     kind = searching.resource_type(resource_type)
     if request.method not in READ_METHODS:
         raise _not_allowed(request, READ_METHODS)
-    return searching.read(_actor(request), kind, resource_id)
+    return searching.read(_actor(request, resource_types=[kind.name]), kind, resource_id)
 
 
 @fhir_endpoint

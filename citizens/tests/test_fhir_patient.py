@@ -271,3 +271,20 @@ def test_organization_search_uses_a_fixed_number_of_queries(world, fhir):
     for _ in range(5):
         LocationNumber.objects.create(organisation=GPClinicFactory(), gln=None or "579000" + str(7_000_000 + _)[-7:])
     assert queries() == few
+
+
+def test_a_token_scoped_to_other_uses_or_types_is_refused(world, fhir):
+    from sectors.choices import TokenUse
+    from sectors.services import token_scope_set
+
+    user = world.users["gp_a"]
+    token_scope_set(by=None, user=user, uses=[TokenUse.READ], resource_types=["Organization"])
+    assert fhir().get(f"Organization/{world.clinic_a.pk}")["id"] == str(world.clinic_a.pk)
+    refused = fhir().get(f"Patient/{world.citizen.pk}", status=403)
+    assert refused["issue"][0]["code"] == "forbidden"
+    fhir().get("Patient", status=403)
+    # Patients through _revinclude are Patients too.
+    fhir().get("Organization", {"_revinclude": "Patient:general-practitioner"}, status=403)
+    token_scope_set(by=None, user=user, uses=[TokenUse.PROCESS_MESSAGE], resource_types=[])
+    fhir().get("Organization", status=403)
+    assert fhir().get("metadata")["resourceType"] == "CapabilityStatement"
