@@ -18,7 +18,17 @@ RELEASE_DATE = "2026-12-07T00:00:00+01:00"
 
 
 def _search_params(kind: registry.ResourceType) -> list[dict[str, Any]]:
-    return [*COMMON_PARAMS, *({"name": p.name, "type": p.kind, "documentation": p.documentation} for p in kind.params)]
+    return [
+        *COMMON_PARAMS,
+        *(
+            {
+                "name": p.name,
+                "type": p.kind,
+                "documentation": f"{p.documentation} Required." if p.name in kind.required else p.documentation,
+            }
+            for p in kind.params
+        ),
+    ]
 
 
 def _resource(kind: registry.ResourceType) -> dict[str, Any]:

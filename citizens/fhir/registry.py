@@ -16,6 +16,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from ..access import Actor
+from ..choices import AccessAction
 from .params import SearchParam
 
 
@@ -46,6 +47,12 @@ class ResourceType:
     restrict: Callable[[Actor, QuerySet], QuerySet] | None = None
     # Rows that need no citizen gate: the rows of a type without citizens, as the actor may see them.
     scope: Callable[[Actor, QuerySet], QuerySet] | None = None
+    # False: the rows are not gated by the citizen's relationships but by ``scope`` alone (the
+    # access log, which the region's administrators read for every citizen); still logged.
+    gate: bool = True
+    log_action: str = AccessAction.API_READ
+    # Search parameters a search must give (AuditEvent: one patient at a time).
+    required: tuple[str, ...] = ()
     create: Callable[..., Any] | None = None
     profile: str | None = None
     search: bool = True

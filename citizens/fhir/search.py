@@ -19,7 +19,6 @@ from django.utils.translation import gettext as _
 
 from ..access import Actor, access_reasons, citizen_visible
 from ..accesslog import access_log_record
-from ..choices import AccessAction
 from ..models import Citizen
 from . import registry
 from .http import FhirError
@@ -68,7 +67,7 @@ def citizen_of(row: Any, path: str) -> Any:
 
 def gated(actor: Actor, kind: registry.ResourceType, rows: QuerySet) -> QuerySet:
     """The rows the actor may see: through the citizen gate, the type's own rule, or both."""
-    if kind.citizen is not None:
+    if kind.citizen is not None and kind.gate:
         rows = rows.filter(citizen_visible(actor.acting, actor.user, citizen=kind.citizen))
     if kind.scope is not None:
         rows = kind.scope(actor, rows)
@@ -86,7 +85,7 @@ def log_read(actor: Actor, kind: registry.ResourceType, rows: Sequence[Any], det
     access_log_record(
         actor=actor,
         citizens=[Citizen(pk=pk) for pk in ids],
-        action=AccessAction.API_READ,
+        action=kind.log_action,
         detail=detail,
         reasons=reasons,
     )
@@ -100,7 +99,7 @@ def read(actor: Actor, kind: registry.ResourceType, resource_id: str) -> dict[st
     except (TypeError, ValueError):
         raise not_found from None
     rows = kind.rows().filter(pk=key)
-    if kind.citizen is None:
+    if kind.citizen is None or not kind.gate:
         rows = gated(actor, kind, rows)
     elif kind.restrict is not None:
         rows = kind.restrict(actor, rows)
@@ -111,12 +110,12 @@ def read(actor: Actor, kind: registry.ResourceType, resource_id: str) -> dict[st
         # The gate in one indexed lookup of this citizen's relationships (what the log needs too).
         citizen_id = citizen_of(found, kind.citizen)
         reasons = access_reasons(actor, [citizen_id])
-        if citizen_id not in reasons:
+        if kind.gate and citizen_id not in reasons:
             raise not_found
         access_log_record(
             actor=actor,
             citizens=[Citizen(pk=citizen_id)],
-            action=AccessAction.API_READ,
+            action=kind.log_action,
             detail=f"FHIR {kind.name} read",
             reasons=reasons,
         )
@@ -148,6 +147,9 @@ def _order(kind: registry.ResourceType, raw: str | None) -> list[str]:
 
 
 def _filtered(actor: Actor, kind: registry.ResourceType, query: QueryDict) -> QuerySet:
+    for name in kind.required:
+        if not any(key.partition(":")[0] == name for key in query):
+            raise invalid(name, _("a search of %(type)s must give it.") % {"type": kind.name})
     rows = kind.rows()
     for name, values in query.lists():
         base, _sep, modifier = name.partition(":")

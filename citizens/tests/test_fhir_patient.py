@@ -239,8 +239,12 @@ def test_every_listed_search_parameter_is_accepted(world, fhir):
     samples = {"token": "x", "string": "x", "date": "2020", "reference": "1"}
     statement = fhir().get("metadata")
     for resource in statement["rest"][0]["resource"]:
+        required = {p["name"] for p in resource.get("searchParam", []) if p["documentation"].endswith("Required.")}
+        base = {name: str(world.citizen.pk) for name in required}
         for param in resource.get("searchParam", []):
-            fhir().get(resource["type"], {param["name"]: samples[param["type"]]})
+            fhir().get(resource["type"], {**base, param["name"]: samples[param["type"]]})
+        if required:
+            fhir().get(resource["type"], status=400)
 
 
 def test_patient_search_uses_a_fixed_number_of_queries(world, fhir):
