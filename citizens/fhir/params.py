@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import re
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -117,6 +118,12 @@ class ReferenceParam(SearchParam):
     targets: tuple[str, ...] = ()
     convert: Callable[[str], Any] = str
     kind: str = "reference"
+    # The condition for rows pointing at any of these keys, when a plain ``<field>__in`` would join
+    # a to-many relation (and return a row once per match).
+    pointing: Callable[[list[Any]], Q] | None = None
+
+    def pointing_at(self, keys: list[Any]) -> Q:
+        return self.pointing(keys) if self.pointing is not None else Q(**{f"{self.field_name}__in": keys})
 
     def key(self, value: str, modifier: str) -> Any:
         """The stored key the value names, or None when it can name no row."""
@@ -136,7 +143,7 @@ class ReferenceParam(SearchParam):
         keys = [self.key(value, modifier) for value in split_values(raw) if value]
         if not keys:
             raise invalid(self.name, _("give a value."))
-        return Q(**{f"{self.field_name}__in": [key for key in keys if key is not None]})
+        return self.pointing_at([key for key in keys if key is not None])
 
     def one(self, value: str, modifier: str) -> Q:  # pragma: no cover - condition does it all
         raise NotImplementedError
@@ -228,8 +235,6 @@ def key_int(value: str) -> int:
 
 def key_uuid(value: str) -> Any:
     """A UUID key as FHIR writes it (hyphenated, any case)."""
-    import uuid
-
     if len(value) != 36:
         raise ValueError(value)
     return uuid.UUID(value)

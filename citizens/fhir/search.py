@@ -101,8 +101,9 @@ def read(actor: Actor, kind: registry.ResourceType, resource_id: str) -> dict[st
     rows = kind.rows().filter(pk=key)
     if kind.citizen is None or not kind.gate:
         rows = gated(actor, kind, rows)
-    elif kind.restrict is not None:
-        rows = kind.restrict(actor, rows)
+    else:  # the citizen gate below, in one lookup; the type's own rules here
+        rows = kind.scope(actor, rows) if kind.scope is not None else rows
+        rows = kind.restrict(actor, rows) if kind.restrict is not None else rows
     found = rows.first()
     if found is None:
         raise not_found
@@ -205,7 +206,7 @@ def _includes(actor: Actor, kind: registry.ResourceType, rows: list[Any], query:
         if source is None or not isinstance(param, ReferenceParam) or kind.name not in param.targets:
             raise invalid("_revinclude", _("%(value)s is not supported here.") % {"value": raw})
         keys = [row.pk for row in rows]
-        found = gated(actor, source, source.rows().filter(**{f"{param.field_name}__in": keys}))
+        found = gated(actor, source, source.rows().filter(param.pointing_at(keys)))
         included.extend(_fetch(actor, source, found))
     return included
 
