@@ -58,6 +58,7 @@ def _categories(message: Message) -> list[dict[str, Any]]:
 
 
 def _payload(message: Message, files: list[Attachment]) -> list[dict[str, Any]]:
+    payload: list[dict[str, Any]]
     if message.type == MessageType.HOSPITAL_NOTIFICATION and message.hospital_code:
         text = str(HospitalCode(message.hospital_code).label)
         payload = [{"contentString": f"{message.hospital_code}: {text}"}]
