@@ -78,6 +78,7 @@ def _side(kind: str, pk: int) -> Side:
         citizens=[(f"id-{kind}", f"cpr-{kind}")],
         plans=[f"plan-{kind}"] if kind != "department" else [],
         measured=[f"id-{kind}"],
+        series=[(f"id-{kind}", "85354-9")],
     )
 
 
@@ -99,6 +100,17 @@ def test_every_read_is_made_for_every_kind_of_organisation_after_the_ceiling():
     page = next(c for c in cases if c.name == "page-citizen:gp")
     assert page.auth == SESSION and page.headers == [{"Cookie": "__Host-sessionid=session-gp"}]
     assert next(c for c in cases if c.name == "api-plan:department").paths == []  # reported, not run
+
+
+def test_the_fhir_cases_read_by_identifier_id_patient_and_code():
+    cases = {c.name: c for c in read_cases([_side("gp", 1)], "sessionid")}
+    assert cases["fhir-patient-search:gp"].paths == ["/fhir/Patient?identifier=urn:oid:1.2.208.176.1.2%7Ccpr-gp"]
+    assert cases["fhir-patient:gp"].paths == ["/fhir/Patient/id-gp"]
+    assert cases["fhir-careplans:gp"].paths == ["/fhir/CarePlan?patient=id-gp"]
+    assert cases["fhir-observations:gp"].paths == [
+        "/fhir/Observation?patient=id-gp&code=http://loinc.org%7C85354-9&_sort=-date&_count=10"
+    ]
+    assert all(cases[name].auth == TOKEN for name in cases if name.startswith("fhir-"))
 
 
 def test_cases_are_chosen_by_name_or_beginning_and_the_ceiling_always_runs():

@@ -34,6 +34,7 @@ class Side:
     citizens: list[tuple[str, str]] = field(default_factory=list)  # (id, cpr)
     plans: list[str] = field(default_factory=list)
     measured: list[str] = field(default_factory=list)  # citizens with home measurements
+    series: list[tuple[str, str]] = field(default_factory=list)  # (citizen id, LOINC code) measured
 
     @property
     def label(self) -> str:
@@ -67,6 +68,10 @@ def _search(side: Side) -> list[str]:
     return [f"/api/v1/citizens/?search={cpr}" for _, cpr in side.citizens]
 
 
+def _fhir_search(side: Side) -> list[str]:
+    return [f"/fhir/Patient?identifier=urn:oid:1.2.208.176.1.2%7C{cpr}" for _, cpr in side.citizens]
+
+
 def _each_citizen(template: str) -> Paths:
     return lambda side: [template.format(pk) for pk, _ in side.citizens]
 
@@ -77,6 +82,10 @@ def _each_plan(template: str) -> Paths:
 
 def _each_measured(template: str) -> Paths:
     return lambda side: [template.format(pk) for pk in side.measured]
+
+
+def _each_series(template: str) -> Paths:
+    return lambda side: [template.format(pk, code) for pk, code in side.series]
 
 
 def _only(path: str) -> Paths:
@@ -93,6 +102,16 @@ READS: list[tuple[str, str, str, str, Paths]] = [
         TOKEN,
         CEILING_ID,
         _each_measured("/api/v1/observations/?citizen={}"),
+    ),
+    ("fhir-patient-search", "FHIR: Patient by identifier", TOKEN, CEILING_CPR, _fhir_search),
+    ("fhir-patient", "FHIR: Patient read", TOKEN, CEILING_ID, _each_citizen("/fhir/Patient/{}")),
+    ("fhir-careplans", "FHIR: CarePlan by patient", TOKEN, CEILING_ID, _each_citizen("/fhir/CarePlan?patient={}")),
+    (
+        "fhir-observations",
+        "FHIR: Observation by patient and code, last 10",
+        TOKEN,
+        CEILING_ID,
+        _each_series("/fhir/Observation?patient={}&code=http://loinc.org%7C{}&_sort=-date&_count=10"),
     ),
     ("page-citizen", "page: citizen overview", SESSION, CEILING_ID, _each_citizen("/citizens/{}/")),
     ("page-plan", "page: plan", SESSION, CEILING_ID, _each_plan("/care/plans/{}/")),

@@ -102,9 +102,10 @@ def side_prepare(kind: str, organisation: Organisation, *, users: int, targets: 
     side.citizens = [(str(pk), cpr) for pk, cpr in citizens.order_by("pk").values_list("pk", "cpr")[:targets]]
     plans = CarePlan.objects.filter(citizen__in=citizens, status=CarePlanStatus.ACTIVE).order_by("pk")
     side.plans = [str(pk) for pk in plans.values_list("pk", flat=True)[:targets]]
-    measured = MonitoringSchedule.objects.filter(care_plan__in=plans).order_by("citizen_id")
-    measured = measured.values_list("citizen_id", flat=True)
-    side.measured = list(dict.fromkeys(str(pk) for pk in measured[: targets * 3]))[:targets]
+    schedules = MonitoringSchedule.objects.filter(care_plan__in=plans).order_by("citizen_id")
+    series = list(schedules.values_list("citizen_id", "code")[: targets * 3])
+    side.measured = list(dict.fromkeys(str(pk) for pk, _code in series))[:targets]
+    side.series = list(dict.fromkeys((str(pk), code) for pk, code in series))[:targets]
     return side
 
 
