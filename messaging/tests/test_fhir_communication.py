@@ -103,3 +103,18 @@ def test_search_uses_a_fixed_number_of_queries(world, fhir, sent, django_capture
                 text="Hej",
             )
     assert queries() == few
+
+
+def test_a_hospital_notification_names_the_event_and_the_stay(world, fhir, actor, django_capture_on_commit_callbacks):
+    from messaging.tests.helpers import admit
+
+    with django_capture_on_commit_callbacks(execute=True):
+        event = admit(world, actor)
+    found = fhir("homecare_a").get(
+        "Communication", {"patient": str(world.citizen.pk), "category": "hospital-notification-message"}
+    )
+    (notification,) = of_type(found, "Communication")
+    assert notification["sender"]["reference"] == f"Organization/{world.department.pk}"
+    assert notification["payload"][0]["contentString"].startswith("STIN")
+    assert notification["encounter"] == {"reference": f"Encounter/{event.stay_id}"}
+    assert fhir("homecare_a").get(f"Encounter/{event.stay_id}")["status"] == "in-progress"
