@@ -292,3 +292,9 @@ def test_a_token_scoped_to_other_uses_or_types_is_refused(world, fhir):
     token_scope_set(by=None, user=user, uses=[TokenUse.PROCESS_MESSAGE], resource_types=[])
     fhir().get("Organization", status=403)
     assert fhir().get("metadata")["resourceType"] == "CapabilityStatement"
+
+
+def test_errors_speak_danish_when_asked(world, fhir, client, settings):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "da"
+    outcome = fhir().get("Patient", {"colour": "blue"}, status=400)
+    assert outcome["issue"][0]["diagnostics"] == "Søgeparameter colour: Patient har ingen sådan søgeparameter."
