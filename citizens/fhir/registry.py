@@ -46,7 +46,12 @@ class ResourceType:
     restrict: Callable[[Actor, QuerySet], QuerySet] | None = None
     # Rows that need no citizen gate: the rows of a type without citizens, as the actor may see them.
     scope: Callable[[Actor, QuerySet], QuerySet] | None = None
+    # ``POST /fhir/<type>``: ``create(actor, request) -> (resource, status)``.
     create: Callable[..., Any] | None = None
+    # The type's entries of a transaction Bundle, created in the caller's database transaction:
+    # ``create_entries(actor, [(expression prefix, resource), ...]) -> [(resource, status), ...]``,
+    # raising ``FhirError`` whose issues name the failing entries by the prefixes given.
+    create_entries: Callable[[Actor, list[tuple[str, dict[str, Any]]]], list[tuple[dict[str, Any], int]]] | None = None
     profile: str | None = None
     search: bool = True
 

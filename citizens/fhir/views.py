@@ -32,6 +32,7 @@ from ..access import Actor, actor_from_request
 from . import search as searching
 from .capability import capability_statement
 from .http import FhirError, answer_format, render, render_error
+from .writes import json_body, process_transaction
 
 logger = logging.getLogger(__name__)
 
@@ -109,11 +110,24 @@ def type_endpoint(request: HttpRequest, resource_type: str) -> dict[str, Any] | 
     if request.method == "POST" and kind.create is not None:
         actor = _actor(request, write=True)
         resource, status = kind.create(actor, request)
-        return render(resource, answer_format(request), status=status)
+        response = render(resource, answer_format(request), status=status)
+        response["Location"] = f"{base_url()}/{kind.name}/{resource['id']}"
+        return response
     if request.method not in READ_METHODS:
         raise _not_allowed(request, ("GET", "POST") if kind.create else READ_METHODS)
     actor = _actor(request)
     return searchset(request, kind, searching.search(actor, kind, request.GET))
+
+
+@fhir_endpoint
+def root_endpoint(request: HttpRequest) -> dict[str, Any]:
+    """``POST /fhir``: a transaction Bundle (``citizens.fhir.writes``); a token's write only."""
+    if request.method != "POST":
+        raise FhirError(
+            405, "not-supported", _("POST a transaction Bundle to the base URL."), headers={"Allow": "POST"}
+        )
+    actor = _actor(request, write=True)
+    return process_transaction(actor, json_body(request), base_url())
 
 
 @fhir_endpoint
