@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from citizens.fhir.views import root_endpoint as fhir_root
 from citizens.views_launch import citizen_launch
 
 from .health import health
@@ -20,6 +21,8 @@ urlpatterns = [
     path("api/v1/", include("citizens.api.urls")),
     path("api/v1/", include("careplans.api.urls")),
     path("api/v1/", include("messaging.api.urls")),
+    # FHIR's base URL itself (a transaction is POSTed to it, and a POST cannot follow a redirect to /fhir/).
+    path("fhir", fhir_root, name="fhir-root"),
     path("fhir/", include("messaging.fhir.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

@@ -28,10 +28,21 @@ class FhirError(Exception):
     """A request the API answers with an OperationOutcome: ``status`` and the issue's code
     (FHIR's IssueType: invalid, not-found, not-supported, forbidden, login, processing)."""
 
-    def __init__(self, status: int, code: str, text: str, *, headers: dict[str, str] | None = None):
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        text: str,
+        *,
+        headers: dict[str, str] | None = None,
+        issues: list[dict[str, Any]] | None = None,
+    ):
         super().__init__(text)
         self.status, self.code, self.text = status, code, str(text)
         self.headers = headers or {}
+        # Several problems at once (a write's invalid fields, a transaction's failing entries),
+        # each an OperationOutcome issue naming its element in ``expression``.
+        self.issues = issues or []
 
 
 def answer_format(request: HttpRequest) -> str:
@@ -54,6 +65,13 @@ def outcome(code: str, text: str, *, severity: str = "error") -> dict[str, Any]:
     }
 
 
+def issue(code: str, text: str, expression: str | None = None) -> dict[str, Any]:
+    found: dict[str, Any] = {"severity": "error", "code": code, "diagnostics": str(text)}
+    if expression:
+        found["expression"] = [expression]
+    return found
+
+
 def render(resource: dict[str, Any], fmt: str, *, status: int = 200) -> HttpResponse:
     """The resource as FHIR JSON, or as FHIR XML through ``fhir.resources.R4B`` (which checks it)."""
     if fmt == XML:
@@ -70,7 +88,10 @@ def render(resource: dict[str, Any], fmt: str, *, status: int = 200) -> HttpResp
 
 
 def render_error(error: FhirError, fmt: str) -> HttpResponse:
-    response = render(outcome(error.code, error.text), fmt, status=error.status)
+    body = (
+        {"resourceType": "OperationOutcome", "issue": error.issues} if error.issues else outcome(error.code, error.text)
+    )
+    response = render(body, fmt, status=error.status)
     for name, value in error.headers.items():
         response[name] = value
     return response

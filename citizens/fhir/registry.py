@@ -53,7 +53,12 @@ class ResourceType:
     log_action: str = AccessAction.API_READ
     # Search parameters a search must give (AuditEvent: one patient at a time).
     required: tuple[str, ...] = ()
+    # ``POST /fhir/<type>``: ``create(actor, request) -> (resource, status)``.
     create: Callable[..., Any] | None = None
+    # The type's entries of a transaction Bundle, created in the caller's database transaction:
+    # ``create_entries(actor, [(expression prefix, resource), ...]) -> [(resource, status), ...]``,
+    # raising ``FhirError`` whose issues name the failing entries by the prefixes given.
+    create_entries: Callable[[Actor, list[tuple[str, dict[str, Any]]]], list[tuple[dict[str, Any], int]]] | None = None
     profile: str | None = None
     search: bool = True
 

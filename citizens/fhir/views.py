@@ -34,6 +34,7 @@ from ..access import Actor, actor_from_request
 from . import search as searching
 from .capability import capability_statement
 from .http import FhirError, answer_format, render, render_error
+from .writes import json_body, process_transaction
 
 logger = logging.getLogger(__name__)
 
@@ -62,16 +63,20 @@ def _actor(request: HttpRequest, *, resource_types: Iterable[str], write: bool =
             headers={"WWW-Authenticate": "Token"},
         )
     use = TokenUse.WRITE_OBSERVATIONS if write else TokenUse.READ
-    for resource_type in resource_types:
-        refusal = token_refusal(request, use=use, resource_type=resource_type)
-        if refusal:
-            raise FhirError(403, "forbidden", refusal)
+    _scope_check(request, use, list(resource_types) or [None])
     try:
         return actor_from_request(request)
     except ActingOrganisationInvalid as exc:
         raise FhirError(400, "invalid", str(exc)) from None
     except PermissionDenied as exc:
         raise FhirError(403, "forbidden", str(exc)) from None
+
+
+def _scope_check(request: HttpRequest, use: str, resource_types: list[str | None]) -> None:
+    for resource_type in resource_types:
+        refusal = token_refusal(request, use=use, resource_type=resource_type)
+        if refusal:
+            raise FhirError(403, "forbidden", refusal)
 
 
 def fhir_endpoint(view: Callable[..., dict[str, Any] | HttpResponse]) -> Callable[..., HttpResponse]:
@@ -118,11 +123,33 @@ def type_endpoint(request: HttpRequest, resource_type: str) -> dict[str, Any] | 
     if request.method == "POST" and kind.create is not None:
         actor = _actor(request, resource_types=[kind.name], write=True)
         resource, status = kind.create(actor, request)
-        return render(resource, answer_format(request), status=status)
+        response = render(resource, answer_format(request), status=status)
+        response["Location"] = f"{base_url()}/{kind.name}/{resource['id']}"
+        return response
     if request.method not in READ_METHODS:
         raise _not_allowed(request, ("GET", "POST") if kind.create else READ_METHODS)
     actor = _actor(request, resource_types=searching.types_answered(kind, request.GET))
     return searchset(request, kind, searching.search(actor, kind, request.GET))
+
+
+@fhir_endpoint
+def root_endpoint(request: HttpRequest) -> dict[str, Any]:
+    """``POST /fhir``: a transaction Bundle (``citizens.fhir.writes``); a token's write only."""
+    if request.method != "POST":
+        raise FhirError(
+            405, "not-supported", _("POST a transaction Bundle to the base URL."), headers={"Allow": "POST"}
+        )
+    actor = _actor(request, resource_types=[], write=True)
+    body = json_body(request)
+    entries = body.get("entry") if isinstance(body, dict) else None
+    named = [
+        entry["resource"].get("resourceType")
+        for entry in (entries if isinstance(entries, list) else [])
+        if isinstance(entry, dict) and isinstance(entry.get("resource"), dict)
+    ]
+    # The scope must allow every type the Bundle writes (the transaction refuses types it cannot write).
+    _scope_check(request, TokenUse.WRITE_OBSERVATIONS, [n for n in dict.fromkeys(named) if isinstance(n, str)])
+    return process_transaction(actor, body, base_url())
 
 
 @fhir_endpoint
