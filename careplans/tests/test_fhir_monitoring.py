@@ -249,7 +249,9 @@ def test_search_uses_a_fixed_number_of_queries(world, gp_a, limits, fhir):
 # --- POST ----------------------------------------------------------------------------------------
 
 
-def test_post_stores_the_measurement_and_raises_the_alert_the_rest_api_raises(world, token, client, limits, fhir):
+def test_post_stores_the_measurement_and_raises_the_alert_the_rest_api_raises(
+    world, token, client, limits, fhir, settings
+):
     resource = fhir().post("Observation", posted(world.citizen, "86"), status=201)
     response = client.post(
         "/fhir/Observation",
@@ -264,6 +266,7 @@ def test_post_stores_the_measurement_and_raises_the_alert_the_rest_api_raises(wo
     assert interpretation(resource) == "HH" and resource["issued"]
 
     rest = APIClient()
+    rest.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # the FHIR client's language (alerts keep their text)
     rest.force_authenticate(world.users["gp_a"])
     payload = {
         "citizen": str(world.citizen.pk),
