@@ -14,11 +14,15 @@ from __future__ import annotations
 import datetime
 import json
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.utils import timezone
 
+from careplans.choices import AlertKind, AlertSeverity, ObservationCode
+from careplans.models import Alert
+from careplans.monitoring import Reading, observation_record
 from citizens.choices import AccessReason
 from citizens.fhir import registry
 from citizens.models import AccessLogEntry, CitizenCondition
@@ -74,6 +78,31 @@ def _communication(world: World) -> tuple[str, set[int]]:
     return str(message.pk), {world.clinic_a.pk, world.municipality_a.pk}
 
 
+def _observation(world: World) -> tuple[str, None]:
+    reading = Reading(
+        code=ObservationCode.HEART_RATE,
+        value=Decimal(72),
+        unit="/min",
+        effective_at=timezone.now() - datetime.timedelta(hours=1),
+        source="citizen",
+    )
+    return str(
+        observation_record(actor=actor_for(world.users["gp_a"]), citizen=world.citizen, reading=reading).pk
+    ), None
+
+
+def _flag(world: World) -> tuple[str, set[int]]:
+    alert = Alert.objects.create(
+        citizen=world.citizen,
+        organisation=world.clinic_a,
+        kind=AlertKind.THRESHOLD,
+        severity=AlertSeverity.RED,
+        code=ObservationCode.HEART_RATE,
+        message="Puls over grænsen",
+    )
+    return str(alert.pk), {world.clinic_a.pk}
+
+
 # Each type that holds a citizen's data: how to make one row of it about the world's citizen, and
 # the organisations it belongs to besides the gate (None: anyone who sees the citizen).
 EXAMPLES: dict[str, Callable[[World], tuple[str, set[int] | None]]] = {
@@ -82,6 +111,8 @@ EXAMPLES: dict[str, Callable[[World], tuple[str, set[int] | None]]] = {
     "Encounter": _encounter,
     "Consent": _consent,
     "Communication": _communication,
+    "Observation": _observation,
+    "Flag": _flag,
 }
 
 
