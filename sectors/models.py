@@ -415,3 +415,20 @@ class Membership(models.Model):
                         }
                     }
                 )
+
+
+# Single sign-on (identity providers and the memberships they ask for) live in a module of their own.
+from .models_sso import IdentityProvider, MembershipRequest  # noqa: E402
+
+__all__ = [
+    "Gateway",
+    "IdentityProvider",
+    "LocationNumber",
+    "Membership",
+    "MembershipQuerySet",
+    "MembershipRequest",
+    "Organisation",
+    "OrganisationQuerySet",
+    "User",
+    "UserManager",
+]
