@@ -1,4 +1,8 @@
+import time
+
+from allauth.account import app_settings as account_settings
 from allauth.account.adapter import DefaultAccountAdapter, get_adapter
+from allauth.core import context as allauth_context
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
@@ -9,6 +13,26 @@ class StaffOnlyAccountAdapter(DefaultAccountAdapter):
 
     def is_open_for_signup(self, request) -> bool:
         return False
+
+    def get_login_stages(self) -> list[str]:
+        """allauth's, with its TOTP step skipped when an identity provider asserted two factors."""
+        return [
+            "sectors.sso.AuthenticateStage" if path == "allauth.mfa.stages.AuthenticateStage" else path
+            for path in super().get_login_stages()
+        ]
+
+    def is_reauthentication_required(self, *, app: str, **kwargs) -> bool:
+        """A person just signed in through an identity provider that did not assert two factors
+        sets up TOTP without signing in again (they have no password of ours to give): within
+        allauth's reauthentication window of that sign-in, and only while it is owed."""
+        from .sso import mfa_setup_owed_since
+
+        request = allauth_context.request
+        if app == "allauth.mfa" and request is not None:
+            since = mfa_setup_owed_since(request)
+            if since is not None and time.time() - since < account_settings.REAUTHENTICATION_TIMEOUT:
+                return False
+        return super().is_reauthentication_required(app=app, **kwargs)
 
     def get_client_ip(self, request: HttpRequest) -> str:
         """allauth's reading of the trusted proxy headers; a request with fewer X-Forwarded-For

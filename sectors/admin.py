@@ -404,3 +404,6 @@ class GatewayAdmin(admin.ModelAdmin):
     def renew_token(self, request, queryset):
         for gateway in queryset:
             self._token_shown(request, gateway, gateway_token_renew(by=request.user, gateway=gateway))
+
+
+from . import admin_sso  # noqa: E402,F401  single sign-on: identity providers and membership requests

@@ -6,6 +6,7 @@ class SectorsConfig(AppConfig):
     name = "sectors"
 
     def ready(self) -> None:
-        from .identity import connect_signals
+        from . import identity, sso
 
-        connect_signals()
+        identity.connect_signals()
+        sso.connect_signals()

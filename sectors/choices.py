@@ -132,3 +132,26 @@ CLINICAL_ROLES = {
     MembershipRole.HOME_CARE_ASSISTANT,
     MembershipRole.CARE_COORDINATOR,
 }
+
+
+class IdentityProtocol(models.TextChoices):
+    """How an organisation's identity provider talks to the portal (single sign-on)."""
+
+    OIDC = "oidc", _("OpenID Connect")
+    SAML = "saml", _("SAML 2.0")
+
+
+class AccountLinking(models.TextChoices):
+    """How a person signing in through an identity provider is matched to a portal account."""
+
+    EMAIL = "email", _("Verified e-mail address")
+    CLAIM = "claim", _("A claim naming the person (e.g. employee number)")
+
+
+class MembershipRequestStatus(models.TextChoices):
+    """A membership an identity provider asserted for a person: it gives no access until an
+    administrator of the organisation approves it."""
+
+    PENDING = "pending", _("Awaiting approval")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")

@@ -16,6 +16,7 @@ from .acting import acting_for
 from .choices import MembershipRole
 from .identity import identity_get, identity_remember
 from .models import Membership, User
+from .sso import SSO_SESSION_KEY
 
 
 class AuthenticationMiddleware(DjangoAuthenticationMiddleware):
@@ -79,18 +80,63 @@ def mfa_required_for(user) -> bool:
     return Membership.objects.active().filter(user=user, role=MembershipRole.ORGANISATION_ADMIN).exists()
 
 
-class AdminRequiresMFAMiddleware:
-    """Send administrators without TOTP to set it up before the admin opens for them."""
+def _sso_sign_in(request) -> dict | None:
+    """The session's single sign-on record; reading it is not the view's use of the session
+    (which would add ``Vary: Cookie`` to token requests and anonymous pages)."""
+    session = getattr(request, "session", None)
+    if session is None:
+        return None
+    accessed = session.accessed
+    sso = session.get(SSO_SESSION_KEY)
+    session.accessed = accessed
+    return sso
+
+
+class MFARequiredMiddleware:
+    """Two-factor authentication before the portal opens, where it is owed:
+
+    - a session signed in through an identity provider that did not assert two factors: the
+      portal's own TOTP was asked for at sign-in, or, for a person without it, must be set up
+      before any other page (``sectors.sso``);
+    - administrators without TOTP, before the admin opens (``MFA_REQUIRED_FOR_ADMINS``), unless the
+      session's identity provider asserted two factors.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
-        self.admin_prefix = None
+        self.admin_prefix: str | None = None
+        self.open_prefixes: tuple[str, ...] = ()
 
     def __call__(self, request):
         if self.admin_prefix is None:
             self.admin_prefix = reverse("admin:index")
+            self.open_prefixes = (
+                reverse("mfa_index"),
+                reverse("account_logout"),
+                reverse("account_reauthenticate"),
+                reverse("set_language"),
+                reverse("session_keepalive"),
+                reverse("health"),
+                settings.STATIC_URL or "/static/",
+            )
+        sso = _sso_sign_in(request)
+        if sso is not None and not sso.get("mfa") and not request.path.startswith(self.open_prefixes):
+            if not request.user.is_authenticated:
+                pass
+            elif is_mfa_enabled(request.user, ["totp"]):
+                request.session[SSO_SESSION_KEY] = {**sso, "mfa": "portal"}
+            else:
+                messages.warning(
+                    request,
+                    _(
+                        "Your identity provider did not confirm a second factor: "
+                        "set up two-factor authentication to continue."
+                    ),
+                )
+                return redirect("mfa_activate_totp")
         if (
             request.path.startswith(self.admin_prefix)
+            and not (sso is not None and sso.get("mfa") == "provider")
             and mfa_required_for(request.user)
             and not is_mfa_enabled(request.user, ["totp"])
         ):

@@ -494,3 +494,21 @@ class TokenScope(models.Model):
             errors["resource_types"] = _("No FHIR resource type: %(names)s.") % {"names": ", ".join(wrong)}
         if errors:
             raise ValidationError(errors)
+
+
+# Single sign-on (identity providers and the memberships they ask for) live in a module of their own.
+from .models_sso import IdentityProvider, MembershipRequest  # noqa: E402
+
+__all__ = [
+    "Gateway",
+    "IdentityProvider",
+    "LocationNumber",
+    "Membership",
+    "MembershipQuerySet",
+    "MembershipRequest",
+    "Organisation",
+    "OrganisationQuerySet",
+    "TokenScope",
+    "User",
+    "UserManager",
+]

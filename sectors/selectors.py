@@ -10,7 +10,7 @@ from typing import Any
 from django.db.models import Prefetch, Q, QuerySet
 
 from .choices import MembershipRole, OrganisationKind
-from .models import Gateway, LocationNumber, Membership, Organisation, User
+from .models import Gateway, IdentityProvider, LocationNumber, Membership, Organisation, User
 
 
 def organisation_list(*, filters: Mapping[str, Any] | None = None) -> QuerySet[Organisation]:
@@ -162,3 +162,48 @@ def organisations_administered_by(*, user: User) -> QuerySet[Organisation]:
         return Organisation.objects.all()
     administering = Membership.objects.active().filter(user=user, role=MembershipRole.ORGANISATION_ADMIN)
     return Organisation.objects.filter(pk__in=administering.values("organisation_id"))
+
+
+def organisation_subtree_ids(*, roots: QuerySet[Organisation] | list[int]) -> set[int]:
+    """The organisations given and every unit below them, one query per level of the SOR tree
+    (region → hospital → department → ward: four at most)."""
+    found: set[int] = set(roots.values_list("pk", flat=True) if isinstance(roots, QuerySet) else roots)
+    level = set(found)
+    while level:
+        level = set(Organisation.objects.filter(parent__in=level).exclude(pk__in=found).values_list("pk", flat=True))
+        found |= level
+    return found
+
+
+def organisation_ancestor_ids(*, organisation: Organisation) -> list[int]:
+    """The organisation and those above it, nearest first."""
+    ids, parent_id = [organisation.pk], organisation.parent_id
+    while parent_id is not None and parent_id not in ids:
+        ids.append(parent_id)
+        parent_id = Organisation.objects.filter(pk=parent_id).values_list("parent_id", flat=True).first()
+    return ids
+
+
+def regions_administered_by(*, user: User) -> QuerySet[Organisation]:
+    """The regions whose identity providers the user configures (superusers: all of them)."""
+    return organisations_administered_by(user=user).filter(kind=OrganisationKind.REGION)
+
+
+def identity_provider_scope(*, user: User) -> tuple[set[int] | None, set[int]]:
+    """What the user may do with identity providers: (organisations whose providers they may
+    configure, None meaning every one; organisations whose providers they may see). A region's
+    administrators configure the providers of their region's organisations; an organisation's
+    administrators see the providers that sign in for it."""
+    if user.is_superuser:
+        return None, set()
+    managed = organisation_subtree_ids(roots=regions_administered_by(user=user))
+    return managed, managed | set(organisations_administered_by(user=user).values_list("pk", flat=True))
+
+
+def identity_providers_for_sign_in() -> QuerySet[IdentityProvider]:
+    """The active identity providers with their organisations, for the sign-in page (two queries)."""
+    return (
+        IdentityProvider.objects.filter(is_active=True, social_app__isnull=False)
+        .prefetch_related(Prefetch("organisations", queryset=Organisation.objects.order_by("name").only("pk", "name")))
+        .order_by("name")
+    )

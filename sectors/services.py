@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime
+import logging
 import secrets
+from dataclasses import dataclass
 
 from allauth.account.forms import ResetPasswordForm
 from allauth.account.models import EmailAddress
@@ -12,15 +14,28 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from rest_framework.authtoken.models import Token
 
 from smartcare.arguments import UNSET, Unset, given
 
-from .choices import GatewayEvent, OrganisationKind, OrganisationSource
-from .models import Gateway, Membership, Organisation, TokenScope, User
-from .selectors import organisations_administered_by
+from .choices import (
+    ROLES_ANYWHERE,
+    ROLES_BY_KIND,
+    AccountLinking,
+    GatewayEvent,
+    IdentityProtocol,
+    MembershipRequestStatus,
+    MembershipRole,
+    OrganisationKind,
+    OrganisationSource,
+)
+from .models import Gateway, IdentityProvider, Membership, MembershipRequest, Organisation, TokenScope, User
+from .selectors import identity_provider_scope, organisation_ancestor_ids, organisations_administered_by
+
+logger = logging.getLogger("smartcare.sso")
 
 
 @transaction.atomic
@@ -306,3 +321,227 @@ def organisation_from_message(
             raise
         return existing
     return organisation
+
+
+# --- Single sign-on ----------------------------------------------------------------------------
+
+
+def identity_provider_manage_check(*, by: User, organisations: list[Organisation]) -> None:
+    """Superusers configure every identity provider; a region's administrators those that sign
+    in only for organisations of their region."""
+    managed, _seen = identity_provider_scope(user=by)
+    if managed is None:
+        return
+    if not managed or any(organisation.pk not in managed for organisation in organisations):
+        raise ValidationError(
+            {"organisations": _("You can only configure identity providers for organisations of your region.")}
+        )
+
+
+def _social_app_settings(provider: IdentityProvider) -> dict:
+    uid = provider.email_claim if provider.link_by == AccountLinking.EMAIL else provider.uid_claim
+    if provider.protocol == IdentityProtocol.OIDC:
+        return {
+            "server_url": provider.server_url,
+            "uid_field": uid,
+            "fetch_userinfo": True,
+            "oauth_pkce_enabled": True,
+        }
+    idp = {"entity_id": provider.saml_entity_id}
+    if provider.saml_metadata_url:
+        idp["metadata_url"] = provider.saml_metadata_url
+    else:
+        idp.update(sso_url=provider.saml_sso_url, x509cert=provider.saml_x509cert)
+    return {
+        "idp": idp,
+        "attribute_mapping": {
+            "uid": uid,
+            "email": provider.email_claim,
+            "email_verified": "email_verified",
+            "first_name": ["urn:oid:2.5.4.42", "givenName", "given_name"],
+            "last_name": ["urn:oid:2.5.4.4", "sn", "family_name"],
+        },
+    }
+
+
+def saml_available() -> bool:
+    from django.apps import apps
+
+    return apps.is_installed("allauth.socialaccount.providers.saml")
+
+
+@transaction.atomic
+def identity_provider_save(
+    *, by: User | None, provider: IdentityProvider, organisations: list[Organisation]
+) -> IdentityProvider:
+    """Save an identity provider (new or changed) with the organisations it signs in for, and
+    keep allauth's application (``SocialApp``) in step: its protocol, addresses, client and the
+    claim that becomes the account's uid."""
+    from allauth.socialaccount.models import SocialApp
+
+    if by is not None:
+        identity_provider_manage_check(by=by, organisations=organisations)
+    if not organisations:
+        raise ValidationError({"organisations": _("Choose the organisations it signs in for.")})
+    if provider.protocol == IdentityProtocol.SAML and not saml_available():
+        raise ValidationError({"protocol": _("SAML support (python3-saml, xmlsec) is not installed on this server.")})
+    provider.full_clean(exclude=["social_app"])
+    app = provider.social_app or SocialApp()
+    if provider.protocol == IdentityProtocol.OIDC:
+        app.provider, app.provider_id, app.client_id = "openid_connect", provider.slug, provider.client_id
+        app.secret = provider.client_secret
+    else:
+        app.provider, app.provider_id, app.client_id, app.secret = "saml", provider.saml_entity_id, provider.slug, ""
+    app.name = provider.name
+    app.settings = _social_app_settings(provider)
+    app.save()
+    provider.social_app = app
+    provider.save()
+    provider.organisations.set(organisations)
+    logger.info("identity provider saved provider=%s by=%s", provider.slug, getattr(by, "pk", None))
+    return provider
+
+
+@transaction.atomic
+def identity_provider_delete(*, by: User | None, provider: IdentityProvider) -> None:
+    """The provider and its allauth application; the accounts linked through it stay (a
+    password or another provider may still open them)."""
+    if by is not None:
+        identity_provider_manage_check(by=by, organisations=list(provider.organisations.all()))
+    app = provider.social_app
+    provider.delete()
+    if app is not None:
+        app.delete()
+
+
+@dataclass(frozen=True)
+class ClaimedMembership:
+    """One (organisation SOR code, role value) pair read from a sign-in's claims."""
+
+    sor_code: str
+    role_value: str
+
+
+@dataclass
+class ClaimsOutcome:
+    """What a sign-in's claims led to, for the messages the person is shown."""
+
+    active: list[Membership]
+    pending: list[MembershipRequest]
+    refused: list[str]  # translated reasons
+
+
+def identity_provider_resolve(
+    *, provider: IdentityProvider, claimed: ClaimedMembership
+) -> tuple[Organisation | None, str | None, str | None]:
+    """(organisation, role, None) for a claimed membership the provider may ask for, else
+    (None, None, the reason)."""
+    organisation = Organisation.objects.filter(sor_code=claimed.sor_code, is_active=True, is_external=False).first()
+    if organisation is None:
+        return (
+            None,
+            None,
+            _(
+                "Your identity provider names the organisation with SOR code %(sor)s, which the portal does not know: "
+                "no membership was requested."
+            )
+            % {"sor": claimed.sor_code},
+        )
+    served = set(provider.organisations.values_list("pk", flat=True))
+    if served.isdisjoint(organisation_ancestor_ids(organisation=organisation)):
+        return (
+            None,
+            None,
+            _("%(provider)s does not sign in for %(organisation)s: no membership was requested.")
+            % {
+                "provider": provider.name,
+                "organisation": organisation.name,
+            },
+        )
+    role = (provider.role_mapping or {}).get(claimed.role_value)
+    if role not in MembershipRole.values or role == MembershipRole.INTEGRATION:
+        return (
+            None,
+            None,
+            _("The role “%(role)s” from your identity provider is not mapped to a role of the portal.")
+            % {"role": claimed.role_value},
+        )
+    if role not in ROLES_BY_KIND.get(OrganisationKind(organisation.kind), set()) | ROLES_ANYWHERE:
+        return (
+            None,
+            None,
+            _("The role “%(role)s” does not exist in a %(kind)s.")
+            % {
+                "role": MembershipRole(role).label,
+                "kind": OrganisationKind(organisation.kind).label.lower(),
+            },
+        )
+    return organisation, role, None
+
+
+@transaction.atomic
+def membership_requests_from_claims(
+    *, provider: IdentityProvider, user: User, claimed: list[ClaimedMembership]
+) -> ClaimsOutcome:
+    """The memberships a sign-in's claims ask for: one already active is fine as it is; a new
+    one becomes a request that an administrator of the organisation approves (it opens nothing
+    until then); one naming an unknown organisation, one the provider does not sign in for, or
+    an unmapped role, is refused with the reason. Memberships the claims no longer name are left
+    to the administrators."""
+    outcome = ClaimsOutcome(active=[], pending=[], refused=[])
+    for claim in dict.fromkeys(claimed):
+        organisation, role, reason = identity_provider_resolve(provider=provider, claimed=claim)
+        if reason is not None:
+            outcome.refused.append(reason)
+            logger.info("sso membership refused provider=%s user=%s sor=%s", provider.slug, user.pk, claim.sor_code)
+            continue
+        assert organisation is not None and role is not None
+        membership = Membership.objects.active().filter(user=user, organisation=organisation, role=role).first()
+        if membership is not None:
+            outcome.active.append(membership)
+            continue
+        request, created = MembershipRequest.objects.get_or_create(
+            user=user,
+            organisation=organisation,
+            role=role,
+            status=MembershipRequestStatus.PENDING,
+            defaults={"identity_provider": provider},
+        )
+        outcome.pending.append(request)
+        if created:
+            logger.info(
+                "sso membership requested provider=%s user=%s organisation=%s role=%s request=%s",
+                provider.slug,
+                user.pk,
+                organisation.pk,
+                role,
+                request.pk,
+            )
+    return outcome
+
+
+@transaction.atomic
+def membership_request_approve(*, by: User, request: MembershipRequest) -> Membership:
+    """Make the membership asked for, from today. Only those who may grant it (the
+    organisation's administrators, superusers; never for themselves) approve it."""
+    request = MembershipRequest.objects.select_for_update().get(pk=request.pk)
+    if request.status != MembershipRequestStatus.PENDING:
+        raise ValidationError(_("This request has already been decided."))
+    membership = membership_create(by=by, user=request.user, organisation=request.organisation, role=request.role)
+    request.status, request.decided_at, request.decided_by = MembershipRequestStatus.APPROVED, timezone.now(), by
+    request.membership = membership
+    request.save(update_fields=["status", "decided_at", "decided_by", "membership"])
+    logger.info("sso membership approved request=%s membership=%s by=%s", request.pk, membership.pk, by.pk)
+    return membership
+
+
+@transaction.atomic
+def membership_request_reject(*, by: User, request: MembershipRequest) -> MembershipRequest:
+    request = MembershipRequest.objects.select_for_update().get(pk=request.pk)
+    if request.status != MembershipRequestStatus.PENDING:
+        raise ValidationError(_("This request has already been decided."))
+    membership_grant_check(by=by, user=request.user, organisation=request.organisation)
+    request.status, request.decided_at, request.decided_by = MembershipRequestStatus.REJECTED, timezone.now(), by
+    request.save(update_fields=["status", "decided_at", "decided_by"])
+    logger.info("sso membership rejected request=%s by=%s", request.pk, by.pk)
+    return request

@@ -44,6 +44,16 @@ else:
 
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
+# SAML 2.0 sign-in needs python3-saml and xmlsec (wheels for Linux and macOS; elsewhere the system's
+# libxmlsec1): without them the portal runs with OpenID Connect only.
+try:
+    import onelogin.saml2.auth  # noqa: F401
+    import xmlsec  # noqa: F401
+except ImportError:  # pragma: no cover - depends on the machine
+    SAML_APPS: list[str] = []
+else:
+    SAML_APPS = ["allauth.socialaccount.providers.saml"]
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -66,6 +76,9 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
+    *SAML_APPS,
     # SmartCare
     "sectors",
     "citizens",
@@ -92,7 +105,7 @@ MIDDLEWARE = [
     "smartcare.middleware.HtmxLoginRedirectMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "sectors.middleware.ActingOrganisationMiddleware",
-    "sectors.middleware.AdminRequiresMFAMiddleware",
+    "sectors.middleware.MFARequiredMiddleware",
     "smartcare.middleware.BusyDatabaseMiddleware",  # last: the first to see a view's exception
 ]
 
@@ -333,6 +346,15 @@ ACCOUNT_RATE_LIMITS = {
     "login_failed": env.str("LOGIN_FAILED_RATE_LIMIT", default="300/5m/ip") + ",5/5m/key",
     "reset_password": "5/m/ip,3/m/key",
 }
+# Single sign-on: each organisation's identity provider is configured in the admin
+# (sectors.IdentityProvider), which keeps allauth's SocialApp in step; sectors.sso decides whom a
+# sign-in links to, which memberships its claims ask for, and whether two-factor was asserted.
+SOCIALACCOUNT_ADAPTER = "sectors.sso.IdentityProviderAdapter"
+SOCIALACCOUNT_AUTO_SIGNUP = True  # only when the claims name an organisation of the portal (the adapter)
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # the adapter links by a verified e-mail itself
+SOCIALACCOUNT_STORE_TOKENS = False  # the portal calls no API of the identity providers
+SOCIALACCOUNT_LOGIN_ON_GET = False  # the sign-in buttons POST
+SOCIALACCOUNT_REQUESTS_TIMEOUT = env.int("SSO_REQUESTS_TIMEOUT", default=10)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "SmartCare"
 # Superusers and organisation administrators must have TOTP before the admin opens for them.

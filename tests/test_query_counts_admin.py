@@ -15,6 +15,7 @@ from unittest import mock
 import pytest
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
+from allauth.socialaccount.models import SocialAccount
 from django.contrib import admin
 from django.contrib.auth.models import Group, Permission
 from django.db import connection
@@ -41,9 +42,9 @@ from citizens.tests.factories import CitizenFactory, ConditionFactory
 from messaging.choices import HospitalCode
 from messaging.models import WebhookEndpoint
 from messaging.services import email_preference_set, hospital_event_record, message_send
-from sectors.choices import MembershipRole, TokenUse
-from sectors.models import Organisation
-from sectors.services import gateway_create, token_scope_set
+from sectors.choices import IdentityProtocol, MembershipRole, TokenUse
+from sectors.models import IdentityProvider, MembershipRequest, Organisation
+from sectors.services import gateway_create, identity_provider_save, token_scope_set
 from sectors.tests.factories import (
     GPClinicFactory,
     HospitalDepartmentFactory,
@@ -144,6 +145,21 @@ def add_round(place: Place) -> None:
     token_scope_set(by=None, user=nurse.user, uses=[TokenUse.READ], resource_types=["Observation"])
     EmailAddress.objects.create(user=nurse.user, email=nurse.user.email, primary=True, verified=True)
     Authenticator.objects.create(user=physician.user, type=Authenticator.Type.TOTP, data={"secret": "x"})
+
+    # Single sign-on: the municipality's identity provider (and allauth's application for it), an
+    # account linked through it, and a membership of the clinic its claims asked for.
+    provider = identity_provider_save(
+        by=None,
+        provider=IdentityProvider(
+            name=f"Kommune {n}", slug=f"kommune-{n}", protocol=IdentityProtocol.OIDC,
+            server_url=f"https://idp.kommune-{n}.example", client_id=f"smartcare-{n}",
+        ),
+        organisations=[municipality],
+    )  # fmt: skip
+    SocialAccount.objects.create(user=nurse.user, provider=provider.slug, uid=f"employee-{n}")
+    MembershipRequest.objects.create(
+        user=nurse.user, organisation=clinic, role=MembershipRole.PRACTICE_NURSE, identity_provider=provider
+    )
     schedules = {
         "interval": IntervalSchedule.objects.create(every=n, period=IntervalSchedule.HOURS),
         "crontab": CrontabSchedule.objects.create(minute=str(n % 60), hour="3"),
@@ -179,7 +195,8 @@ URLS = {
 # and these rounds give the viewers' organisations none.
 NOT_GROWING_FOR_STAFF = {"messaging.WebhookEndpoint"}
 # What only superusers see: a gateway may deliver from any sender in Denmark.
-SUPERUSER_ONLY = {"sectors.Gateway"}
+# allauth's applications hold the identity providers' client secrets.
+SUPERUSER_ONLY = {"sectors.Gateway", "socialaccount.SocialApp"}
 
 
 def changelist(client, label: str) -> tuple[int, int]:
