@@ -12,3 +12,6 @@ class CareplansConfig(AppConfig):
         # care-team relationships in step with the teams and plans; adds the dashboard's alert, hand-off and visit cards
         # (smartcare.dashboard) and the care plans' section of the citizen overview (citizens.overview).
         from . import accesslabels, dashboard_cards, overview, receivers, relationships  # noqa: F401
+        from .fhir import register_types
+
+        register_types()  # the FHIR API's CarePlan, CareTeam, Goal, ServiceRequest, Task (citizens.fhir.registry)
