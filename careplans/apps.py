@@ -12,6 +12,10 @@ class CareplansConfig(AppConfig):
         # care-team relationships in step with the teams and plans; adds the dashboard's alert, hand-off and visit cards
         # (smartcare.dashboard) and the care plans' section of the citizen overview (citizens.overview).
         from . import accesslabels, dashboard_cards, overview, receivers, relationships  # noqa: F401
+        from .fhir import register_types
         from .fhir_monitoring import register_monitoring_types
 
+        # The FHIR API's CarePlan, CareTeam, Goal, ServiceRequest, Task, Observation and Flag
+        # (citizens.fhir.registry).
+        register_types()
         register_monitoring_types()

@@ -36,3 +36,18 @@ ALERT_SEVERITY = PORTAL + "alert-severity"
 ALERT_KIND = PORTAL + "alert-kind"
 # Flag: the measurement an alert was raised for (Flag has no element for it).
 FLAG_OBSERVATION = "https://smartcare.dk/fhir/StructureDefinition/flag-observation"
+
+# Care plans (careplans.fhir): HL7's value sets the portal's statuses already are, and the
+# portal's own codes and extensions where HL7 has none.
+REQUEST_STATUS = "http://hl7.org/fhir/request-status"
+REQUEST_INTENT = "http://hl7.org/fhir/request-intent"
+CARE_TEAM_STATUS = "http://hl7.org/fhir/care-team-status"
+GOAL_STATUS = "http://hl7.org/fhir/goal-status"
+GOAL_ACHIEVEMENT = "http://terminology.hl7.org/CodeSystem/goal-achievement"
+CARE_PLAN_ACTIVITY_STATUS = "http://hl7.org/fhir/care-plan-activity-status"
+TASK_STATUS = "http://hl7.org/fhir/task-status"
+CARE_TEAM_ROLE = PORTAL + "care-team-role"
+HANDOFF_BUSINESS_STATUS = PORTAL + "handoff-business-status"
+PORTAL_EXTENSION = "https://smartcare.dk/fhir/StructureDefinition/"
+RESPONSIBLE_ORGANIZATION = PORTAL_EXTENSION + "responsible-organization"
+ACTIVITY_STATUS = PORTAL_EXTENSION + "activity-status"
