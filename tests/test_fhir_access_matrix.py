@@ -20,9 +20,10 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from careplans.choices import AlertKind, AlertSeverity, ObservationCode
-from careplans.models import Alert
+from careplans.choices import AlertKind, AlertSeverity, CarePlanStatus, ObservationCode
+from careplans.models import Alert, Handoff
 from careplans.monitoring import Reading, observation_record
+from careplans.services import activity_create, careplan_create, goal_create
 from citizens.choices import AccessReason
 from citizens.fhir import registry
 from citizens.models import AccessLogEntry, CitizenCondition
@@ -103,6 +104,38 @@ def _flag(world: World) -> tuple[str, set[int]]:
     return str(alert.pk), {world.clinic_a.pk}
 
 
+def _plan(world: World) -> dict[str, str]:
+    """A plan of the citizen's GP clinic with a goal and a visit handed to the municipality."""
+    gp = actor_for(world.users["gp_a"])
+    plan = careplan_create(
+        actor=gp,
+        citizen=world.citizen,
+        title="KOL",
+        coordinating_organisation=world.clinic_a,
+        status=CarePlanStatus.ACTIVE,
+    )
+    goal = goal_create(actor=gp, plan=plan, description="Gå 2 km", responsible_organisation=world.clinic_a)
+    visit = activity_create(
+        actor=gp,
+        plan=plan,
+        description="Hjemmebesøg",
+        responsible_organisation=world.municipality_a,
+        due_date=timezone.localdate() + datetime.timedelta(days=3),
+    )
+    handoff = Handoff.objects.get(activity=visit)
+    return {
+        "CarePlan": str(plan.pk),
+        "CareTeam": str(plan.pk),
+        "Goal": str(goal.pk),
+        "ServiceRequest": str(visit.pk),
+        "Task": str(handoff.pk),
+    }
+
+
+def _part(name: str) -> Callable[[World], tuple[str, None]]:
+    return lambda world: (_plan(world)[name], None)
+
+
 # Each type that holds a citizen's data: how to make one row of it about the world's citizen, and
 # the organisations it belongs to besides the gate (None: anyone who sees the citizen).
 EXAMPLES: dict[str, Callable[[World], tuple[str, set[int] | None]]] = {
@@ -113,6 +146,7 @@ EXAMPLES: dict[str, Callable[[World], tuple[str, set[int] | None]]] = {
     "Communication": _communication,
     "Observation": _observation,
     "Flag": _flag,
+    **{name: _part(name) for name in ("CarePlan", "CareTeam", "Goal", "ServiceRequest", "Task")},
 }
 
 
