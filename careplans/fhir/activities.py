@@ -11,16 +11,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from django.db.models import Q
-
 from citizens.fhir.codes import ACTIVITY_STATUS, CARE_PLAN_ACTIVITY_STATUS, REQUEST_STATUS
-from citizens.fhir.params import DateParam, ReferenceParam, TokenParam, key_int, key_uuid
-from citizens.fhir.registry import Include, ResourceType
+from citizens.fhir.params import DateParam, ReferenceParam, TokenParam, key_int
+from citizens.fhir.registry import ResourceType
 from smartcare.datetimes import rfc3339
 
 from ..choices import ActivityStatus
 from ..models import Activity
-from .common import organisation_reference, patient_params, period, person_reference, reference, status_match
+from .common import (
+    BASED_ON,
+    INCLUDE_PLAN,
+    organisation_reference,
+    patient_params,
+    period,
+    person_reference,
+    reference,
+    status_match,
+)
 
 REQUEST_OF_ACTIVITY = {
     ActivityStatus.NOT_STARTED: "active",
@@ -121,16 +128,10 @@ SERVICE_REQUEST = ResourceType(
             targets=("Organization",),
             convert=key_int,
         ),
-        ReferenceParam(
-            "based-on",
-            "The care plan (CarePlan/<id>).",
-            field_name="care_plan_id",
-            targets=("CarePlan",),
-            convert=key_uuid,
-        ),
+        BASED_ON,
         DateParam("authored", "When the activity was added, with prefixes (ge, lt, …).", field_name="created_at"),
     ),
     sorts={"authored": ("created_at",)},
     default_order=("due_date",),
-    includes=(Include("based-on", "CarePlan", lambda rows: Q(pk__in=[a.care_plan_id for a in rows])),),
+    includes=(INCLUDE_PLAN,),
 )

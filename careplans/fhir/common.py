@@ -9,6 +9,7 @@ from typing import Any
 from django.db.models import Q
 
 from citizens.fhir.params import ReferenceParam, Token, key_uuid, token_codes
+from citizens.fhir.registry import Include
 from sectors.models import Organisation, User
 
 
@@ -67,3 +68,10 @@ def status_match(field_name: str, system: str, stored_of: dict[str, list[str]]) 
         return Q(**{f"{field_name}__in": [stored for group in found for stored in group]})
 
     return match
+
+
+# The plan a ServiceRequest or Task belongs to: searched and included the same way.
+BASED_ON = ReferenceParam(
+    "based-on", "The care plan (CarePlan/<id>).", field_name="care_plan_id", targets=("CarePlan",), convert=key_uuid
+)
+INCLUDE_PLAN = Include("based-on", "CarePlan", lambda rows: Q(pk__in=[row.care_plan_id for row in rows]))

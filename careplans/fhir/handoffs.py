@@ -17,14 +17,14 @@ from django.db.models import Q
 from django.utils import timezone
 
 from citizens.fhir.codes import HANDOFF_BUSINESS_STATUS, TASK_STATUS
-from citizens.fhir.params import DateParam, ReferenceParam, Token, TokenParam, key_int, key_uuid, token_codes
-from citizens.fhir.registry import Include, ResourceType
+from citizens.fhir.params import DateParam, ReferenceParam, Token, TokenParam, key_int, token_codes
+from citizens.fhir.registry import ResourceType
 from smartcare.datetimes import rfc3339
 
 from ..choices import HandoffStatus
 from ..models import Handoff
 from ..services import handoff_overdue_after
-from .common import organisation_reference, patient_params, reference
+from .common import BASED_ON, INCLUDE_PLAN, organisation_reference, patient_params, reference
 
 TASK_CODE = "http://hl7.org/fhir/CodeSystem/task-code"
 OVERDUE = "overdue"
@@ -112,16 +112,10 @@ TASK = ResourceType(
             f"overdue ({HANDOFF_BUSINESS_STATUS}): a request unanswered after the deadline.",
             match=_business_status,
         ),
-        ReferenceParam(
-            "based-on",
-            "The care plan (CarePlan/<id>).",
-            field_name="care_plan_id",
-            targets=("CarePlan",),
-            convert=key_uuid,
-        ),
+        BASED_ON,
         DateParam("authored-on", "When it was requested, with prefixes (ge, lt, …).", field_name="requested_at"),
     ),
     sorts={"authored-on": ("requested_at",)},
     default_order=("-requested_at",),
-    includes=(Include("based-on", "CarePlan", lambda rows: Q(pk__in=[h.care_plan_id for h in rows])),),
+    includes=(INCLUDE_PLAN,),
 )
