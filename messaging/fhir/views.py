@@ -21,6 +21,7 @@ from fhir.resources.R4B.operationoutcome import OperationOutcome
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 
+from citizens.fhir.http import FHIR_JSON, FHIR_XML
 from sectors.api.authentication import TokenAuthentication
 from sectors.choices import TokenUse
 from sectors.tokens import token_refusal
@@ -34,8 +35,6 @@ from .traffic import call_record
 
 logger = logging.getLogger(__name__)
 
-FHIR_JSON = "application/fhir+json"
-FHIR_XML = "application/fhir+xml"
 ACCEPTED = {FHIR_JSON, FHIR_XML, "application/json", "application/xml", "text/xml"}
 
 

@@ -23,13 +23,12 @@ from rest_framework.views import APIView
 
 from citizens.api.views import api_actor
 from citizens.choices import AccessAction
+from citizens.fhir.http import FHIR_JSON, FHIR_XML
 from sectors.api.views import ACTING_HEADER
 
 from .. import selectors
 from .export import EXPORTED_TYPES, bundle_json, bundle_xml, message_bundle
 
-FHIR_JSON = "application/fhir+json"
-FHIR_XML = "application/fhir+xml"
 XML_FORMATS = {"xml", FHIR_XML, "application/xml", "text/xml"}
 
 
