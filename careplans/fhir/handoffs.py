@@ -1,6 +1,8 @@
 """Task: a hand-off, one organisation asking another to take responsibility for a goal or an
 activity (``focus``). The portal's hand-off statuses are FHIR Task statuses (requested, accepted,
-rejected, cancelled for a withdrawn request).
+rejected, cancelled for a withdrawn request). An accepted hand-off whose goal or activity is since
+completed is ``completed``: the owner took the work over and finished it, which is what a requester
+polling its Tasks waits for.
 
 A request nobody has answered within ``HANDOFF_OVERDUE_HOURS`` is overdue, as on the hand-off
 list and the dashboard (``careplans.services.handoff_overdue_after``): its ``businessStatus`` is
@@ -21,18 +23,33 @@ from citizens.fhir.params import DateParam, ReferenceParam, Token, TokenParam, k
 from citizens.fhir.registry import ResourceType
 from smartcare.datetimes import rfc3339
 
-from ..choices import HandoffStatus
+from ..choices import ActivityStatus, GoalLifecycleStatus, HandoffStatus
 from ..models import Handoff
 from ..services import handoff_overdue_after
 from .common import BASED_ON, INCLUDE_PLAN, organisation_reference, patient_params, reference
 
 TASK_CODE = "http://hl7.org/fhir/CodeSystem/task-code"
 OVERDUE = "overdue"
+COMPLETED = "completed"
+# The accepted hand-offs whose focus is finished; the FHIR status of the others is the stored one.
+FOCUS_COMPLETED = Q(activity__status=ActivityStatus.COMPLETED) | Q(goal__lifecycle_status=GoalLifecycleStatus.COMPLETED)
 
 
 def _overdue_since() -> datetime.datetime:
     """Requests asked before this moment and still unanswered are overdue."""
     return timezone.now() - handoff_overdue_after()
+
+
+def _focus_completed(handoff: Handoff) -> bool:
+    if handoff.activity_id:
+        return handoff.activity.status == ActivityStatus.COMPLETED
+    return handoff.goal.lifecycle_status == GoalLifecycleStatus.COMPLETED
+
+
+def task_status(handoff: Handoff) -> str:
+    if handoff.status == HandoffStatus.ACCEPTED and _focus_completed(handoff):
+        return COMPLETED
+    return handoff.status
 
 
 def task(handoff: Handoff, overdue_since: datetime.datetime) -> dict[str, Any]:
@@ -41,7 +58,7 @@ def task(handoff: Handoff, overdue_since: datetime.datetime) -> dict[str, Any]:
         "resourceType": "Task",
         "id": str(handoff.pk),
         "basedOn": [reference("CarePlan", handoff.care_plan_id)],
-        "status": handoff.status,
+        "status": task_status(handoff),
     }
     if handoff.status == HandoffStatus.REJECTED and handoff.reason:
         resource["statusReason"] = {"text": handoff.reason}
@@ -76,7 +93,13 @@ def build(rows: Sequence[Handoff]) -> list[dict[str, Any]]:
 
 
 def _status(token: Token) -> Q:
-    return Q(status__in=token_codes(token, TASK_STATUS, HandoffStatus.values))
+    codes = token_codes(token, TASK_STATUS, [*HandoffStatus.values, COMPLETED])
+    condition = Q(status__in=[code for code in codes if code not in (HandoffStatus.ACCEPTED, COMPLETED)])
+    if HandoffStatus.ACCEPTED in codes:
+        condition |= Q(status=HandoffStatus.ACCEPTED) & ~FOCUS_COMPLETED
+    if COMPLETED in codes:
+        condition |= Q(status=HandoffStatus.ACCEPTED) & FOCUS_COMPLETED
+    return condition
 
 
 def _business_status(token: Token) -> Q:
@@ -106,7 +129,11 @@ TASK = ResourceType(
         *patient_params("care_plan__citizen_id"),
         _organisation_param("owner", "The organisation asked (Organization/<id>).", "to_organisation_id"),
         _organisation_param("requester", "The organisation asking (Organization/<id>).", "from_organisation_id"),
-        TokenParam("status", f"requested, accepted, rejected or cancelled ({TASK_STATUS}).", match=_status),
+        TokenParam(
+            "status",
+            f"requested, accepted, rejected, cancelled or completed (accepted and its focus done) ({TASK_STATUS}).",
+            match=_status,
+        ),
         TokenParam(
             "business-status",
             f"overdue ({HANDOFF_BUSINESS_STATUS}): a request unanswered after the deadline.",

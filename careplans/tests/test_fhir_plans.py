@@ -14,7 +14,14 @@ from django.utils import timezone
 
 from careplans.choices import ActivityStatus, GoalLifecycleStatus, ThresholdCode
 from careplans.models import Activity, CarePlan, Goal, Handoff
-from careplans.services import activity_create, activity_set_status, goal_create, handoff_reject
+from careplans.services import (
+    activity_create,
+    activity_set_status,
+    goal_create,
+    goal_set_status,
+    handoff_accept,
+    handoff_reject,
+)
 from citizens.choices import AccessAction, AccessReason
 from citizens.fhir.codes import (
     ACTIVITY_STATUS,
@@ -406,6 +413,33 @@ def test_task_search_by_patient_owner_requester_status_plan_and_date(world, care
         str(care.goal_handoff.pk)
     ]
     assert set(ids(fhir().get("Task", {"authored-on": f"ge{timezone.localdate().isoformat()}"}))) == both
+
+
+def test_an_accepted_hand_off_is_completed_when_its_activity_or_goal_is(world, care, fhir, actor):
+    """The requester polls its Tasks for completed: the owner took the work over and finished it."""
+    home_care = actor("homecare_a")
+    handoff_accept(actor=home_care, handoff=care.visit_handoff)
+    handoff_accept(actor=home_care, handoff=care.goal_handoff)
+    both = {str(care.visit_handoff.pk), str(care.goal_handoff.pk)}
+    assert {fhir().get(f"Task/{pk}")["status"] for pk in both} == {"accepted"}
+    assert set(ids(fhir().get("Task", {"status": "accepted"}))) == both
+    assert ids(fhir().get("Task", {"status": "completed"})) == []
+
+    activity_set_status(actor=home_care, activity=Activity.objects.get(pk=care.visits.pk), status="completed")
+    assert fhir().get(f"Task/{care.visit_handoff.pk}")["status"] == "completed"
+    assert ids(fhir().get("Task", {"status": "completed"})) == [str(care.visit_handoff.pk)]
+    assert ids(fhir().get("Task", {"status": "http://hl7.org/fhir/task-status|accepted"})) == [
+        str(care.goal_handoff.pk)
+    ]
+
+    goal = Goal.objects.get(pk=care.handed.pk)
+    for status in ("accepted", "active", "completed"):
+        if goal.lifecycle_status != status:
+            goal = goal_set_status(actor=home_care, goal=goal, lifecycle_status=status)
+    assert fhir().get(f"Task/{care.goal_handoff.pk}")["status"] == "completed"
+    assert set(ids(fhir().get("Task", {"status": "accepted,completed"}))) == both
+    assert ids(fhir().get("Task", {"status": "accepted"})) == []
+    assert ids(fhir().get("Task", {"status": "requested"})) == []
 
 
 # --- the CapabilityStatement and the query counts ------------------------------------------------------
