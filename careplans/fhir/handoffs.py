@@ -41,9 +41,9 @@ def _overdue_since() -> datetime.datetime:
 
 
 def _focus_completed(handoff: Handoff) -> bool:
-    if handoff.activity_id:
+    if handoff.activity is not None:
         return handoff.activity.status == ActivityStatus.COMPLETED
-    return handoff.goal.lifecycle_status == GoalLifecycleStatus.COMPLETED
+    return handoff.goal is not None and handoff.goal.lifecycle_status == GoalLifecycleStatus.COMPLETED
 
 
 def task_status(handoff: Handoff) -> str:

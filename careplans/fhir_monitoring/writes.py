@@ -28,7 +28,7 @@ from citizens.access import Actor, visible_citizens
 from citizens.fhir.codes import CPR, LOINC, UCUM
 from citizens.fhir.http import FhirError, issue
 from citizens.fhir.params import key_uuid
-from citizens.fhir.writes import json_body
+from citizens.fhir.writes import resource_body
 from citizens.models import Citizen
 
 from .. import monitoring
@@ -266,7 +266,7 @@ def _citizen_by_cpr(actor: Actor, cprs: set[str]) -> dict[str, Any]:
 
 def observation_create(actor: Actor, request: HttpRequest) -> tuple[dict[str, Any], int]:
     """``POST /fhir/Observation``: 201 and the stored observation, 200 for a resend."""
-    parsed = parse("Observation", json_body(request))
+    parsed = parse("Observation", resource_body(request))
     if parsed.problems:
         raise _invalid(parsed.problems)
     assert parsed.reading is not None

@@ -350,11 +350,15 @@ def test_a_panel_without_its_diastolic_component_is_refused(world, fhir):
         (b"{not json", "application/fhir+json", 400),
         (b"[1, 2]", "application/fhir+json", 400),
         (b"\xff\xfe", "application/fhir+json", 400),
-        (b"<Observation xmlns='http://hl7.org/fhir'/>", "application/fhir+xml", 415),
+        (b"<Observation xmlns='http://hl7.org/fhir'/>", "application/fhir+xml", 400),
+        (b"weight=72", "application/x-www-form-urlencoded", 415),
+        (b"72.5", "text/plain", 415),
     ],
 )
 def test_a_body_that_cannot_be_read_is_an_operation_outcome_never_a_500(fhir, body, content_type, status):
-    answer = fhir().post("Observation", body, content_type=content_type, status=status)
+    answer = fhir().post(
+        "Observation", body, content_type=content_type, status=status, HTTP_ACCEPT="application/fhir+json"
+    )
     assert answer["resourceType"] == "OperationOutcome"
 
 

@@ -46,8 +46,9 @@ class FhirError(Exception):
 
 
 def answer_format(request: HttpRequest) -> str:
-    """``_format`` first, then the first ``Accept`` media range the API writes; JSON otherwise (a
-    browser's ``Accept`` lists application/xml, but it wants the default)."""
+    """``_format`` first, then the first ``Accept`` media range the API writes; otherwise a write
+    is answered in its body's format, and a read in JSON (a browser's ``Accept`` lists
+    application/xml, but it wants the default)."""
     wanted = (request.GET.get("_format") or "").strip().lower().replace(" ", "+")
     if wanted in FORMATS:
         return FORMATS[wanted]
@@ -55,6 +56,8 @@ def answer_format(request: HttpRequest) -> str:
         media = part.split(";")[0].strip()
         if media in (FHIR_XML, FHIR_JSON, "application/json"):
             return FORMATS[media]
+    if request.method == "POST" and FORMATS.get((request.content_type or "").lower()) == XML:
+        return XML
     return JSON
 
 

@@ -34,7 +34,7 @@ from ..access import Actor, actor_from_request
 from . import search as searching
 from .capability import capability_statement
 from .http import FhirError, answer_format, render, render_error
-from .writes import json_body, process_transaction
+from .writes import process_transaction, resource_body
 
 logger = logging.getLogger(__name__)
 
@@ -140,7 +140,7 @@ def root_endpoint(request: HttpRequest) -> dict[str, Any]:
             405, "not-supported", _("POST a transaction Bundle to the base URL."), headers={"Allow": "POST"}
         )
     actor = _actor(request, resource_types=[], write=True)
-    body = json_body(request)
+    body = resource_body(request)
     entries = body.get("entry") if isinstance(body, dict) else None
     named = [
         entry["resource"].get("resourceType")

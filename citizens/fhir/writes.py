@@ -1,10 +1,10 @@
 """Writes of the FHIR API: a resource POSTed to ``/fhir/<type>`` and a ``transaction`` Bundle
 POSTed to ``/fhir``.
 
-Writes are read as FHIR JSON only. FHIR XML needs the checked reader of ``$process-message``
-(``messaging.fhir.parsing``: the library's own XML reader crashes on legal XML that is no FHIR),
-and the apps that own the written types sit below ``messaging``; an XML body answers 415 rather
-than being half-read.
+Writes are read as FHIR JSON or FHIR XML. XML is checked and rebuilt by ``citizens.fhir.xml``
+(the library's own XML reader crashes on legal XML that is no FHIR), read by ``fhir.resources``
+and handed on as the same JSON shape, so the types' writers see one form whatever was sent.
+Another media type answers 415 rather than being half-read.
 
 A transaction is all or nothing: every entry is created in one database transaction, and when
 any entry is wrong nothing is stored and the OperationOutcome names each wrong entry
@@ -24,14 +24,19 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from fhir.resources.R4B import get_fhir_model_class
+from lxml import etree
+from pydantic import ValidationError as PydanticValidationError
 
 from smartcare.datetimes import rfc3339
 
 from ..access import Actor
 from . import registry
+from . import xml as fhir_xml
 from .http import FhirError, issue
 
 JSON_TYPES = ("application/fhir+json", "application/json", "application/json+fhir")
+XML_TYPES = ("application/fhir+xml", "application/xml", "text/xml", "application/xml+fhir")
 STATUS_TEXT = {200: "200 OK", 201: "201 Created"}
 
 
@@ -43,15 +48,20 @@ class Rollback(Exception):
         self.error = error
 
 
-def json_body(request: HttpRequest) -> dict[str, Any]:
-    """The posted resource as a dict, numbers as ``Decimal`` (a measured 72.35 stays 72.35);
-    415 for a body that is not JSON, 400 for one that cannot be read."""
+def resource_body(request: HttpRequest) -> dict[str, Any]:
+    """The posted resource as FHIR JSON, numbers as ``Decimal`` (a measured 72.35 stays 72.35);
+    415 for a body that is neither FHIR JSON nor FHIR XML, 400 for one that cannot be read."""
     media = (request.content_type or "").lower()
+    if media in XML_TYPES:
+        return _xml_resource(request.body)
     if media and media not in JSON_TYPES:
         raise FhirError(
             415,
             "not-supported",
-            _("Send the resource as FHIR JSON (Content-Type: application/fhir+json); %(type)s is not read here.")
+            _(
+                "Send the resource as FHIR JSON (Content-Type: application/fhir+json) or FHIR XML "
+                "(application/fhir+xml); %(type)s is not read here."
+            )
             % {"type": media},
         )
     try:
@@ -61,6 +71,39 @@ def json_body(request: HttpRequest) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise FhirError(400, "invalid", _("The body must be one FHIR resource (a JSON object)."))
     return body
+
+
+def _xml_resource(body: bytes) -> dict[str, Any]:
+    """FHIR XML read through the library into FHIR JSON; the problems' locations only in the
+    answer, because the values may be health data."""
+    try:
+        root = fhir_xml.checked_root(body)
+        name = fhir_xml.resource_name(root)
+        try:
+            model = get_fhir_model_class(name)
+        except KeyError:
+            raise FhirError(400, "invalid", _("%(name)s is not a FHIR resource type.") % {"name": name[:64]}) from None
+        resource = model.model_validate_xml(etree.tostring(root, encoding="utf-8"), xmlparser=fhir_xml.xml_parser())
+    except fhir_xml.NotFhirXml as exc:
+        raise FhirError(400, "invalid", str(exc)) from None
+    except etree.Error as exc:
+        raise FhirError(
+            400, "invalid", _("The body is not readable XML: %(error)s") % {"error": str(exc)[:300]}
+        ) from None
+    except PydanticValidationError as exc:
+        issues = [
+            issue("invalid", error.get("msg", ""), ".".join([name, *(str(p) for p in error.get("loc", ()))]))
+            for error in exc.errors()[:20]
+        ]
+        raise FhirError(400, "invalid", _("The body is not a valid FHIR resource."), issues=issues) from None
+    except (LookupError, AttributeError, TypeError, ValueError, RecursionError):
+        # fhir.resources' XML reader on an element or attribute that FHIR does not define there.
+        raise FhirError(
+            400,
+            "invalid",
+            _("The body is not a valid FHIR resource: it has an element or attribute that FHIR does not define there."),
+        ) from None
+    return json.loads(resource.model_dump_json(), parse_float=Decimal)
 
 
 def process_transaction(actor: Actor, bundle: dict[str, Any], base: str) -> dict[str, Any]:

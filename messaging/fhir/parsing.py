@@ -3,11 +3,8 @@
 The checked bundle is then read through ``MessageBundle``: the MessageHeader, and the resources
 it refers to, found the ways FHIR lets a bundle refer to them.
 
-The body is read by ``fhir.resources.R4B``, but FHIR XML is first checked and rebuilt here: the
-library's XML reader crashes on what is legal XML but not FHIR (an element in another namespace
-or none, an unknown element, a processing instruction) and refuses comments, which FHIR allows
-anywhere. Rebuilt, the document has only FHIR elements in the default namespace (and the XHTML of
-a narrative), no comments, and whatever the library still cannot read is a 400, never a crash.
+The body is read by ``fhir.resources.R4B``, but FHIR XML is first checked and rebuilt by
+``citizens.fhir.xml``: whatever the library still cannot read is a 400, never a crash.
 """
 
 from __future__ import annotations
@@ -25,13 +22,14 @@ from fhir.resources.R4B.bundle import Bundle
 from lxml import etree
 from pydantic import ValidationError as PydanticValidationError
 
+from citizens.fhir import xml as fhir_xml
+
 from ..ids import is_fhir_id
 from . import codes, resources
 from .errors import BadRequest, Reject
 
 JSON, XML = "json", "xml"
-FHIR_NS = "http://hl7.org/fhir"
-XHTML_NS = "http://www.w3.org/1999/xhtml"
+FHIR_NS = fhir_xml.FHIR_NS
 # FHIR's mime types and the short forms of ``_format`` (http.html#mime).
 FORMATS = {
     "json": JSON,
@@ -96,7 +94,7 @@ def parse(body: bytes, fmt: str) -> dict[str, Any]:
     set_aside = _SetAside()
     try:
         if fmt == XML:
-            bundle = Bundle.model_validate_xml(_fhir_xml(body, set_aside), xmlparser=_xml_parser())
+            bundle = Bundle.model_validate_xml(_fhir_xml(body, set_aside), xmlparser=fhir_xml.xml_parser())
         else:
             bundle = _json_bundle(body.removeprefix(codecs.BOM_UTF8), set_aside)
     except PydanticValidationError as exc:
@@ -224,30 +222,19 @@ def _has_control_characters(data: Any) -> bool:
     return False
 
 
-def _xml_parser(**options: bool) -> etree.XMLParser:
-    """No entities, no DTD, no network, no huge trees: XML from outside reads nothing else."""
-    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, **options)
-
-
-def _not_fhir(text: str) -> BadRequest:
-    return BadRequest("MSG_BAD_SYNTAX", _("The body is not FHIR XML: %(problem)s") % {"problem": text})
-
-
 def _fhir_xml(body: bytes, set_aside: _SetAside) -> bytes:
-    """The document as the FHIR XML that fhir.resources reads: checked, comments dropped, every
-    FHIR element in the default namespace (a prefix for the FHIR namespace is legal XML), and a
+    """The document as the FHIR XML that fhir.resources reads (``citizens.fhir.xml``), with a
     Bundle or MessageHeader id that breaks FHIR's rule set aside."""
-    root = etree.fromstring(body, parser=_xml_parser(remove_comments=True))
-    if root.getroottree().docinfo.doctype:
-        raise _not_fhir(_("a FHIR document has no DOCTYPE."))
-    if any(not isinstance(node, etree._Comment) for node in root.itersiblings(preceding=True)) or any(
-        not isinstance(node, etree._Comment) for node in root.itersiblings()
-    ):
-        raise _not_fhir(_("there is something other than the Bundle element at the top level."))
-    if root.tag != f"{{{FHIR_NS}}}Bundle":
-        raise _not_fhir(_("the root element must be a Bundle in the namespace %(ns)s.") % {"ns": FHIR_NS})
-    rebuilt = etree.Element(root.tag, nsmap={None: FHIR_NS})
-    _copy(root, rebuilt, FHIR_NS)
+    try:
+        rebuilt = fhir_xml.checked_root(body)
+    except fhir_xml.NotFhirXml as exc:
+        raise BadRequest("MSG_BAD_SYNTAX", str(exc)) from None
+    if fhir_xml.resource_name(rebuilt) != "Bundle":
+        raise BadRequest(
+            "MSG_BAD_SYNTAX",
+            _("The body is not FHIR XML: %(problem)s")
+            % {"problem": _("the root element must be a Bundle in the namespace %(ns)s.") % {"ns": FHIR_NS}},
+        )
     _set_aside_xml_ids(rebuilt, set_aside)
     return etree.tostring(rebuilt, encoding="utf-8")
 
@@ -261,41 +248,6 @@ def _set_aside_xml_ids(bundle: etree._Element, set_aside: _SetAside) -> None:
         header_id = entry.find(f"{fhir}resource/{fhir}MessageHeader/{fhir}id")
         if header_id is not None and header_id.get("value") is not None and not is_fhir_id(header_id.get("value")):
             header_id.set("value", set_aside.stand_in(header_id.get("value") or "", position))
-
-
-def _copy(source: etree._Element, target: etree._Element, namespace: str) -> None:
-    """Copy ``source``'s attributes and children into ``target``: FHIR elements, and below an XHTML
-    ``div`` only XHTML. Refuses what a FHIR reader must not guess at."""
-    for name, value in source.attrib.items():
-        if not name.startswith("{"):  # namespaced attributes (xsi:schemaLocation) are no FHIR content
-            target.set(name, value)
-    if namespace == XHTML_NS:
-        target.text = source.text
-    elif (source.text or "").strip():
-        raise _not_fhir(_("a FHIR element has text content; values are in value attributes."))
-    for child in source:
-        if isinstance(child, etree._Comment):
-            continue
-        if not isinstance(child.tag, str):  # a processing instruction or an entity
-            raise _not_fhir(_("processing instructions and entities are not allowed."))
-        qname = etree.QName(child)
-        if namespace == FHIR_NS and qname.namespace == XHTML_NS and qname.localname == "div":
-            child_namespace = XHTML_NS
-        elif qname.namespace == namespace:
-            child_namespace = namespace
-        else:
-            raise _not_fhir(
-                _("the element %(name)s is not in the namespace %(ns)s.")
-                % {"name": qname.localname[:64], "ns": namespace}
-            )
-        copy = etree.SubElement(
-            target,
-            f"{{{child_namespace}}}{qname.localname}",
-            nsmap=None if child_namespace == namespace else {None: child_namespace},
-        )
-        _copy(child, copy, child_namespace)
-        if namespace == XHTML_NS:
-            copy.tail = child.tail
 
 
 # --- values -------------------------------------------------------------------------------------
