@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.core.exceptions import PermissionDenied
+from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,6 +30,8 @@ from sectors.choices import TokenUse
 from sectors.tokens import token_refusal
 from smartcare.datetimes import rfc3339
 from smartcare.links import absolute_url
+from smartcare.api.exceptions import RETRY_AFTER_SECONDS
+from smartcare.transactions import is_transient, sqlstate
 
 from ..access import Actor, actor_from_request
 from . import search as searching
@@ -90,16 +93,30 @@ def fhir_endpoint(view: Callable[..., dict[str, Any] | HttpResponse]) -> Callabl
             answer = view(request, *args, **kwargs)
         except FhirError as error:
             return render_error(error, fmt)
+        except OperationalError as exc:
+            if not is_transient(exc):
+                return _failed(request, fmt)
+            # The services ran the transaction again; the database kept giving up (a deadlock, a
+            # serialization conflict). It was rolled back whole: a device sends again, as told.
+            logger.warning("fhir_busy method=%s path=%s sqlstate=%s", request.method, request.path, sqlstate(exc))
+            text = _("The portal is busy. Nothing was saved; send the request again in a moment.")
+            busy = FhirError(503, "transient", text, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+            return render_error(busy, fmt)
         except Exception:  # noqa: BLE001 - an OperationOutcome, never Django's HTML page
-            error_id = uuid.uuid4().hex[:12]
-            logger.exception("FHIR %s %s failed (error_id=%s)", request.method, request.path, error_id)
-            text = _("The portal failed to answer. error_id=%(id)s") % {"id": error_id}
-            return render_error(FhirError(500, "exception", text), fmt)
+            return _failed(request, fmt)
         return answer if isinstance(answer, HttpResponse) else render(answer, fmt)
 
     wrapped.__name__ = view.__name__
     wrapped.__doc__ = view.__doc__
     return wrapped
+
+
+def _failed(request: HttpRequest, fmt: str) -> HttpResponse:
+    """A 500 OperationOutcome carrying an error id that the logged traceback has too."""
+    error_id = uuid.uuid4().hex[:12]
+    logger.exception("FHIR %s %s failed (error_id=%s)", request.method, request.path, error_id)
+    text = _("The portal failed to answer. error_id=%(id)s") % {"id": error_id}
+    return render_error(FhirError(500, "exception", text), fmt)
 
 
 def _not_allowed(request: HttpRequest, allowed: tuple[str, ...]) -> FhirError:
