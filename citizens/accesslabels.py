@@ -165,6 +165,24 @@ def _objection_withdrawn(match: re.Match[str]) -> str:
     return gettext("objection withdrawn")
 
 
+FHIR_READS = {
+    "read": _("FHIR API: %(type)s read"),
+    "search": _("FHIR API: search for %(type)s"),
+    "included": _("FHIR API: %(type)s included in a search"),
+}
+
+
+@register_detail_pattern(r"FHIR (?P<type>[A-Za-z]+) (?P<how>read|search|included)")
+def _fhir_read(match: re.Match[str]) -> str | None:
+    """``citizens.fhir.search``: the resource type keeps its FHIR name, which is what the
+    integrations that read it know it by."""
+    from .fhir import registry
+
+    if registry.get(match["type"]) is None:
+        return None
+    return str(FHIR_READS[match["how"]]) % {"type": match["type"]}
+
+
 @register_detail_pattern(r"[a-z_]+(, [a-z_]+)*")
 def _changed_fields(match: re.Match[str]) -> str | None:
     """The citizen's changed fields ("phone, conditions"), by their names on the form."""

@@ -183,6 +183,10 @@ def test_the_csv_speaks_the_ui_language(client, world, busy_day):
         ("objection against sector:hospital", "objection recorded (A whole sector)"),
         ("objection 12 withdrawn", "objection withdrawn"),
         ("phone, first_name, contact_persons", "changed: phone, first name, contact persons"),
+        ("FHIR Observation search", "FHIR API: search for Observation"),
+        ("FHIR Patient read", "FHIR API: Patient read"),
+        ("FHIR Goal included", "FHIR API: Goal included in a search"),
+        ("FHIR Nonsense read", "FHIR Nonsense read"),
         ("something we never wrote", "something we never wrote"),
         ("admin nosuchmodel list", "admin nosuchmodel list"),
     ],
@@ -235,3 +239,15 @@ def test_every_code_the_apps_write_has_a_label():
     assert {"overview", "today list", "inbox", "care plan: edit", "message sent"} <= codes
     assert sorted(code for code in codes if not has_detail_label(code)) == []
     assert not has_detail_label("something we never wrote")
+
+
+def test_every_fhir_read_of_every_type_has_a_label_in_both_languages():
+    """``citizens.fhir.search`` writes "FHIR <type> read|search|included" for each registered type."""
+    from citizens.fhir import registry
+
+    codes = [f"FHIR {kind.name} {how}" for kind in registry.all_types() for how in ("read", "search", "included")]
+    assert len(codes) >= 3 * 15
+    with translation.override("da"):
+        assert all(detail_label(code).startswith("FHIR-API: ") for code in codes)
+    with translation.override("en"):
+        assert all(detail_label(code).startswith("FHIR API: ") for code in codes)

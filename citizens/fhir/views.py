@@ -28,9 +28,9 @@ from sectors.acting import ActingOrganisationInvalid
 from sectors.api.authentication import TokenAuthentication
 from sectors.choices import TokenUse
 from sectors.tokens import token_refusal
+from smartcare.api.exceptions import RETRY_AFTER_SECONDS
 from smartcare.datetimes import rfc3339
 from smartcare.links import absolute_url
-from smartcare.api.exceptions import RETRY_AFTER_SECONDS
 from smartcare.transactions import is_transient, sqlstate
 
 from ..access import Actor, actor_from_request
