@@ -93,7 +93,8 @@ class IdentityProvider(models.Model):
         default="amr",
         blank=True,
         help_text=_(
-            "amr, acr or a SAML attribute; when it does not assert it, the portal's own two-factor is required."
+            "amr or acr (OpenID Connect); for SAML AuthnContextClassRef (the assertion's authentication context) "
+            "or an attribute. When it does not assert two factors, the portal's own two-factor is required."
         ),
     )
     mfa_values = models.CharField(
@@ -102,7 +103,9 @@ class IdentityProvider(models.Model):
         default=DEFAULT_MFA_VALUES,
         blank=True,
         help_text=_(
-            "Separated by commas, e.g. mfa, otp, hwk, or an NSIS level: https://data.gov.dk/concept/core/nsis/Substantial."
+            "Separated by commas, e.g. mfa, otp, hwk; an NSIS level: "
+            "https://data.gov.dk/concept/core/nsis/loa/Substantial; or a SAML context: "
+            "urn:oasis:names:tc:SAML:2.0:ac:classes:MobileTwoFactorContract."
         ),
     )
     social_app = models.OneToOneField(

@@ -9,9 +9,10 @@ A sign-in through a provider is decided here, before allauth signs anyone in:
   when the claims name an organisation of the portal the provider signs in for.
 - what they may do: the claims' memberships (organisation SOR code, role) are mapped by
   ``services.membership_requests_from_claims``; a new one waits for an administrator's approval.
-- whether two factors were used: when the provider does not assert it (``amr``/``acr``), the
-  portal's own TOTP is asked for at sign-in (allauth's stage) or must be set up before anything
-  else (``SSO_SESSION_KEY``, ``sectors.middleware.MFARequiredMiddleware``).
+- whether two factors were used: when the provider does not assert it (``amr``/``acr``, or for
+  SAML the assertion's ``AuthnContextClassRef``, see ``SAMLProvider``), the portal's own TOTP is
+  asked for at sign-in (allauth's stage) or must be set up before anything else
+  (``SSO_SESSION_KEY``, ``sectors.middleware.MFARequiredMiddleware``).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from allauth.core.internal.httpkit import headed_redirect_response
 from allauth.mfa.stages import AuthenticateStage as AllauthAuthenticateStage
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialLogin
+from allauth.socialaccount.providers.saml.provider import SAMLProvider as AllauthSAMLProvider
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -41,6 +43,25 @@ logger = logging.getLogger("smartcare.sso")
 STATE_KEY = "smartcare_sso"  # in the sign-in's allauth state (kept through its stages)
 SSO_SESSION_KEY = "smartcare_sso"  # in the session: {"provider": id, "mfa": "provider" | "portal" | ""}
 TRUE_WORDS = {"true", "1", "yes", "y", "t"}
+# The claim under which a SAML sign-in's authentication context (how the person signed in) is read.
+AUTHN_CONTEXT_CLAIM = "AuthnContextClassRef"
+
+
+class SAMLProvider(AllauthSAMLProvider):
+    """allauth's SAML provider (``SOCIALACCOUNT_PROVIDERS["saml"]["provider_class"]``), whose claims
+    also carry the assertion's ``AuthnContextClassRef`` values under ``AUTHN_CONTEXT_CLAIM``.
+
+    A SAML identity provider says how the person signed in (password, two factors, an NSIS level of
+    assurance) in the signed assertion's authentication statement, not in an attribute; allauth keeps
+    only the attributes. With the IdentityProvider's ``mfa_claim`` set to ``AuthnContextClassRef``,
+    ``mfa_asserted`` reads it like any other claim. The assertion's value replaces an attribute of the
+    same name, so an attribute cannot stand in for it."""
+
+    package = "allauth.socialaccount.providers.saml"  # allauth's URLs and views stay the provider's
+
+    def extract_extra_data(self, data: Any) -> dict[str, Any]:
+        # ``data`` is python3-saml's OneLogin_Saml2_Auth after it validated the response.
+        return {**data.get_attributes(), AUTHN_CONTEXT_CLAIM: list(data.get_last_authn_contexts())}
 
 
 def provider_of(sociallogin: SocialLogin) -> IdentityProvider | None:

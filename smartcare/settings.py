@@ -355,6 +355,8 @@ SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # the adapter links by a verified e-
 SOCIALACCOUNT_STORE_TOKENS = False  # the portal calls no API of the identity providers
 SOCIALACCOUNT_LOGIN_ON_GET = False  # the sign-in buttons POST
 SOCIALACCOUNT_REQUESTS_TIMEOUT = env.int("SSO_REQUESTS_TIMEOUT", default=10)
+# allauth's SAML provider, with the assertion's AuthnContextClassRef among the claims (two factors asserted).
+SOCIALACCOUNT_PROVIDERS = {"saml": {"provider_class": "sectors.sso.SAMLProvider"}}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "SmartCare"
 # Superusers and organisation administrators must have TOTP before the admin opens for them.
