@@ -64,3 +64,19 @@ def citizen_read(pk: Any, *, with_objections: bool = True, with_identifiers: boo
     if with_objections:
         attach_prefetched(citizen, "objections", _OBJECTIONS.rows(pk), reverse="citizen")
     return citizen
+
+
+def citizen_record_read(pk: Any) -> Citizen | None:
+    """The citizen's registry data alone, as the FHIR Patient has it: municipality, GP clinic,
+    contact persons and replacement numbers (three prepared lookups). No access policy, no log."""
+    try:
+        pk = pk if isinstance(pk, uuid.UUID) else uuid.UUID(str(pk))
+    except ValueError:
+        return None
+    found = _CITIZEN.rows(pk)
+    if not found:
+        return None
+    citizen = found[0]
+    attach_prefetched(citizen, "contact_persons", _CONTACTS.rows(pk), reverse="citizen")
+    attach_prefetched(citizen, "identifiers", _IDENTIFIERS.rows(pk), reverse="citizen")
+    return citizen

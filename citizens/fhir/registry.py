@@ -61,6 +61,10 @@ class ResourceType:
     create_entries: Callable[[Actor, list[tuple[str, dict[str, Any]]]], list[tuple[dict[str, Any], int]]] | None = None
     profile: str | None = None
     search: bool = True
+    # A read by id with statements prepared once (``smartcare.prepared``): ``read_one(key) -> row or
+    # None``, the row as ``rows()`` would give it. Only for a type with neither scope nor restrict:
+    # the gate is then asked for the row's citizen alone, after the row is read.
+    read_one: Callable[[Any], Any] | None = None
 
     def param(self, name: str) -> SearchParam | None:
         return next((p for p in self.params if p.name == name), None)

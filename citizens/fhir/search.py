@@ -22,7 +22,7 @@ from ..accesslog import access_log_record
 from ..models import Citizen
 from . import registry
 from .http import FhirError
-from .params import ReferenceParam, invalid
+from .params import ReferenceParam, invalid, split_values
 
 # Parameters every type has (FHIR R4 "Search": common and result parameters).
 RESULT_PARAMS = ("_count", "_offset", "_sort", "_summary", "_include", "_revinclude", "_total", "_format", "_pretty")
@@ -76,12 +76,16 @@ def gated(actor: Actor, kind: registry.ResourceType, rows: QuerySet) -> QuerySet
     return rows
 
 
-def log_read(actor: Actor, kind: registry.ResourceType, rows: Sequence[Any], detail: str) -> None:
-    """One access-log entry per citizen whose data the answer holds, with the reason for access."""
+def log_read(
+    actor: Actor, kind: registry.ResourceType, rows: Sequence[Any], detail: str, reasons: dict[Any, str] | None = None
+) -> None:
+    """One access-log entry per citizen whose data the answer holds, with the reason for access
+    (``reasons``: already looked up by the gate, when it covers them all)."""
     if kind.citizen is None or not rows:
         return
     ids = list(dict.fromkeys(citizen_of(row, kind.citizen) for row in rows))
-    reasons = access_reasons(actor, ids)
+    if reasons is None or not all(pk in reasons for pk in ids):
+        reasons = access_reasons(actor, ids)
     access_log_record(
         actor=actor,
         citizens=[Citizen(pk=pk) for pk in ids],
@@ -98,13 +102,16 @@ def read(actor: Actor, kind: registry.ResourceType, resource_id: str) -> dict[st
         key = kind.parse_id(resource_id)
     except (TypeError, ValueError):
         raise not_found from None
-    rows = kind.rows().filter(pk=key)
-    if kind.citizen is None or not kind.gate:
-        rows = gated(actor, kind, rows)
-    else:  # the citizen gate below, in one lookup; the type's own rules here
-        rows = kind.scope(actor, rows) if kind.scope is not None else rows
-        rows = kind.restrict(actor, rows) if kind.restrict is not None else rows
-    found = rows.first()
+    if kind.read_one is not None and kind.scope is None and kind.restrict is None and kind.citizen and kind.gate:
+        found = kind.read_one(key)
+    else:
+        rows = kind.rows().filter(pk=key)
+        if kind.citizen is None or not kind.gate:
+            rows = gated(actor, kind, rows)
+        else:  # the citizen gate below, in one lookup; the type's own rules here
+            rows = kind.scope(actor, rows) if kind.scope is not None else rows
+            rows = kind.restrict(actor, rows) if kind.restrict is not None else rows
+        found = rows.first()
     if found is None:
         raise not_found
     if kind.citizen is not None:
@@ -147,11 +154,31 @@ def _order(kind: registry.ResourceType, raw: str | None) -> list[str]:
     return [*order, "-pk" if raw.startswith("-") else "pk"]
 
 
-def _filtered(actor: Actor, kind: registry.ResourceType, query: QueryDict) -> QuerySet:
+@dataclass
+class Filtered:
+    """A search's rows through the gate. ``reasons``: when a parameter names the one citizen every
+    row is about, the gate was asked once for that citizen (its reasons, empty if it may not be
+    seen) instead of on every row, and the log needs no second lookup."""
+
+    rows: QuerySet
+    reasons: dict[Any, str] | None = None
+
+
+def _pinned(kind: registry.ResourceType, param: Any, raw: str, modifier: str) -> Any:
+    """The citizen a parameter names when it names exactly one through the type's own path to the
+    citizen (``CarePlan?patient=<id>``), else None."""
+    if not isinstance(param, ReferenceParam) or param.pointing is not None or param.field_name != kind.citizen:
+        return None
+    values = split_values(raw)
+    return param.key(values[0], modifier) if len(values) == 1 else None
+
+
+def _filtered(actor: Actor, kind: registry.ResourceType, query: QueryDict) -> Filtered:
     for name in kind.required:
         if not any(key.partition(":")[0] == name for key in query):
             raise invalid(name, _("a search of %(type)s must give it.") % {"type": kind.name})
     rows = kind.rows()
+    pinned: Any = None
     for name, values in query.lists():
         base, _sep, modifier = name.partition(":")
         if base in RESULT_PARAMS:
@@ -164,13 +191,25 @@ def _filtered(actor: Actor, kind: registry.ResourceType, query: QueryDict) -> Qu
                 except (TypeError, ValueError):
                     continue
             rows = rows.filter(pk__in=keys)
+            if kind.citizen == "pk" and len(keys) == 1 and pinned is None:
+                pinned = keys[0]
             continue
         param = kind.param(base)
         if param is None:
             raise invalid(base, _("%(type)s has no such search parameter.") % {"type": kind.name})
         for raw in values:
             rows = rows.filter(param.condition(raw, modifier))
-    return gated(actor, kind, rows)
+            pinned = _pinned(kind, param, raw, modifier) if pinned is None else pinned
+    if pinned is None or kind.citizen is None or not kind.gate:
+        return Filtered(gated(actor, kind, rows))
+    # Every row is about this citizen: one indexed lookup of its relationships is the gate, and
+    # the statement is far cheaper to build without the per-row probe.
+    reasons = access_reasons(actor, [pinned])
+    if pinned not in reasons:
+        return Filtered(rows.none(), reasons)
+    rows = kind.scope(actor, rows) if kind.scope is not None else rows
+    rows = kind.restrict(actor, rows) if kind.restrict is not None else rows
+    return Filtered(rows, reasons)
 
 
 def types_answered(kind: registry.ResourceType, query: QueryDict) -> list[str]:
@@ -225,15 +264,24 @@ def search(actor: Actor, kind: registry.ResourceType, query: QueryDict) -> Found
     count = _int("_count", query.get("_count"), DEFAULT_COUNT, max_count())
     offset = _int("_offset", query.get("_offset"), 0)
     order = _order(kind, query.get("_sort"))
-    rows = _filtered(actor, kind, query)
-    cap = count_cap()
-    counted = rows.order_by()[: cap + 1].count()
-    total = counted if counted <= cap else None
+    filtered = _filtered(actor, kind, query)
+    rows = filtered.rows
     if summary == "count" or count == 0:
-        return Found([], [], total, offset, count, more=False)
+        return Found([], [], _total(rows), offset, count, more=False)
     page = list(rows.order_by(*order)[offset : offset + count + 1])
     more = len(page) > count
     page = page[:count]
-    log_read(actor, kind, page, f"FHIR {kind.name} search")
+    # A last page that is not empty (or the first) tells the total without counting.
+    total = _capped(offset + len(page)) if not more and (page or offset == 0) else _total(rows)
+    log_read(actor, kind, page, f"FHIR {kind.name} search", filtered.reasons)
     matches = kind.build(page)
     return Found(matches, _includes(actor, kind, page, query) if page else [], total, offset, count, more)
+
+
+def _total(rows: QuerySet) -> int | None:
+    """The number of matches, or None above the cap (counting further costs more than it tells)."""
+    return _capped(rows.order_by()[: count_cap() + 1].count())
+
+
+def _capped(total: int) -> int | None:
+    return total if total <= count_cap() else None

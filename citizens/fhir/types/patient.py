@@ -11,6 +11,7 @@ from django.db.models import Q
 from smartcare.datetimes import rfc3339
 
 from ...choices import Sex
+from ...citizen_detail import citizen_record_read
 from ...identifiers import REPLACEMENT_SYSTEM_ROOT
 from ...models import Citizen, CitizenIdentifier
 from ..codes import CPR, DATA_ABSENT_REASON
@@ -128,6 +129,7 @@ PATIENT = ResourceType(
     ),
     build=build,
     parse_id=key_uuid,
+    read_one=citizen_record_read,
     citizen="pk",
     params=(
         TokenParam(
