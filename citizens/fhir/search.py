@@ -156,21 +156,31 @@ def _order(kind: registry.ResourceType, raw: str | None) -> list[str]:
 
 @dataclass
 class Filtered:
-    """A search's rows through the gate. ``reasons``: when a parameter names the one citizen every
-    row is about, the gate was asked once for that citizen (its reasons, empty if it may not be
-    seen) instead of on every row, and the log needs no second lookup."""
+    """A search's rows through the gate. ``reasons``: when the parameters name the one citizen
+    every row is about, the gate was asked once for that citizen (its reasons, empty if it may not
+    be seen) instead of on every row, and the log needs no second lookup. ``one``: that citizen's
+    key when the parameters said nothing else (a Patient search by id or CPR number)."""
 
     rows: QuerySet
     reasons: dict[Any, str] | None = None
+    one: Any = None
 
 
-def _pinned(kind: registry.ResourceType, param: Any, raw: str, modifier: str) -> Any:
-    """The citizen a parameter names when it names exactly one through the type's own path to the
-    citizen (``CarePlan?patient=<id>``), else None."""
-    if not isinstance(param, ReferenceParam) or param.pointing is not None or param.field_name != kind.citizen:
-        return None
+def _pins(kind: registry.ResourceType, param: Any, raw: str, modifier: str) -> list[Any] | None:
+    """The citizens a parameter's value names through the type's own path to the citizen
+    (``CarePlan?patient=<id>``, ``Patient?identifier=<CPR system>|<CPR>``): a list of one, none
+    when it names nobody; None when it cannot tell."""
     values = split_values(raw)
-    return param.key(values[0], modifier) if len(values) == 1 else None
+    if len(values) != 1 or not values[0]:
+        return None
+    if isinstance(param, ReferenceParam):
+        if param.pointing is not None or param.field_name != kind.citizen:
+            return None
+        key = param.key(values[0], modifier)
+        return None if key is None else [key]
+    if param.pins is not None and not modifier and kind.citizen == "pk":
+        return param.pins(values[0])
+    return None
 
 
 def _filtered(actor: Actor, kind: registry.ResourceType, query: QueryDict) -> Filtered:
@@ -178,7 +188,8 @@ def _filtered(actor: Actor, kind: registry.ResourceType, query: QueryDict) -> Fi
         if not any(key.partition(":")[0] == name for key in query):
             raise invalid(name, _("a search of %(type)s must give it.") % {"type": kind.name})
     rows = kind.rows()
-    pinned: Any = None
+    pinned: list[Any] | None = None
+    only_pins = True
     for name, values in query.lists():
         base, _sep, modifier = name.partition(":")
         if base in RESULT_PARAMS:
@@ -191,25 +202,31 @@ def _filtered(actor: Actor, kind: registry.ResourceType, query: QueryDict) -> Fi
                 except (TypeError, ValueError):
                     continue
             rows = rows.filter(pk__in=keys)
-            if kind.citizen == "pk" and len(keys) == 1 and pinned is None:
-                pinned = keys[0]
-            continue
-        param = kind.param(base)
-        if param is None:
-            raise invalid(base, _("%(type)s has no such search parameter.") % {"type": kind.name})
-        for raw in values:
-            rows = rows.filter(param.condition(raw, modifier))
-            pinned = _pinned(kind, param, raw, modifier) if pinned is None else pinned
+            found = keys if kind.citizen == "pk" and len(keys) == 1 and len(values) == 1 else None
+        else:
+            param = kind.param(base)
+            if param is None:
+                raise invalid(base, _("%(type)s has no such search parameter.") % {"type": kind.name})
+            found = None
+            for raw in values:
+                rows = rows.filter(param.condition(raw, modifier))
+                found = _pins(kind, param, raw, modifier) if len(values) == 1 else None
+        if found is not None and len(found) <= 1:
+            pinned = found if pinned is None else pinned
+        else:
+            only_pins = False
     if pinned is None or kind.citizen is None or not kind.gate:
         return Filtered(gated(actor, kind, rows))
+    if not pinned:  # the value names nobody
+        return Filtered(rows.none(), {})
     # Every row is about this citizen: one indexed lookup of its relationships is the gate, and
     # the statement is far cheaper to build without the per-row probe.
-    reasons = access_reasons(actor, [pinned])
-    if pinned not in reasons:
+    reasons = access_reasons(actor, pinned)
+    if pinned[0] not in reasons:
         return Filtered(rows.none(), reasons)
     rows = kind.scope(actor, rows) if kind.scope is not None else rows
     rows = kind.restrict(actor, rows) if kind.restrict is not None else rows
-    return Filtered(rows, reasons)
+    return Filtered(rows, reasons, pinned[0] if only_pins else None)
 
 
 def types_answered(kind: registry.ResourceType, query: QueryDict) -> list[str]:
@@ -265,6 +282,8 @@ def search(actor: Actor, kind: registry.ResourceType, query: QueryDict) -> Found
     offset = _int("_offset", query.get("_offset"), 0)
     order = _order(kind, query.get("_sort"))
     filtered = _filtered(actor, kind, query)
+    if filtered.one is not None and _reads_one(kind, query, offset):
+        return _one(actor, kind, filtered, summary == "count" or count == 0, count)
     rows = filtered.rows
     if summary == "count" or count == 0:
         return Found([], [], _total(rows), offset, count, more=False)
@@ -276,6 +295,28 @@ def search(actor: Actor, kind: registry.ResourceType, query: QueryDict) -> Found
     log_read(actor, kind, page, f"FHIR {kind.name} search", filtered.reasons)
     matches = kind.build(page)
     return Found(matches, _includes(actor, kind, page, query) if page else [], total, offset, count, more)
+
+
+def _reads_one(kind: registry.ResourceType, query: QueryDict, offset: int) -> bool:
+    """Whether the search is the read of one row by the type's prepared read: a Patient by id or
+    CPR number, nothing included, on the first page."""
+    return (
+        kind.read_one is not None
+        and kind.citizen == "pk"
+        and offset == 0
+        and not query.getlist("_include")
+        and not query.getlist("_revinclude")
+    )
+
+
+def _one(actor: Actor, kind: registry.ResourceType, filtered: Filtered, counting: bool, count: int) -> Found:
+    assert kind.read_one is not None
+    row = kind.read_one(filtered.one)
+    page = [row] if row is not None else []
+    if counting:
+        return Found([], [], len(page), 0, count, more=False)
+    log_read(actor, kind, page, f"FHIR {kind.name} search", filtered.reasons)
+    return Found(kind.build(page), [], len(page), 0, count, more=False)
 
 
 def _total(rows: QuerySet) -> int | None:

@@ -101,3 +101,39 @@ def test_a_patient_read_builds_no_select_statement_once_prepared(world, fhir, mo
     assert patient["id"] == str(other.pk)
     assert built == []
     fhir("gp_b").get(f"Patient/{other.pk}", status=404)
+
+
+def _compiled_selects(monkeypatch) -> list[str]:
+    from django.db.models.sql.compiler import SQLCompiler
+
+    built: list[str] = []
+    original = SQLCompiler.as_sql
+
+    def as_sql(self, *args, **kwargs):
+        sql, params = original(self, *args, **kwargs)
+        if type(self) is SQLCompiler:
+            built.append(sql[:200])
+        return sql, params
+
+    monkeypatch.setattr(SQLCompiler, "as_sql", as_sql)
+    return built
+
+
+def test_a_patient_search_by_cpr_is_a_prepared_read_of_that_citizen(world, fhir, monkeypatch):
+    from citizens.fhir.codes import CPR
+
+    other = CitizenFactory(gp_clinic=world.clinic_a, municipality=world.municipality_a)
+    gp, outsider = fhir(), fhir("gp_b")
+    gp.get("Patient", {"identifier": f"{CPR}|{world.citizen.cpr}"})
+    built = _compiled_selects(monkeypatch)
+    bundle = gp.get("Patient", {"identifier": f"{CPR}|{other.cpr}"})
+    assert ids(bundle) == [str(other.pk)] and bundle["total"] == 1 and built == []
+    assert AccessLogEntry.objects.filter(citizen=other, detail="FHIR Patient search").count() == 1
+    assert gp.get("Patient", {"identifier": f"{CPR}|{other.cpr}", "_summary": "count"})["total"] == 1
+    assert gp.get("Patient", {"identifier": f"{CPR}|0101010000"})["total"] == 0
+    assert outsider.get("Patient", {"identifier": f"{CPR}|{other.cpr}"})["total"] == 0
+    # With another parameter the search is the ordinary one, and still right.
+    assert gp.get("Patient", {"identifier": f"{CPR}|{other.cpr}", "family": "Zzz-nobody"})["total"] == 0
+    both = gp.get("Patient", {"identifier": f"{CPR}|{other.cpr}", "family": other.last_name})
+    assert ids(both) == [str(other.pk)]
+    assert AccessLogEntry.objects.filter(citizen=other, detail="FHIR Patient search").count() == 2

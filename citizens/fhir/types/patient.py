@@ -9,6 +9,7 @@ from typing import Any
 from django.db.models import Q
 
 from smartcare.datetimes import rfc3339
+from smartcare.prepared import PreparedQuery
 
 from ...choices import Sex
 from ...citizen_detail import citizen_record_read
@@ -117,6 +118,18 @@ def _identifier(token: Token) -> Q:
     return Q(pk__in=[])
 
 
+_BY_CPR = PreparedQuery(lambda cpr: Citizen.objects.filter(cpr=cpr).only("pk"), [("0101010001", "0101010002")])
+
+
+def _pins(value: str) -> list[Any] | None:
+    """The citizen a CPR token names (``urn:oid:1.2.208.176.1.2|DDMMYYSSSS``), by one prepared
+    lookup; None for any other token, which may name several citizens."""
+    system, _sep, code = value.partition("|")
+    if not _sep or system != CPR or not code:
+        return None
+    return [citizen.pk for citizen in _BY_CPR.rows(code.replace("-", ""))]
+
+
 def _gender(token: Token) -> Q:
     return Q(sex__in=token_codes(token, "http://hl7.org/fhir/administrative-gender", Sex.values))
 
@@ -136,6 +149,7 @@ PATIENT = ResourceType(
             "identifier",
             f"CPR number ({CPR}|DDMMYYSSSS) or a replacement number ({REPLACEMENT_SYSTEM_ROOT}.<issuer>|…).",
             match=_identifier,
+            pins=_pins,
         ),
         StringParam(
             "name", "The start of a given or family name (:exact, :contains).", fields=("first_name", "last_name")
