@@ -12,7 +12,15 @@ import pytest
 from scripts.bench import wrk
 from scripts.bench.cases import ANONYMOUS, CEILING_CPR, CEILING_ID, SESSION, TOKEN, Identity, Side, read_cases, selected
 from scripts.bench.config import Config
-from scripts.bench.report import Row, format_markdown, format_memory, format_plans, format_table, ratio
+from scripts.bench.report import (
+    Row,
+    format_markdown,
+    format_memory,
+    format_peer,
+    format_plans,
+    format_table,
+    ratio,
+)
 from scripts.bench.writes import deadlock_lines, percentile, plan
 
 WRK_OUTPUT = """Running 5s test @ http://127.0.0.1:8765
@@ -197,3 +205,18 @@ def test_the_portal_runs_on_the_production_settings_with_throwaway_secrets(monke
     assert env["DJANGO_ENV"] == "production" and env["DATABASE_URL"].endswith("/elsewhere")
     assert len(env["SECRET_KEY"]) > 40 and env["SECRET_KEY"] != Config().secret_key
     assert config.development_environment()["DJANGO_ENV"] == "development"
+
+
+def test_the_fhir_cases_are_compared_with_the_peer_measured_on_this_machine():
+    rows = [
+        Row("fhir-patient-search:gp", "FHIR: Patient by identifier", "GP clinic", rps=470.0),
+        Row("fhir-patient:department", "FHIR: Patient read", "OUH department", rps=1202.0),
+        Row("fhir-careplans:gp", "FHIR: CarePlan by patient", "GP clinic", rps=800.0),
+        Row("api-search:gp", "API: search by CPR", "GP clinic", rps=300.0),
+    ]
+    assert format_peer(rows).splitlines() == [
+        "Compared with Medplum 5.0.10 on this machine:",
+        "FHIR: Patient by identifier (GP clinic): 470.0 req/s, 0.50 × Medplum 5.0.10 (940 req/s)",
+        "FHIR: Patient read (OUH department): 1,202.0 req/s, 1.00 × Medplum 5.0.10 (1,202 req/s)",
+    ]
+    assert format_peer(rows[2:]) == ""

@@ -44,7 +44,7 @@ def main() -> int:
     from .probe import session_cookie_name
     from .reads import reads_run
     from .region import sides_prepare
-    from .report import format_markdown, format_memory, format_plans, format_table
+    from .report import format_markdown, format_memory, format_peer, format_plans, format_table
 
     redis.Redis.from_url(config.redis_url).flushdb()  # the run's cache, throttle and broker start empty
     sides = sides_prepare(users=config.users_per_organisation, targets=config.targets)
@@ -79,6 +79,8 @@ def main() -> int:
             rows = reads_run(cases, config, say)
             memory = servers.workers_rss_mb(portal)
             say(f"\n{format_table(rows)}\n\n{format_memory(memory)}")
+            if peer := format_peer(rows):
+                say(f"\n{peer}")
             if generated is not None:
                 say(f"generate_region: {generated:.0f} s")
             say(f"\nThe table in Markdown:\n\n{format_markdown(rows)}\n\n{format_plans(rows)}")

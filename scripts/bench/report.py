@@ -8,6 +8,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 SQL_SHOWN = 1500  # characters of a statement printed above its plan (an IN list can be long)
+# The peer of the FHIR cases (issue #15): Medplum 5.0.10 as it ships, one Node process against the
+# same PostgreSQL and Redis, with 100,000 Patients, measured on this machine with the same method.
+# Figures of a run elsewhere would be another machine's; the ratio is only meaningful here.
+PEER = "Medplum 5.0.10"
+PEER_RPS = {"fhir-patient-search": 940.0, "fhir-patient": 1202.0}
 
 
 @dataclass
@@ -104,6 +109,19 @@ def format_plans(rows: Sequence[Row]) -> str:
         title = f"{row.case} ({row.organisation or 'no organisation'}): slowest statement, {row.slowest_ms:.1f} ms"
         parts.append(f"=== {title} ===\n{sql}\n" + "\n".join(row.plan))
     return "\n\n".join(parts)
+
+
+def format_peer(rows: Sequence[Row]) -> str:
+    """The FHIR cases against the peer's figures on this machine: the ratio the issue asks for."""
+    lines = []
+    for row in rows:
+        peer = PEER_RPS.get(row.case.split(":")[0])
+        if peer is None or math.isnan(row.rps):
+            continue
+        lines.append(
+            f"{row.title} ({row.organisation}): {row.rps:,.1f} req/s, {row.rps / peer:.2f} × {PEER} ({peer:,.0f} req/s)"
+        )
+    return "\n".join([f"Compared with {PEER} on this machine:", *lines]) if lines else ""
 
 
 def ratio(rps: float, ceiling_rps: float | None) -> float | None:
