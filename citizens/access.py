@@ -34,6 +34,7 @@ from sectors.acting import Acting, acting_for
 from sectors.adapters import client_ip
 from sectors.choices import SECTOR_OF_KIND, MembershipRole, OrganisationKind
 from sectors.models import Organisation, User
+from smartcare.prepared import fetch_all
 
 from .choices import AccessReason, ObjectionTarget, RelationshipKind
 from .models import BreakGlassAccess, CareRelationship, Citizen, Objection
@@ -356,9 +357,7 @@ def _one_citizen_rows(
         params[position] = now_value
     for position in prepared.citizen_at:
         params[position] = citizen_value
-    with connection.cursor() as cursor:
-        cursor.execute(prepared.sql, params)
-        rows = [list(row) for row in cursor.fetchall()]
+    rows = [list(row) for row in fetch_all(alias, prepared.sql, params)]
     for row in rows:
         for column, functions, expression in prepared.converters:
             for function in functions:

@@ -22,6 +22,8 @@ from django.conf import settings
 from django.db import connection, connections, router, transaction
 from django.utils import timezone
 
+from smartcare.prepared import fetch_all
+
 from .access import Actor, access_reasons
 from .choices import AccessAction
 from .models import AccessLogEntry, AccessLogHead, Citizen
@@ -115,17 +117,18 @@ def _insert(entries: list[AccessLogEntry]) -> None:
     fields = [field for field in meta.concrete_fields if not field.primary_key]
     columns = ", ".join(db.ops.quote_name(field.column) for field in fields)
     row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    with db.cursor() as cursor:
-        for start in range(0, len(entries), _INSERT_ROWS):
-            chunk = entries[start : start + _INSERT_ROWS]
-            cursor.execute(
-                f"INSERT INTO {db.ops.quote_name(meta.db_table)} ({columns}) VALUES "  # noqa: S608 - model's names
-                f"{', '.join([row] * len(chunk))} RETURNING {db.ops.quote_name(meta.pk.column)}",
-                [field.get_db_prep_save(getattr(entry, field.attname), db) for entry in chunk for field in fields],
-            )
-            for entry, (pk,) in zip(chunk, cursor.fetchall(), strict=True):
-                entry.pk = pk
-                entry._state.adding, entry._state.db = False, alias
+    for start in range(0, len(entries), _INSERT_ROWS):
+        chunk = entries[start : start + _INSERT_ROWS]
+        # The one-row statement of a detail read is the same every time: prepared on the server.
+        inserted = fetch_all(
+            alias,
+            f"INSERT INTO {db.ops.quote_name(meta.db_table)} ({columns}) VALUES "  # noqa: S608 - model's names
+            f"{', '.join([row] * len(chunk))} RETURNING {db.ops.quote_name(meta.pk.column)}",
+            [field.get_db_prep_save(getattr(entry, field.attname), db) for entry in chunk for field in fields],
+        )
+        for entry, (pk,) in zip(chunk, inserted, strict=True):
+            entry.pk = pk
+            entry._state.adding, entry._state.db = False, alias
 
 
 def citizens_read_log(

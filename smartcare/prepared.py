@@ -11,16 +11,23 @@ way the ORM does (``select_related`` included).
 It only takes what it can prove: the statement must be identical for both sets of stand-ins and
 each value must land in the parameters unchanged or as the database's text or hex form of it. A
 queryset it cannot prepare so is simply evaluated by the ORM each time.
+
+On PostgreSQL the statement is also prepared on the server (``PREPARE``, once per connection, then
+``EXECUTE``): planning these small lookups took PostgreSQL longer than running them, and every
+logged read runs several of them. ``DATABASE_SERVER_PREPARED = False`` turns that off (behind a
+pooler in transaction mode, which hands a session's prepared statements to another client).
 """
 
 from __future__ import annotations
 
 import uuid
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from django.db import connections, router
+from django.conf import settings
+from django.db import DatabaseError, connections, router
 from django.db.models import Model, QuerySet
 from django.db.models.query import get_related_populators  # type: ignore[attr-defined]  # not in the stubs
 
@@ -64,9 +71,7 @@ class PreparedQuery(Generic[M]):
         params = list(compiled.params)
         for position, index, convert in compiled.slots:
             params[position] = convert(values[index])
-        with connections[alias].cursor() as cursor:
-            cursor.execute(compiled.sql, params)
-            found = cursor.fetchall()
+        found = fetch_all(alias, compiled.sql, params)
         return list(_instances(compiled.compiler, found, alias))
 
     def _first(self) -> list[Any]:
@@ -132,3 +137,67 @@ def attach_prefetched(instance: Model, name: str, rows: Sequence[Model], *, reve
     queryset._result_cache = list(rows)
     queryset._prefetch_done = True
     instance.__dict__.setdefault("_prefetched_objects_cache", {})[name] = queryset
+
+
+# --- statements prepared on the server ----------------------------------------------------------------
+
+# Per database connection (the driver's, which a reconnect replaces): statement → its name, or None
+# when PostgreSQL would not prepare it.
+SERVER_PREPARED_MAX = 200  # per connection
+_server_names: weakref.WeakKeyDictionary[Any, dict[str, str | None]] = weakref.WeakKeyDictionary()
+
+
+def fetch_all(alias: str, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """``cursor.execute(sql, params)`` and its rows; on PostgreSQL through a statement prepared on
+    the server once per connection (a prepared statement outlives a rolled-back transaction, so it
+    is used inside transactions too once it exists)."""
+    db = connections[alias]
+    with db.cursor() as cursor:
+        name = _server_name(db, cursor, sql) if db.vendor == "postgresql" else None
+        if name is None:
+            cursor.execute(sql, params)
+        elif params:
+            cursor.execute(f"EXECUTE {name} ({', '.join(['%s'] * len(params))})", params)
+        else:
+            cursor.execute(f"EXECUTE {name}")
+        return cursor.fetchall()
+
+
+def _server_name(db: Any, cursor: Any, sql: str) -> str | None:
+    if not getattr(settings, "DATABASE_SERVER_PREPARED", True):
+        return None
+    names = _server_names.setdefault(db.connection, {})
+    if sql in names:
+        return names[sql]
+    if len(names) >= SERVER_PREPARED_MAX:  # statements that vary (a list's many-row INSERT) run as they are
+        return None
+    if db.in_atomic_block:
+        # Prepared only outside a transaction, where PostgreSQL refusing a statement aborts
+        # nothing (reads run in autocommit; a write's statements run as they are).
+        return None
+    name = f"smartcare_{len(names) + 1}"
+    try:
+        cursor.execute(f"PREPARE {name} AS {_numbered(sql)}")
+    except (DatabaseError, ValueError):
+        names[sql] = None
+        return None
+    names[sql] = name
+    return name
+
+
+def _numbered(sql: str) -> str:
+    """The driver's ``%s`` placeholders as PostgreSQL's ``$1``, ``$2``…; ``%%`` is a literal ``%``."""
+    parts = sql.split("%%")
+    number = 0
+    numbered = []
+    for part in parts:
+        pieces = part.split("%s")
+        for piece in pieces:
+            if "%" in piece:
+                raise ValueError("a placeholder the statement cannot be prepared with")
+        text = pieces[0]
+        for piece in pieces[1:]:
+            number += 1
+            text += f"${number}{piece}"
+        numbered.append(text)
+    return "%".join(numbered)

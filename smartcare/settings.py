@@ -165,6 +165,10 @@ for _database in DATABASES.values():
         _database.setdefault("CONN_HEALTH_CHECKS", True)
     _database["ATOMIC_REQUESTS"] = False
 DATABASE_ROUTERS = ["smartcare.replicas.ReplicaRouter"]
+# The hot reads' statements are prepared on the PostgreSQL server once per connection
+# (smartcare/prepared.py). Turn off behind a pooler in transaction mode (PgBouncer), which hands one
+# session's prepared statements to other clients.
+DATABASE_SERVER_PREPARED = env.bool("DATABASE_SERVER_PREPARED", default=True)
 # After a client wrote something, its reads stay on the primary this long, so it sees its own change.
 DATABASE_REPLICA_STICKY_SECONDS = env.int("DATABASE_REPLICA_STICKY_SECONDS", default=5)
 if DATABASE_REPLICA_STICKY_SECONDS < 0:
