@@ -14,6 +14,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django.contrib.postgres.aggregates import JSONBAgg
+from django.db import connections, router
+from django.db.models import JSONField, Model, OuterRef, Subquery
+from django.db.models.functions import JSONObject
+
 from smartcare.prepared import PreparedQuery, attach_prefetched
 
 from .models import Citizen, CitizenCondition, CitizenIdentifier, ContactPerson, HospitalStay, Objection
@@ -66,13 +71,60 @@ def citizen_read(pk: Any, *, with_objections: bool = True, with_identifiers: boo
     return citizen
 
 
+def _rows_as_json(model: type[Model]) -> Subquery:
+    """The citizen's rows of ``model`` (contact persons, replacement numbers) as one JSON array in
+    the model's own order: a column of the citizen's statement instead of a statement of its own."""
+    fields = [f for f in model._meta.concrete_fields if f.attname != "citizen_id"]
+    ordering = [str(o) for o in model._meta.ordering or ()] + ["pk"]
+    rows = (
+        model._default_manager.filter(citizen_id=OuterRef("pk"))
+        .order_by()
+        .values("citizen_id")
+        .annotate(rows=JSONBAgg(JSONObject(**{f.attname: f.attname for f in fields}), order_by=ordering))
+        .values("rows")
+    )
+    return Subquery(rows, output_field=JSONField())
+
+
+def _from_json(model: type[Model], citizen: Citizen, rows: list[dict[str, Any]] | None) -> list[Any]:
+    fields = {f.attname: f for f in model._meta.concrete_fields}
+    made = []
+    for row in rows or []:
+        instance = model(**{name: fields[name].to_python(value) for name, value in row.items()})
+        instance.citizen = citizen  # type: ignore[attr-defined]  # both models' foreign key
+        instance._state.adding, instance._state.db = False, citizen._state.db
+        made.append(instance)
+    return made
+
+
+# On PostgreSQL the citizen, its contact persons and its replacement numbers in one statement.
+_CITIZEN_RECORD = PreparedQuery(
+    lambda pk: (
+        Citizen.objects.select_related("municipality", "gp_clinic")
+        .filter(pk=pk)
+        .annotate(contacts_json=_rows_as_json(ContactPerson), identifiers_json=_rows_as_json(CitizenIdentifier))
+    ),
+    _STAND_INS,
+)
+
+
 def citizen_record_read(pk: Any) -> Citizen | None:
     """The citizen's registry data alone, as the FHIR Patient has it: municipality, GP clinic,
-    contact persons and replacement numbers (three prepared lookups). No access policy, no log."""
+    contact persons and replacement numbers. On PostgreSQL one prepared statement (the rows as JSON
+    columns): the FHIR Patient read is the API's most frequent, and each statement more cost a
+    round trip and its rows' instances. Elsewhere three prepared lookups. No access policy, no log."""
     try:
         pk = pk if isinstance(pk, uuid.UUID) else uuid.UUID(str(pk))
     except ValueError:
         return None
+    if connections[router.db_for_read(Citizen)].vendor == "postgresql":
+        record: list[Any] = _CITIZEN_RECORD.rows(pk)
+        if not record:
+            return None
+        citizen = record[0]
+        attach_prefetched(citizen, "contact_persons", _from_json(ContactPerson, citizen, citizen.contacts_json))
+        attach_prefetched(citizen, "identifiers", _from_json(CitizenIdentifier, citizen, citizen.identifiers_json))
+        return citizen
     found = _CITIZEN.rows(pk)
     if not found:
         return None

@@ -137,3 +137,26 @@ def test_a_patient_search_by_cpr_is_a_prepared_read_of_that_citizen(world, fhir,
     both = gp.get("Patient", {"identifier": f"{CPR}|{other.cpr}", "family": other.last_name})
     assert ids(both) == [str(other.pk)]
     assert AccessLogEntry.objects.filter(citizen=other, detail="FHIR Patient search").count() == 2
+
+
+def test_a_patient_read_is_one_statement_for_the_citizen_its_contacts_and_numbers(world, fhir):
+    """On PostgreSQL the contact persons and replacement numbers come as JSON columns of the
+    citizen's statement, in their own order; the answer is the same as the ORM's."""
+    from django.db import connection as db
+
+    from citizens.models import CitizenIdentifier, ContactPerson
+
+    citizen = world.citizen
+    ContactPerson.objects.create(citizen=citizen, name="Bo", relation="son", phone="+4511111111")
+    ContactPerson.objects.create(citizen=citizen, name="Ida", relation="daughter", phone="+4522222222", is_primary=True)
+    ContactPerson.objects.create(citizen=citizen, name="Anne", relation="", phone="+4533333333")
+    CitizenIdentifier.objects.create(citizen=citizen, system="urn:oid:1.2.208.176.1.6.1.3", value="R1")
+    CitizenIdentifier.objects.create(citizen=citizen, system="urn:oid:1.2.208.176.1.6.1.1", value="R2")
+    gp = fhir()
+    gp.get(f"Patient/{citizen.pk}")
+    with CaptureQueriesContext(db) as queries:
+        patient = gp.get(f"Patient/{citizen.pk}")
+    assert [c["name"]["text"] for c in patient["contact"] if "name" in c] == ["Ida", "Anne", "Bo"]
+    assert [i["value"] for i in patient["identifier"]][-2:] == ["R1", "R2"]
+    statements = len(queries.captured_queries)
+    assert statements == (3 if db.vendor == "postgresql" else 5)  # the citizen, the gate, the log
