@@ -16,7 +16,7 @@ from typing import Any
 
 from django.contrib.postgres.aggregates import JSONBAgg
 from django.db import connections, router
-from django.db.models import JSONField, Model, OuterRef, Subquery
+from django.db.models import JSONField, Model, OuterRef, QuerySet, Subquery
 from django.db.models.functions import JSONObject
 
 from smartcare.prepared import PreparedQuery, attach_prefetched
@@ -97,15 +97,38 @@ def _from_json(model: type[Model], citizen: Citizen, rows: list[dict[str, Any]] 
     return made
 
 
-# On PostgreSQL the citizen, its contact persons and its replacement numbers in one statement.
-_CITIZEN_RECORD = PreparedQuery(
-    lambda pk: (
+def _record(**lookup: Any) -> QuerySet[Citizen]:
+    return (
         Citizen.objects.select_related("municipality", "gp_clinic")
-        .filter(pk=pk)
+        .filter(**lookup)
         .annotate(contacts_json=_rows_as_json(ContactPerson), identifiers_json=_rows_as_json(CitizenIdentifier))
-    ),
-    _STAND_INS,
-)
+    )
+
+
+# On PostgreSQL the citizen, its contact persons and its replacement numbers in one statement, by
+# its id or (a FHIR search by identifier) its CPR number.
+_CITIZEN_RECORD = PreparedQuery(lambda pk: _record(pk=pk), _STAND_INS)
+_CITIZEN_RECORD_BY_CPR = PreparedQuery(lambda cpr: _record(cpr=cpr), [("0101010001", "0101010002")])
+_PK_BY_CPR = PreparedQuery(lambda cpr: Citizen.objects.filter(cpr=cpr).only("pk"), [("0101010001", "0101010002")])
+
+
+def _with_rows(citizen: Any) -> Citizen:
+    attach_prefetched(citizen, "contact_persons", _from_json(ContactPerson, citizen, citizen.contacts_json))
+    attach_prefetched(citizen, "identifiers", _from_json(CitizenIdentifier, citizen, citizen.identifiers_json))
+    return citizen
+
+
+def _on_postgresql() -> bool:
+    return connections[router.db_for_read(Citizen)].vendor == "postgresql"
+
+
+def citizen_record_by_cpr(cpr: str) -> Citizen | None:
+    """``citizen_record_read`` of the citizen with this CPR number (one statement on PostgreSQL)."""
+    if _on_postgresql():
+        record: list[Any] = _CITIZEN_RECORD_BY_CPR.rows(cpr)
+        return _with_rows(record[0]) if record else None
+    found = _PK_BY_CPR.rows(cpr)
+    return citizen_record_read(found[0].pk) if found else None
 
 
 def citizen_record_read(pk: Any) -> Citizen | None:
@@ -117,14 +140,9 @@ def citizen_record_read(pk: Any) -> Citizen | None:
         pk = pk if isinstance(pk, uuid.UUID) else uuid.UUID(str(pk))
     except ValueError:
         return None
-    if connections[router.db_for_read(Citizen)].vendor == "postgresql":
+    if _on_postgresql():
         record: list[Any] = _CITIZEN_RECORD.rows(pk)
-        if not record:
-            return None
-        citizen = record[0]
-        attach_prefetched(citizen, "contact_persons", _from_json(ContactPerson, citizen, citizen.contacts_json))
-        attach_prefetched(citizen, "identifiers", _from_json(CitizenIdentifier, citizen, citizen.identifiers_json))
-        return citizen
+        return _with_rows(record[0]) if record else None
     found = _CITIZEN.rows(pk)
     if not found:
         return None

@@ -52,8 +52,9 @@ class SearchParam:
     kind: str = "string"
     modifiers: tuple[str, ...] = ()
     # For a parameter of Patient that can name one citizen exactly (a CPR number): ``pins(value)``
-    # returns the keys of the citizens the value names (none: it names nobody), or None when it
-    # cannot tell. The search then asks the gate for that citizen alone (``citizens.fhir.search``).
+    # returns the citizens the value names (their keys, or their rows as the type's ``read_one``
+    # gives them; none: it names nobody), or None when it cannot tell. The search then asks the gate
+    # for that citizen alone (``citizens.fhir.search``).
     pins: Callable[[str], list[Any] | None] | None = None
 
     def condition(self, raw: str, modifier: str) -> Q:

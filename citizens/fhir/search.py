@@ -164,6 +164,7 @@ class Filtered:
     rows: QuerySet
     reasons: dict[Any, str] | None = None
     one: Any = None
+    row: Any = None  # that citizen's row, when the parameter that named it read it already
 
 
 def _pins(kind: registry.ResourceType, param: Any, raw: str, modifier: str) -> list[Any] | None:
@@ -189,6 +190,7 @@ def _filtered(actor: Actor, kind: registry.ResourceType, query: QueryDict) -> Fi
             raise invalid(name, _("a search of %(type)s must give it.") % {"type": kind.name})
     rows = kind.rows()
     pinned: list[Any] | None = None
+    row: Any = None
     only_pins = True
     for name, values in query.lists():
         base, _sep, modifier = name.partition(":")
@@ -212,7 +214,9 @@ def _filtered(actor: Actor, kind: registry.ResourceType, query: QueryDict) -> Fi
                 rows = rows.filter(param.condition(raw, modifier))
                 found = _pins(kind, param, raw, modifier) if len(values) == 1 else None
         if found is not None and len(found) <= 1:
-            pinned = found if pinned is None else pinned
+            if pinned is None:
+                pinned = [getattr(each, "pk", each) for each in found]
+                row = next((each for each in found if hasattr(each, "pk")), None)
         else:
             only_pins = False
     if pinned is None or kind.citizen is None or not kind.gate:
@@ -226,7 +230,7 @@ def _filtered(actor: Actor, kind: registry.ResourceType, query: QueryDict) -> Fi
         return Filtered(rows.none(), reasons)
     rows = kind.scope(actor, rows) if kind.scope is not None else rows
     rows = kind.restrict(actor, rows) if kind.restrict is not None else rows
-    return Filtered(rows, reasons, pinned[0] if only_pins else None)
+    return Filtered(rows, reasons, pinned[0] if only_pins else None, row)
 
 
 def types_answered(kind: registry.ResourceType, query: QueryDict) -> list[str]:
@@ -311,7 +315,7 @@ def _reads_one(kind: registry.ResourceType, query: QueryDict, offset: int) -> bo
 
 def _one(actor: Actor, kind: registry.ResourceType, filtered: Filtered, counting: bool, count: int) -> Found:
     assert kind.read_one is not None
-    row = kind.read_one(filtered.one)
+    row = filtered.row if filtered.row is not None else kind.read_one(filtered.one)
     page = [row] if row is not None else []
     if counting:
         return Found([], [], len(page), 0, count, more=False)

@@ -9,10 +9,9 @@ from typing import Any
 from django.db.models import Q
 
 from smartcare.datetimes import rfc3339
-from smartcare.prepared import PreparedQuery
 
 from ...choices import Sex
-from ...citizen_detail import citizen_record_read
+from ...citizen_detail import citizen_record_by_cpr, citizen_record_read
 from ...identifiers import REPLACEMENT_SYSTEM_ROOT
 from ...models import Citizen, CitizenIdentifier
 from ..codes import CPR, DATA_ABSENT_REASON
@@ -118,16 +117,15 @@ def _identifier(token: Token) -> Q:
     return Q(pk__in=[])
 
 
-_BY_CPR = PreparedQuery(lambda cpr: Citizen.objects.filter(cpr=cpr).only("pk"), [("0101010001", "0101010002")])
-
-
 def _pins(value: str) -> list[Any] | None:
-    """The citizen a CPR token names (``urn:oid:1.2.208.176.1.2|DDMMYYSSSS``), by one prepared
-    lookup; None for any other token, which may name several citizens."""
+    """The citizen a CPR token names (``urn:oid:1.2.208.176.1.2|DDMMYYSSSS``), read whole as the
+    Patient read reads it (one prepared statement: the search needs no other); None for any other
+    token, which may name several citizens."""
     system, _sep, code = value.partition("|")
     if not _sep or system != CPR or not code:
         return None
-    return [citizen.pk for citizen in _BY_CPR.rows(code.replace("-", ""))]
+    found = citizen_record_by_cpr(code.replace("-", ""))
+    return [found] if found is not None else []
 
 
 def _gender(token: Token) -> Q:
