@@ -19,3 +19,19 @@ def isolated_cache(settings):
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def region(db):
+    """The region the single-sign-on tests' identity provider signs in for."""
+    from .factories import RegionFactory
+
+    return RegionFactory()
+
+
+@pytest.fixture
+def department(region):
+    """A hospital department of that region: the organisation a claimed membership names."""
+    from .factories import HospitalDepartmentFactory, HospitalUnitFactory
+
+    return HospitalDepartmentFactory(parent=HospitalUnitFactory(parent=region))

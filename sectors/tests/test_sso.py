@@ -15,13 +15,10 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
-from allauth.mfa.models import Authenticator
 from allauth.socialaccount.models import SocialAccount, SocialApp
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.models import Permission
-from django.contrib.messages import get_messages
 from django.test import Client
 from django.urls import reverse
 
@@ -38,6 +35,7 @@ from .factories import (
     RegionFactory,
     UserFactory,
 )
+from .sso_helpers import signed_in, texts, with_totp
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 CLIENT_ID, CLIENT_SECRET = "smartcare-portal", "portal-secret-for-the-test-idp"
@@ -136,21 +134,7 @@ def sign_in(client: Client, idp: IdentityProviderProcess, username: str, slug: s
     return client.get(f"{back.path}?{back.query}")
 
 
-def texts(response) -> list[str]:
-    return [str(message) for message in get_messages(response.wsgi_request)]
-
-
 # --- the portal ---------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def region(db):
-    return RegionFactory()
-
-
-@pytest.fixture
-def department(region):
-    return HospitalDepartmentFactory(parent=HospitalUnitFactory(parent=region))
 
 
 @pytest.fixture
@@ -168,11 +152,6 @@ def provider(idp, region) -> IdentityProvider:
         ),
         organisations=[region],
     )
-
-
-def signed_in(client: Client) -> User | None:
-    user_id = client.session.get(SESSION_KEY)
-    return User.objects.get(pk=user_id) if user_id else None
 
 
 @pytest.fixture
@@ -238,7 +217,7 @@ def test_an_existing_account_is_linked_by_a_verified_email_and_the_providers_sec
 ):
     bent = UserFactory(email="bent@rsyd.example")
     MembershipFactory(user=bent, organisation=department, role=MembershipRole.HOSPITAL_PHYSICIAN)
-    Authenticator.objects.create(user=bent, type=Authenticator.Type.TOTP, data={"secret": "JBSWY3DPEHPK3PXP"})
+    with_totp(bent)
     idp.claims(
         "bent",
         email="bent@rsyd.example",
@@ -259,7 +238,7 @@ def test_an_existing_account_is_linked_by_a_verified_email_and_the_providers_sec
 def test_without_an_asserted_second_factor_the_portals_totp_is_asked_for(client, idp, provider, department):
     bent = UserFactory(email="bent@rsyd.example")
     MembershipFactory(user=bent, organisation=department, role=MembershipRole.HOSPITAL_PHYSICIAN)
-    Authenticator.objects.create(user=bent, type=Authenticator.Type.TOTP, data={"secret": "JBSWY3DPEHPK3PXP"})
+    with_totp(bent)
     idp.claims(
         "bent", email="bent@rsyd.example", email_verified=True, amr=["pwd"], sor=department.sor_code, role="læge"
     )

@@ -12,10 +12,7 @@ import os
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from allauth.mfa.models import Authenticator
 from allauth.socialaccount.models import SocialAccount
-from django.contrib.auth import SESSION_KEY
-from django.contrib.messages import get_messages
 from django.test import Client
 from django.urls import reverse
 
@@ -24,7 +21,8 @@ from sectors.models import IdentityProvider, Membership, MembershipRequest, User
 from sectors.services import identity_provider_save, saml_available
 from sectors.sso import AUTHN_CONTEXT_CLAIM, SSO_SESSION_KEY
 
-from .factories import HospitalDepartmentFactory, HospitalUnitFactory, MembershipFactory, RegionFactory, UserFactory
+from .factories import MembershipFactory, UserFactory
+from .sso_helpers import signed_in, texts, with_totp
 
 try:
     from tests.idp.saml import (
@@ -59,16 +57,6 @@ NSIS_HIGH = "https://data.gov.dk/concept/core/nsis/loa/High"
 @pytest.fixture(scope="module")
 def idp() -> SamlIdentityProvider:
     return SamlIdentityProvider("https://idp.rsyd.example/saml", "https://idp.rsyd.example/saml/sso")
-
-
-@pytest.fixture
-def region(db):
-    return RegionFactory()
-
-
-@pytest.fixture
-def department(region):
-    return HospitalDepartmentFactory(parent=HospitalUnitFactory(parent=region))
 
 
 @pytest.fixture
@@ -136,20 +124,6 @@ def person(email: str, *, employee: str = "E-1", sor: str | list[str] = "", role
         **{name: [value] if isinstance(value, str) else value for name, value in more.items()},
     }
     return {name: values for name, values in attributes.items() if values and values != [""]}
-
-
-def signed_in(client: Client) -> User | None:
-    user_id = client.session.get(SESSION_KEY)
-    return User.objects.get(pk=user_id) if user_id else None
-
-
-def texts(response) -> list[str]:
-    return [str(message) for message in get_messages(response.wsgi_request)]
-
-
-def with_totp(user: User) -> User:
-    Authenticator.objects.create(user=user, type=Authenticator.Type.TOTP, data={"secret": "JBSWY3DPEHPK3PXP"})
-    return user
 
 
 # --- signing in ---------------------------------------------------------------------------------
