@@ -14,11 +14,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from django.contrib.postgres.aggregates import JSONBAgg
 from django.db import connections, router
-from django.db.models import JSONField, Model, OuterRef, QuerySet, Subquery
-from django.db.models.functions import JSONObject
+from django.db.models import Model, OuterRef, QuerySet, Subquery
 
+from smartcare.jsonrows import from_json, json_rows
 from smartcare.prepared import PreparedQuery, attach_prefetched
 
 from .models import Citizen, CitizenCondition, CitizenIdentifier, ContactPerson, HospitalStay, Objection
@@ -74,26 +73,16 @@ def citizen_read(pk: Any, *, with_objections: bool = True, with_identifiers: boo
 def _rows_as_json(model: type[Model]) -> Subquery:
     """The citizen's rows of ``model`` (contact persons, replacement numbers) as one JSON array in
     the model's own order: a column of the citizen's statement instead of a statement of its own."""
-    fields = [f for f in model._meta.concrete_fields if f.attname != "citizen_id"]
+    fields = [f.attname for f in model._meta.concrete_fields if f.attname != "citizen_id"]
     ordering = [str(o) for o in model._meta.ordering or ()] + ["pk"]
-    rows = (
-        model._default_manager.filter(citizen_id=OuterRef("pk"))
-        .order_by()
-        .values("citizen_id")
-        .annotate(rows=JSONBAgg(JSONObject(**{f.attname: f.attname for f in fields}), order_by=ordering))
-        .values("rows")
-    )
-    return Subquery(rows, output_field=JSONField())
+    rows = model._default_manager.filter(citizen_id=OuterRef("pk"))
+    return json_rows(model, rows, "citizen_id", fields, ordering)
 
 
 def _from_json(model: type[Model], citizen: Citizen, rows: list[dict[str, Any]] | None) -> list[Any]:
-    fields = {f.attname: f for f in model._meta.concrete_fields}
-    made = []
-    for row in rows or []:
-        instance = model(**{name: fields[name].to_python(value) for name, value in row.items()})
+    made = from_json(model, rows, citizen._state.db)
+    for instance in made:
         instance.citizen = citizen  # type: ignore[attr-defined]  # both models' foreign key
-        instance._state.adding, instance._state.db = False, citizen._state.db
-        made.append(instance)
     return made
 
 

@@ -24,6 +24,7 @@ from smartcare.datetimes import rfc3339
 from ..choices import CarePlanIntent, CarePlanStatus, CareTeamRole
 from ..models import Activity, CarePlan, CareTeamParticipant, Goal
 from .common import organisation_reference, patient_params, period, person_reference, reference, status_match
+from .plan_pages import plans_of_citizen
 
 # A care team's status follows its plan's (FHIR care-team-status).
 TEAM_STATUS = {
@@ -49,7 +50,11 @@ def plan_rows() -> Any:
 
 
 def _citizen_conditions(plans: Sequence[CarePlan]) -> dict[tuple[Any, int], int]:
-    """The citizens' condition rows the plans address, by (citizen, condition): one query."""
+    """The citizens' condition rows the plans address, by (citizen, condition): one query, or none
+    when the plans were read with them (``plan_pages``)."""
+    read: list[dict[tuple[Any, int], int] | None] = [getattr(plan, "citizen_conditions", None) for plan in plans]
+    if all(found is not None for found in read):
+        return {key: pk for found in read if found is not None for key, pk in found.items()}
     citizens = {plan.citizen_id for plan in plans}
     conditions = {condition.pk for plan in plans for condition in plan.conditions.all()}
     if not conditions:
@@ -140,6 +145,7 @@ CARE_PLAN = ResourceType(
     build=build_plans,
     parse_id=key_uuid,
     citizen="citizen_id",
+    citizen_page=plans_of_citizen,
     params=(
         *patient_params("citizen_id"),
         TokenParam(

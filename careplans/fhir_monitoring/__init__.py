@@ -10,7 +10,8 @@ def register_monitoring_types() -> None:
 
     from .flag import FLAG
     from .observation import observation_type
+    from .observation_pages import observations_of_citizen
     from .writes import observation_create, observation_create_entries
 
-    register(observation_type(observation_create, observation_create_entries))
+    register(observation_type(observation_create, observation_create_entries, observations_of_citizen))
     register(FLAG)

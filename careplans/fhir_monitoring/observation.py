@@ -155,6 +155,9 @@ def build(rows: Sequence[Observation]) -> list[dict[str, Any]]:
     """A page of observations with the threshold versions of its citizens read in one query."""
     versions: dict[Any, dict[str, list[Threshold]]] = {}
     citizen_ids = {row.citizen_id for row in rows}
+    if rows and all(hasattr(row, "thresholds_read") for row in rows):  # read with the page
+        versions = {row.citizen_id: row.thresholds_read for row in rows}  # type: ignore[attr-defined]
+        return [observation(row, versions[row.citizen_id]) for row in rows]
     if len(citizen_ids) == 1:
         found: Iterable[Threshold] = _ONE_CITIZENS_THRESHOLDS.rows(next(iter(citizen_ids)))
     else:
@@ -200,8 +203,9 @@ def _patient_param(name: str) -> ReferenceParam:
     )
 
 
-def observation_type(create: Any, create_entries: Any) -> ResourceType:
-    """The type, with its writes (``writes``, which build their answers with ``build``)."""
+def observation_type(create: Any, create_entries: Any, citizen_page: Any) -> ResourceType:
+    """The type, with its writes (``writes``, which build their answers with ``build``) and its
+    prepared page of one citizen (``observation_pages``, which reads ``observation_rows``)."""
     return ResourceType(
         name="Observation",
         description=(
@@ -229,4 +233,5 @@ def observation_type(create: Any, create_entries: Any) -> ResourceType:
         includes=(Include("patient", "Patient", _citizens), Include("subject", "Patient", _citizens)),
         create=create,
         create_entries=create_entries,
+        citizen_page=citizen_page,
     )

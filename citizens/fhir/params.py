@@ -97,10 +97,15 @@ class TokenParam(SearchParam):
     kind: str = "token"
 
     def one(self, value: str, modifier: str) -> Q:
-        if "|" in value:
-            system, code = value.split("|", 1)
-            return self.match(Token(system, code or None))
-        return self.match(Token(None, value))
+        return self.match(parse_token(value))
+
+
+def parse_token(value: str) -> Token:
+    """``[system|]code``: ``system|`` is any code of the system, ``|code`` a code without one."""
+    if "|" in value:
+        system, code = value.split("|", 1)
+        return Token(system, code or None)
+    return Token(None, value)
 
 
 def token_codes(token: Token, system: str, codes: dict[str, Any] | Sequence[str]) -> list[Any]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.http import QueryDict
 
 from ..access import Actor
 from ..choices import AccessAction
@@ -28,6 +29,15 @@ class Include:
     param: str
     target: str
     condition: Callable[[Sequence[Any]], Q]
+
+
+@dataclass(frozen=True)
+class CitizenPage:
+    """Up to ``limit`` rows as ``rows()`` would give them, and (when the statement counted them,
+    up to the count cap and one more) how many match in all."""
+
+    rows: list[Any]
+    counted: int | None = None
 
 
 @dataclass(frozen=True)
@@ -65,6 +75,12 @@ class ResourceType:
     # None``, the row as ``rows()`` would give it. Only for a type with neither scope nor restrict:
     # the gate is then asked for the row's citizen alone, after the row is read.
     read_one: Callable[[Any], Any] | None = None
+    # One citizen's page for the searches other systems repeat most (an EPJ's care plans of a
+    # patient, a device's last readings), read by a statement prepared once:
+    # ``citizen_page(citizen, query, order, offset, limit) -> CitizenPage``, or None for a search
+    # this type reads the general way. Asked only once the gate let the actor see that citizen,
+    # and only for a type with neither scope nor restrict.
+    citizen_page: Callable[[Any, QueryDict, list[str], int, int], CitizenPage | None] | None = None
 
     def param(self, name: str) -> SearchParam | None:
         return next((p for p in self.params if p.name == name), None)

@@ -165,6 +165,7 @@ class Filtered:
     reasons: dict[Any, str] | None = None
     one: Any = None
     row: Any = None  # that citizen's row, when the parameter that named it read it already
+    citizen: Any = None  # the citizen the parameters name, when the gate let the actor see it
 
 
 def _pins(kind: registry.ResourceType, param: Any, raw: str, modifier: str) -> list[Any] | None:
@@ -230,7 +231,7 @@ def _filtered(actor: Actor, kind: registry.ResourceType, query: QueryDict) -> Fi
         return Filtered(rows.none(), reasons)
     rows = kind.scope(actor, rows) if kind.scope is not None else rows
     rows = kind.restrict(actor, rows) if kind.restrict is not None else rows
-    return Filtered(rows, reasons, pinned[0] if only_pins else None, row)
+    return Filtered(rows, reasons, pinned[0] if only_pins else None, row, pinned[0])
 
 
 def types_answered(kind: registry.ResourceType, query: QueryDict) -> list[str]:
@@ -291,14 +292,42 @@ def search(actor: Actor, kind: registry.ResourceType, query: QueryDict) -> Found
     rows = filtered.rows
     if summary == "count" or count == 0:
         return Found([], [], _total(rows), offset, count, more=False)
-    page = list(rows.order_by(*order)[offset : offset + count + 1])
+    prepared = _citizen_page(kind, filtered, query, order, offset, count + 1)
+    page = prepared.rows if prepared is not None else list(rows.order_by(*order)[offset : offset + count + 1])
     more = len(page) > count
     page = page[:count]
-    # A last page that is not empty (or the first) tells the total without counting.
-    total = _capped(offset + len(page)) if not more and (page or offset == 0) else _total(rows)
+    if prepared is not None and prepared.counted is not None:
+        total = _capped(prepared.counted)
+    elif not more and (page or offset == 0):  # a last page that is not empty (or the first) tells it
+        total = _capped(offset + len(page))
+    else:
+        total = _total(rows)
     log_read(actor, kind, page, f"FHIR {kind.name} search", filtered.reasons)
     matches = kind.build(page)
     return Found(matches, _includes(actor, kind, page, query) if page else [], total, offset, count, more)
+
+
+def plain_values(query: QueryDict, names: Sequence[str]) -> dict[str, str] | None:
+    """The one value of each search parameter of the query (result parameters aside), when every
+    one is among ``names``, given once, without a modifier and without alternatives; else None.
+    The shapes a type's ``citizen_page`` reads with a prepared statement are told apart by this."""
+    found: dict[str, str] = {}
+    for name, values in query.lists():
+        if name in RESULT_PARAMS:
+            continue
+        if name not in names or len(values) != 1 or len(split_values(values[0])) != 1:
+            return None
+        found[name] = values[0]
+    return found
+
+
+def _citizen_page(
+    kind: registry.ResourceType, filtered: Filtered, query: QueryDict, order: list[str], offset: int, limit: int
+) -> registry.CitizenPage | None:
+    """The page by the type's prepared statement for one citizen, when it reads this search so."""
+    if kind.citizen_page is None or filtered.citizen is None or kind.scope is not None or kind.restrict is not None:
+        return None
+    return kind.citizen_page(filtered.citizen, query, order, offset, limit)
 
 
 def _reads_one(kind: registry.ResourceType, query: QueryDict, offset: int) -> bool:

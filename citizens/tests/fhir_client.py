@@ -49,3 +49,20 @@ def ids(bundle: dict[str, Any], mode: str = "match") -> list[str]:
 
 def of_type(bundle: dict[str, Any], resource_type: str) -> list[dict[str, Any]]:
     return [e["resource"] for e in bundle.get("entry", []) if e["resource"]["resourceType"] == resource_type]
+
+
+def compiled_selects(monkeypatch: Any) -> list[str]:
+    """From now on, the start of every SELECT the ORM compiles (a prepared read compiles none)."""
+    from django.db.models.sql.compiler import SQLCompiler
+
+    built: list[str] = []
+    original = SQLCompiler.as_sql
+
+    def as_sql(self: Any, *args: Any, **kwargs: Any) -> Any:
+        sql, params = original(self, *args, **kwargs)
+        if type(self) is SQLCompiler:  # a SELECT (inserts and updates have their own compilers)
+            built.append(sql[:200])
+        return sql, params
+
+    monkeypatch.setattr(SQLCompiler, "as_sql", as_sql)
+    return built

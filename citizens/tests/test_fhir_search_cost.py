@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from citizens.models import AccessLogEntry
 from citizens.tests.factories import CitizenFactory
-from citizens.tests.fhir_client import FhirClient, ids
+from citizens.tests.fhir_client import FhirClient, compiled_selects, ids
 
 pytestmark = pytest.mark.django_db
 
@@ -82,41 +82,14 @@ def test_a_patient_read_builds_no_select_statement_once_prepared(world, fhir, mo
     """The citizen, its contact persons and replacement numbers, and the gate's lookup are
     statements prepared once per process (``smartcare.prepared``); building them cost more than
     running them."""
-    from django.db.models.sql.compiler import SQLCompiler
-
     other = CitizenFactory(gp_clinic=world.clinic_a, municipality=world.municipality_a)
     gp = fhir()
     gp.get(f"Patient/{world.citizen.pk}")
-    built = []
-    original = SQLCompiler.as_sql
-
-    def as_sql(self, *args, **kwargs):
-        sql, params = original(self, *args, **kwargs)
-        if type(self) is SQLCompiler:  # a SELECT (inserts and updates have their own compilers)
-            built.append(sql[:200])
-        return sql, params
-
-    monkeypatch.setattr(SQLCompiler, "as_sql", as_sql)
+    built = compiled_selects(monkeypatch)
     patient = gp.get(f"Patient/{other.pk}")
     assert patient["id"] == str(other.pk)
     assert built == []
     fhir("gp_b").get(f"Patient/{other.pk}", status=404)
-
-
-def _compiled_selects(monkeypatch) -> list[str]:
-    from django.db.models.sql.compiler import SQLCompiler
-
-    built: list[str] = []
-    original = SQLCompiler.as_sql
-
-    def as_sql(self, *args, **kwargs):
-        sql, params = original(self, *args, **kwargs)
-        if type(self) is SQLCompiler:
-            built.append(sql[:200])
-        return sql, params
-
-    monkeypatch.setattr(SQLCompiler, "as_sql", as_sql)
-    return built
 
 
 def test_a_patient_search_by_cpr_is_a_prepared_read_of_that_citizen(world, fhir, monkeypatch):
@@ -125,7 +98,7 @@ def test_a_patient_search_by_cpr_is_a_prepared_read_of_that_citizen(world, fhir,
     other = CitizenFactory(gp_clinic=world.clinic_a, municipality=world.municipality_a)
     gp, outsider = fhir(), fhir("gp_b")
     gp.get("Patient", {"identifier": f"{CPR}|{world.citizen.cpr}"})
-    built = _compiled_selects(monkeypatch)
+    built = compiled_selects(monkeypatch)
     with CaptureQueriesContext(connection) as queries:
         bundle = gp.get("Patient", {"identifier": f"{CPR}|{other.cpr}"})
     assert ids(bundle) == [str(other.pk)] and bundle["total"] == 1 and built == []
