@@ -21,6 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import get_language
 
 from citizens.fhir.codes import INTERPRETATION, LOINC, OBSERVATION_CATEGORY, OBSERVATION_STATUS, UCUM
 from citizens.fhir.params import DateParam, ReferenceParam, Token, TokenParam, key_uuid, token_codes
@@ -79,8 +80,23 @@ def _in_force(versions: list[Threshold], at: datetime.datetime) -> Threshold | N
     return None
 
 
+# The translated labels per language: translating each anew (a lazy text) cost a page of ten
+# panels more than reading its rows. The catalogues do not change while a process runs.
+_TEXTS: dict[str | None, dict[str, str]] = {}
+
+
+def _text(code: str, label: Any) -> str:
+    texts = _TEXTS.setdefault(get_language(), {})
+    if code not in texts:
+        texts[code] = str(label)
+    return texts[code]
+
+
 def _coded(code: str, label: Any) -> dict[str, Any]:
-    return {"coding": [{"system": LOINC, "code": code, "display": LOINC_DISPLAY.get(code, code)}], "text": str(label)}
+    return {
+        "coding": [{"system": LOINC, "code": code, "display": LOINC_DISPLAY.get(code, code)}],
+        "text": _text(code, label),
+    }
 
 
 def _quantity(value: Decimal, unit: str) -> dict[str, Any]:

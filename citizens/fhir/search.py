@@ -8,12 +8,13 @@ exactly a row that does not exist: 404 on a read, left out of a searchset.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import QueryDict
 from django.utils.translation import gettext as _
 
@@ -161,11 +162,15 @@ class Filtered:
     be seen) instead of on every row, and the log needs no second lookup. ``one``: that citizen's
     key when the parameters said nothing else (a Patient search by id or CPR number)."""
 
-    rows: QuerySet
+    make: Callable[[], QuerySet]
     reasons: dict[Any, str] | None = None
     one: Any = None
     row: Any = None  # that citizen's row, when the parameter that named it read it already
     citizen: Any = None  # the citizen the parameters name, when the gate let the actor see it
+
+    @cached_property
+    def rows(self) -> QuerySet:
+        return self.make()
 
 
 def _pins(kind: registry.ResourceType, param: Any, raw: str, modifier: str) -> list[Any] | None:
@@ -189,7 +194,9 @@ def _filtered(actor: Actor, kind: registry.ResourceType, query: QueryDict) -> Fi
     for name in kind.required:
         if not any(key.partition(":")[0] == name for key in query):
             raise invalid(name, _("a search of %(type)s must give it.") % {"type": kind.name})
-    rows = kind.rows()
+    # The conditions are made (and checked) here, but put on the rows only when they are read: a
+    # search the type answers with a prepared page (``citizen_page``) never builds that statement.
+    conditions: list[Q] = []
     pinned: list[Any] | None = None
     row: Any = None
     only_pins = True
@@ -204,7 +211,7 @@ def _filtered(actor: Actor, kind: registry.ResourceType, query: QueryDict) -> Fi
                     keys.append(kind.parse_id(value))
                 except (TypeError, ValueError):
                     continue
-            rows = rows.filter(pk__in=keys)
+            conditions.append(Q(pk__in=keys))
             found = keys if kind.citizen == "pk" and len(keys) == 1 and len(values) == 1 else None
         else:
             param = kind.param(base)
@@ -212,7 +219,7 @@ def _filtered(actor: Actor, kind: registry.ResourceType, query: QueryDict) -> Fi
                 raise invalid(base, _("%(type)s has no such search parameter.") % {"type": kind.name})
             found = None
             for raw in values:
-                rows = rows.filter(param.condition(raw, modifier))
+                conditions.append(param.condition(raw, modifier))
                 found = _pins(kind, param, raw, modifier) if len(values) == 1 else None
         if found is not None and len(found) <= 1:
             if pinned is None:
@@ -221,17 +228,30 @@ def _filtered(actor: Actor, kind: registry.ResourceType, query: QueryDict) -> Fi
         else:
             only_pins = False
     if pinned is None or kind.citizen is None or not kind.gate:
-        return Filtered(gated(actor, kind, rows))
+        rows = gated(actor, kind, _rows(kind, conditions))
+        return Filtered(lambda: rows)
     if not pinned:  # the value names nobody
-        return Filtered(rows.none(), {})
+        return Filtered(lambda: kind.rows().none(), {})
     # Every row is about this citizen: one indexed lookup of its relationships is the gate, and
     # the statement is far cheaper to build without the per-row probe.
     reasons = access_reasons(actor, pinned)
     if pinned[0] not in reasons:
-        return Filtered(rows.none(), reasons)
+        return Filtered(lambda: kind.rows().none(), reasons)
+    one = pinned[0] if only_pins else None
+    if kind.scope is None and kind.restrict is None:
+        return Filtered(lambda: _rows(kind, conditions), reasons, one, row, pinned[0])
+    rows = _rows(kind, conditions)  # the type's own rules apply (and may refuse) whatever is read
     rows = kind.scope(actor, rows) if kind.scope is not None else rows
     rows = kind.restrict(actor, rows) if kind.restrict is not None else rows
-    return Filtered(rows, reasons, pinned[0] if only_pins else None, row, pinned[0])
+    return Filtered(lambda: rows, reasons, one, row, pinned[0])
+
+
+def _rows(kind: registry.ResourceType, conditions: list[Q]) -> QuerySet:
+    """The type's rows with each condition in turn (a parameter given twice must hold twice)."""
+    rows = kind.rows()
+    for condition in conditions:
+        rows = rows.filter(condition)
+    return rows
 
 
 def types_answered(kind: registry.ResourceType, query: QueryDict) -> list[str]:
@@ -289,11 +309,10 @@ def search(actor: Actor, kind: registry.ResourceType, query: QueryDict) -> Found
     filtered = _filtered(actor, kind, query)
     if filtered.one is not None and _reads_one(kind, query, offset):
         return _one(actor, kind, filtered, summary == "count" or count == 0, count)
-    rows = filtered.rows
     if summary == "count" or count == 0:
-        return Found([], [], _total(rows), offset, count, more=False)
+        return Found([], [], _total(filtered.rows), offset, count, more=False)
     prepared = _citizen_page(kind, filtered, query, order, offset, count + 1)
-    page = prepared.rows if prepared is not None else list(rows.order_by(*order)[offset : offset + count + 1])
+    page = prepared.rows if prepared is not None else _page(filtered.rows, order, offset, count + 1)
     more = len(page) > count
     page = page[:count]
     if prepared is not None and prepared.counted is not None:
@@ -301,10 +320,14 @@ def search(actor: Actor, kind: registry.ResourceType, query: QueryDict) -> Found
     elif not more and (page or offset == 0):  # a last page that is not empty (or the first) tells it
         total = _capped(offset + len(page))
     else:
-        total = _total(rows)
+        total = _total(filtered.rows)
     log_read(actor, kind, page, f"FHIR {kind.name} search", filtered.reasons)
     matches = kind.build(page)
     return Found(matches, _includes(actor, kind, page, query) if page else [], total, offset, count, more)
+
+
+def _page(rows: QuerySet, order: list[str], offset: int, limit: int) -> list[Any]:
+    return list(rows.order_by(*order)[offset : offset + limit])
 
 
 def plain_values(query: QueryDict, names: Sequence[str]) -> dict[str, str] | None:
