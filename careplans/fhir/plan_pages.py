@@ -108,7 +108,8 @@ def _with_rows(plan: Any, db: str | None) -> CarePlan:
 def plans_of_citizen(citizen: Any, query: QueryDict, order: list[str], offset: int, limit: int) -> CitizenPage | None:
     """A page of the citizen's plans when the search names the citizen alone (``patient`` or
     ``subject``); None for any other search, and on a database other than PostgreSQL."""
-    if plain_values(query, ("patient", "subject")) is None:
+    values = plain_values(query, ("patient", "subject"))
+    if values is None or len(values) != 1:  # both: they may name different citizens
         return None
     alias = router.db_for_read(CarePlan)
     if connections[alias].vendor != "postgresql":

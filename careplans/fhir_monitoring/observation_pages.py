@@ -78,7 +78,7 @@ def observations_of_citizen(
     """A page of the citizen's observations, of one code or all, with how many there are (up to
     the cap and one more); None for any other search, and on a database other than PostgreSQL."""
     values = plain_values(query, ("patient", "subject", "code"))
-    if values is None:
+    if values is None or len(values.keys() & {"patient", "subject"}) != 1:  # both: they may differ
         return None
     readable, code = _stored_code(values.get("code"))
     alias = router.db_for_read(Observation)

@@ -65,6 +65,7 @@ SHAPES = [
     {"_count": 4, "_offset": 8},
     {"_count": 4, "_offset": 40},
     {"code": ObservationCode.SPO2},
+    {"subject": "00000000-0000-4000-8000-000000000000"},  # another citizen as well: nothing
 ]
 
 

@@ -97,6 +97,8 @@ def test_the_outsider_and_another_citizen_get_nothing(world, plans, fhir):  # no
     assert not AccessLogEntry.objects.filter(user=world.users["gp_b"]).exists()
     nobody = fhir().get("CarePlan", {"patient": "00000000-0000-4000-8000-000000000000"})
     assert nobody["total"] == 0 and "entry" not in nobody
+    both = fhir().get("CarePlan", {"patient": str(world.citizen.pk), "subject": str(plans.plan.pk)})
+    assert both["total"] == 0 and "entry" not in both  # a second citizen named: no plan is about both
 
 
 def test_includes_still_follow_the_plans_read_so(world, plans, fhir):  # noqa: F811
